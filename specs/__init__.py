@@ -1,0 +1,98 @@
+"""Avatar specs: the schema, the loader and the expression language.
+
+>>> from avatar.specs import load
+>>> spec = load("specs/examples/quickstart.yaml")  # doctest: +SKIP
+
+Importing this package never imports torch or the other Avatar packages.
+"""
+
+from ._domains import DEFAULT_LOG_POINTS, MAX_DOMAIN_SIZE
+from ._errors import Location, Problem, SpecError
+from ._expr import (
+    Binary,
+    BoolOp,
+    Call,
+    Compare,
+    Expr,
+    ExpressionError,
+    Membership,
+    Name,
+    Number,
+    String,
+    Unary,
+    Walker,
+    iter_nodes,
+    parse_expression,
+)
+from ._loader import FORMATS, load, loads
+from ._metrics import ENTRY_POINT_GROUP, registered_metric_names
+from ._model import (
+    Constant,
+    Constraint,
+    Derived,
+    EstimatorSettings,
+    ExecutionSettings,
+    FrozenDict,
+    ModelSettings,
+    Objective,
+    OutputSettings,
+    Parameter,
+    SearchSettings,
+    Spec,
+    SplitSettings,
+    TaskSettings,
+    TeacherSettings,
+    TrainSettings,
+)
+from ._schema import SCHEMA_PATH, schema
+from ._walkers import ValueType, evaluate_expression, infer_type, names_in, to_text
+
+__all__ = [
+    "load",
+    "loads",
+    "FORMATS",
+    "Spec",
+    "Parameter",
+    "Constant",
+    "Derived",
+    "Constraint",
+    "Objective",
+    "EstimatorSettings",
+    "TaskSettings",
+    "SplitSettings",
+    "ModelSettings",
+    "SearchSettings",
+    "TrainSettings",
+    "TeacherSettings",
+    "ExecutionSettings",
+    "OutputSettings",
+    "FrozenDict",
+    "SpecError",
+    "Problem",
+    "Location",
+    "SCHEMA_PATH",
+    "schema",
+    "ENTRY_POINT_GROUP",
+    "registered_metric_names",
+    "MAX_DOMAIN_SIZE",
+    "DEFAULT_LOG_POINTS",
+    "Expr",
+    "Number",
+    "String",
+    "Name",
+    "Unary",
+    "Binary",
+    "Compare",
+    "BoolOp",
+    "Call",
+    "Membership",
+    "ExpressionError",
+    "Walker",
+    "iter_nodes",
+    "parse_expression",
+    "ValueType",
+    "names_in",
+    "infer_type",
+    "evaluate_expression",
+    "to_text",
+]

@@ -1,0 +1,78 @@
+"""Structured spec errors: every problem knows its file, line, column and field path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+__all__ = ["Location", "Problem", "SpecError", "format_path"]
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A 1-based line and column in a spec file; ``line`` is ``None`` when unknown."""
+
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return ""
+        return f"{self.line}:{self.column or 1}"
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """Render a field path the way users write it: ``space.hidden_size.range[1]``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a spec, phrased as one sentence a user can act on."""
+
+    file: str
+    location: Location
+    path: tuple[str | int, ...]
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.location.line is not None:
+            where += f":{self.location}"
+        field_path = format_path(self.path)
+        text = f"{where}: {field_path}: {self.message}" if field_path else f"{where}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        return (self.location.line or 0, self.location.column or 0)
+
+
+@dataclass
+class SpecError(Exception):
+    """A spec is invalid. Holds every problem found, in line order.
+
+    ``str(error)`` gives one line per problem, each reading
+    ``FILE:LINE:COL: FIELD.PATH: message (hint)``.
+    """
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.problems = sorted(self.problems, key=lambda problem: problem.sort_key)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(str(problem) for problem in self.problems)
+
+    def __reduce__(self):
+        return (type(self), (self.problems,))

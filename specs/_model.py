@@ -1,0 +1,285 @@
+"""The typed, immutable ``Spec`` and its parts.
+
+Locations and the source path are not part of equality, so the YAML and JSON forms of one
+spec compare equal. Every record converts to plain JSON data with ``to_dict``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Literal, Mapping
+
+from ._errors import Location
+from ._expr import Expr
+from ._walkers import ValueType
+
+__all__ = [
+    "FrozenDict",
+    "Parameter",
+    "Constant",
+    "Derived",
+    "Constraint",
+    "Objective",
+    "EstimatorSettings",
+    "SplitSettings",
+    "TaskSettings",
+    "ModelSettings",
+    "SearchSettings",
+    "TeacherSettings",
+    "TrainSettings",
+    "ExecutionSettings",
+    "OutputSettings",
+    "Spec",
+]
+
+ParameterKind = Literal["integer", "real", "ordinal", "categorical"]
+Scalar = int | float | str
+
+
+class FrozenDict(Mapping[str, Any]):
+    """A read-only, hashable, picklable mapping for option tables inside a frozen spec."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, Any] | None = None) -> None:
+        self._items = dict(items or {})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(repr(sorted(self._items.items(), key=lambda item: item[0])))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({self._items!r})"
+
+    def __reduce__(self):
+        return (FrozenDict, (self._items,))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A searched parameter and its finite, ordered list of values.
+
+    ``kind`` is ``integer`` or ``real`` for ranges, ``ordinal`` for numeric choices (kept
+    sorted by value) and ``categorical`` for string choices (kept in written order).
+    """
+
+    name: str
+    kind: ParameterKind
+    values: tuple[Scalar, ...]
+    declaration: FrozenDict = field(default_factory=FrozenDict)
+    location: Location = field(default=Location(), compare=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.values)
+
+    @property
+    def value_type(self) -> ValueType:
+        if self.kind == "categorical":
+            return ValueType.STRING
+        return ValueType.INTEGER if all(type(value) is int for value in self.values) else ValueType.REAL
+
+    @property
+    def is_ordered(self) -> bool:
+        """Whether neighbouring values are similar (ranges, numeric choices)."""
+        return self.kind != "categorical"
+
+    def describe(self) -> str:
+        """A short text of the domain as the user declared it."""
+        declaration = self.declaration
+        if "choices" in declaration:
+            return "{" + ", ".join(str(value) for value in declaration["choices"]) + "}"
+        low, high = declaration["range"]
+        text = f"[{low}, {high}]"
+        if declaration.get("log"):
+            text += f" log, {self.size} points"
+        elif "step" in declaration:
+            text += f" step {declaration['step']}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "size": self.size, "domain": self.describe(), "declaration": dict(self.declaration)}
+
+
+@dataclass(frozen=True)
+class Constant:
+    name: str
+    value: Scalar
+    location: Location = field(default=Location(), compare=False)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A named expression; ``value_type`` is inferred by the loader."""
+
+    name: str
+    text: str
+    expression: Expr
+    value_type: ValueType | None = None
+    location: Location = field(default=Location(), compare=False)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A named condition every solution must meet."""
+
+    name: str
+    text: str
+    expression: Expr
+    location: Location = field(default=Location(), compare=False)
+
+
+@dataclass(frozen=True)
+class Objective:
+    metric: str
+    direction: Literal["minimize", "maximize"]
+    location: Location = field(default=Location(), compare=False)
+
+
+@dataclass(frozen=True)
+class EstimatorSettings:
+    """Spec-level settings of one metric's estimator (``class`` reference and options)."""
+
+    metric: str
+    reference: str | None = None
+    options: FrozenDict = field(default_factory=FrozenDict)
+    location: Location = field(default=Location(), compare=False)
+
+
+@dataclass(frozen=True)
+class SplitSettings:
+    valid: float = 0.1
+    test: float = 0.2
+    labeled: float = 0.5
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    kind: Literal["defect", "clone"]
+    data: str
+    split: SplitSettings = SplitSettings()
+    max_examples: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    family: str = "roberta"
+    dtype: Literal["fp32", "fp16", "int8"] = "fp32"
+    device: str = "cpu"
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    algorithm: str = "nsga2"
+    population: int = 20
+    evaluations: int = 1000
+    time_limit: float | None = None
+    evaluation_timeout: float | None = None
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class TeacherSettings:
+    model: str
+    epochs: int = 3
+    learning_rate: float = 2e-5
+    batch_size: int = 16
+    max_length: int = 256
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    teacher: TeacherSettings | None = None
+    select: str | int = "knee"
+    epochs: int = 10
+    patience: int = 3
+    temperature: float = 2.0
+    hard_label_weight: float = 0.0
+    seed: int = 42
+    onnx: bool = False
+    quantize: bool = False
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    jobs: int = 1
+    scheduler: str | None = None
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    dir: str | None = None
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated spec. Build it with ``avatar.specs.load``; never mutate it."""
+
+    name: str
+    task: TaskSettings
+    parameters: tuple[Parameter, ...]
+    objectives: tuple[Objective, ...]
+    constants: tuple[Constant, ...] = ()
+    derived: tuple[Derived, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    estimators: tuple[EstimatorSettings, ...] = ()
+    model: ModelSettings = ModelSettings()
+    search: SearchSettings = SearchSettings()
+    train: TrainSettings = TrainSettings()
+    execution: ExecutionSettings = ExecutionSettings()
+    output: OutputSettings = OutputSettings()
+    description: str = ""
+    source: str = field(default="<string>", compare=False)
+    data: FrozenDict = field(default_factory=FrozenDict, compare=False, repr=False)
+
+    @property
+    def grid_size(self) -> int:
+        """Number of points in the full grid (the product of the domain sizes)."""
+        return math.prod(parameter.size for parameter in self.parameters)
+
+    def parameter(self, name: str) -> Parameter:
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        raise KeyError(name)
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        return tuple(parameter.name for parameter in self.parameters)
+
+    @property
+    def constant_values(self) -> dict[str, Scalar]:
+        return {constant.name: constant.value for constant in self.constants}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as the user wrote it (after validation), as plain JSON data."""
+        return _thaw(self.data)
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _thaw(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thaw(item) for item in value]
+    return value
+
+
+def settings_from(cls: type, values: Mapping[str, Any]) -> Any:
+    """Build a settings dataclass from a validated mapping, ignoring unknown keys."""
+    names = {item.name for item in dataclasses.fields(cls)}
+    return cls(**{key: value for key, value in values.items() if key in names})
