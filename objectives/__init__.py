@@ -1,0 +1,71 @@
+"""Avatar objectives: the estimator interface, its registry, model families and built-ins.
+
+Built-in metrics: ``params``, ``size_mb`` and ``gflops`` (exact closed forms), ``latency_ms``
+(measured, or predicted by a calibrated closed form), ``energy_j`` and ``carbon_g``.
+Importing this package does not import torch; building or measuring a model does.
+"""
+
+from ._base import Context, Estimator, EstimatorError, Measurement, default_cache_dir
+from ._closed_form import ClosedFormEstimator
+from ._energy import DEFAULT_INTENSITY_G_PER_KWH, DEFAULT_WATTS_PER_CORE, CarbonEstimator, EnergyEstimator
+from ._families import ModelFamily, NumericView, SymbolicView, family_names, get_family
+from ._flops import FlopsEstimator
+from ._latency import LatencyEstimator, LatencyModel
+from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, measure_inference
+from ._params import ParamsEstimator
+from ._registry import estimators_for, evaluate, get, load_estimator_class, spec_metrics, validate
+from ._roberta import RobertaFamily
+from ._size import BYTES_PER_PARAMETER, SizeEstimator
+from ._symbolic import ConstantConfig, SymbolicConfig, Term, as_node, as_term, ite, to_number
+
+__all__ = [
+    "Estimator",
+    "ClosedFormEstimator",
+    "Measurement",
+    "Context",
+    "EstimatorError",
+    "default_cache_dir",
+    "get",
+    "evaluate",
+    "validate",
+    "spec_metrics",
+    "estimators_for",
+    "load_estimator_class",
+    "ModelFamily",
+    "RobertaFamily",
+    "NumericView",
+    "SymbolicView",
+    "get_family",
+    "family_names",
+    "ParamsEstimator",
+    "SizeEstimator",
+    "FlopsEstimator",
+    "LatencyEstimator",
+    "LatencyModel",
+    "EnergyEstimator",
+    "CarbonEstimator",
+    "BYTES_PER_PARAMETER",
+    "DEFAULT_WATTS_PER_CORE",
+    "DEFAULT_INTENSITY_G_PER_KWH",
+    "MeasurementProtocol",
+    "InferenceMeasurement",
+    "RaplMeter",
+    "measure_inference",
+    "SymbolicConfig",
+    "ConstantConfig",
+    "Term",
+    "as_node",
+    "as_term",
+    "ite",
+    "to_number",
+    "RobertaForCloneDetection",
+]
+
+
+def __getattr__(name: str):
+    """``RobertaForCloneDetection`` imports torch, so it is loaded on first use only."""
+    if name == "RobertaForCloneDetection":
+        from ._roberta_models import RobertaForCloneDetection
+
+        return RobertaForCloneDetection
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from avatar import objectives
 from avatar.specs import Spec
 
 __all__ = ["spec_summary", "render_spec_summary"]
@@ -26,7 +27,25 @@ def spec_summary(spec: Spec) -> dict[str, Any]:
             for constraint in spec.constraints
         ],
         "objectives": {objective.metric: objective.direction for objective in spec.objectives},
+        "estimators": _estimators(spec),
     }
+
+
+def _estimators(spec: Spec) -> list[dict[str, Any]]:
+    """How each metric the spec uses is obtained (exact, measured, predicted, estimated)."""
+    context = objectives.Context.from_spec(spec)
+    rows = []
+    for metric, estimator in objectives.estimators_for(spec).items():
+        rows.append(
+            {
+                "metric": metric,
+                "unit": estimator.unit,
+                "kind": estimator.kind,
+                "symbolic": estimator.is_symbolic(context),
+                "method": estimator.method(context),
+            }
+        )
+    return rows
 
 
 def render_spec_summary(summary: dict[str, Any], console: Console) -> None:
@@ -59,5 +78,11 @@ def render_spec_summary(summary: dict[str, Any], console: Console) -> None:
         constraints.add_row(constraint["name"], constraint["expression"], str(constraint["line"] or ""))
     if summary["constraints"]:
         console.print(constraints)
-    objectives = ", ".join(f"{direction} {metric}" for metric, direction in summary["objectives"].items())
-    console.print(f"Objectives: {objectives}")
+    estimators = Table(title="Metrics", title_justify="left")
+    for column in ("metric", "unit", "kind", "how it is obtained"):
+        estimators.add_column(column, overflow="fold")
+    for row in summary["estimators"]:
+        estimators.add_row(row["metric"], row["unit"], row["kind"], row["method"])
+    console.print(estimators)
+    goals = ", ".join(f"{direction} {metric}" for metric, direction in summary["objectives"].items())
+    console.print(f"Objectives: {goals}")

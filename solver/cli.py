@@ -14,6 +14,7 @@ from typing import Sequence
 
 from rich.console import Console
 
+from avatar import objectives
 from avatar.specs import SpecError, load
 
 from ._summary import render_spec_summary, spec_summary
@@ -74,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(arguments: argparse.Namespace, console: Console) -> int:
     spec = load(arguments.spec)
+    objectives.validate(spec)
     summary = spec_summary(spec)
     if arguments.json:
         print(json.dumps(summary, indent=2))

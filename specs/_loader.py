@@ -161,6 +161,7 @@ class _SpecBuilder:
             output=settings_from(OutputSettings, self.section("output")),
             source=self.filename,
             data=FrozenDict(self.data),
+            locations=FrozenDict(self.document.key_locations),
         )
 
     def define(self, section: str, name: str, value_type: ValueType | None) -> bool:

@@ -246,6 +246,14 @@ class Spec:
     description: str = ""
     source: str = field(default="<string>", compare=False)
     data: FrozenDict = field(default_factory=FrozenDict, compare=False, repr=False)
+    locations: FrozenDict = field(default_factory=FrozenDict, compare=False, repr=False)
+
+    def locate(self, path: tuple[str | int, ...]) -> Location:
+        """Where the field at ``path`` (or its nearest written parent) is in the source file."""
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.locations:
+                return self.locations[path[:end]]
+        return Location()
 
     @property
     def grid_size(self) -> int:

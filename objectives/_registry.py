@@ -1,0 +1,207 @@
+"""Finding estimators by name, loading plugins safely, and evaluating a configuration.
+
+Built-ins and installed plugins are entry points of the ``avatar.objectives`` group; a spec can
+also name a class directly (``estimators: {my_metric: {class: "package.module:Class"}}``). A
+plugin that fails to import, is not an estimator, or declares another metric name gives an
+``EstimatorError`` naming the plugin and what went wrong.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from avatar.specs import ENTRY_POINT_GROUP, Problem, SpecError, evaluate_expression, names_in
+
+from ._base import Context, Estimator, EstimatorError, Measurement
+from ._families import get_family
+
+if TYPE_CHECKING:
+    from avatar.specs import Spec
+
+__all__ = ["get", "load_estimator_class", "evaluate", "validate", "spec_metrics", "estimators_for"]
+
+
+def load_estimator_class(metric: str, reference: str | None = None) -> type[Estimator]:
+    """The estimator class for ``metric``: from ``reference`` (``module:Class``) or the entry points.
+
+    Raises:
+        EstimatorError: no estimator is registered, or the plugin is broken.
+    """
+    if reference is not None:
+        source = f"'{reference}'"
+        estimator_class = _import_reference(metric, reference)
+    else:
+        matches = [entry for entry in entry_points(group=ENTRY_POINT_GROUP) if entry.name == metric]
+        if not matches:
+            raise EstimatorError(f"no estimator is registered for the metric '{metric}'", metric)
+        entry = matches[0]
+        source = f"plugin '{entry.name}' (entry point {entry.value}, from {_distribution(entry)})"
+        try:
+            estimator_class = entry.load()
+        except Exception as error:  # noqa: BLE001 - any import failure of third-party code
+            raise EstimatorError(f"estimator {source} failed to import: {type(error).__name__}: {error}", metric) from error
+    _check_estimator_class(metric, estimator_class, source)
+    return estimator_class
+
+
+def _distribution(entry: Any) -> str:
+    dist = getattr(entry, "dist", None)
+    return f"{dist.name} {dist.version}" if dist is not None else "an unknown package"
+
+
+def _import_reference(metric: str, reference: str) -> type:
+    module_name, _, attribute_path = reference.partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for attribute in attribute_path.split("."):
+            target = getattr(target, attribute)
+    except Exception as error:  # noqa: BLE001 - any import failure of third-party code
+        raise EstimatorError(f"estimator '{reference}' for '{metric}' failed to import: {type(error).__name__}: {error}", metric) from error
+    return target
+
+
+def _check_estimator_class(metric: str, estimator_class: Any, source: str) -> None:
+    if not isinstance(estimator_class, type):
+        raise EstimatorError(f"estimator {source} is a {type(estimator_class).__name__}, not a class", metric)
+    missing = [name for name in ("name", "unit", "direction") if not isinstance(getattr(estimator_class, name, None), str)]
+    if missing or not callable(getattr(estimator_class, "evaluate", None)):
+        what = ", ".join(missing + ([] if callable(getattr(estimator_class, "evaluate", None)) else ["evaluate()"]))
+        raise EstimatorError(f"estimator {source} is not an estimator: it lacks {what} (subclass avatar.objectives.Estimator)", metric)
+    if estimator_class.name != metric:
+        raise EstimatorError(f"estimator {source} declares the metric '{estimator_class.name}', not '{metric}'", metric)
+    if estimator_class.direction not in ("minimize", "maximize"):
+        raise EstimatorError(f"estimator {source} has direction '{estimator_class.direction}'; use 'minimize' or 'maximize'", metric)
+
+
+def get(name: str, spec: "Spec | None" = None, **options: Any) -> Estimator:
+    """A configured estimator for metric ``name``, with the spec's options for it (if any).
+
+    >>> get("params").unit
+    'parameters'
+
+    Raises:
+        EstimatorError: unknown metric, broken plugin, or options the estimator does not take.
+    """
+    reference, spec_options = None, {}
+    if spec is not None:
+        for settings in spec.estimators:
+            if settings.metric == name:
+                reference, spec_options = settings.reference, dict(settings.options)
+    estimator_class = load_estimator_class(name, reference)
+    try:
+        return estimator_class(**{**spec_options, **options})
+    except TypeError as error:
+        raise EstimatorError(f"estimator '{name}' does not accept these options: {error}", name) from error
+
+
+def spec_metrics(spec: "Spec") -> list[str]:
+    """Estimator metrics the spec uses (objectives, constraints, derived names), in spec order."""
+    own_names = set(spec.parameter_names) | {constant.name for constant in spec.constants} | {item.name for item in spec.derived}
+    used: list[str] = []
+    candidates: list[str] = [objective.metric for objective in spec.objectives]
+    for item in (*spec.derived, *spec.constraints):
+        candidates += sorted(names_in(item.expression))
+    candidates += [settings.metric for settings in spec.estimators]
+    for name in candidates:
+        if name not in own_names and name not in used:
+            used.append(name)
+    return used
+
+
+def estimators_for(spec: "Spec", metrics: Iterable[str] | None = None) -> dict[str, Estimator]:
+    """Configured estimators for ``metrics`` (default: every metric the spec uses)."""
+    return {metric: get(metric, spec) for metric in (spec_metrics(spec) if metrics is None else metrics)}
+
+
+def evaluate(
+    spec: "Spec",
+    config: Mapping[str, Any],
+    metrics: Iterable[str] | None = None,
+    *,
+    context: Context | None = None,
+    estimators: Mapping[str, Estimator] | None = None,
+) -> dict[str, float]:
+    """Evaluate ``config`` (a point of the spec's space) on ``metrics``.
+
+    ``metrics`` may name estimator metrics and derived names; by default every metric the spec
+    uses plus its derived names. Side figures of measurements come as ``<metric>_<key>``
+    (for example ``latency_ms_p90``).
+    """
+    context = context or Context.from_spec(spec)
+    derived_names = [item.name for item in spec.derived]
+    wanted = list(metrics) if metrics is not None else spec_metrics(spec) + derived_names
+    needed = _metrics_needed(spec, wanted)
+    estimators = dict(estimators or {})
+    resolved = context.resolve(config)
+    results: dict[str, Any] = {}
+    side_figures: dict[str, str] = {}
+    for metric in needed:
+        if metric in derived_names:
+            continue
+        estimator = estimators.get(metric) or get(metric, spec)
+        outcome = estimator.evaluate(resolved, context)
+        if isinstance(outcome, Measurement):
+            results[metric] = float(outcome.value)
+            for key, value in outcome.details.items():
+                results[f"{metric}_{key}"] = float(value)
+                side_figures[f"{metric}_{key}"] = metric
+        else:
+            results[metric] = float(outcome)
+    values = {**resolved, **results}
+    for item in spec.derived:
+        if item.name in needed:
+            value = evaluate_expression(item.expression, values)
+            values[item.name] = value
+            results[item.name] = value if isinstance(value, (bool, str)) else float(value)
+    return {name: value for name, value in results.items() if name in wanted or side_figures.get(name) in wanted}
+
+
+def _metrics_needed(spec: "Spec", wanted: list[str]) -> list[str]:
+    """``wanted`` plus every metric and derived name the wanted derived names depend on."""
+    derived = {item.name: item for item in spec.derived}
+    needed: list[str] = []
+    pending = list(wanted)
+    while pending:
+        name = pending.pop()
+        if name in needed:
+            continue
+        needed.append(name)
+        if name in derived:
+            pending += sorted(names_in(derived[name].expression) - set(spec.parameter_names) - {constant.name for constant in spec.constants})
+    ordered_derived = [item.name for item in spec.derived if item.name in needed]
+    return [name for name in needed if name not in derived] + ordered_derived
+
+
+def validate(spec: "Spec") -> None:
+    """Check what only the objectives know: the model family's needs and every estimator.
+
+    Raises:
+        SpecError: with the spec's file and the line of the part concerned.
+    """
+    problems = []
+    family = get_family(spec.model.family)
+    for path, message in family.validate(spec):
+        problems.append(Problem(spec.source, spec.locate(path), path, message))
+    for metric in spec_metrics(spec):
+        try:
+            get(metric, spec)
+        except EstimatorError as error:
+            path = _metric_path(spec, metric)
+            problems.append(Problem(spec.source, spec.locate(path), path, str(error)))
+    if problems:
+        raise SpecError(problems)
+
+
+def _metric_path(spec: "Spec", metric: str) -> tuple[str, ...]:
+    for settings in spec.estimators:
+        if settings.metric == metric:
+            return ("estimators", metric)
+    for objective in spec.objectives:
+        if objective.metric == metric:
+            return ("objectives", metric)
+    for item in (*spec.constraints, *spec.derived):
+        if metric in names_in(item.expression):
+            return ("constraints" if item in spec.constraints else "derived", item.name)
+    return ()
