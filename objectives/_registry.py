@@ -159,19 +159,14 @@ def evaluate(
 
 
 def _metrics_needed(spec: "Spec", wanted: list[str]) -> list[str]:
-    """``wanted`` plus every metric and derived name the wanted derived names depend on."""
-    derived = {item.name: item for item in spec.derived}
-    needed: list[str] = []
-    pending = list(wanted)
-    while pending:
-        name = pending.pop()
-        if name in needed:
-            continue
-        needed.append(name)
-        if name in derived:
-            pending += sorted(names_in(derived[name].expression) - set(spec.parameter_names) - {constant.name for constant in spec.constants})
-    ordered_derived = [item.name for item in spec.derived if item.name in needed]
-    return [name for name in needed if name not in derived] + ordered_derived
+    """``wanted`` plus every metric and derived name they depend on: metrics first (in the
+    order wanted, then found), then derived names in dependency order (as the spec keeps them)."""
+    own = set(spec.parameter_names) | set(spec.constant_values)
+    used = spec.names_used(wanted) - own
+    derived = [item.name for item in spec.derived if item.name in used]
+    metrics = [name for name in wanted if name in used and name not in derived]
+    metrics += sorted(used - set(metrics) - set(derived))
+    return metrics + derived
 
 
 def validate(spec: "Spec") -> None:

@@ -17,7 +17,8 @@ from rich.console import Console
 from avatar import objectives
 from avatar.specs import SpecError, load
 
-from ._summary import render_spec_summary, spec_summary
+from ._space import Space
+from ._summary import check_report, infeasible_message, render_check_report
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_INTERNAL", "EXIT_INVALID", "EXIT_INFEASIBLE", "EXIT_INTERRUPTED"]
 
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(quiet=arguments.quiet or arguments.json, highlight=False)
     errors = Console(stderr=True, highlight=False)
     try:
-        return _run(arguments, console)
+        return _run(arguments, console, errors)
     except SpecError as error:
         for problem in error.problems:
             errors.print(str(problem), markup=False, soft_wrap=True)
@@ -73,17 +74,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
-def _run(arguments: argparse.Namespace, console: Console) -> int:
+def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> int:
     spec = load(arguments.spec)
     objectives.validate(spec)
-    summary = spec_summary(spec)
+    space = Space.from_spec(spec)
+    report = check_report(spec, space)
     if arguments.json:
-        print(json.dumps(summary, indent=2))
+        print(json.dumps(report, indent=2))
     else:
-        render_spec_summary(summary, console)
-        console.print(f"[green]✓[/green] {arguments.spec} is valid")
+        render_check_report(report, console)
+    if report["feasible"] is False:
+        errors.print(infeasible_message(report), markup=False, soft_wrap=True)
+        return EXIT_INFEASIBLE
+    console.print(f"[green]✓[/green] {arguments.spec} is valid and feasible")
     if not arguments.check:
-        console.print("Search and training are not part of this version yet; only the spec was checked.")
+        console.print("Search and training are not part of this version yet; the spec and its space were checked.")
     return EXIT_OK
 
 

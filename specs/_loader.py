@@ -279,9 +279,11 @@ class _SpecBuilder:
             if types[name] is not None:
                 self.name_types[name] = types[name]
                 self.untyped.discard(name)
+        # Kept in dependency order (each after the names it uses), so evaluating them in
+        # sequence always works; names on a cycle are errors and are not kept.
         return tuple(
-            Derived(name, text, expression, types.get(name), self.document.locate(("derived", name), key=True))
-            for name, (text, expression) in expressions.items()
+            Derived(name, expressions[name][0], expressions[name][1], types.get(name), self.document.locate(("derived", name), key=True))
+            for name in order
         )
 
     def derived_order(self, expressions: dict[str, tuple[str, Expr]]) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal, Mapping
+from typing import Any, Iterable, Iterator, Literal, Mapping
 
 from ._errors import Location
 from ._expr import Expr
@@ -269,6 +269,22 @@ class Spec:
     @property
     def parameter_names(self) -> tuple[str, ...]:
         return tuple(parameter.name for parameter in self.parameters)
+
+    def names_used(self, names: Iterable[str]) -> set[str]:
+        """``names`` and every name their derived names use, transitively."""
+        from ._walkers import names_in
+
+        derived = {item.name: item.expression for item in self.derived}
+        found: set[str] = set()
+        pending = list(names)
+        while pending:
+            name = pending.pop()
+            if name in found:
+                continue
+            found.add(name)
+            if name in derived:
+                pending += names_in(derived[name])
+        return found
 
     @property
     def constant_values(self) -> dict[str, Scalar]:

@@ -10,6 +10,7 @@ import pytest
 
 from avatar.solver.cli import main
 from tests.helpers import EXAMPLES
+from tests.solver_tests.test_space import CORE_SPACE
 
 SOLVE = [sys.executable, "-m", "avatar.solver.cli"]
 
@@ -50,9 +51,35 @@ def test_json_output_is_one_document():
     result = run(str(EXAMPLES / "avatar-devign.yaml"), "--check", "--json")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
+    assert document["feasible"] is True
     assert document["grid_size"] == 6_091_407_360_000
+    assert document["count"] == {"value": 35_771_749_200, "exact": True}
+    assert document["bounds"]["hidden_size"] == [16, 272] and document["bounds"]["vocab_size"] == [1000, 46000]
+    assert document["core"] == []
+    assert document["hard"] == ["heads_divide_hidden", "fits_3mb"] and document["post"] == []
     assert {parameter["name"] for parameter in document["parameters"]} >= {"hidden_size", "tokenizer"}
-    assert [constraint["name"] for constraint in document["constraints"]] == ["heads_divide_hidden", "fits_3mb"]
+
+
+INFEASIBLE = CORE_SPACE + (
+    "  wide: hidden_size >= 192\n"
+    "  tiny: size_mb <= 0.5\n"
+    "  fast: latency_ms <= 5\n"
+    "  irrelevant: vocab_size <= 3000\n"
+    "objectives: {size_mb: minimize}\n"
+)
+
+
+def test_infeasible_spec_exits_3_naming_the_conflict(tmp_path):
+    path = tmp_path / "infeasible.yaml"
+    path.write_text(INFEASIBLE)
+    result = run(str(path), "--check")
+    assert result.returncode == 3, result.stderr
+    assert "the spec is infeasible" in result.stderr
+    assert "'wide' (line 11: hidden_size >= 192)" in result.stderr and "'tiny' (line 12: size_mb <= 0.5)" in result.stderr
+    assert "irrelevant" not in result.stderr and "Traceback" not in result.stderr
+    document = json.loads(run(str(path), "--check", "--json").stdout)
+    assert document["feasible"] is False and document["core"] == ["wide", "tiny"]
+    assert document["hard"] == ["wide", "tiny", "irrelevant"] and document["post"] == ["fast"]
 
 
 def test_internal_error_exits_1_and_shows_traceback_only_with_verbose(monkeypatch, capsys):

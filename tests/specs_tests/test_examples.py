@@ -53,3 +53,12 @@ def test_the_devign_example_is_the_paper_space():
     }  # fmt: skip
     assert spec.parameter("hidden_dropout_prob").values == (0.1, 0.2, 0.3, 0.4, 0.5)
     assert [constraint.text for constraint in spec.constraints if constraint.name == "fits_3mb"] == ["size_mb <= 3"]
+
+
+def test_derived_names_are_kept_in_dependency_order():
+    text = (
+        "name: ordered\ntask: {kind: defect, data: d}\nspace:\n  h: {range: [1, 4]}\n"
+        "derived:\n  a: b + 1\n  b: c * 2\n  c: h\nobjectives: {a: minimize}\n"
+    )
+    spec = loads(text, metrics=set())
+    assert [item.name for item in spec.derived] == ["c", "b", "a"]
