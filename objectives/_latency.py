@@ -12,6 +12,7 @@ error; the final model is refitted on all. Because the prediction is a closed fo
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 import time
@@ -66,7 +67,7 @@ class LatencyModel:
 
 
 def _predict(names: Sequence[str], coefficients: Sequence[float], features: Mapping[str, Any]) -> float:
-    return float(sum(Fraction(repr(coefficient)) * features[name] for name, coefficient in zip(names, coefficients) if coefficient))
+    return math.fsum(coefficient * float(features[name]) for name, coefficient in zip(names, coefficients) if coefficient)
 
 
 def _fit_relative(

@@ -11,6 +11,40 @@ Importing this package does not import torch.
 
 from ._compile import CompiledSpace, ConstraintInfo, compile_space
 from ._count import Count
+from ._execution import DaskExecutor, Executor, PoolExecutor, SerialExecutor, make_executor
+from ._pareto import Normalisation, hypervolume, nondominated, select_points
+from ._run import RunError, RunOutcome, run_search
+from ._search import ALGORITHMS, GenerationStats, Search, SearchHooks, SearchResult
 from ._space import Bound, Feasibility, InfeasibleSpecError, Space
+from ._store import Evaluation, RunStore, config_key
 
-__all__ = ["Space", "Count", "Bound", "Feasibility", "InfeasibleSpecError", "ConstraintInfo", "CompiledSpace", "compile_space"]
+__all__ = [
+    "Space",
+    "Count",
+    "Bound",
+    "Feasibility",
+    "InfeasibleSpecError",
+    "ConstraintInfo",
+    "CompiledSpace",
+    "compile_space",
+    "Search",
+    "SearchResult",
+    "SearchHooks",
+    "GenerationStats",
+    "ALGORITHMS",
+    "RunStore",
+    "Evaluation",
+    "config_key",
+    "Executor",
+    "SerialExecutor",
+    "PoolExecutor",
+    "DaskExecutor",
+    "make_executor",
+    "Normalisation",
+    "hypervolume",
+    "nondominated",
+    "select_points",
+    "run_search",
+    "RunOutcome",
+    "RunError",
+]

@@ -17,6 +17,7 @@ from rich.console import Console
 from avatar import objectives
 from avatar.specs import SpecError, load
 
+from ._run import RunError, check_run_directory, front_table, run_directory, run_search
 from ._space import Space
 from ._summary import check_report, infeasible_message, render_check_report
 
@@ -36,13 +37,24 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 done, 1 internal error, 2 invalid spec, 3 infeasible spec, 130 interrupted.",
     )
     parser.add_argument("spec", help="spec file (.yaml, .yml or .json)")
-    parser.add_argument("--check", action="store_true", help="validate the spec and summarise its space, then stop")
-    parser.add_argument("--out", metavar="DIR", help="run directory (default: runs/<spec name>)")
-    parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    parser.add_argument("--check", action="store_true", help="validate the spec and summarise its feasible space, then stop")
+    parser.add_argument("--out", metavar="DIR", help="run directory (default: output.dir of the spec, else runs/<spec name>)")
+    parser.add_argument("--resume", action="store_true", help="continue the run stored in the run directory")
+    parser.add_argument("--jobs", type=_positive, metavar="N", help="evaluate in N local worker processes (default: execution.jobs, 1)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="evaluate on a Dask cluster, e.g. tcp://host:8786")
+    parser.add_argument("--no-train", action="store_true", help="stop after the search and the selection of points")
+    parser.add_argument("--json", action="store_true", help="with --check: print one JSON document instead of tables")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print only errors and the final line")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of internal errors")
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,8 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         count = len(error.problems)
         errors.print(f"{arguments.spec}: {count} problem{'s' if count != 1 else ''}; the spec is invalid", markup=False, soft_wrap=True)
         return EXIT_INVALID
+    except RunError as error:
+        errors.print(f"{arguments.spec}: {error}", markup=False, soft_wrap=True)
+        return EXIT_INVALID
     except KeyboardInterrupt:
-        errors.print("interrupted")
+        errors.print("interrupted: every finished evaluation is stored; continue with --resume", markup=False)
         return EXIT_INTERRUPTED
     except Exception as error:  # noqa: BLE001 - the one place that turns bugs into exit code 1
         if arguments.verbose:
@@ -77,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> int:
     spec = load(arguments.spec)
     objectives.validate(spec)
+    if not arguments.check:
+        check_run_directory(run_directory(spec, arguments.out), arguments.resume)
     space = Space.from_spec(spec)
     report = check_report(spec, space)
     if arguments.json:
@@ -87,8 +104,14 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
         errors.print(infeasible_message(report), markup=False, soft_wrap=True)
         return EXIT_INFEASIBLE
     console.print(f"[green]✓[/green] {arguments.spec} is valid and feasible")
-    if not arguments.check:
-        console.print("Search and training are not part of this version yet; the spec and its space were checked.")
+    if arguments.check:
+        return EXIT_OK
+    outcome = run_search(spec, space, report, out=arguments.out, resume=arguments.resume, jobs=arguments.jobs, scheduler=arguments.scheduler, console=console)
+    console.print(front_table(spec, outcome))
+    console.print(f"Search stopped: {outcome.result.stopped_because}. {len(outcome.result.evaluations)} evaluations, {len(outcome.selected)} point(s) selected.")
+    console.print(f"Results in {outcome.directory}/: report.md, pareto.csv, pareto.json, pareto.png, selected.json, evaluations.sqlite, manifest.json")
+    if not arguments.no_train:
+        console.print("Training the selected points (distillation) is not part of this version yet; selected.json lists them.")
     return EXIT_OK
 
 

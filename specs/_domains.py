@@ -86,6 +86,8 @@ def _range(declaration: Mapping[str, Any]) -> tuple[ParameterKind, tuple[Scalar,
 
 
 def _decimal_grid(low: float, high: float, step: float) -> tuple[float, ...]:
+    approximate = (high - low) / step + 1  # checked before the decimal division, which has limits
+    _check_size(int(approximate) if math.isfinite(approximate) else MAX_DOMAIN_SIZE + 1)
     low_d, high_d, step_d = (Decimal(repr(value)) for value in (low, high, step))
     n_values = int((high_d - low_d) // step_d) + 1
     _check_size(n_values)

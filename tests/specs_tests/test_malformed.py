@@ -229,3 +229,10 @@ def test_multi_megabyte_file_is_a_spec_error():
 def test_deep_yaml_nesting_is_a_spec_error():
     with pytest.raises(SpecError):
         loads("a: " + "[" * 20000 + "]" * 20000 + "\n", metrics=METRICS)
+
+
+@pytest.mark.parametrize("step", ["3.4e-93", "5e-324"])
+def test_tiny_decimal_step_is_a_spec_error(step):
+    text = BASE.replace("  drop: {range: [0.1, 0.3], step: 0.1}", f"  drop: {{range: [0.1, 0.3], step: {step}}}")
+    with pytest.raises(SpecError, match="at most 1,000,000 are allowed"):
+        loads(text, metrics=METRICS)

@@ -1,0 +1,165 @@
+"""The search's results on disk: the front, its plot, the selected points and a report."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from avatar.specs import Spec
+
+from ._pareto import Normalisation, as_minimisation, select_points
+from ._search import SearchResult
+from ._store import Evaluation
+
+__all__ = ["select", "write_front", "write_selected", "plot_front", "write_report"]
+
+
+def select(result: SearchResult, how: str | int) -> list[tuple[Evaluation, str]]:
+    """The front points to realise, each with the reason it was chosen."""
+    if not result.front:
+        return []
+    points = as_minimisation(result.front_points(), result.directions)
+    normalisation = result.normalisation or Normalisation.from_points(points)
+    chosen = select_points(points, how, normalisation, result.objective_names)
+    reason = {"knee": "knee of the front (closest to the ideal point)", "all": "every front point"}.get(str(how), f"select: {how}")
+    return [(result.front[index], reason) for index in chosen]
+
+
+def _rows(spec: Spec, result: SearchResult) -> tuple[list[str], list[list[Any]]]:
+    metric_names = list(result.objective_names)
+    for evaluation in result.front:
+        metric_names += [name for name in evaluation.metrics if name not in metric_names]
+    header = ["key", *metric_names, *spec.parameter_names]
+    rows = [[evaluation.key, *(evaluation.metrics.get(name) for name in metric_names), *(evaluation.config[name] for name in spec.parameter_names)] for evaluation in result.front]
+    return header, rows
+
+
+def write_front(directory: Path, spec: Spec, result: SearchResult) -> None:
+    """``pareto.csv`` and ``pareto.json``: the feasible Pareto front."""
+    header, rows = _rows(spec, result)
+    with open(directory / "pareto.csv", "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(header)
+        writer.writerows(rows)
+    document = {
+        "objectives": dict(zip(result.objective_names, result.directions)),
+        "hypervolume": result.hypervolume,
+        "normalisation": None if result.normalisation is None else {"ideal": result.normalisation.ideal, "reference": result.normalisation.reference},
+        "evaluations": len(result.evaluations),
+        "front": [evaluation.to_dict() for evaluation in result.front],
+    }
+    (directory / "pareto.json").write_text(json.dumps(document, indent=2))
+
+
+def write_selected(directory: Path, selected: Sequence[tuple[Evaluation, str]], how: str | int) -> None:
+    """``selected.json``: the points the trainer realises."""
+    document = {"select": how, "points": [{**evaluation.to_dict(), "reason": reason} for evaluation, reason in selected]}
+    (directory / "selected.json").write_text(json.dumps(document, indent=2))
+
+
+def plot_front(path: Path, result: SearchResult, selected: Sequence[tuple[Evaluation, str]] = ()) -> None:
+    """A scatter matrix of the objectives: every successful evaluation, the front highlighted."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = result.objective_names
+    evaluated = [evaluation for evaluation in result.evaluations if evaluation.ok]
+    values = np.array([[evaluation.metrics[name] for name in names] for evaluation in evaluated], dtype=float).reshape(-1, len(names))
+    front = result.front_points()
+    chosen = np.array([[evaluation.metrics[name] for name in names] for evaluation, _ in selected], dtype=float).reshape(-1, len(names))
+    size = len(names)
+    figure, axes = plt.subplots(size, size, figsize=(3.2 * size, 3.2 * size), squeeze=False)
+    for row in range(size):
+        for column in range(size):
+            axis = axes[row][column]
+            if row == column:
+                edges = np.histogram_bin_edges(values[:, row], bins=30)
+                axis.hist(values[:, row], bins=edges, color="0.75")
+                axis.hist(front[:, row], bins=edges, color="tab:red", alpha=0.8)
+            else:
+                axis.scatter(values[:, column], values[:, row], s=6, color="0.7", label="evaluated")
+                axis.scatter(front[:, column], front[:, row], s=14, color="tab:red", label="Pareto front")
+                if len(chosen):
+                    axis.scatter(chosen[:, column], chosen[:, row], s=90, facecolors="none", edgecolors="black", label="selected")
+            if row == size - 1:
+                axis.set_xlabel(f"{names[column]} ({result.directions[column][:3]})")
+            if column == 0:
+                axis.set_ylabel(f"{names[row]} ({result.directions[row][:3]})")
+    if size > 1:
+        axes[0][1].legend(loc="best", fontsize="small")
+    figure.suptitle(f"{len(evaluated)} evaluations, {len(front)} on the feasible Pareto front")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.6g}"
+        return str(value)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_report(directory: Path, spec: Spec, check: dict[str, Any], result: SearchResult, selected: Sequence[tuple[Evaluation, str]], manifest: dict[str, Any]) -> None:
+    """``report.md``: the spec, its feasible space, the search and the selected points."""
+    count = check["count"]
+    count_text = f"{count['value']:,} ({check['fraction']:.4%} of the grid, {'exact' if count['exact'] else 'estimated'})"
+    failed = sum(1 for evaluation in result.evaluations if not evaluation.ok)
+    bounds_rows = [
+        [name, f"[{check['declared'][name][0]}, {check['declared'][name][1]}]", "unknown" if check["bounds"][name] is None else f"[{check['bounds'][name][0]}, {check['bounds'][name][1]}]"]
+        for name in check["bounds"]
+    ]
+    generations = result.generations
+    step = max(1, len(generations) // 20)
+    history = [[item["generation"], item["evaluations"], item["front_size"], f"{item['hypervolume']:.4f}", f"{item['elapsed']:.1f}"] for item in generations[::step]]
+    if generations and generations[-1] not in generations[::step]:
+        item = generations[-1]
+        history.append([item["generation"], item["evaluations"], item["front_size"], f"{item['hypervolume']:.4f}", f"{item['elapsed']:.1f}"])
+    header, rows = _rows(spec, result)
+    selected_rows = [[evaluation.key, reason, *(f"{evaluation.metrics[name]:.6g}" for name in result.objective_names)] for evaluation, reason in selected]
+    constraints = [[item["name"], item["expression"], "hard" if item["hard"] else "post-evaluation"] for item in check["constraints"]]
+    text = f"""# Avatar run: {spec.name}
+
+Spec `{spec.source}`, hash `{manifest['spec']['hash'][:16]}`; search seed {manifest['seeds']['search']}.
+
+## Feasible space
+
+Grid: {check['grid_size']:,} points. Feasible: {count_text}.
+
+{_table(["parameter", "declared", "feasible"], bounds_rows)}
+
+{_table(["constraint", "condition", "kind"], constraints) if constraints else "No constraints."}
+
+## Search
+
+Algorithm `{spec.search.algorithm}`, population {spec.search.population}; {len(result.evaluations)} distinct configurations evaluated ({failed} failed); stopped: {result.stopped_because or 'done'}.
+Objectives: {", ".join(f"{direction} `{name}`" for name, direction in zip(result.objective_names, result.directions))}.
+Hypervolume of the feasible front: {result.hypervolume:.4f} (reference point {list(result.normalisation.reference) if result.normalisation else 'n/a'}, ideal {list(result.normalisation.ideal) if result.normalisation else 'n/a'}).
+
+{_table(["generation", "evaluations", "front size", "hypervolume", "seconds"], history)}
+
+![Pareto front](pareto.png)
+
+## Pareto front ({len(result.front)} points)
+
+{_table(header, rows)}
+
+## Selected for training (`select: {spec.train.select}`)
+
+{_table(["key", "why", *result.objective_names], selected_rows) if selected_rows else "Nothing selected: the front is empty."}
+
+## Reproducibility
+
+{_table(["library", "version"], sorted(manifest["libraries"].items()))}
+"""
+    (directory / "report.md").write_text(text)

@@ -1,0 +1,130 @@
+"""A whole run of ``solve SPEC``: the run directory, the search, and its results on disk."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from avatar import objectives
+from avatar.specs import Spec
+
+from ._execution import Executor, make_executor
+from ._manifest import search_hash, write_manifest
+from ._progress import SearchProgress
+from ._results import plot_front, select, write_front, write_report, write_selected
+from ._search import Search, SearchHooks, SearchResult
+from ._space import Space
+from ._store import Evaluation, RunStore
+
+__all__ = ["RunError", "RunOutcome", "run_directory", "check_run_directory", "run_search", "front_table"]
+
+STORE = "evaluations.sqlite"
+
+
+class RunError(Exception):
+    """A run cannot start as asked (for example, its directory holds another run)."""
+
+
+@dataclass
+class RunOutcome:
+    directory: Path
+    result: SearchResult
+    selected: list[tuple[Evaluation, str]]
+
+
+def run_directory(spec: Spec, out: str | None) -> Path:
+    """``--out``, else the spec's ``output.dir``, else ``runs/<name>``."""
+    return Path(out or spec.output.dir or Path("runs") / spec.name)
+
+
+def check_run_directory(directory: Path, resume: bool) -> None:
+    """Refuse to start over a stored run unless asked to resume it (work is never lost)."""
+    if (directory / STORE).exists() and not resume:
+        raise RunError(f"{directory} already holds a run; continue it with --resume, or choose another directory with --out")
+
+
+def _open_store(directory: Path, spec: Spec, resume: bool) -> RunStore:
+    check_run_directory(directory, resume)
+    store = RunStore(directory / STORE)
+    recorded = store.get_meta("search_hash")
+    if recorded is not None and recorded != search_hash(spec):
+        store.close()
+        raise RunError(
+            f"{directory} holds a run of a different search (the spec changed in more than its budget, execution, "
+            "output or training settings); start a new run with --out"
+        )
+    store.set_meta("search_hash", search_hash(spec))
+    return store
+
+
+def run_search(
+    spec: Spec,
+    space: Space,
+    check: dict[str, Any],
+    *,
+    out: str | None = None,
+    resume: bool = False,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
+    console: Console | None = None,
+    hooks: Sequence[SearchHooks] = (),
+) -> RunOutcome:
+    """Search ``space`` and write every result into the run directory."""
+    console = console or Console(quiet=True)
+    directory = run_directory(spec, out)
+    directory.mkdir(parents=True, exist_ok=True)
+    store = _open_store(directory, spec, resume)
+    progress = SearchProgress(console)
+    try:
+        (directory / "space.json").write_text(json.dumps(check, indent=2, default=str))
+        manifest = write_manifest(directory, spec, seeds={"search": spec.search.seed, "sample": spec.search.seed}, command=list(sys.argv))
+        executor = executor or make_executor(jobs or spec.execution.jobs, scheduler or spec.execution.scheduler)
+        context = objectives.Context.from_spec(spec)
+        search = Search(spec, space, store, context=context, executor=executor, hooks=[progress, *hooks])
+        result = search.run()
+        selected = select(result, spec.train.select)
+        write_front(directory, spec, result)
+        write_selected(directory, selected, spec.train.select)
+        if result.evaluations:
+            plot_front(directory / "pareto.png", result, selected)
+        write_report(directory, spec, check, result, selected, manifest)
+        return RunOutcome(directory, result, selected)
+    finally:
+        progress.close()
+        store.close()
+
+
+def front_table(spec: Spec, outcome: RunOutcome, *, max_rows: int = 20, max_parameters: int = 4) -> Table:
+    """The front as a rich table: objectives, then the parameters that vary most on it (all of
+    it is in pareto.csv)."""
+    result = outcome.result
+    chosen = {evaluation.key for evaluation, _ in outcome.selected}
+    spread = {name: len({repr(evaluation.config[name]) for evaluation in result.front}) for name in spec.parameter_names}
+    varying = sorted((name for name in spec.parameter_names if spread[name] > 1), key=lambda name: -spread[name])[:max_parameters]
+    varying = [name for name in spec.parameter_names if name in varying]
+    shown = f", {max_rows} shown; all in pareto.csv" if len(result.front) > max_rows else ""
+    table = Table(title=f"Feasible Pareto front: {len(result.front)} points{shown} (hypervolume {result.hypervolume:.4f})", title_justify="left")
+    for name, direction in zip(result.objective_names, result.directions):
+        table.add_column(f"{name} ({'max' if direction == 'maximize' else 'min'})", justify="right")
+    for name in varying:
+        table.add_column(name, justify="right")
+    table.add_column("selected")
+    order = sorted(result.front, key=lambda evaluation: evaluation.metrics[result.objective_names[0]])
+    if len(order) > max_rows:  # the selected points, then an even spread of the others
+        picked = [evaluation for evaluation in order if evaluation.key in chosen]
+        others = [evaluation for evaluation in order if evaluation.key not in chosen]
+        step = len(others) / max(1, max_rows - len(picked))
+        picked += [others[int(index * step)] for index in range(max_rows - len(picked))]
+        order = [evaluation for evaluation in order if evaluation in picked]
+    for evaluation in order:
+        cells = [f"{evaluation.metrics[name]:.4g}" for name in result.objective_names]
+        cells += [str(evaluation.config[name]) for name in varying]
+        table.add_row(*cells, "●" if evaluation.key in chosen else "")
+    return table

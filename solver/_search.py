@@ -1,0 +1,438 @@
+"""Feasibility-preserving multi-objective search over a ``Space``, with a durable run store.
+
+* The first population is a uniform sample of the feasible space; every offspring is repaired
+  onto it, so no infeasible configuration is ever evaluated.
+* Evaluations are cached by configuration: a duplicate costs nothing, and the budget counts
+  distinct configurations only.
+* Every evaluation is committed to the run store as it finishes. Resuming replays the search
+  from its seed: the stored evaluations answer every configuration already seen, so the run
+  continues where it stopped and ends with the same front as an uninterrupted run.
+* Platypus, which draws from the module ``random``, gets a private generator seeded here.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+import platypus
+from platypus import InjectedPopulation, Solution, TerminationCondition
+
+from avatar import objectives
+from avatar.specs import Compare, Name, Number, Spec, names_in
+
+from ._execution import EvaluationTask, Executor, SerialExecutor
+from ._pareto import Normalisation, as_minimisation, hypervolume
+from ._problem import AvatarProblem, GridVariator
+from ._space import Space
+from ._store import Evaluation, RunStore, config_key
+from ._violation import violation
+
+__all__ = ["Search", "SearchResult", "SearchHooks", "GenerationStats", "ALGORITHMS", "objective_limits"]
+
+ALGORITHMS = ("nsga2", "nsga3", "spea2", "ibea", "moead", "epsmoea", "random")
+STAGNANT_GENERATIONS = 5
+_WORST = 1e300
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    generation: int
+    evaluations: int
+    front_size: int
+    hypervolume: float
+    elapsed: float
+
+
+class SearchHooks:
+    """Called at the run's milestones; persistence never depends on them (progress does)."""
+
+    def start(self, search: "Search") -> None: ...
+
+    def evaluation(self, search: "Search", evaluation: Evaluation) -> None: ...
+
+    def generation(self, search: "Search", stats: GenerationStats) -> None: ...
+
+    def end(self, search: "Search", result: "SearchResult") -> None: ...
+
+
+@dataclass
+class SearchResult:
+    """All evaluations, the feasible Pareto front, and how the run went."""
+
+    objective_names: list[str]
+    directions: list[str]
+    evaluations: list[Evaluation]
+    front: list[Evaluation]
+    normalisation: Normalisation | None
+    hypervolume: float
+    generations: list[dict[str, Any]] = field(default_factory=list)
+    stopped_because: str = ""
+
+    def front_points(self) -> np.ndarray:
+        """The front's objective values (as reported, not negated)."""
+        return np.array([[evaluation.metrics[name] for name in self.objective_names] for evaluation in self.front], dtype=float).reshape(-1, len(self.objective_names))
+
+
+def objective_limits(spec: Spec, objective_names: Sequence[str]) -> list[float | None]:
+    """Each objective's hard limit in minimisation form (``size_mb <= 3`` gives 3), if any."""
+    limits: list[float | None] = []
+    for name, direction in zip(objective_names, (objective.direction for objective in spec.objectives)):
+        found = None
+        for constraint in spec.constraints:
+            expression = constraint.expression
+            if not (isinstance(expression, Compare) and len(expression.operators) == 1):
+                continue
+            left, right = expression.operands
+            operator = expression.operators[0]
+            if isinstance(right, Name) and isinstance(left, Number):
+                left, right = right, left
+                operator = {"<=": ">=", "<": ">", ">=": "<=", ">": "<"}.get(operator, operator)
+            if isinstance(left, Name) and left.id == name and isinstance(right, Number):
+                value = float(right.value)
+                if direction == "minimize" and operator in ("<=", "<"):
+                    found = value
+                elif direction == "maximize" and operator in (">=", ">"):
+                    found = -value
+        limits.append(found)
+    return limits
+
+
+class _Budget(TerminationCondition):
+    def __init__(self, search: "Search") -> None:
+        super().__init__()
+        self.search = search
+
+    def initialize(self, algorithm: Any) -> None:
+        pass
+
+    def shouldTerminate(self, algorithm: Any) -> bool:
+        return self.search.stop_reason() is not None
+
+
+class _CachedEvaluator(platypus.Evaluator):
+    def __init__(self, search: "Search") -> None:
+        super().__init__()
+        self.search = search
+
+    def evaluate_all(self, jobs: list[Any]) -> list[Any]:
+        self.search.evaluate_solutions([job.solution for job in jobs])
+        return jobs
+
+
+class Search:
+    """One run of a search over ``space``, stored in ``store``."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        space: Space,
+        store: RunStore,
+        *,
+        estimators: Mapping[str, objectives.Estimator] | None = None,
+        context: objectives.Context | None = None,
+        executor: Executor | None = None,
+        hooks: Sequence[SearchHooks] = (),
+        algorithm: str | None = None,
+        population: int | None = None,
+        evaluations: int | None = None,
+        time_limit: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.spec = spec
+        self.space = space
+        self.store = store
+        self.context = context or objectives.Context.from_spec(spec)
+        self.estimators = dict(estimators) if estimators is not None else objectives.estimators_for(spec)
+        self.executor = executor or SerialExecutor()
+        self.hooks = list(hooks)
+        settings = spec.search
+        self.algorithm_name = algorithm or settings.algorithm
+        self.population = population or settings.population
+        self.budget = evaluations or settings.evaluations
+        self.time_limit = time_limit if time_limit is not None else settings.time_limit
+        self.timeout = settings.evaluation_timeout
+        self.seed = settings.seed if seed is None else seed
+        self.objective_names = [objective.metric for objective in spec.objectives]
+        self.directions = [objective.direction for objective in spec.objectives]
+        constraints = {constraint.name: constraint for constraint in spec.constraints}
+        self.post = [constraints[item.name] for item in space.post_constraints]
+        self.metrics = self._metrics_to_evaluate()
+        self.rng = random.Random(self.seed)
+        self.cache: dict[tuple, Evaluation] = {}
+        self._batch_done = 0
+        self.proposed: set[tuple] = set()
+        self.generation = 0
+        self.new_evaluations = 0
+        self.stagnant = 0
+        self.normalisation: Normalisation | None = None
+        self.problem = AvatarProblem(space, self.objective_names, self.directions, len(self.post), self.rng)
+        self._front: dict[str, tuple[Evaluation, np.ndarray]] = {}
+        for evaluation in sorted(store.evaluations(), key=_canonical_order):
+            self._remember(evaluation)
+        self.started = time.monotonic()
+        self.previous_elapsed = float(store.get_meta("elapsed", 0.0))
+
+    # -- what to evaluate ----------------------------------------------------------------------
+
+    def _metrics_to_evaluate(self) -> tuple[str, ...]:
+        own = set(self.spec.parameter_names) | set(self.spec.constant_values)
+        wanted = list(self.objective_names)
+        for constraint in self.post:
+            for name in sorted(self.spec.names_used(names_in(constraint.expression)) - own):
+                if name not in wanted:
+                    wanted.append(name)
+        return tuple(wanted)
+
+    @property
+    def n_evaluations(self) -> int:
+        """Distinct configurations evaluated so far (including the finished part of a batch)."""
+        return len(self.cache) + self._batch_done
+
+    @property
+    def elapsed(self) -> float:
+        return self.previous_elapsed + time.monotonic() - self.started
+
+    def stop_reason(self) -> str | None:
+        if self.n_evaluations >= self.budget:
+            return f"evaluation budget reached ({self.budget})"
+        if self.time_limit is not None and self.elapsed >= self.time_limit:
+            return f"time limit reached ({self.time_limit:g} s)"
+        if self.stagnant >= STAGNANT_GENERATIONS:
+            return f"no new configuration in {STAGNANT_GENERATIONS} generations (the space looks exhausted)"
+        return None
+
+    def is_known(self, positions: tuple) -> bool:
+        """Known to the search at this point of the run: evaluated in an earlier generation
+        (stored records from later generations are not yet known, so a resumed run makes the
+        same choices as the original), or proposed in this one."""
+        if positions in self.proposed:
+            return True
+        evaluation = self.cache.get(positions)
+        return evaluation is not None and evaluation.generation < self.generation
+
+    # -- evaluation ----------------------------------------------------------------------------
+
+    def evaluate_solutions(self, solutions: list[Solution]) -> None:
+        """Evaluate (or look up) every solution of one generation and fill in its objectives."""
+        keys = [tuple(solution.variables) for solution in solutions]
+        pending: dict[tuple, dict[str, Any]] = {}
+        for key in keys:
+            if key in self.cache or key in pending:
+                continue
+            if self.n_evaluations + len(pending) >= self.budget:
+                break
+            config = self.problem.config(key)
+            if not self.space.contains(config):
+                raise RuntimeError(f"the search proposed an infeasible configuration: {config}")
+            pending[key] = config
+        self._run(pending)
+        for key, solution in zip(keys, solutions):
+            self._fill(solution, self.cache.get(key))
+        self.new_evaluations = len(pending)
+        self.stagnant = self.stagnant + 1 if not pending else 0
+        self.proposed.clear()
+        self.generation += 1
+
+    def _run(self, pending: dict[tuple, dict[str, Any]]) -> None:
+        order = list(pending)
+        for index, key in enumerate(order):
+            task = EvaluationTask(self.spec, pending[key], self.metrics, self.estimators, self.context, self.timeout)
+            self.executor.submit(index, task)
+        finished: list[Evaluation] = []
+        for index, result in self.executor.results():
+            config = pending[order[index]]
+            status = "ok" if result.error is None else "failed"
+            evaluation = Evaluation(config_key(config), config, status, result.metrics, result.error, result.seconds, self.generation, time.time())
+            self.store.add(evaluation)  # on disk before anything else happens
+            self.store.set_meta("elapsed", self.elapsed)
+            finished.append(evaluation)
+            self._batch_done += 1
+            for hook in self.hooks:
+                hook.evaluation(self, evaluation)
+        # Results arrive in completion order; the search's memory takes them in a fixed order
+        # so that parallel, serial and resumed runs agree exactly.
+        self._batch_done = 0
+        for evaluation in sorted(finished, key=_canonical_order):
+            self._remember(evaluation)
+
+    def _remember(self, evaluation: Evaluation) -> None:
+        self.cache[tuple(self.problem.positions(evaluation.config))] = evaluation
+        self._update_front(evaluation)
+
+    def _fill(self, solution: Solution, evaluation: Evaluation | None) -> None:
+        if evaluation is None or not evaluation.ok:
+            solution.objectives[:] = [_WORST] * self.problem.nobjs
+            solution.constraints[:] = [_WORST] * self.problem.nconstrs
+            solution.constraint_violation = _WORST
+        else:
+            values = [evaluation.metrics[name] for name in self.objective_names]
+            solution.objectives[:] = list(as_minimisation(np.array(values), self.directions))
+            violations = self.violations(evaluation)
+            solution.constraints[:] = violations
+            solution.constraint_violation = float(sum(violations))
+        solution.feasible = solution.constraint_violation == 0.0
+        solution.evaluated = True
+
+    def violations(self, evaluation: Evaluation) -> list[float]:
+        values = {**self.context.resolve(evaluation.config), **evaluation.metrics}
+        return [violation(constraint.expression, values) for constraint in self.post]
+
+    # -- results -------------------------------------------------------------------------------
+
+    def feasible_evaluations(self) -> list[Evaluation]:
+        """Successful evaluations that meet every post-evaluation constraint."""
+        return [evaluation for evaluation in self.cache.values() if evaluation.ok and not any(self.violations(evaluation))]
+
+    def _update_front(self, evaluation: Evaluation) -> None:
+        """Keep the feasible Pareto front current as evaluations arrive (cheaper than
+        recomputing it over every evaluation after each generation)."""
+        if not evaluation.ok or any(self.violations(evaluation)):
+            return
+        point = self._points([evaluation])[0]
+        for _, other_point in self._front.values():
+            if np.all(other_point <= point):  # dominated by, or equal to, a front point
+                return
+        self._front = {key: item for key, item in self._front.items() if not np.all(point <= item[1])}
+        self._front[evaluation.key] = (evaluation, point)
+
+    def front(self) -> list[Evaluation]:
+        """The feasible Pareto front, by generation, then key."""
+        return [evaluation for evaluation, _ in sorted(self._front.values(), key=lambda item: _canonical_order(item[0]))]
+
+    def _points(self, evaluations: Sequence[Evaluation]) -> np.ndarray:
+        values = np.array([[evaluation.metrics[name] for name in self.objective_names] for evaluation in evaluations], dtype=float)
+        return as_minimisation(values.reshape(-1, len(self.objective_names)), self.directions)
+
+    def _ensure_normalisation(self) -> None:
+        """Fix the hypervolume's normalisation once, from the first feasible evaluations (a
+        resumed run reads the stored one, so its values stay comparable)."""
+        if self.normalisation is not None or not self._front:
+            return
+        stored = self.store.get_meta("normalisation")
+        if stored is not None:
+            self.normalisation = Normalisation(tuple(stored["ideal"]), tuple(stored["reference"]))
+            return
+        feasible = self._points(self.feasible_evaluations())
+        self.normalisation = Normalisation.from_points(feasible, objective_limits(self.spec, self.objective_names))
+        self.store.set_meta("normalisation", {"ideal": self.normalisation.ideal, "reference": self.normalisation.reference})
+
+    def _record_generation(self) -> None:
+        front = self.front()
+        self._ensure_normalisation()
+        volume = hypervolume(self._points(front), self.normalisation) if front and self.normalisation else 0.0
+        stats = GenerationStats(self.generation - 1, self.n_evaluations, len(front), volume, self.elapsed)
+        self.store.record_generation(stats.generation, stats.evaluations, stats.front_size, stats.hypervolume, stats.elapsed)
+        for hook in self.hooks:
+            hook.generation(self, stats)
+
+    def result(self, stopped_because: str = "") -> SearchResult:
+        self._ensure_normalisation()
+        front = self.front()
+        volume = hypervolume(self._points(front), self.normalisation) if front and self.normalisation else 0.0
+        return SearchResult(
+            self.objective_names,
+            self.directions,
+            list(self.cache.values()),
+            front,
+            self.normalisation,
+            volume,
+            self.store.generations(),
+            stopped_because,
+        )
+
+    # -- running -------------------------------------------------------------------------------
+
+    def run(self) -> SearchResult:
+        """Run (or resume) the search until its budget is spent."""
+        if self.algorithm_name not in ALGORITHMS:
+            raise ValueError(f"unknown algorithm '{self.algorithm_name}'; choose from {', '.join(ALGORITHMS)}")
+        self.space.require_feasible()
+        self.store.set_meta("seed", self.seed)
+        for hook in self.hooks:
+            hook.start(self)
+        try:
+            with _platypus_random(random.Random(f"platypus:{self.seed}")):
+                if self.algorithm_name == "random":
+                    self._run_random()
+                else:
+                    algorithm = self._algorithm()
+                    algorithm.run(_Budget(self), callback=lambda _: self._record_generation())
+        finally:
+            self.store.set_meta("elapsed", self.elapsed)
+            self.executor.shutdown()
+        result = self.result(self.stop_reason() or "")
+        for hook in self.hooks:
+            hook.end(self, result)
+        return result
+
+    def _initial_population(self, size: int) -> list[Solution]:
+        return [self.problem.solution(config) for config in self.space.sample(size, seed=self.seed)]
+
+    def _algorithm(self) -> Any:
+        variator = GridVariator(self.problem, self.rng, self.is_known, self.proposed.add)
+        evaluator = _CachedEvaluator(self)
+        common = dict(variator=variator, evaluator=evaluator, log_frequency=None)
+        name, size = self.algorithm_name, self.population
+        if name == "nsga2":
+            return platypus.NSGAII(self.problem, population_size=size, generator=InjectedPopulation(self._initial_population(size)), **common)
+        if name == "spea2":
+            return platypus.SPEA2(self.problem, population_size=size, generator=InjectedPopulation(self._initial_population(size)), **common)
+        if name == "epsmoea":
+            epsilons = [1e-9] * self.problem.nobjs
+            return platypus.EpsMOEA(self.problem, epsilons, population_size=size, generator=InjectedPopulation(self._initial_population(size)), **common)
+        if name == "ibea":
+            return platypus.IBEA(self.problem, population_size=size, generator=InjectedPopulation(self._initial_population(size)), **common)
+        if name == "moead":
+            return platypus.MOEAD(self.problem, population_size=size, neighborhood_size=min(10, size), generator=InjectedPopulation(self._initial_population(size)), **common)
+        divisions = _divisions_for(size, self.problem.nobjs)
+        algorithm = platypus.NSGAIII(self.problem, divisions_outer=divisions, **common)
+        algorithm.generator = InjectedPopulation(self._initial_population(algorithm.population_size))
+        return algorithm
+
+    def _run_random(self) -> None:
+        """Uniform sampling of the feasible space, one population-sized batch at a time."""
+        generator = np.random.default_rng(self.seed)
+        while self.stop_reason() is None:
+            batch = [config for config in self.space.sample(self.population, seed=int(generator.integers(2**31))) if not self.is_known(tuple(self.problem.positions(config)))]
+            solutions = [self.problem.solution(config) for config in batch]
+            for solution in solutions:
+                self.proposed.add(tuple(solution.variables))
+            self.evaluate_solutions(solutions)
+            self._record_generation()
+
+
+@contextmanager
+def _platypus_random(generator: random.Random) -> Iterator[None]:
+    """Give Platypus a private generator for the run.
+
+    Platypus draws from the module ``random``; a library in another thread of this process
+    (a Dask client, for one) may draw from it too, which would make runs irreproducible.
+    """
+    modules = [module for name, module in sys.modules.items() if name.startswith("platypus") and getattr(module, "random", None) is random]
+    for module in modules:
+        module.random = generator
+    try:
+        yield
+    finally:
+        for module in modules:
+            module.random = random
+
+
+def _canonical_order(evaluation: Evaluation) -> tuple[int, str]:
+    return (evaluation.generation, evaluation.key)
+
+
+def _divisions_for(population: int, n_objectives: int) -> int:
+    """NSGA-III reference-point divisions giving a population near the requested size."""
+    from math import comb
+
+    divisions = 1
+    while comb(n_objectives + divisions, divisions + 1) <= population:
+        divisions += 1
+    return divisions
