@@ -11,7 +11,7 @@ from ._energy import DEFAULT_INTENSITY_G_PER_KWH, DEFAULT_WATTS_PER_CORE, Carbon
 from ._families import ModelFamily, NumericView, SymbolicView, family_names, get_family
 from ._flops import FlopsEstimator
 from ._latency import LatencyEstimator, LatencyModel
-from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, measure_inference
+from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, measure_inference, quantize_int8, time_inference
 from ._params import ParamsEstimator
 from ._registry import estimators_for, evaluate, get, load_estimator_class, spec_metrics, validate
 from ._roberta import RobertaFamily
@@ -51,6 +51,8 @@ __all__ = [
     "InferenceMeasurement",
     "RaplMeter",
     "measure_inference",
+    "time_inference",
+    "quantize_int8",
     "SymbolicConfig",
     "ConstantConfig",
     "Term",

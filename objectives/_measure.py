@@ -26,7 +26,16 @@ from typing import Any, Callable, Mapping
 
 from ._base import Context
 
-__all__ = ["MeasurementProtocol", "InferenceMeasurement", "RaplMeter", "measure_inference", "measurement_key", "machine_fingerprint", "quantize_int8"]
+__all__ = [
+    "MeasurementProtocol",
+    "InferenceMeasurement",
+    "RaplMeter",
+    "measure_inference",
+    "time_inference",
+    "measurement_key",
+    "machine_fingerprint",
+    "quantize_int8",
+]
 
 _NOT_LATENCY_RELEVANT = {"hidden_dropout_prob", "attention_probs_dropout_prob"}
 
@@ -191,9 +200,26 @@ def measure_inference(
     if cached is not None:
         _MEMORY[memory_key] = cached
         return cached
-    meter = energy_meter or RaplMeter()
     infer = (run or prepare_inference)(config, context)
-    with _threads(context.threads):
+    measurement = time_inference(infer, context.threads, protocol, timer=timer, cpu_timer=cpu_timer, energy_meter=energy_meter)
+    cache.put(key, measurement)
+    if context.cache_dir is not None:
+        _MEMORY[memory_key] = measurement
+    return measurement
+
+
+def time_inference(
+    infer: Callable[[], None],
+    threads: int,
+    protocol: MeasurementProtocol = MeasurementProtocol(),
+    *,
+    timer: Callable[[], float] = time.perf_counter,
+    cpu_timer: Callable[[], float] = time.process_time,
+    energy_meter: RaplMeter | None = None,
+) -> InferenceMeasurement:
+    """Apply the protocol to any inference function (a student, a teacher, an exported model)."""
+    meter = energy_meter or RaplMeter()
+    with _threads(threads):
         for _ in range(protocol.warmup):
             infer()
         energy_start, cpu_start = meter.read(), cpu_timer()
@@ -204,11 +230,7 @@ def measure_inference(
             latencies.append((timer() - started) * 1000.0)
         cpu_seconds = (cpu_timer() - cpu_start) / protocol.repeats
         joules = meter.joules(energy_start, meter.read())
-    measurement = InferenceMeasurement(tuple(latencies), cpu_seconds, None if joules is None else joules / protocol.repeats)
-    cache.put(key, measurement)
-    if context.cache_dir is not None:
-        _MEMORY[memory_key] = measurement
-    return measurement
+    return InferenceMeasurement(tuple(latencies), cpu_seconds, None if joules is None else joules / protocol.repeats)
 
 
 class _threads:

@@ -15,7 +15,9 @@ from ._pareto import Normalisation, as_minimisation, select_points
 from ._search import SearchResult
 from ._store import Evaluation
 
-__all__ = ["select", "write_front", "write_selected", "plot_front", "write_report"]
+__all__ = ["select", "write_front", "write_selected", "plot_front", "write_report", "write_students_section", "STUDENTS_HEADING"]
+
+STUDENTS_HEADING = "## Realised students"
 
 
 def select(result: SearchResult, how: str | int) -> list[tuple[Evaluation, str]]:
@@ -163,3 +165,50 @@ Hypervolume of the feasible front: {result.hypervolume:.4f} (reference point {li
 {_table(["library", "version"], sorted(manifest["libraries"].items()))}
 """
     (directory / "report.md").write_text(text)
+
+
+def _ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.1f}x" if denominator else "n/a"
+
+
+def write_students_section(directory: Path, summary: dict[str, Any], primary: str) -> None:
+    """Add (or replace) the realised students in ``report.md``: each against the teacher."""
+    teacher = summary["teacher"]
+    header = ["model", "size MB", "latency ms", "energy J / 1,000 inferences", "carbon g / 1,000 inferences", "accuracy", "F1", "smaller", "faster", f"{primary} kept"]
+    rows = [["teacher " + str(teacher["model"]), f"{teacher['size_mb']:.2f}", f"{teacher['latency_ms']:.2f}", f"{1000 * teacher['energy_j']:.3g}", f"{1000 * teacher['carbon_g']:.3g}", f"{teacher['test']['accuracy']:.4f}", f"{teacher['test']['f1']:.4f}", "1x", "1x", "100%"]]
+    for student in summary["students"]:
+        kept = student["test"][primary] / teacher["test"][primary] if teacher["test"][primary] else float("nan")
+        rows.append(
+            [
+                f"student `{student['key'][:12]}`",
+                f"{student['size_mb']:.3f}",
+                f"{student['latency_ms']:.2f}",
+                f"{1000 * student['energy_j']:.3g}",
+                f"{1000 * student['carbon_g']:.3g}",
+                f"{student['test']['accuracy']:.4f}",
+                f"{student['test']['f1']:.4f}",
+                _ratio(teacher["size_mb"], student["size_mb"]),
+                _ratio(teacher["latency_ms"], student["latency_ms"]),
+                f"{kept:.1%}",
+            ]
+        )
+    estimated = any(item.get("energy_estimated") for item in [teacher, *summary["students"]])
+    data = summary["data"]
+    section = f"""{STUDENTS_HEADING}
+
+Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples. Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol{"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.
+
+{_table(header, rows)}
+
+Each student is in `students/<key>/` (model, tokenizer, `metrics.json`, `README.md` with how to load it).
+"""
+    report = directory / "report.md"
+    text = report.read_text() if report.exists() else ""
+    if STUDENTS_HEADING in text:
+        start = text.index(STUDENTS_HEADING)
+        following = text.find("\n## ", start + len(STUDENTS_HEADING))
+        text = text[:start] + section + (text[following + 1 :] if following != -1 else "")
+    else:
+        marker = "## Reproducibility"
+        text = text.replace(marker, section + "\n" + marker) if marker in text else text + "\n" + section
+    report.write_text(text)

@@ -22,7 +22,7 @@ from ._search import Search, SearchHooks, SearchResult
 from ._space import Space
 from ._store import Evaluation, RunStore
 
-__all__ = ["RunError", "RunOutcome", "run_directory", "check_run_directory", "run_search", "front_table"]
+__all__ = ["RunError", "RunOutcome", "run_directory", "check_run_directory", "run_search", "front_table", "students_table"]
 
 STORE = "evaluations.sqlite"
 
@@ -86,8 +86,7 @@ def run_search(
         (directory / "space.json").write_text(json.dumps(check, indent=2, default=str))
         manifest = write_manifest(directory, spec, seeds={"search": spec.search.seed, "sample": spec.search.seed}, command=list(sys.argv))
         executor = executor or make_executor(jobs or spec.execution.jobs, scheduler or spec.execution.scheduler)
-        context = objectives.Context.from_spec(spec)
-        search = Search(spec, space, store, context=context, executor=executor, hooks=[progress, *hooks])
+        search = Search(spec, space, store, executor=executor, hooks=[progress, *hooks])
         result = search.run()
         selected = select(result, spec.train.select)
         write_front(directory, spec, result)
@@ -127,4 +126,25 @@ def front_table(spec: Spec, outcome: RunOutcome, *, max_rows: int = 20, max_para
         cells = [f"{evaluation.metrics[name]:.4g}" for name in result.objective_names]
         cells += [str(evaluation.config[name]) for name in varying]
         table.add_row(*cells, "●" if evaluation.key in chosen else "")
+    return table
+
+
+def students_table(summary: dict[str, Any], primary: str) -> Table:
+    """The realised students against the teacher."""
+    teacher = summary["teacher"]
+    table = Table(title="Realised students (test split)", title_justify="left")
+    for column in ("model", "size MB", "latency ms", primary, "smaller", "faster", f"{primary} kept"):
+        table.add_column(column, justify="right")
+    table.add_row("teacher", f"{teacher['size_mb']:.2f}", f"{teacher['latency_ms']:.2f}", f"{teacher['test'][primary]:.4f}", "", "", "")
+    for student in summary["students"]:
+        kept = student["test"][primary] / teacher["test"][primary] if teacher["test"][primary] else float("nan")
+        table.add_row(
+            student["key"][:12],
+            f"{student['size_mb']:.3f}",
+            f"{student['latency_ms']:.2f}",
+            f"{student['test'][primary]:.4f}",
+            f"{teacher['size_mb'] / student['size_mb']:.0f}x",
+            f"{teacher['latency_ms'] / student['latency_ms']:.0f}x",
+            f"{kept:.1%}",
+        )
     return table

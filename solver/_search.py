@@ -38,6 +38,7 @@ __all__ = ["Search", "SearchResult", "SearchHooks", "GenerationStats", "ALGORITH
 ALGORITHMS = ("nsga2", "nsga3", "spea2", "ibea", "moead", "epsmoea", "random")
 STAGNANT_GENERATIONS = 5
 _WORST = 1e300
+_PENALTY = 1e6
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,10 @@ class Search:
         self.spec = spec
         self.space = space
         self.store = store
-        self.context = context or objectives.Context.from_spec(spec)
-        self.estimators = dict(estimators) if estimators is not None else objectives.estimators_for(spec)
+        self.context = context or space.context or objectives.Context.from_spec(spec)
+        if estimators is None:
+            estimators = space.estimators if space.estimators is not None else objectives.estimators_for(spec)
+        self.estimators = dict(estimators)
         self.executor = executor or SerialExecutor()
         self.hooks = list(hooks)
         settings = spec.search
@@ -171,7 +174,10 @@ class Search:
         self.new_evaluations = 0
         self.stagnant = 0
         self.normalisation: Normalisation | None = None
-        self.problem = AvatarProblem(space, self.objective_names, self.directions, len(self.post), self.rng)
+        # Platypus' IBEA cannot rank solutions that carry constraints: it gets post-evaluation
+        # violations as a penalty added to every objective instead.
+        self.penalised = self.algorithm_name == "ibea" and bool(self.post)
+        self.problem = AvatarProblem(space, self.objective_names, self.directions, 0 if self.penalised else len(self.post), self.rng)
         self._front: dict[str, tuple[Evaluation, np.ndarray]] = {}
         for evaluation in sorted(store.evaluations(), key=_canonical_order):
             self._remember(evaluation)
@@ -271,11 +277,15 @@ class Search:
             solution.constraints[:] = [_WORST] * self.problem.nconstrs
             solution.constraint_violation = _WORST
         else:
-            values = [evaluation.metrics[name] for name in self.objective_names]
-            solution.objectives[:] = list(as_minimisation(np.array(values), self.directions))
+            values = as_minimisation(np.array([evaluation.metrics[name] for name in self.objective_names]), self.directions)
             violations = self.violations(evaluation)
-            solution.constraints[:] = violations
-            solution.constraint_violation = float(sum(violations))
+            if self.penalised:
+                solution.objectives[:] = list(values + _PENALTY * sum(violations))
+                solution.constraint_violation = 0.0
+            else:
+                solution.objectives[:] = list(values)
+                solution.constraints[:] = violations
+                solution.constraint_violation = float(sum(violations))
         solution.feasible = solution.constraint_violation == 0.0
         solution.evaluated = True
 

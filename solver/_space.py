@@ -60,10 +60,20 @@ class Bound:
 class Space:
     """The feasible space of a spec. Build it with ``Space.from_spec``."""
 
-    def __init__(self, spec: Spec, compiled: CompiledSpace, *, seed: int = 0) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        compiled: CompiledSpace,
+        *,
+        seed: int = 0,
+        estimators: Mapping[str, objectives.Estimator] | None = None,
+        context: objectives.Context | None = None,
+    ) -> None:
         self.spec = spec
         self.compiled = compiled
         self.seed = seed
+        self.estimators = dict(estimators) if estimators is not None else None
+        self.context = context
         self.parameters = spec.parameters
         self.counter = GridCounter(compiled)
         self.smt = SmtSpace(compiled, seed=seed)
@@ -85,7 +95,9 @@ class Space:
         """Compile ``spec``: constraints whose metrics all have closed forms become hard.
 
         Estimators that calibrate themselves on the space (predicted latency) get a sampler of
-        the space without their own limits, so they learn where the search will look.
+        the space without their own limits, so they learn where the search will look. The
+        space keeps its estimators and context (``space.estimators``, ``space.context``): the
+        search evaluates with these very objects, calibrations included.
         """
         seed = spec.search.seed if seed is None else seed
         context = context or objectives.Context.from_spec(spec)
@@ -94,7 +106,7 @@ class Space:
         if calibrated and context.sample_configurations is None:
             preliminary = cls(spec, compile_space(spec, context, estimators, exclude=calibrated), seed=seed)
             context = dataclasses.replace(context, sample_configurations=lambda n, sample_seed: preliminary.sample(n, sample_seed))
-        return cls(spec, compile_space(spec, context, estimators), seed=seed)
+        return cls(spec, compile_space(spec, context, estimators), seed=seed, estimators=estimators, context=context)
 
     # -- description ---------------------------------------------------------------------------
 

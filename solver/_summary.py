@@ -40,7 +40,7 @@ def check_report(spec: Spec, space: Space) -> dict[str, Any]:
         "core_bounds": list(feasibility.core_bounds) if feasibility.feasible is False else [],
         "core_is_minimal": feasibility.core_is_minimal,
         "objectives": {objective.metric: objective.direction for objective in spec.objectives},
-        "estimators": _estimators(spec),
+        "estimators": _estimators(spec, space),
     }
     if feasibility.feasible is False:
         report.update(count={"value": 0, "exact": True}, fraction=0.0, bounds={}, declared={})
@@ -58,11 +58,12 @@ def check_report(spec: Spec, space: Space) -> dict[str, Any]:
     return report
 
 
-def _estimators(spec: Spec) -> list[dict[str, Any]]:
+def _estimators(spec: Spec, space: Space) -> list[dict[str, Any]]:
     """How each metric the spec uses is obtained (exact, measured, predicted, estimated)."""
-    context = objectives.Context.from_spec(spec)
+    context = space.context or objectives.Context.from_spec(spec)
+    estimators = space.estimators if space.estimators is not None else objectives.estimators_for(spec)
     rows = []
-    for metric, estimator in objectives.estimators_for(spec).items():
+    for metric, estimator in estimators.items():
         rows.append({"metric": metric, "unit": estimator.unit, "kind": estimator.kind, "symbolic": estimator.is_symbolic(context), "method": estimator.method(context)})
     return rows
 

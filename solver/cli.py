@@ -10,14 +10,16 @@ import argparse
 import json
 import sys
 import traceback
+from pathlib import Path
 from typing import Sequence
 
 from rich.console import Console
 
 from avatar import objectives
-from avatar.specs import SpecError, load
+from avatar.specs import Problem, Spec, SpecError, load
 
-from ._run import RunError, check_run_directory, front_table, run_directory, run_search
+from ._results import write_students_section
+from ._run import RunError, check_run_directory, front_table, run_directory, run_search, students_table
 from ._space import Space
 from ._summary import check_report, infeasible_message, render_check_report
 
@@ -43,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=_positive, metavar="N", help="evaluate in N local worker processes (default: execution.jobs, 1)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="evaluate on a Dask cluster, e.g. tcp://host:8786")
     parser.add_argument("--no-train", action="store_true", help="stop after the search and the selection of points")
+    parser.add_argument("--train-only", action="store_true", help="train the points in an existing run's selected.json (no search)")
+    parser.add_argument("--data", metavar="PATH", help="use this dataset instead of task.data")
+    parser.add_argument("--teacher", metavar="ID_OR_PATH", help="use this teacher instead of train.teacher (a Hugging Face id or folder)")
     parser.add_argument("--json", action="store_true", help="with --check: print one JSON document instead of tables")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print only errors and the final line")
@@ -92,8 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> int:
     spec = load(arguments.spec)
     objectives.validate(spec)
-    if not arguments.check:
+    if not arguments.check and not arguments.train_only:
         check_run_directory(run_directory(spec, arguments.out), arguments.resume)
+    will_train = not arguments.check and not arguments.no_train and bool(arguments.train_only or arguments.teacher or spec.train.teacher)
+    if will_train:
+        _preflight_training(spec, arguments)
     space = Space.from_spec(spec)
     report = check_report(spec, space)
     if arguments.json:
@@ -106,13 +114,47 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
     console.print(f"[green]✓[/green] {arguments.spec} is valid and feasible")
     if arguments.check:
         return EXIT_OK
-    outcome = run_search(spec, space, report, out=arguments.out, resume=arguments.resume, jobs=arguments.jobs, scheduler=arguments.scheduler, console=console)
-    console.print(front_table(spec, outcome))
-    console.print(f"Search stopped: {outcome.result.stopped_because}. {len(outcome.result.evaluations)} evaluations, {len(outcome.selected)} point(s) selected.")
-    console.print(f"Results in {outcome.directory}/: report.md, pareto.csv, pareto.json, pareto.png, selected.json, evaluations.sqlite, manifest.json")
-    if not arguments.no_train:
-        console.print("Training the selected points (distillation) is not part of this version yet; selected.json lists them.")
+    directory = run_directory(spec, arguments.out)
+    if not arguments.train_only:
+        outcome = run_search(spec, space, report, out=arguments.out, resume=arguments.resume, jobs=arguments.jobs, scheduler=arguments.scheduler, console=console)
+        console.print(front_table(spec, outcome))
+        console.print(f"Search stopped: {outcome.result.stopped_because}. {len(outcome.result.evaluations)} evaluations, {len(outcome.selected)} point(s) selected.")
+    if not will_train and not arguments.no_train:
+        console.print("train.teacher is not set: stopping after the search (set it, or pass --teacher, to distil the selected points)")
+    if will_train:
+        _train(spec, directory, arguments, console)
+    console.print(f"Results in {directory}/: report.md, pareto.csv, pareto.json, pareto.png, selected.json, evaluations.sqlite, manifest.json" + (", students/" if will_train else ""))
     return EXIT_OK
+
+
+def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
+    """Refuse what would make training fail, before a long search rather than after it."""
+    problems = []
+    if spec.train.onnx:
+        message = "ONNX export is not implemented in this version; set it to false (int8 quantization is: train.quantize)"
+        problems.append(Problem(spec.source, spec.locate(("train", "onnx")), ("train", "onnx"), message))
+    location = spec.task_data(arguments.data)
+    if not location.startswith("builtin:") and not Path(location).exists():
+        hint = "override it with --data PATH" if arguments.data is None else "given with --data"
+        problems.append(Problem(spec.source, spec.locate(("task", "data")), ("task", "data"), f"{location}: no such file or folder ({hint})"))
+    if problems:
+        raise SpecError(problems)
+
+
+def _train(spec: Spec, directory: Path, arguments: argparse.Namespace, console: Console) -> None:
+    """Distil the selected points (imports torch only now)."""
+    from avatar.trainer import DataError, TeacherError, primary_metric, train_selected
+
+    if not (directory / "selected.json").exists():
+        raise RunError(f"{directory} has no selected.json: run the search first (solve SPEC, without --train-only)")
+    try:
+        summary = train_selected(spec, directory, data=arguments.data, teacher=arguments.teacher, console=console)
+    except DataError as error:
+        raise SpecError([Problem(spec.source, spec.locate(("task", "data")), ("task", "data"), str(error))]) from None
+    except TeacherError as error:
+        raise SpecError([Problem(spec.source, spec.locate(("train", "teacher")), ("train", "teacher"), str(error))]) from None
+    write_students_section(directory, summary, primary_metric(spec.task.kind))
+    console.print(students_table(summary, primary_metric(spec.task.kind)))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Mapping
 
 from ._errors import Location
@@ -269,6 +270,18 @@ class Spec:
     @property
     def parameter_names(self) -> tuple[str, ...]:
         return tuple(parameter.name for parameter in self.parameters)
+
+    def task_data(self, override: str | None = None) -> str:
+        """Where the task's data is: ``override`` (e.g. ``--data``) as given, else
+        ``task.data`` with a relative path taken from the spec's folder; ``builtin:`` names
+        are returned unchanged."""
+        if override is not None:
+            return override if override.startswith("builtin:") else str(Path(override).expanduser())
+        value = self.task.data
+        if value.startswith("builtin:"):
+            return value
+        path = Path(value).expanduser()
+        return str(path if path.is_absolute() else Path(self.source).parent / path)
 
     def names_used(self, names: Iterable[str]) -> set[str]:
         """``names`` and every name their derived names use, transitively."""

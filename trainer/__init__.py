@@ -1,0 +1,39 @@
+"""Avatar trainer: realise selected configurations by knowledge distillation.
+
+Data (CodeXGLUE layouts and ``builtin:python-clones``) with seeded, leak-free splits; a
+teacher fine-tuned once and cached with its logits; a tokenizer per (type, vocabulary size);
+students distilled on the teacher's logits, evaluated on the test split once, measured, and
+saved in Hugging Face format. Importing this package imports torch.
+"""
+
+from ._data import BUILTIN_PREFIX, DataError, Example, TaskData, load_task_data, split_examples
+from ._metrics import classification_metrics, primary_metric
+from ._pipeline import default_device, train_selected
+from ._student import distillation_loss, load_student, train_student
+from ._teacher import Teacher, TeacherError, TeacherForCloneDetection, prepare_teacher, resolve_teacher
+from ._tokenizers import SPECIAL_TOKENS, TOKENIZER_TYPES, load_or_train_tokenizer, train_tokenizer
+
+__all__ = [
+    "BUILTIN_PREFIX",
+    "DataError",
+    "Example",
+    "TaskData",
+    "load_task_data",
+    "split_examples",
+    "classification_metrics",
+    "primary_metric",
+    "default_device",
+    "train_selected",
+    "distillation_loss",
+    "load_student",
+    "train_student",
+    "Teacher",
+    "TeacherError",
+    "TeacherForCloneDetection",
+    "prepare_teacher",
+    "resolve_teacher",
+    "SPECIAL_TOKENS",
+    "TOKENIZER_TYPES",
+    "load_or_train_tokenizer",
+    "train_tokenizer",
+]

@@ -95,7 +95,8 @@ def test_failing_and_hanging_evaluations_are_recorded_and_the_search_goes_on(tmp
         assert any("timeout" in (evaluation.error or "") for evaluation in failed)
 
 
-def test_post_constraints_keep_violating_points_off_the_front(tmp_path):
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_post_constraints_keep_violating_points_off_the_front(tmp_path, algorithm):
     text = SEARCH_SPACE.replace("  under_1mb: size_mb <= 1\n", "  under_1mb: size_mb <= 1\n  cheap: gflops <= 0.05\n")
     spec = loads(text)
     # make gflops "measured" for this test: a post-evaluation constraint
@@ -104,7 +105,7 @@ def test_post_constraints_keep_violating_points_off_the_front(tmp_path):
     space = Space.from_spec(spec, estimators={**objectives.estimators_for(spec), "gflops": flops})
     assert [item.name for item in space.post_constraints] == ["cheap"]
     store = RunStore(tmp_path / "evaluations.sqlite")
-    result = Search(spec, space, store).run()
+    result = Search(spec, space, store, algorithm=algorithm).run()
     assert result.front and all(evaluation.metrics["gflops"] <= 0.05 for evaluation in result.front)
     assert any(evaluation.metrics["gflops"] > 0.05 for evaluation in result.evaluations)
 

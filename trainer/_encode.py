@@ -1,0 +1,54 @@
+"""Tokenised examples and their batches (a pair of functions is one example of shape (2, L))."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+import torch
+
+from ._data import Example
+
+__all__ = ["EncodedSet", "encode"]
+
+
+@dataclass
+class EncodedSet:
+    """Token ids per example (one list per function) and labels."""
+
+    ids: list[list[list[int]]]
+    labels: torch.Tensor
+    pad_id: int
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def batch(self, indices: Sequence[int], device: Any) -> dict[str, torch.Tensor]:
+        """Input ids and attention mask, padded to the batch's longest function."""
+        rows = [self.ids[index] for index in indices]
+        width = max(len(sequence) for row in rows for sequence in row)
+        input_ids = torch.full((len(rows), len(rows[0]), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros_like(input_ids)
+        for row_index, row in enumerate(rows):
+            for column, sequence in enumerate(row):
+                input_ids[row_index, column, : len(sequence)] = torch.tensor(sequence)
+                mask[row_index, column, : len(sequence)] = 1
+        if input_ids.shape[1] == 1:  # a single function: (batch, length)
+            input_ids, mask = input_ids[:, 0], mask[:, 0]
+        return {"input_ids": input_ids.to(device), "attention_mask": mask.to(device)}
+
+    def batches(self, batch_size: int, device: Any, order: Sequence[int] | None = None) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
+        indices = list(order) if order is not None else list(range(len(self)))
+        for start in range(0, len(indices), batch_size):
+            chosen = indices[start : start + batch_size]
+            yield chosen, self.batch(chosen, device)
+
+
+def encode(examples: Sequence[Example], tokenizer: Any, max_length: int) -> EncodedSet:
+    """Tokenise every function of every example (truncated to ``max_length`` tokens)."""
+    texts = [text for example in examples for text in example.texts]
+    encoded = tokenizer(texts, truncation=True, max_length=max_length, add_special_tokens=True)["input_ids"]
+    width = len(examples[0].texts) if examples else 1
+    ids = [encoded[index * width : (index + 1) * width] for index in range(len(examples))]
+    labels = torch.tensor([example.label for example in examples], dtype=torch.long)
+    return EncodedSet(ids, labels, tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)

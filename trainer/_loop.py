@@ -1,0 +1,151 @@
+"""One training loop for the teacher's fine-tuning and the students' distillation.
+
+AdamW with linear warm-up (the first 10% of steps) and linear decay; every parameter is
+trained. After each epoch the model is evaluated on the validation split, a checkpoint (model,
+optimiser, schedule, epoch, best score) is written, and the best weights are kept; training
+stops early after ``patience`` epochs without improvement. A killed run restarts from the last
+checkpoint, and the order of examples in each epoch depends only on the seed and the epoch,
+so a resumed run trains exactly as an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from ._encode import EncodedSet
+from ._metrics import classification_metrics
+
+__all__ = ["LoopSettings", "LoopResult", "train", "predict_logits", "logits_of"]
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    epochs: int
+    learning_rate: float
+    batch_size: int
+    patience: int
+    seed: int
+    metric: str
+    warmup_fraction: float = 0.1
+    device: str = "cpu"
+
+
+@dataclass
+class LoopResult:
+    best_metric: float
+    best_epoch: int
+    epochs_run: int
+    history: list[dict[str, float]] = field(default_factory=list)
+    resumed_from: int | None = None
+
+
+def logits_of(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    output = model(**batch)
+    return output.logits if hasattr(output, "logits") else output
+
+
+@torch.no_grad()
+def predict_logits(model: torch.nn.Module, data: EncodedSet, batch_size: int, device: str, on_batch: Callable[[int], None] | None = None) -> torch.Tensor:
+    """Logits of every example, in order (eval mode, no gradients)."""
+    model.eval()
+    chunks = []
+    for indices, batch in data.batches(batch_size, device):
+        chunks.append(logits_of(model, batch).float().cpu())
+        if on_batch is not None:
+            on_batch(len(indices))
+    return torch.cat(chunks) if chunks else torch.zeros((0, 2))
+
+
+def _save(state: dict[str, Any], path: Path) -> None:
+    """Write atomically, so a kill never leaves a half-written checkpoint."""
+    temporary = path.with_suffix(".tmp")
+    torch.save(state, temporary)
+    os.replace(temporary, path)
+
+
+def train(
+    model: torch.nn.Module,
+    train_set: EncodedSet,
+    loss: Callable[[torch.Tensor, list[int]], torch.Tensor],
+    valid_set: EncodedSet,
+    settings: LoopSettings,
+    checkpoint_dir: Path,
+    *,
+    on_step: Callable[[int, int, float], None] | None = None,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+) -> LoopResult:
+    """Train ``model`` with ``loss(logits, example indices)``; the best weights end up in the model.
+
+    Files in ``checkpoint_dir``: ``last.pt`` (resume state) and ``best.pt`` (best weights).
+    """
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    last_path, best_path = checkpoint_dir / "last.pt", checkpoint_dir / "best.pt"
+    model.to(settings.device)
+    steps_per_epoch = max(1, -(-len(train_set) // settings.batch_size))
+    total_steps = steps_per_epoch * settings.epochs
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
+    warmup = max(1, int(settings.warmup_fraction * total_steps))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: (step + 1) / warmup if step < warmup else max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+    )
+    result = LoopResult(best_metric=float("-inf"), best_epoch=-1, epochs_run=0)
+    start_epoch, bad_epochs = 0, 0
+    if last_path.exists():
+        state = torch.load(last_path, map_location=settings.device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        start_epoch, bad_epochs = state["epoch"] + 1, state["bad_epochs"]
+        result = LoopResult(state["best_metric"], state["best_epoch"], state["epoch"] + 1, state["history"], resumed_from=state["epoch"] + 1)
+    for epoch in range(start_epoch, settings.epochs):
+        if bad_epochs >= settings.patience:
+            break
+        model.train()
+        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(settings.seed * 1000 + epoch)).tolist()
+        torch.manual_seed(settings.seed * 1000 + epoch)  # dropout masks, reproducible after a resume
+        started, total_loss = time.perf_counter(), 0.0
+        for step, (indices, batch) in enumerate(train_set.batches(settings.batch_size, settings.device, order)):
+            value = loss(logits_of(model, batch), indices)
+            optimizer.zero_grad(set_to_none=True)
+            value.backward()
+            optimizer.step()
+            schedule.step()
+            total_loss += value.item()
+            if on_step is not None:
+                on_step(epoch, step, value.item())
+        logits = predict_logits(model, valid_set, settings.batch_size, settings.device)
+        scores = classification_metrics(logits.argmax(dim=1).tolist(), valid_set.labels.tolist())
+        record = {"epoch": epoch, "loss": total_loss / steps_per_epoch, "seconds": time.perf_counter() - started, **{f"valid_{key}": value for key, value in scores.items()}}
+        result.history.append(record)
+        if scores[settings.metric] > result.best_metric:
+            result.best_metric, result.best_epoch, bad_epochs = scores[settings.metric], epoch, 0
+            _save(model.state_dict(), best_path)
+        else:
+            bad_epochs += 1
+        result.epochs_run = epoch + 1
+        _save(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "schedule": schedule.state_dict(),
+                "epoch": epoch,
+                "bad_epochs": bad_epochs,
+                "best_metric": result.best_metric,
+                "best_epoch": result.best_epoch,
+                "history": result.history,
+            },
+            last_path,
+        )
+        (checkpoint_dir / "history.json").write_text(json.dumps(result.history, indent=2))
+        if on_epoch is not None:
+            on_epoch(epoch, record)
+    if best_path.exists():
+        model.load_state_dict(torch.load(best_path, map_location=settings.device, weights_only=True))
+    return result

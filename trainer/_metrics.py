@@ -1,0 +1,26 @@
+"""Binary classification metrics (positive class: 1 = vulnerable / clone)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+__all__ = ["classification_metrics", "primary_metric"]
+
+
+def classification_metrics(predictions: Sequence[int], labels: Sequence[int]) -> dict[str, float]:
+    """Accuracy, precision, recall and F1 of the positive class."""
+    pairs = list(zip(predictions, labels))
+    true_positive = sum(1 for prediction, label in pairs if prediction == 1 and label == 1)
+    false_positive = sum(1 for prediction, label in pairs if prediction == 1 and label == 0)
+    false_negative = sum(1 for prediction, label in pairs if prediction == 0 and label == 1)
+    correct = sum(1 for prediction, label in pairs if prediction == label)
+    precision = true_positive / (true_positive + false_positive) if true_positive + false_positive else 0.0
+    recall = true_positive / (true_positive + false_negative) if true_positive + false_negative else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"accuracy": correct / len(pairs) if pairs else 0.0, "precision": precision, "recall": recall, "f1": f1}
+
+
+def primary_metric(task_kind: str) -> str:
+    """What early stopping and reports rank by: F1 for clone detection (as BigCloneBench
+    results are reported), accuracy for defect prediction (as Devign results are)."""
+    return "f1" if task_kind == "clone" else "accuracy"

@@ -1,0 +1,132 @@
+"""Train every point of a run's ``selected.json``: data, teacher, then one student each.
+
+Progress is shown for teacher fine-tuning, teacher inference and each student's training.
+Finished students are skipped when the command is run again, and an interrupted student
+continues from its last epoch's checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from avatar import objectives
+from avatar.specs import Spec, TeacherSettings
+
+from ._data import TaskData, load_task_data
+from ._student import _measurement, train_student
+from ._teacher import Teacher, TeacherError, evaluate_teacher, prepare_teacher, teacher_logits
+
+__all__ = ["train_selected", "default_device"]
+
+
+def default_device() -> str:
+    """Training and teacher inference use a GPU when one is present."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def _teacher_summary(teacher: Teacher, data: TaskData, spec: Spec, cache_dir: Path, device: str) -> dict[str, Any]:
+    test = evaluate_teacher(teacher, data, cache_dir, device)
+    teacher.model.cpu()
+    vocab = int(getattr(teacher.tokenizer, "vocab_size", 1000))
+    measured = _measurement(teacher.model, spec, teacher.settings.max_length, vocab, spec.model.threads)
+    teacher.model.to(device)
+    return {"model": teacher.settings.model, "folder": str(teacher.folder), "test": test, "validation": teacher.validation, "size_mb": teacher.size_bytes() / 1e6, "params": sum(p.numel() for p in teacher.model.parameters()), **measured}
+
+
+def train_selected(
+    spec: Spec,
+    run_dir: Path,
+    *,
+    data: str | None = None,
+    teacher: str | None = None,
+    console: Console | None = None,
+    cache_dir: Path | None = None,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Realise the points in ``run_dir/selected.json``; returns (and writes) ``students.json``.
+
+    Raises:
+        DataError, TeacherError: the data or the teacher cannot be used.
+    """
+    console = console or Console(quiet=True)
+    selected_path = run_dir / "selected.json"
+    if not selected_path.exists():
+        raise FileNotFoundError(f"{selected_path} does not exist: run the search first")
+    points = json.loads(selected_path.read_text())["points"]
+    settings = TeacherSettings(model=teacher) if teacher else spec.train.teacher
+    if settings is None:
+        raise TeacherError("train.teacher is not set: name a Hugging Face model id or folder (or pass --teacher)")
+    cache_dir = Path(cache_dir) if cache_dir is not None else objectives.default_cache_dir()
+    device = device or default_device()
+    started = time.perf_counter()
+    task_data = load_task_data(spec, data)
+    timings: dict[str, float] = {"data": time.perf_counter() - started}
+    with _progress(console) as progress:
+        fine_tune = progress.add_task(f"teacher {settings.model}", total=None, status="fine-tuning")
+        step_started = time.perf_counter()
+        prepared = prepare_teacher(
+            settings,
+            task_data,
+            cache_dir,
+            seed=spec.train.seed,
+            device=device,
+            on_start=lambda total: progress.update(fine_tune, total=total),
+            on_step=lambda epoch, step, loss: progress.update(fine_tune, advance=1, status=f"epoch {epoch + 1} loss {loss:.3f}"),
+        )
+        progress.update(fine_tune, status=f"ready (validation {prepared.validation.get('metric', '')} {prepared.validation.get('value', float('nan')):.4f})")
+        timings["teacher"] = time.perf_counter() - step_started
+        step_started = time.perf_counter()
+        labelling = progress.add_task("teacher logits", total=len(task_data.unlabeled) + len(task_data.test), status="")
+        logits = teacher_logits(prepared, task_data.unlabeled, "unlabeled", task_data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(labelling, n))
+        teacher_report = _teacher_summary(prepared, task_data, spec, cache_dir, device)
+        progress.update(labelling, completed=len(task_data.unlabeled) + len(task_data.test))
+        timings["teacher_logits"] = time.perf_counter() - step_started
+        prepared.model.cpu()
+        students = []
+        for point in points:
+            folder = run_dir / "students" / point["key"]
+            metrics_path = folder / "metrics.json"
+            if metrics_path.exists():
+                students.append(json.loads(metrics_path.read_text()))
+                continue
+            step_started = time.perf_counter()
+            task = progress.add_task(f"student {point['key'][:8]}", total=None, status="tokenizer")
+            metrics = train_student(
+                spec,
+                point,
+                task_data,
+                logits,
+                folder,
+                cache_dir,
+                device=device,
+                on_start=lambda total, task=task: progress.update(task, total=total, status="training"),
+                on_step=lambda epoch, step, loss, task=task: progress.update(task, advance=1, status=f"epoch {epoch + 1} loss {loss:.3f}"),
+                on_epoch=lambda epoch, record, task=task: progress.update(task, status=f"epoch {epoch + 1} valid {record.get('valid_f1' if spec.task.kind == 'clone' else 'valid_accuracy', 0):.3f}"),
+            )
+            metrics["seconds"] = time.perf_counter() - step_started
+            metrics_path.write_text(json.dumps(metrics, indent=2))
+            students.append(metrics)
+    summary = {"data": {"source": task_data.source, **task_data.summary()}, "teacher": teacher_report, "students": students, "device": device, "seconds": timings}
+    (run_dir / "students.json").write_text(json.dumps(summary, indent=2))
+    return summary

@@ -1,0 +1,199 @@
+"""Realising one selected point: tokenizer, student, distillation, honest evaluation, export.
+
+Loss: the Kullback-Leibler divergence between the temperature-softened distributions of the
+student's and the teacher's *logits*, times T squared (so gradients keep their scale across
+temperatures), plus ``hard_label_weight`` times the cross-entropy with the true labels when
+asked (the mix is ``(1 - w) * KL * T^2 + w * CE``). The test split is evaluated once, with the
+weights that scored best on the validation split.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import torch
+from torch import nn
+
+from avatar import objectives
+from avatar.specs import Spec
+
+from ._data import TaskData
+from ._encode import EncodedSet, encode
+from ._loop import LoopSettings, predict_logits, train
+from ._metrics import classification_metrics, primary_metric
+from ._tokenizers import load_or_train_tokenizer
+
+__all__ = ["distillation_loss", "train_student", "load_student", "inference_function"]
+
+
+def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, labels: torch.Tensor, temperature: float, hard_label_weight: float) -> torch.Tensor:
+    """``(1 - w) * KL(softmax(t / T) || softmax(s / T)) * T^2 + w * CE(s, y)``."""
+    soft = nn.functional.kl_div(
+        nn.functional.log_softmax(student / temperature, dim=-1),
+        nn.functional.log_softmax(teacher / temperature, dim=-1),
+        reduction="batchmean",
+        log_target=True,
+    ) * temperature**2
+    if hard_label_weight == 0:
+        return soft
+    return (1 - hard_label_weight) * soft + hard_label_weight * nn.functional.cross_entropy(student, labels)
+
+
+def inference_function(model: nn.Module, task_kind: str, length: int, vocab_size: int) -> Callable[[], None]:
+    """One batch-1 inference at ``length`` tokens (a pair for clone), as the latency protocol runs it."""
+    shape = (1, 2, length) if task_kind == "clone" else (1, length)
+    input_ids = torch.randint(5, max(vocab_size, 6), shape, generator=torch.Generator().manual_seed(0))
+    mask = torch.ones_like(input_ids)
+    model = model.eval()
+
+    def infer() -> None:
+        with torch.inference_mode():
+            model(input_ids=input_ids, attention_mask=mask)
+
+    return infer
+
+
+def _measurement(model: nn.Module, spec: Spec, length: int, vocab_size: int, threads: int) -> dict[str, float]:
+    timing = objectives.time_inference(inference_function(model, spec.task.kind, length, vocab_size), threads)
+    energy = timing.rapl_joules if timing.rapl_joules is not None else timing.cpu_seconds * objectives.DEFAULT_WATTS_PER_CORE
+    return {
+        "latency_ms": timing.median_ms,
+        "latency_ms_p90": timing.p90_ms,
+        "energy_j": energy,
+        "energy_estimated": float(timing.rapl_joules is None),
+        "carbon_g": energy / 3.6e6 * objectives.DEFAULT_INTENSITY_G_PER_KWH,
+    }
+
+
+def _folder_megabytes(folder: Path) -> float:
+    return sum(path.stat().st_size for path in folder.glob("*.safetensors")) / 1e6
+
+
+def train_student(
+    spec: Spec,
+    point: Mapping[str, Any],
+    data: TaskData,
+    teacher_logits: torch.Tensor,
+    folder: Path,
+    cache_dir: Path,
+    *,
+    device: str,
+    on_start: Callable[[int], None] | None = None,
+    on_step: Callable[[int, int, float], None] | None = None,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+) -> dict[str, Any]:
+    """Distil one student and write it, with ``metrics.json``, into ``folder``."""
+    context = objectives.Context.from_spec(spec)
+    config = context.resolve(point["config"])
+    family = objectives.get_family(spec.model.family)
+    length, vocab = int(config["max_sequence_length"]), int(config["vocab_size"])
+    tokenizer = load_or_train_tokenizer(str(config.get("tokenizer", "bpe")), vocab, data.texts(data.train), data.fingerprint, length, cache_dir)
+    notes = []
+    if len(tokenizer) > vocab:
+        # Byte-level BPE cannot go below its 256-byte alphabet (plus special tokens).
+        notes.append(f"vocab_size raised from {vocab} to {len(tokenizer)}: the {config.get('tokenizer')} tokenizer needs at least that many tokens")
+        config = {**config, "vocab_size": len(tokenizer)}
+        vocab = len(tokenizer)
+    torch.manual_seed(spec.train.seed)
+    model = family.build(config, spec.task.kind, pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2)
+    distill, valid, test = (encode(examples, tokenizer, length) for examples in (data.unlabeled, data.valid, data.test))
+    targets, labels = teacher_logits.to(device), distill.labels.to(device)
+    settings = LoopSettings(
+        epochs=spec.train.epochs,
+        learning_rate=float(config.get("learning_rate", 5e-4)),
+        batch_size=int(config.get("batch_size", 16)),
+        patience=spec.train.patience,
+        seed=spec.train.seed,
+        metric=primary_metric(spec.task.kind),
+        device=device,
+    )
+    if on_start is not None:
+        on_start(settings.epochs * -(-len(distill) // settings.batch_size))
+    temperature, weight = spec.train.temperature, spec.train.hard_label_weight
+    result = train(
+        model,
+        distill,
+        lambda logits, indices: distillation_loss(logits, targets[indices], labels[indices], temperature, weight),
+        valid,
+        settings,
+        folder / "checkpoint",
+        on_step=on_step,
+        on_epoch=on_epoch,
+    )
+    test_logits = predict_logits(model, test, settings.batch_size, settings.device)
+    test_predictions = test_logits.argmax(dim=1).tolist()
+    test_metrics = classification_metrics(test_predictions, test.labels.tolist())
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    model.cpu()
+    metrics = {
+        "key": point["key"],
+        "config": point["config"],
+        "task": spec.task.kind,
+        "test": test_metrics,
+        "test_examples": len(test),
+        "test_predictions": test_predictions,
+        "validation": {"metric": settings.metric, "best": result.best_metric, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run, "history": result.history},
+        "params": sum(parameter.numel() for parameter in model.parameters()),
+        "size_mb": _folder_megabytes(folder),
+        "size_mb_estimated": objectives.get("size_mb").evaluate(config, context),
+        "notes": notes,
+        **_measurement(model, spec, length, vocab, spec.model.threads),
+    }
+    if spec.train.quantize:
+        metrics["int8"] = _quantized(model, test, settings, spec, length, vocab, folder)
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    _write_card(folder, spec, metrics)
+    return metrics
+
+
+def _evaluate(model: nn.Module, data: EncodedSet, settings: LoopSettings) -> dict[str, float]:
+    logits = predict_logits(model, data, settings.batch_size, settings.device)
+    return classification_metrics(logits.argmax(dim=1).tolist(), data.labels.tolist())
+
+
+def _quantized(model: nn.Module, test: EncodedSet, settings: LoopSettings, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
+    """int8 dynamic quantization of the linear layers, evaluated and measured again (CPU)."""
+    quantized = objectives.quantize_int8(model.cpu())
+    path = folder / "model-int8.pt"
+    torch.save(quantized.state_dict(), path)
+    cpu = LoopSettings(**{**settings.__dict__, "device": "cpu"})
+    return {"test": _evaluate(quantized, test, cpu), "size_mb": path.stat().st_size / 1e6, **_measurement(quantized, spec, length, vocab, spec.model.threads)}
+
+
+def _write_card(folder: Path, spec: Spec, metrics: Mapping[str, Any]) -> None:
+    if spec.task.kind == "clone":
+        loading = "from avatar.objectives import RobertaForCloneDetection\nmodel = RobertaForCloneDetection.from_pretrained(folder)  # input_ids: (batch, 2, length)"
+    else:
+        loading = "from transformers import AutoModelForSequenceClassification\nmodel = AutoModelForSequenceClassification.from_pretrained(folder)"
+    scores = ", ".join(f"{name} {value:.4f}" for name, value in metrics["test"].items())
+    (folder / "README.md").write_text(
+        f"""# Avatar student {metrics['key']} ({spec.name})
+
+Distilled for `{spec.task.kind}` from `{spec.train.teacher.model if spec.train.teacher else 'the teacher'}`.
+Test ({metrics['test_examples']} examples): {scores}. Size {metrics['size_mb']:.3f} MB, {metrics['params']:,} parameters,
+CPU latency {metrics['latency_ms']:.2f} ms at batch 1.
+
+```python
+from transformers import AutoTokenizer
+folder = "{folder.name}"
+tokenizer = AutoTokenizer.from_pretrained(folder)
+{loading}
+```
+
+Configuration: `{json.dumps(metrics['config'])}`
+"""
+    )
+
+
+def load_student(folder: str | Path, task_kind: str) -> nn.Module:
+    """Load a saved student the documented way."""
+    if task_kind == "clone":
+        from avatar.objectives import RobertaForCloneDetection
+
+        return RobertaForCloneDetection.from_pretrained(folder)
+    from transformers import AutoModelForSequenceClassification
+
+    return AutoModelForSequenceClassification.from_pretrained(folder)

