@@ -5,6 +5,7 @@ Built-in metrics: ``params``, ``size_mb`` and ``gflops`` (exact closed forms), `
 Importing this package does not import torch; building or measuring a model does.
 """
 
+from ._accuracy import AccuracyEstimator, AccuracyProxyEstimator
 from ._base import Context, Estimator, EstimatorError, Measurement, default_cache_dir
 from ._closed_form import ClosedFormEstimator
 from ._energy import DEFAULT_INTENSITY_G_PER_KWH, DEFAULT_WATTS_PER_CORE, CarbonEstimator, EnergyEstimator
@@ -16,9 +17,17 @@ from ._params import ParamsEstimator
 from ._registry import estimators_for, evaluate, get, load_estimator_class, spec_metrics, validate
 from ._roberta import RobertaFamily
 from ._size import BYTES_PER_PARAMETER, SizeEstimator
+from ._surrogate import SURROGATE_KINDS, CrossValidation, Encoder, Surrogate, cross_validate
 from ._symbolic import ConstantConfig, SymbolicConfig, Term, as_node, as_term, ite, to_number
 
 __all__ = [
+    "AccuracyEstimator",
+    "AccuracyProxyEstimator",
+    "SURROGATE_KINDS",
+    "CrossValidation",
+    "Encoder",
+    "Surrogate",
+    "cross_validate",
     "Estimator",
     "ClosedFormEstimator",
     "Measurement",

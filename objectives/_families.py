@@ -99,6 +99,10 @@ class ModelFamily:
     def params(self, view: Any, task_kind: str) -> Any:
         raise NotImplementedError
 
+    def non_embedding_params(self, view: Any, task_kind: str) -> Any:
+        """Parameters outside the embedding tables (the ``accuracy_proxy`` capacity measure)."""
+        raise NotImplementedError
+
     def linear_weights(self, view: Any, task_kind: str) -> Any:
         raise NotImplementedError
 

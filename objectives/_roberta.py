@@ -57,17 +57,22 @@ class RobertaFamily(ModelFamily):
 
     def params(self, view: Any, task_kind: str) -> Any:
         """Trainable parameters, exactly ``sum(p.numel())`` of the built model."""
-        vocab, hidden, layers = view.number("vocab_size"), view.number("hidden_size"), view.number("num_hidden_layers")
-        intermediate, length = view.number("intermediate_size"), view.number("max_sequence_length")
-        positions = length + 2
-        head_size = view.floor_div(hidden, view.number("num_attention_heads"))
-        relative = view.flag("position_embedding_type", "relative_key") + view.flag("position_embedding_type", "relative_key_query")
+        vocab, hidden = view.number("vocab_size"), view.number("hidden_size")
+        positions = view.number("max_sequence_length") + 2
         # word, position and token-type tables; embedding LayerNorm (weight and bias)
         embeddings = vocab * hidden + positions * hidden + hidden + 2 * hidden
+        return embeddings + self.non_embedding_params(view, task_kind)
+
+    def non_embedding_params(self, view: Any, task_kind: str) -> Any:
+        """Parameters outside the embedding tables: the layers and the head (capacity)."""
+        hidden, layers = view.number("hidden_size"), view.number("num_hidden_layers")
+        intermediate, positions = view.number("intermediate_size"), view.number("max_sequence_length") + 2
+        head_size = view.floor_div(hidden, view.number("num_attention_heads"))
+        relative = view.flag("position_embedding_type", "relative_key") + view.flag("position_embedding_type", "relative_key_query")
         # Q, K, V, O with biases; two LayerNorms; feed-forward with biases; distance table
         layer = 4 * hidden * hidden + 4 * hidden + 4 * hidden + 2 * hidden * intermediate + intermediate + hidden
         layer = layer + relative * (2 * positions - 1) * head_size
-        return embeddings + layers * layer + self._head_params(hidden, task_kind)
+        return layers * layer + self._head_params(hidden, task_kind)
 
     def linear_weights(self, view: Any, task_kind: str) -> Any:
         """Weights of the linear layers (what int8 dynamic quantization stores in one byte)."""

@@ -11,12 +11,13 @@ Importing this package does not import torch.
 
 from ._compile import CompiledSpace, ConstraintInfo, compile_space
 from ._count import Count
-from ._execution import DaskExecutor, Executor, PoolExecutor, SerialExecutor, make_executor
+from ._execution import DaskExecutor, EvaluationTask, Executor, PoolExecutor, SerialExecutor, Task, TaskResult, make_executor
+from ._learning import LearnedMetric, Prober, learned_estimators
 from ._pareto import Normalisation, hypervolume, nondominated, select_points
 from ._run import RunError, RunOutcome, run_search
 from ._search import ALGORITHMS, GenerationStats, Search, SearchHooks, SearchResult
 from ._space import Bound, Feasibility, InfeasibleSpecError, Space
-from ._store import Evaluation, RunStore, config_key
+from ._store import Evaluation, Probe, RunStore, config_key
 
 __all__ = [
     "Space",
@@ -34,6 +35,13 @@ __all__ = [
     "ALGORITHMS",
     "RunStore",
     "Evaluation",
+    "Probe",
+    "Task",
+    "TaskResult",
+    "EvaluationTask",
+    "Prober",
+    "LearnedMetric",
+    "learned_estimators",
     "config_key",
     "Executor",
     "SerialExecutor",

@@ -16,12 +16,12 @@ import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Protocol
 
 from avatar import objectives
 from avatar.specs import Spec
 
-__all__ = ["EvaluationTask", "TaskResult", "run_task", "Executor", "SerialExecutor", "PoolExecutor", "DaskExecutor", "make_executor"]
+__all__ = ["Task", "EvaluationTask", "TaskResult", "run_task", "Executor", "SerialExecutor", "PoolExecutor", "DaskExecutor", "make_executor"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,23 @@ class EvaluationTask:
     estimators: Mapping[str, objectives.Estimator]
     context: objectives.Context
     timeout: float | None = None
+
+    def run(self) -> dict[str, Any]:
+        return objectives.evaluate(self.spec, self.config, self.metrics, context=self.context, estimators=self.estimators)
+
+    def picklable(self) -> "EvaluationTask":
+        """The task without what cannot cross a process boundary (the context's sampler)."""
+        return replace(self, context=replace(self.context, sample_configurations=None))
+
+
+class Task(Protocol):
+    """What an executor runs: ``run()`` returns metric values; ``timeout`` in seconds or None."""
+
+    timeout: float | None
+
+    def run(self) -> Mapping[str, Any]: ...
+
+    def picklable(self) -> "Task": ...
 
 
 @dataclass(frozen=True)
@@ -67,12 +84,12 @@ def _deadline(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def run_task(task: EvaluationTask) -> TaskResult:
-    """Evaluate one configuration; never raises (a failure is a result)."""
+def run_task(task: Task) -> TaskResult:
+    """Run one task (an evaluation or a probe); never raises (a failure is a result)."""
     started = time.perf_counter()
     try:
         with _deadline(task.timeout):
-            values = objectives.evaluate(task.spec, task.config, task.metrics, context=task.context, estimators=task.estimators)
+            values = dict(task.run())
         return TaskResult(values, None, time.perf_counter() - started)
     except EvaluationTimeout as error:
         return TaskResult({}, str(error), time.perf_counter() - started)
@@ -81,17 +98,12 @@ def run_task(task: EvaluationTask) -> TaskResult:
         return TaskResult({}, detail, time.perf_counter() - started)
 
 
-def picklable(task: EvaluationTask) -> EvaluationTask:
-    """The task without what cannot cross a process boundary (the context's sampler)."""
-    return replace(task, context=replace(task.context, sample_configurations=None))
-
-
 class Executor:
     """Runs tasks; ``results`` yields ``(task id, TaskResult)`` as they complete."""
 
     workers: int = 1
 
-    def submit(self, task_id: int, task: EvaluationTask) -> None:
+    def submit(self, task_id: int, task: Task) -> None:
         raise NotImplementedError
 
     def results(self) -> Iterator[tuple[int, TaskResult]]:
@@ -105,9 +117,9 @@ class SerialExecutor(Executor):
     """Runs each task in this process when its result is asked for (``--jobs 1``)."""
 
     def __init__(self) -> None:
-        self.pending: list[tuple[int, EvaluationTask]] = []
+        self.pending: list[tuple[int, Task]] = []
 
-    def submit(self, task_id: int, task: EvaluationTask) -> None:
+    def submit(self, task_id: int, task: Task) -> None:
         self.pending.append((task_id, task))
 
     def results(self) -> Iterator[tuple[int, TaskResult]]:
@@ -122,7 +134,7 @@ class _FutureExecutor(Executor):
     def __init__(self) -> None:
         self.futures: dict[Any, tuple[int, float, float | None]] = {}
 
-    def _submit(self, task: EvaluationTask) -> Any:
+    def _submit(self, task: Task) -> Any:
         raise NotImplementedError
 
     def _wait(self, futures: Iterable[Any], timeout: float | None) -> set[Any]:
@@ -131,8 +143,8 @@ class _FutureExecutor(Executor):
     def _cancel(self, future: Any) -> None:
         future.cancel()
 
-    def submit(self, task_id: int, task: EvaluationTask) -> None:
-        self.futures[self._submit(picklable(task))] = (task_id, time.monotonic(), task.timeout)
+    def submit(self, task_id: int, task: Task) -> None:
+        self.futures[self._submit(task.picklable())] = (task_id, time.monotonic(), task.timeout)
 
     def results(self) -> Iterator[tuple[int, TaskResult]]:
         while self.futures:
@@ -159,7 +171,7 @@ class PoolExecutor(_FutureExecutor):
         self.workers = workers
         self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
-    def _submit(self, task: EvaluationTask) -> Any:
+    def _submit(self, task: Task) -> Any:
         return self.pool.submit(run_task, task)
 
     def _wait(self, futures: Iterable[Any], timeout: float | None) -> set[Any]:
@@ -184,7 +196,7 @@ class DaskExecutor(_FutureExecutor):
         self.client = client or distributed.Client(address)
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
 
-    def _submit(self, task: EvaluationTask) -> Any:
+    def _submit(self, task: Task) -> Any:
         return self.client.submit(run_task, task, pure=False)
 
     def _wait(self, futures: Iterable[Any], timeout: float | None) -> set[Any]:

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ._search import GenerationStats, Search, SearchHooks, SearchResult
 from ._store import Evaluation
 
-__all__ = ["SearchProgress"]
+__all__ = ["SearchProgress", "ProbeProgress"]
 
 
 class SearchProgress(SearchHooks):
@@ -53,6 +53,50 @@ class SearchProgress(SearchHooks):
 
     def close(self) -> None:
         """Stop the display (also when the run was interrupted)."""
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+class ProbeProgress:
+    """Shows probes of learned metrics as they finish, and each refit's cross-validation."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress: Progress | None = None
+        self.task: Any = None
+
+    def probes_started(self, metric: str, stage: int, total: int, done: int) -> None:
+        self.close()
+        what = "initial design" if stage == 0 else f"predicted front, round {stage}"
+        self.progress = Progress(
+            TextColumn(f"[bold]probes[/bold] {metric} ({what})"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("last {task.fields[last]} · failed {task.fields[failed]}"),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=self.console,
+        )
+        self.progress.start()
+        self.task = self.progress.add_task("probes", total=total, completed=done, last="-", failed=0)
+
+    def probe_finished(self, metric: str, probe: Any) -> None:
+        if self.progress is None:
+            return
+        failed = self.progress.tasks[0].fields["failed"] + (0 if probe.ok else 1)
+        self.progress.update(self.task, advance=1, last=f"{probe.value:.4f}" if probe.ok else "failed", failed=failed)
+
+    def fitted(self, metric: str, stage: int, record: dict[str, Any] | None) -> None:
+        self.close()
+        if record and "spearman" in record:
+            rho = "n/a (every probe measured the same)" if record["spearman"] is None else f"{record['spearman']:.3f}"
+            self.console.print(f"{metric} surrogate refitted on {record['probes']} probes: cross-validated Spearman {rho}, MAE {record['mae']:.4f}")
+        elif record:
+            self.console.print(f"{metric} surrogate fitted on {record['probes']} probes (too few to cross-validate)")
+
+    def close(self) -> None:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None

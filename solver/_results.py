@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import yaml
 
 from avatar.specs import Spec
 
@@ -101,11 +102,13 @@ def plot_front(path: Path, result: SearchResult, selected: Sequence[tuple[Evalua
     plt.close(figure)
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     def cell(value: Any) -> str:
         if isinstance(value, float):
             return f"{value:.6g}"
-        return str(value)
+        text = str(value).replace("|", "\\|")
+        # Spec text (constraint expressions) never turns into HTML tags in report.html.
+        return text if text.startswith("`") else text.replace("<", "&lt;").replace(">", "&gt;")
 
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
@@ -134,13 +137,21 @@ def write_report(directory: Path, spec: Spec, check: dict[str, Any], result: Sea
 
 Spec `{spec.source}`, hash `{manifest['spec']['hash'][:16]}`; search seed {manifest['seeds']['search']}.
 
+<details><summary>The spec as run (command-line overrides applied)</summary>
+
+```yaml
+{yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True).strip()}
+```
+
+</details>
+
 ## Feasible space
 
 Grid: {check['grid_size']:,} points. Feasible: {count_text}.
 
-{_table(["parameter", "declared", "feasible"], bounds_rows)}
+{markdown_table(["parameter", "declared", "feasible"], bounds_rows)}
 
-{_table(["constraint", "condition", "kind"], constraints) if constraints else "No constraints."}
+{markdown_table(["constraint", "condition", "kind"], constraints) if constraints else "No constraints."}
 
 ## Search
 
@@ -148,21 +159,21 @@ Algorithm `{spec.search.algorithm}`, population {spec.search.population}; {len(r
 Objectives: {", ".join(f"{direction} `{name}`" for name, direction in zip(result.objective_names, result.directions))}.
 Hypervolume of the feasible front: {result.hypervolume:.4f} (reference point {list(result.normalisation.reference) if result.normalisation else 'n/a'}, ideal {list(result.normalisation.ideal) if result.normalisation else 'n/a'}).
 
-{_table(["generation", "evaluations", "front size", "hypervolume", "seconds"], history)}
+{markdown_table(["generation", "evaluations", "front size", "hypervolume", "seconds"], history)}
 
 ![Pareto front](pareto.png)
 
 ## Pareto front ({len(result.front)} points)
 
-{_table(header, rows)}
+{markdown_table(header, rows)}
 
 ## Selected for training (`select: {spec.train.select}`)
 
-{_table(["key", "why", *result.objective_names], selected_rows) if selected_rows else "Nothing selected: the front is empty."}
+{markdown_table(["key", "why", *result.objective_names], selected_rows) if selected_rows else "Nothing selected: the front is empty."}
 
 ## Reproducibility
 
-{_table(["library", "version"], sorted(manifest["libraries"].items()))}
+{markdown_table(["library", "version"], sorted(manifest["libraries"].items()))}
 """
     (directory / "report.md").write_text(text)
 
@@ -198,17 +209,21 @@ def write_students_section(directory: Path, summary: dict[str, Any], primary: st
 
 Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples. Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol{"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.
 
-{_table(header, rows)}
+{markdown_table(header, rows)}
 
 Each student is in `students/<key>/` (model, tokenizer, `metrics.json`, `README.md` with how to load it).
 """
-    report = directory / "report.md"
+    replace_section(directory / "report.md", STUDENTS_HEADING, section, before="## Reproducibility")
+
+
+def replace_section(report: Path, heading: str, section: str, *, before: str) -> None:
+    """Put ``section`` (which starts with ``heading``) into the report: in place of an earlier
+    version of it, else just above the ``before`` heading, else at the end."""
     text = report.read_text() if report.exists() else ""
-    if STUDENTS_HEADING in text:
-        start = text.index(STUDENTS_HEADING)
-        following = text.find("\n## ", start + len(STUDENTS_HEADING))
+    if heading in text:
+        start = text.index(heading)
+        following = text.find("\n## ", start + len(heading))
         text = text[:start] + section + (text[following + 1 :] if following != -1 else "")
     else:
-        marker = "## Reproducibility"
-        text = text.replace(marker, section + "\n" + marker) if marker in text else text + "\n" + section
+        text = text.replace(before, section + "\n" + before) if before in text else text + "\n" + section
     report.write_text(text)

@@ -16,7 +16,10 @@ from avatar.specs import Spec
 
 from ._execution import Executor, make_executor
 from ._manifest import search_hash, write_manifest
-from ._progress import SearchProgress
+from ._html import write_html_report
+from ._learning_report import write_learning_section
+from ._learning import LearnedMetric, Prober, learned_estimators, mark_step, steps_done
+from ._progress import ProbeProgress, SearchProgress
 from ._results import plot_front, select, write_front, write_report, write_selected
 from ._search import Search, SearchHooks, SearchResult
 from ._space import Space
@@ -75,29 +78,117 @@ def run_search(
     executor: Executor | None = None,
     console: Console | None = None,
     hooks: Sequence[SearchHooks] = (),
+    prober: Prober | None = None,
 ) -> RunOutcome:
-    """Search ``space`` and write every result into the run directory."""
+    """Search ``space`` and write every result into the run directory.
+
+    With a learned metric (``accuracy``), ``prober`` measures its probes and the run alternates
+    probe stages and search rounds (see ``_learning``).
+    """
     console = console or Console(quiet=True)
     directory = run_directory(spec, out)
     directory.mkdir(parents=True, exist_ok=True)
     store = _open_store(directory, spec, resume)
     progress = SearchProgress(console)
+    probe_progress = ProbeProgress(console)
+    owned = executor is None
+    executor = executor or make_executor(jobs or spec.execution.jobs, scheduler or spec.execution.scheduler)
     try:
         (directory / "space.json").write_text(json.dumps(check, indent=2, default=str))
         manifest = write_manifest(directory, spec, seeds={"search": spec.search.seed, "sample": spec.search.seed}, command=list(sys.argv))
-        executor = executor or make_executor(jobs or spec.execution.jobs, scheduler or spec.execution.scheduler)
-        search = Search(spec, space, store, executor=executor, hooks=[progress, *hooks])
-        result = search.run()
+        learned = learned_estimators(space)
+        learning: list[LearnedMetric] = []
+        if learned:
+            if prober is None:
+                names = ", ".join(f"'{name}'" for name in learned)
+                raise RunError(f"{names} is learned from probes (short distillations): the run needs a teacher (train.teacher or --teacher)")
+            learning = [LearnedMetric(name, estimator, space, store, prober, [probe_progress]) for name, estimator in learned.items()]
+            result = _search_with_learning(spec, space, store, learning, executor, [progress, *hooks])
+        else:
+            result = Search(spec, space, store, executor=executor, hooks=[progress, *hooks]).run()
         selected = select(result, spec.train.select)
         write_front(directory, spec, result)
         write_selected(directory, selected, spec.train.select)
         if result.evaluations:
             plot_front(directory / "pareto.png", result, selected)
+        learning_summary = [_learning_summary(item, result, space) for item in learning]
+        if learning_summary:
+            (directory / "learning.json").write_text(json.dumps(learning_summary, indent=2))
         write_report(directory, spec, check, result, selected, manifest)
+        write_learning_section(directory)
+        write_html_report(directory)
         return RunOutcome(directory, result, selected)
     finally:
         progress.close()
+        probe_progress.close()
+        if owned:
+            executor.shutdown()
         store.close()
+
+
+def _search_with_learning(
+    spec: Spec, space: Space, store: RunStore, learning: list[LearnedMetric], executor: Executor, hooks: Sequence[SearchHooks]
+) -> SearchResult:
+    """Probe stage 0, search round 0, probe stage 1, search round 1, ...; finished steps of a
+    resumed run are skipped (never replayed with a later surrogate)."""
+    rounds = max(item.estimator.rounds for item in learning)
+    done = steps_done(store)
+    context = space.context or objectives.Context.from_spec(spec)
+    result: SearchResult | None = None
+    for stage in range(rounds):
+        probe_step, search_step = 2 * stage, 2 * stage + 1
+        if probe_step >= done:
+            for item in learning:
+                if stage == 0:
+                    configs = item.initial_design()
+                else:
+                    configs = item.candidates(_round_search(spec, space, store, stage - 1, executor, ()).result(), item.estimator.per_round)
+                item.probe(configs, stage, executor, spec.search.evaluation_timeout)
+        for item in learning:  # also on resume: the surrogate of this round, from its probes
+            item.fit(stage)
+        if probe_step >= done:
+            if stage > 0:
+                for item in learning:
+                    item.rescore(context)
+            mark_step(store, probe_step)
+        last = stage == rounds - 1
+        if search_step >= done or last:
+            result = _round_search(spec, space, store, stage, executor, hooks).run()
+            mark_step(store, search_step)
+    assert result is not None
+    return result
+
+
+def _round_search(spec: Spec, space: Space, store: RunStore, stage: int, executor: Executor, hooks: Sequence[SearchHooks]) -> Search:
+    """Search round ``stage``: its own seed, a cumulative budget, generations numbered on."""
+    offsets = store.get_meta("round_offsets", [])
+    if stage >= len(offsets):
+        generations = [row["generation"] for row in store.generations()] + [evaluation.generation for evaluation in store.evaluations()]
+        offsets = offsets + [max(generations) + 1 if generations else 0]
+        store.set_meta("round_offsets", offsets)
+    return Search(
+        spec, space, store, executor=executor, hooks=hooks, seed=spec.search.seed + stage, evaluations=spec.search.evaluations * (stage + 1), generation_offset=offsets[stage]
+    )
+
+
+def _learning_summary(item: LearnedMetric, result: SearchResult, space: Space) -> dict[str, Any]:
+    """What the report shows of a learned metric: fits, probes, and the predicted front."""
+    context = space.context or objectives.Context.from_spec(space.spec)
+    probes = item.probes()
+    measured = [probe for probe in probes if probe.ok]
+    out_of_fold = dict(zip((probe.key for probe in measured), item.estimator.validation_.predictions)) if item.estimator.validation_ and len(item.estimator.validation_.predictions) == len(measured) else {}
+    return {
+        "metric": item.name,
+        "method": item.estimator.method(context),
+        "fidelity": item.estimator.fidelity,
+        "surrogate": item.estimator.surrogate,
+        "fits": item.history,
+        "probes": [
+            {"key": probe.key, "stage": probe.stage, "status": probe.status, "measured": probe.value, "error": probe.error, "seconds": probe.seconds, "out_of_fold": out_of_fold.get(probe.key), "config": probe.config}
+            for probe in probes
+        ],
+        "front": [{"key": evaluation.key, "predicted": evaluation.metrics.get(item.name), "std": evaluation.metrics.get(f"{item.name}_std"), **{name: evaluation.metrics[name] for name in result.objective_names}} for evaluation in result.front],
+    }
 
 
 def front_table(spec: Spec, outcome: RunOutcome, *, max_rows: int = 20, max_parameters: int = 4) -> Table:

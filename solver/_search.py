@@ -144,6 +144,7 @@ class Search:
         evaluations: int | None = None,
         time_limit: float | None = None,
         seed: int | None = None,
+        generation_offset: int = 0,
     ) -> None:
         self.spec = spec
         self.space = space
@@ -152,7 +153,7 @@ class Search:
         if estimators is None:
             estimators = space.estimators if space.estimators is not None else objectives.estimators_for(spec)
         self.estimators = dict(estimators)
-        self.executor = executor or SerialExecutor()
+        self.executor = executor or SerialExecutor()  # a given executor is shut down by its owner
         self.hooks = list(hooks)
         settings = spec.search
         self.algorithm_name = algorithm or settings.algorithm
@@ -170,7 +171,7 @@ class Search:
         self.cache: dict[tuple, Evaluation] = {}
         self._batch_done = 0
         self.proposed: set[tuple] = set()
-        self.generation = 0
+        self.generation = generation_offset  # later rounds of a run continue the numbering
         self.new_evaluations = 0
         self.stagnant = 0
         self.normalisation: Normalisation | None = None
@@ -375,7 +376,6 @@ class Search:
                     algorithm.run(_Budget(self), callback=lambda _: self._record_generation())
         finally:
             self.store.set_meta("elapsed", self.elapsed)
-            self.executor.shutdown()
         result = self.result(self.stop_reason() or "")
         for hook in self.hooks:
             hook.end(self, result)

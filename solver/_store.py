@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-__all__ = ["Evaluation", "RunStore", "config_key"]
+__all__ = ["Evaluation", "Probe", "RunStore", "config_key"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS evaluations (
@@ -37,6 +37,19 @@ CREATE TABLE IF NOT EXISTS generations (
     elapsed REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS probes (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    fidelity TEXT NOT NULL,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    value REAL,
+    error TEXT,
+    seconds REAL,
+    stage INTEGER NOT NULL,
+    created REAL NOT NULL,
+    UNIQUE (key, fidelity)
+);
 """
 
 
@@ -79,6 +92,27 @@ class Evaluation:
         }
 
 
+@dataclass(frozen=True)
+class Probe:
+    """One measured probe of a learned metric (a short distillation), as stored.
+
+    ``stage`` 0 is the initial design; stage ``r`` follows the ``r``-th search round.
+    """
+
+    key: str
+    config: dict[str, Any]
+    fidelity: dict[str, Any]
+    status: str
+    value: float | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    stage: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
 class RunStore:
     """SQLite storage of a run's evaluations, generations and metadata."""
 
@@ -113,6 +147,25 @@ class RunStore:
         rows = self.connection.execute("SELECT key, config, metrics, status, error, seconds, generation, created FROM evaluations ORDER BY id")
         for key, config, metrics, status, error, seconds, generation, created in rows:
             yield Evaluation(key, json.loads(config), status, json.loads(metrics or "{}"), error, seconds or 0.0, generation, created)
+
+    def update_metrics(self, key: str, metrics: Mapping[str, Any]) -> None:
+        """Replace stored metric values of one evaluation (a learned metric's refitted predictions)."""
+        row = self.connection.execute("SELECT metrics FROM evaluations WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            self.connection.execute("UPDATE evaluations SET metrics = ? WHERE key = ?", (json.dumps({**json.loads(row[0] or "{}"), **metrics}), key))
+
+    def add_probe(self, probe: Probe) -> None:
+        """Store one probe (committed before this returns)."""
+        self.connection.execute(
+            "INSERT OR IGNORE INTO probes (key, fidelity, config, status, value, error, seconds, stage, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (probe.key, json.dumps(probe.fidelity, sort_keys=True), json.dumps(probe.config), probe.status, probe.value, probe.error, probe.seconds, probe.stage, time.time()),
+        )
+
+    def probes(self, fidelity: Mapping[str, Any] | None = None) -> list[Probe]:
+        """Stored probes in the order they finished (of one fidelity, when given)."""
+        rows = self.connection.execute("SELECT key, config, fidelity, status, value, error, seconds, stage FROM probes ORDER BY id").fetchall()
+        probes = [Probe(key, json.loads(config), json.loads(stored), status, value, error, seconds or 0.0, stage) for key, config, stored, status, value, error, seconds, stage in rows]
+        return probes if fidelity is None else [probe for probe in probes if probe.fidelity == json.loads(json.dumps(dict(fidelity), sort_keys=True))]
 
     def count(self) -> int:
         return self.connection.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]

@@ -11,17 +11,23 @@ import json
 import sys
 import traceback
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from rich.console import Console
 
 from avatar import objectives
-from avatar.specs import Problem, Spec, SpecError, load
+from avatar.specs import Location, Problem, Spec, SpecError, load
 
+from ._learning import Prober, learned_estimators
+from ._html import write_html_report
+from ._learning_report import write_learning_section
 from ._results import write_students_section
 from ._run import RunError, check_run_directory, front_table, run_directory, run_search, students_table
 from ._space import Space
 from ._summary import check_report, infeasible_message, render_check_report
+
+if TYPE_CHECKING:
+    from avatar.trainer import Distillation
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_INTERNAL", "EXIT_INVALID", "EXIT_INFEASIBLE", "EXIT_INTERRUPTED"]
 
@@ -48,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train-only", action="store_true", help="train the points in an existing run's selected.json (no search)")
     parser.add_argument("--data", metavar="PATH", help="use this dataset instead of task.data")
     parser.add_argument("--teacher", metavar="ID_OR_PATH", help="use this teacher instead of train.teacher (a Hugging Face id or folder)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a spec field, e.g. --set search.evaluations=50 (repeatable; VALUE is read as YAML)")
     parser.add_argument("--json", action="store_true", help="with --check: print one JSON document instead of tables")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print only errors and the final line")
@@ -95,12 +102,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> int:
-    spec = load(arguments.spec)
+    spec = load(arguments.spec, overrides=_overrides(arguments.set))
     objectives.validate(spec)
     if not arguments.check and not arguments.train_only:
         check_run_directory(run_directory(spec, arguments.out), arguments.resume)
     will_train = not arguments.check and not arguments.no_train and bool(arguments.train_only or arguments.teacher or spec.train.teacher)
-    if will_train:
+    learns = [metric for metric in objectives.spec_metrics(spec) if objectives.get(metric, spec).kind == "learned"]
+    if learns and not (arguments.teacher or spec.train.teacher):
+        path = ("objectives", learns[0]) if any(objective.metric == learns[0] for objective in spec.objectives) else ("estimators", learns[0])
+        message = f"'{learns[0]}' is learned from probes (short distillations from the teacher): set train.teacher (or pass --teacher), or use the zero-cost 'accuracy_proxy'"
+        raise SpecError([Problem(spec.source, spec.locate(path), path, message)])
+    if will_train or (learns and not arguments.check):
         _preflight_training(spec, arguments)
     space = Space.from_spec(spec)
     report = check_report(spec, space)
@@ -115,16 +127,57 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
     if arguments.check:
         return EXIT_OK
     directory = run_directory(spec, arguments.out)
+    distillation = None
     if not arguments.train_only:
-        outcome = run_search(spec, space, report, out=arguments.out, resume=arguments.resume, jobs=arguments.jobs, scheduler=arguments.scheduler, console=console)
+        prober = None
+        if learned_estimators(space):
+            distillation = _prepare(spec, arguments, console)
+            prober = _prober(distillation)
+        outcome = run_search(spec, space, report, out=arguments.out, resume=arguments.resume, jobs=arguments.jobs, scheduler=arguments.scheduler, console=console, prober=prober)
         console.print(front_table(spec, outcome))
         console.print(f"Search stopped: {outcome.result.stopped_because}. {len(outcome.result.evaluations)} evaluations, {len(outcome.selected)} point(s) selected.")
     if not will_train and not arguments.no_train:
         console.print("train.teacher is not set: stopping after the search (set it, or pass --teacher, to distil the selected points)")
     if will_train:
-        _train(spec, directory, arguments, console)
-    console.print(f"Results in {directory}/: report.md, pareto.csv, pareto.json, pareto.png, selected.json, evaluations.sqlite, manifest.json" + (", students/" if will_train else ""))
+        _train(spec, directory, arguments, console, distillation)
+    written = ["report.md", "report.html", "pareto.csv", "pareto.json", "pareto.png", "selected.json", "evaluations.sqlite", "manifest.json"]
+    written += [name for name in ("learning.json", "accuracy.png", "students.json", "students/") if (directory / name.rstrip("/")).exists()]
+    console.print(f"Results in {directory}/: " + ", ".join(written))
     return EXIT_OK
+
+
+def _prepare(spec: Spec, arguments: argparse.Namespace, console: Console) -> "Distillation":
+    """Data, teacher and its logits (imports torch only now); user mistakes become spec errors."""
+    from avatar.trainer import DataError, TeacherError, prepare_distillation
+
+    try:
+        return prepare_distillation(spec, data=arguments.data, teacher=arguments.teacher, console=console)
+    except DataError as error:
+        raise SpecError([Problem(spec.source, spec.locate(("task", "data")), ("task", "data"), str(error))]) from None
+    except TeacherError as error:
+        raise SpecError([Problem(spec.source, spec.locate(("train", "teacher")), ("train", "teacher"), str(error))]) from None
+
+
+def _prober(distillation: "Distillation") -> Prober:
+    from avatar.trainer import DistillationProber
+
+    return DistillationProber(distillation)
+
+
+def _overrides(assignments: Sequence[str]) -> dict[str, object]:
+    """``FIELD=VALUE`` pairs from ``--set``, values read as YAML (``3``, ``true``, ``[a, b]``)."""
+    import yaml
+
+    overrides: dict[str, object] = {}
+    for assignment in assignments:
+        field, separator, text = assignment.partition("=")
+        if not separator or not field.strip():
+            raise SpecError([Problem("--set", Location(), (), f"'{assignment}' is not FIELD=VALUE (for example search.evaluations=50)")])
+        try:
+            overrides[field.strip()] = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise SpecError([Problem("--set", Location(), (field.strip(),), f"the value '{text}' is not valid YAML: {error}")]) from None
+    return overrides
 
 
 def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
@@ -141,20 +194,19 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
         raise SpecError(problems)
 
 
-def _train(spec: Spec, directory: Path, arguments: argparse.Namespace, console: Console) -> None:
+def _train(spec: Spec, directory: Path, arguments: argparse.Namespace, console: Console, distillation: "Distillation | None") -> None:
     """Distil the selected points (imports torch only now)."""
-    from avatar.trainer import DataError, TeacherError, primary_metric, train_selected
+    from avatar.trainer import primary_metric, train_selected
 
     if not (directory / "selected.json").exists():
         raise RunError(f"{directory} has no selected.json: run the search first (solve SPEC, without --train-only)")
-    try:
-        summary = train_selected(spec, directory, data=arguments.data, teacher=arguments.teacher, console=console)
-    except DataError as error:
-        raise SpecError([Problem(spec.source, spec.locate(("task", "data")), ("task", "data"), str(error))]) from None
-    except TeacherError as error:
-        raise SpecError([Problem(spec.source, spec.locate(("train", "teacher")), ("train", "teacher"), str(error))]) from None
-    write_students_section(directory, summary, primary_metric(spec.task.kind))
-    console.print(students_table(summary, primary_metric(spec.task.kind)))
+    distillation = distillation or _prepare(spec, arguments, console)
+    summary = train_selected(spec, directory, console=console, distillation=distillation)
+    primary = primary_metric(spec.task.kind)
+    write_students_section(directory, summary, primary)
+    write_learning_section(directory, summary["students"], primary)
+    write_html_report(directory)
+    console.print(students_table(summary, primary))
 
 
 if __name__ == "__main__":

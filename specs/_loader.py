@@ -46,13 +46,15 @@ FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 _RESERVED = set(FUNCTIONS) | {"True", "False", "None"}
 
 
-def load(path: str | os.PathLike[str], *, metrics: Iterable[str] | None = None) -> Spec:
+def load(path: str | os.PathLike[str], *, metrics: Iterable[str] | None = None, overrides: Mapping[str, Any] | None = None) -> Spec:
     """Load and validate a spec file (``.yaml``, ``.yml`` or ``.json``).
 
     Args:
         path: the spec file.
         metrics: metric names that expressions may use; by default the names registered
             in the ``avatar.objectives`` entry-point group (built-ins and installed plugins).
+        overrides: values that replace the file's, by dotted field path
+            (``{"search.evaluations": 20}``), validated like the rest (``solve --set``).
 
     Raises:
         SpecError: the file is missing, unreadable or invalid; lists every problem found.
@@ -71,7 +73,7 @@ def load(path: str | os.PathLike[str], *, metrics: Iterable[str] | None = None) 
         raise SpecError([Problem(filename, Location(), (), f"is not UTF-8 text ({error.reason} at byte {error.start})")]) from None
     except OSError as error:
         raise SpecError([Problem(filename, Location(), (), f"cannot be read: {error.strerror}")]) from None
-    return loads(text, format=fmt, filename=filename, metrics=metrics)
+    return loads(text, format=fmt, filename=filename, metrics=metrics, overrides=overrides)
 
 
 def loads(
@@ -80,14 +82,33 @@ def loads(
     format: str = "yaml",
     filename: str = "<string>",
     metrics: Iterable[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Spec:
     """Validate spec text; ``filename`` is only used in messages. See ``load``."""
     try:
         document = parse_document(text, format)
     except DocumentError as error:
         raise SpecError([Problem(filename, error.location, error.path, error.message)]) from None
+    for dotted, value in (overrides or {}).items():
+        _override(document, filename, dotted, value)
     known_metrics = frozenset(registered_metric_names() if metrics is None else metrics)
     return _SpecBuilder(document, filename, known_metrics).build()
+
+
+def _override(document: Document, filename: str, dotted: str, value: Any) -> None:
+    """Set one field by dotted path, creating the mappings on the way."""
+    path = tuple(part for part in dotted.split("."))
+    if not all(path) or not isinstance(document.data, dict):
+        raise SpecError([Problem(filename, Location(), path, f"override '{dotted}': not a dotted field path such as search.evaluations")])
+    target = document.data
+    for depth, part in enumerate(path[:-1]):
+        child = target.get(part)
+        if child is None:
+            child = target[part] = {}
+        if not isinstance(child, dict):
+            raise SpecError([Problem(filename, document.locate(path[: depth + 1]), path[: depth + 1], f"override '{dotted}': this field is not a mapping")])
+        target = child
+    target[path[-1]] = value
 
 
 class _SpecBuilder:

@@ -8,7 +8,8 @@ saved in Hugging Face format. Importing this package imports torch.
 
 from ._data import BUILTIN_PREFIX, DataError, Example, TaskData, load_task_data, split_examples
 from ._metrics import classification_metrics, primary_metric
-from ._pipeline import default_device, train_selected
+from ._pipeline import Distillation, default_device, prepare_distillation, train_selected
+from ._probe import DistillationProber, ProbeTask
 from ._student import distillation_loss, load_student, train_student
 from ._teacher import Teacher, TeacherError, TeacherForCloneDetection, prepare_teacher, resolve_teacher
 from ._tokenizers import SPECIAL_TOKENS, TOKENIZER_TYPES, load_or_train_tokenizer, train_tokenizer
@@ -23,6 +24,10 @@ __all__ = [
     "classification_metrics",
     "primary_metric",
     "default_device",
+    "Distillation",
+    "prepare_distillation",
+    "DistillationProber",
+    "ProbeTask",
     "train_selected",
     "distillation_loss",
     "load_student",

@@ -7,11 +7,14 @@ continues from its last epoch's checkpoint.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -22,7 +25,7 @@ from ._data import TaskData, load_task_data
 from ._student import _measurement, train_student
 from ._teacher import Teacher, TeacherError, evaluate_teacher, prepare_teacher, teacher_logits
 
-__all__ = ["train_selected", "default_device"]
+__all__ = ["Distillation", "prepare_distillation", "train_selected", "default_device"]
 
 
 def default_device() -> str:
@@ -54,27 +57,38 @@ def _teacher_summary(teacher: Teacher, data: TaskData, spec: Spec, cache_dir: Pa
     return {"model": teacher.settings.model, "folder": str(teacher.folder), "test": test, "validation": teacher.validation, "size_mb": teacher.size_bytes() / 1e6, "params": sum(p.numel() for p in teacher.model.parameters()), **measured}
 
 
-def train_selected(
+@dataclass
+class Distillation:
+    """Everything students are distilled from: the data, the ready teacher and its logits."""
+
+    spec: Spec
+    data: TaskData
+    teacher: Teacher
+    logits: torch.Tensor
+    cache_dir: Path
+    device: str
+    seconds: dict[str, float]
+
+
+def prepare_distillation(
     spec: Spec,
-    run_dir: Path,
     *,
     data: str | None = None,
     teacher: str | None = None,
     console: Console | None = None,
     cache_dir: Path | None = None,
     device: str | None = None,
-) -> dict[str, Any]:
-    """Realise the points in ``run_dir/selected.json``; returns (and writes) ``students.json``.
+) -> Distillation:
+    """Load the task data, fine-tune the teacher (or find it cached) and compute (or load) its
+    logits on the distillation split.
 
     Raises:
         DataError, TeacherError: the data or the teacher cannot be used.
     """
     console = console or Console(quiet=True)
-    selected_path = run_dir / "selected.json"
-    if not selected_path.exists():
-        raise FileNotFoundError(f"{selected_path} does not exist: run the search first")
-    points = json.loads(selected_path.read_text())["points"]
-    settings = TeacherSettings(model=teacher) if teacher else spec.train.teacher
+    settings = spec.train.teacher
+    if teacher:  # --teacher replaces the model and keeps the spec's fine-tuning settings
+        settings = dataclasses.replace(settings, model=teacher) if settings else TeacherSettings(model=teacher)
     if settings is None:
         raise TeacherError("train.teacher is not set: name a Hugging Face model id or folder (or pass --teacher)")
     cache_dir = Path(cache_dir) if cache_dir is not None else objectives.default_cache_dir()
@@ -97,11 +111,44 @@ def train_selected(
         progress.update(fine_tune, status=f"ready (validation {prepared.validation.get('metric', '')} {prepared.validation.get('value', float('nan')):.4f})")
         timings["teacher"] = time.perf_counter() - step_started
         step_started = time.perf_counter()
-        labelling = progress.add_task("teacher logits", total=len(task_data.unlabeled) + len(task_data.test), status="")
+        labelling = progress.add_task("teacher logits", total=len(task_data.unlabeled), status="")
         logits = teacher_logits(prepared, task_data.unlabeled, "unlabeled", task_data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(labelling, n))
-        teacher_report = _teacher_summary(prepared, task_data, spec, cache_dir, device)
-        progress.update(labelling, completed=len(task_data.unlabeled) + len(task_data.test))
+        progress.update(labelling, completed=len(task_data.unlabeled))
         timings["teacher_logits"] = time.perf_counter() - step_started
+    return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings)
+
+
+def train_selected(
+    spec: Spec,
+    run_dir: Path,
+    *,
+    data: str | None = None,
+    teacher: str | None = None,
+    console: Console | None = None,
+    cache_dir: Path | None = None,
+    device: str | None = None,
+    distillation: Distillation | None = None,
+) -> dict[str, Any]:
+    """Realise the points in ``run_dir/selected.json``; returns (and writes) ``students.json``.
+
+    Raises:
+        DataError, TeacherError: the data or the teacher cannot be used.
+    """
+    console = console or Console(quiet=True)
+    selected_path = run_dir / "selected.json"
+    if not selected_path.exists():
+        raise FileNotFoundError(f"{selected_path} does not exist: run the search first")
+    points = json.loads(selected_path.read_text())["points"]
+    distillation = distillation or prepare_distillation(spec, data=data, teacher=teacher, console=console, cache_dir=cache_dir, device=device)
+    task_data, prepared, logits, cache_dir, device = distillation.data, distillation.teacher, distillation.logits, distillation.cache_dir, distillation.device
+    timings = dict(distillation.seconds)
+    with _progress(console) as progress:
+        step_started = time.perf_counter()
+        testing = progress.add_task("teacher on the test split", total=None, status="")
+        prepared.model.to(device)
+        teacher_report = _teacher_summary(prepared, task_data, spec, cache_dir, device)
+        progress.update(testing, total=1, completed=1)
+        timings["teacher_test"] = time.perf_counter() - step_started
         prepared.model.cpu()
         students = []
         for point in points:

@@ -10,6 +10,7 @@ weights that scored best on the validation split.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -21,11 +22,11 @@ from avatar.specs import Spec
 
 from ._data import TaskData
 from ._encode import EncodedSet, encode
-from ._loop import LoopSettings, predict_logits, train
+from ._loop import LoopResult, LoopSettings, predict_logits, train
 from ._metrics import classification_metrics, primary_metric
 from ._tokenizers import load_or_train_tokenizer
 
-__all__ = ["distillation_loss", "train_student", "load_student", "inference_function"]
+__all__ = ["Distilled", "distil", "distillation_loss", "train_student", "load_student", "inference_function"]
 
 
 def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, labels: torch.Tensor, temperature: float, hard_label_weight: float) -> torch.Tensor:
@@ -71,22 +72,38 @@ def _folder_megabytes(folder: Path) -> float:
     return sum(path.stat().st_size for path in folder.glob("*.safetensors")) / 1e6
 
 
-def train_student(
+@dataclass
+class Distilled:
+    """A distilled student with what its evaluation needs."""
+
+    model: nn.Module
+    tokenizer: Any
+    config: dict[str, Any]
+    result: LoopResult
+    settings: LoopSettings
+    notes: list[str]
+
+
+def distil(
     spec: Spec,
-    point: Mapping[str, Any],
+    config: Mapping[str, Any],
     data: TaskData,
     teacher_logits: torch.Tensor,
-    folder: Path,
+    checkpoint_dir: Path,
     cache_dir: Path,
     *,
     device: str,
+    epochs: int | None = None,
+    max_examples: int | None = None,
     on_start: Callable[[int], None] | None = None,
     on_step: Callable[[int, int, float], None] | None = None,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
-) -> dict[str, Any]:
-    """Distil one student and write it, with ``metrics.json``, into ``folder``."""
+) -> Distilled:
+    """Train one configuration's tokenizer and student on the teacher's logits; the best
+    weights on the validation split end up in the model. ``epochs`` and ``max_examples`` (the
+    first examples of the distillation split) make the short runs that probes are."""
     context = objectives.Context.from_spec(spec)
-    config = context.resolve(point["config"])
+    config = context.resolve(config)
     family = objectives.get_family(spec.model.family)
     length, vocab = int(config["max_sequence_length"]), int(config["vocab_size"])
     tokenizer = load_or_train_tokenizer(str(config.get("tokenizer", "bpe")), vocab, data.texts(data.train), data.fingerprint, length, cache_dir)
@@ -95,13 +112,13 @@ def train_student(
         # Byte-level BPE cannot go below its 256-byte alphabet (plus special tokens).
         notes.append(f"vocab_size raised from {vocab} to {len(tokenizer)}: the {config.get('tokenizer')} tokenizer needs at least that many tokens")
         config = {**config, "vocab_size": len(tokenizer)}
-        vocab = len(tokenizer)
     torch.manual_seed(spec.train.seed)
     model = family.build(config, spec.task.kind, pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2)
-    distill, valid, test = (encode(examples, tokenizer, length) for examples in (data.unlabeled, data.valid, data.test))
-    targets, labels = teacher_logits.to(device), distill.labels.to(device)
+    examples = data.unlabeled[:max_examples] if max_examples else data.unlabeled
+    distill, valid = encode(examples, tokenizer, length), encode(data.valid, tokenizer, length)
+    targets, labels = teacher_logits[: len(examples)].to(device), distill.labels.to(device)
     settings = LoopSettings(
-        epochs=spec.train.epochs,
+        epochs=epochs or spec.train.epochs,
         learning_rate=float(config.get("learning_rate", 5e-4)),
         batch_size=int(config.get("batch_size", 16)),
         patience=spec.train.patience,
@@ -118,10 +135,31 @@ def train_student(
         lambda logits, indices: distillation_loss(logits, targets[indices], labels[indices], temperature, weight),
         valid,
         settings,
-        folder / "checkpoint",
+        checkpoint_dir,
         on_step=on_step,
         on_epoch=on_epoch,
     )
+    return Distilled(model, tokenizer, config, result, settings, notes)
+
+
+def train_student(
+    spec: Spec,
+    point: Mapping[str, Any],
+    data: TaskData,
+    teacher_logits: torch.Tensor,
+    folder: Path,
+    cache_dir: Path,
+    *,
+    device: str,
+    on_start: Callable[[int], None] | None = None,
+    on_step: Callable[[int, int, float], None] | None = None,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+) -> dict[str, Any]:
+    """Distil one student and write it, with ``metrics.json``, into ``folder``."""
+    distilled = distil(spec, point["config"], data, teacher_logits, folder / "checkpoint", cache_dir, device=device, on_start=on_start, on_step=on_step, on_epoch=on_epoch)
+    model, tokenizer, config, result, settings = distilled.model, distilled.tokenizer, distilled.config, distilled.result, distilled.settings
+    length, vocab = int(config["max_sequence_length"]), int(config["vocab_size"])
+    test = encode(data.test, tokenizer, length)
     test_logits = predict_logits(model, test, settings.batch_size, settings.device)
     test_predictions = test_logits.argmax(dim=1).tolist()
     test_metrics = classification_metrics(test_predictions, test.labels.tolist())
@@ -138,8 +176,8 @@ def train_student(
         "validation": {"metric": settings.metric, "best": result.best_metric, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run, "history": result.history},
         "params": sum(parameter.numel() for parameter in model.parameters()),
         "size_mb": _folder_megabytes(folder),
-        "size_mb_estimated": objectives.get("size_mb").evaluate(config, context),
-        "notes": notes,
+        "size_mb_estimated": objectives.get("size_mb").evaluate(config, objectives.Context.from_spec(spec)),
+        "notes": distilled.notes,
         **_measurement(model, spec, length, vocab, spec.model.threads),
     }
     if spec.train.quantize:

@@ -106,7 +106,7 @@ def test_unknown_metric():
 
 
 def test_evaluate_reports_metrics_derived_names_and_side_figures(tmp_path):
-    spec = load(EXAMPLES / "quickstart.yaml")
+    spec = load(EXAMPLES / "quickstart.yaml", overrides={"objectives": {"gflops": "maximize", "latency_ms": "minimize", "size_mb": "minimize"}, "estimators": {}})
     assert spec_metrics(spec) == ["gflops", "latency_ms", "size_mb"]
     config = {
         "tokenizer": "bpe", "vocab_size": 2000, "num_hidden_layers": 1, "hidden_size": 64, "num_attention_heads": 2,

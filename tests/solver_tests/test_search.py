@@ -179,7 +179,11 @@ def test_resume_refuses_a_changed_search(tmp_path):
 
 def test_process_pool_gives_the_serial_front(tmp_path):
     serial = make_search(tmp_path, name="serial", evaluations=30)[0].run()
-    pooled = make_search(tmp_path, name="pool", evaluations=30, executor=PoolExecutor(2))[0].run()
+    pool = PoolExecutor(2)
+    try:
+        pooled = make_search(tmp_path, name="pool", evaluations=30, executor=pool)[0].run()
+    finally:
+        pool.shutdown()
     assert [evaluation.key for evaluation in pooled.front] == [evaluation.key for evaluation in serial.front]
 
 

@@ -1,0 +1,103 @@
+"""``accuracy``: learned from probes; ``accuracy_proxy``: a zero-cost stand-in.
+
+``accuracy`` predicts the task's score (accuracy for ``defect``, F1 for ``clone``) on the
+validation split after a *probe*: a short, real distillation of the configuration (a few epochs
+on a subset of the distillation split, set by ``probe_epochs`` and ``probe_examples``). The
+solver runs the probes (an initial design of ``initial`` feasible configurations, then
+``per_round`` candidates of the predicted front after each of ``rounds`` searches), fits the
+surrogate on them, and reports its cross-validated Spearman correlation and mean absolute error.
+Each prediction carries its uncertainty as the side figure ``accuracy_std``.
+
+``accuracy_proxy`` is *not* an accuracy: it counts non-embedding parameters (the capacity proxy
+of earlier research). It costs nothing and is exact, and every output labels it a proxy.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from ._base import Context, Estimator, EstimatorError, Measurement
+from ._closed_form import ClosedFormEstimator
+from ._surrogate import SURROGATE_KINDS, CrossValidation, Surrogate, cross_validate
+
+__all__ = ["AccuracyEstimator", "AccuracyProxyEstimator"]
+
+
+class AccuracyEstimator(Estimator):
+    """Validation score of a short distillation, predicted by a surrogate fitted on probes."""
+
+    name = "accuracy"
+    unit = "validation score (accuracy for defect, F1 for clone)"
+    direction = "maximize"
+    kind = "learned"
+
+    def __init__(
+        self,
+        *,
+        initial: int = 16,
+        rounds: int = 2,
+        per_round: int = 4,
+        probe_epochs: int = 2,
+        probe_examples: int | None = 512,
+        surrogate: str = "forest",
+        folds: int = 5,
+    ) -> None:
+        if surrogate not in SURROGATE_KINDS:
+            raise EstimatorError(f"unknown surrogate '{surrogate}'; choose from {', '.join(SURROGATE_KINDS)}", "accuracy")
+        for option, value, least in (("initial", initial, 4), ("rounds", rounds, 1), ("per_round", per_round, 0), ("probe_epochs", probe_epochs, 1)):
+            if not isinstance(value, int) or value < least:
+                raise EstimatorError(f"option '{option}' must be an integer of at least {least}, got {value!r}", "accuracy")
+        self.initial = initial
+        self.rounds = rounds
+        self.per_round = per_round
+        self.probe_epochs = probe_epochs
+        self.probe_examples = probe_examples
+        self.surrogate = surrogate
+        self.folds = folds
+        self.surrogate_: Surrogate | None = None
+        self.validation_: CrossValidation | None = None
+
+    @property
+    def fidelity(self) -> dict[str, Any]:
+        """What one probe is (stored with every probe; probes of another fidelity are not reused)."""
+        return {"epochs": self.probe_epochs, "examples": self.probe_examples}
+
+    def fit(self, parameters: Sequence[Any], configs: Sequence[Mapping[str, Any]], values: Sequence[float], *, seed: int = 0) -> CrossValidation | None:
+        """Fit on measured probes; cross-validate first when there are enough of them."""
+        self.validation_ = cross_validate(parameters, configs, values, self.surrogate, folds=self.folds, seed=seed) if len(values) >= 4 else None  # type: ignore[arg-type]
+        self.surrogate_ = Surrogate(parameters, self.surrogate, seed=seed).fit(configs, values)  # type: ignore[arg-type]
+        return self.validation_
+
+    def evaluate(self, config: Mapping[str, Any], context: Context) -> Measurement:
+        if self.surrogate_ is None:
+            raise EstimatorError(
+                "accuracy is learned from probes (short distillations) that 'solve' runs before the search; "
+                "it needs train.teacher and task.data, and cannot be evaluated on its own",
+                "accuracy",
+            )
+        mean, std = self.surrogate_.predict([config])
+        return Measurement(float(mean[0]), {"std": float(std[0])})
+
+    def method(self, context: Context) -> str:
+        probe = f"probes of {self.probe_epochs} epoch(s) on {self.probe_examples or 'all'} distillation examples"
+        if self.surrogate_ is None:
+            return f"learned ({self.surrogate} surrogate on {probe}); not fitted yet"
+        quality = ""
+        if self.validation_ is not None:
+            rho = self.validation_.spearman
+            quality = f"; cross-validated Spearman {'n/a (all probes equal)' if rho != rho else f'{rho:.3f}'}, MAE {self.validation_.mae:.4f}"
+        return f"learned: {self.surrogate} surrogate fitted on {self.surrogate_.n_fitted_} {probe}{quality}"
+
+
+class AccuracyProxyEstimator(ClosedFormEstimator):
+    """PROXY, not an accuracy: non-embedding parameters (capacity), free and exact."""
+
+    name = "accuracy_proxy"
+    unit = "non-embedding parameters (zero-cost proxy, not a measured accuracy)"
+    direction = "maximize"
+
+    def count(self, family: Any, view: Any, context: Context) -> Any:
+        return family.non_embedding_params(view, context.task_kind)
+
+    def method(self, context: Context) -> str:
+        return "ZERO-COST PROXY (not a measured accuracy): non-embedding parameter count, a capacity measure"

@@ -1,0 +1,146 @@
+"""Learned metrics in a run: probe, fit, search, probe the predicted front, refit, search again.
+
+A learned estimator (``kind == "learned"``, such as ``accuracy``) predicts from a surrogate
+fitted on *probes*, real measurements of a few configurations. A run with one goes in steps:
+
+    probe stage 0 (initial design: a uniform sample of the feasible space)
+    search round 0 (the surrogate predicts)
+    probe stage 1 (the not yet probed points of the predicted front, highest upper bound first)
+    search round 1 (refitted surrogate; every stored prediction is rescored first) ...
+
+Probes run through the run's executor (in parallel locally or on Dask) and are stored in the run
+store as each finishes, failed ones included (recorded with their error, then skipped). The
+steps finished are recorded too, so ``--resume`` skips them: finished rounds are not replayed
+with a later surrogate, and stored probes are never measured twice.
+
+The trainer provides the probes (``Prober``); this module never imports it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+from avatar import objectives
+
+from ._execution import Executor, Task
+from ._search import SearchResult
+from ._space import Space
+from ._store import Evaluation, Probe, RunStore, config_key
+
+__all__ = ["Prober", "LearnedMetric", "learned_estimators", "ProbeHooks", "steps_done", "mark_step"]
+
+_INITIAL_SEED_OFFSET = 7919  # the initial design is not the search's first population
+
+
+class Prober(Protocol):
+    """Makes the task that measures one configuration for a learned metric."""
+
+    def task(self, metric: str, estimator: objectives.Estimator, config: dict[str, Any]) -> Task: ...
+
+
+class ProbeHooks(Protocol):
+    def probes_started(self, metric: str, stage: int, total: int, done: int) -> None: ...
+
+    def probe_finished(self, metric: str, probe: Probe) -> None: ...
+
+    def fitted(self, metric: str, stage: int, validation: dict[str, Any] | None) -> None: ...
+
+
+def learned_estimators(space: Space) -> dict[str, objectives.Estimator]:
+    """The space's estimators that learn from probes."""
+    return {name: estimator for name, estimator in (space.estimators or {}).items() if estimator.kind == "learned"}
+
+
+@dataclass
+class LearnedMetric:
+    """Probes, fits and rescoring of one learned metric in one run."""
+
+    name: str
+    estimator: Any  # AccuracyEstimator-like: fidelity, initial, per_round, rounds, fit(), evaluate()
+    space: Space
+    store: RunStore
+    prober: Prober
+    hooks: Sequence[ProbeHooks] = ()
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def seed(self) -> int:
+        return self.space.spec.search.seed
+
+    def probes(self, up_to_stage: int | None = None) -> list[Probe]:
+        stored = self.store.probes(self.estimator.fidelity)
+        return [probe for probe in stored if up_to_stage is None or probe.stage <= up_to_stage]
+
+    def initial_design(self) -> list[dict[str, Any]]:
+        return self.space.sample(self.estimator.initial, seed=self.seed + _INITIAL_SEED_OFFSET)
+
+    def probe(self, configs: Sequence[dict[str, Any]], stage: int, executor: Executor, timeout: float | None = None) -> None:
+        """Measure the configurations not yet probed at this fidelity, storing each as it ends."""
+        known = {probe.key for probe in self.probes()}
+        pending: list[dict[str, Any]] = []
+        for config in configs:
+            if config_key(config) not in known and config_key(config) not in {config_key(other) for other in pending}:
+                pending.append(dict(config))
+        for hook in self.hooks:
+            hook.probes_started(self.name, stage, len(configs), len(configs) - len(pending))
+        for index, config in enumerate(pending):
+            task = self.prober.task(self.name, self.estimator, config)
+            executor.submit(index, task)
+        for index, result in executor.results():
+            config = pending[index]
+            value = result.metrics.get(self.name) if result.error is None else None
+            error = result.error if result.error is not None else (None if value is not None else f"the probe returned no '{self.name}'")
+            probe = Probe(config_key(config), config, dict(self.estimator.fidelity), "ok" if error is None else "failed", value, error, result.seconds, stage)
+            self.store.add_probe(probe)  # on disk before the next one is awaited
+            for hook in self.hooks:
+                hook.probe_finished(self.name, probe)
+
+    def fit(self, stage: int) -> dict[str, Any] | None:
+        """Refit on the successful probes of stages up to ``stage``; returns the cross-validation."""
+        measured = [probe for probe in self.probes(stage) if probe.ok]
+        if len(measured) < 2:
+            failed = len(self.probes(stage)) - len(measured)
+            raise RuntimeError(f"'{self.name}' could not be learned: {len(measured)} probe(s) succeeded and {failed} failed; see the probes in the run store")
+        validation = self.estimator.fit(self.space.parameters, [probe.config for probe in measured], [probe.value for probe in measured], seed=self.seed)
+        record = {"stage": stage, "probes": len(measured), "failed": len(self.probes(stage)) - len(measured), **(validation.to_dict() if validation else {})}
+        self.history = [item for item in self.history if item["stage"] != stage] + [record]
+        for hook in self.hooks:
+            hook.fitted(self.name, stage, record)
+        return record
+
+    def rescore(self, context: objectives.Context) -> None:
+        """Replace the stored predictions of every evaluation with the refitted surrogate's."""
+        for evaluation in list(self.store.evaluations()):
+            if evaluation.ok and self.name in evaluation.metrics:
+                outcome = self.estimator.evaluate(context.resolve(evaluation.config), context)
+                self.store.update_metrics(evaluation.key, {self.name: float(outcome.value), **{f"{self.name}_{key}": float(value) for key, value in outcome.details.items()}})
+
+    def candidates(self, result: SearchResult, count: int) -> list[dict[str, Any]]:
+        """Points of the predicted front not yet probed, highest upper confidence bound first
+        (then other feasible points, when the front has fewer)."""
+        probed = {probe.key for probe in self.probes()}
+        front_keys = {evaluation.key for evaluation in result.front}
+
+        def bound(evaluation: Evaluation) -> tuple[int, float, str]:
+            upper = evaluation.metrics.get(self.name, -np.inf) + evaluation.metrics.get(f"{self.name}_std", 0.0)
+            return (0 if evaluation.key in front_keys else 1, -upper, evaluation.key)
+
+        pool = [evaluation for evaluation in result.evaluations if evaluation.ok and evaluation.key not in probed and self.name in evaluation.metrics]
+        return [evaluation.config for evaluation in sorted(pool, key=bound)[:count]]
+
+    def predicted(self, configs: Sequence[dict[str, Any]], context: objectives.Context) -> list[float]:
+        return [float(self.estimator.evaluate(context.resolve(config), context).value) for config in configs]
+
+
+def steps_done(store: RunStore) -> int:
+    """How many steps (probe stages and search rounds, alternating) a run has finished."""
+    return int(store.get_meta("learning_steps_done", 0))
+
+
+def mark_step(store: RunStore, step: int) -> None:
+    store.set_meta("learning_steps_done", step + 1)
+    store.set_meta("learning_updated", time.time())

@@ -1,0 +1,125 @@
+"""The report's section on learned metrics: how good the surrogate is, and prediction vs truth.
+
+``learning.json`` (written by the run) holds each learned metric's fits, probes and predicted
+front. The section shows the cross-validated quality of every refit, the probes with their
+out-of-fold predictions, and, once students are trained, each student's predicted value beside
+its measured one. ``accuracy.png`` plots the same: predicted against measured, and the predicted
+front with the realised students at their measured values.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ._results import markdown_table, replace_section
+
+__all__ = ["LEARNING_HEADING", "write_learning_section", "student_predictions"]
+
+LEARNING_HEADING = "## Learned metrics"
+
+
+def student_predictions(learning: Sequence[Mapping[str, Any]], students: Sequence[Mapping[str, Any]], primary: str) -> list[dict[str, Any]]:
+    """For each student whose point is on a learned metric's predicted front: predicted vs measured."""
+    rows = []
+    for summary in learning:
+        front = {point["key"]: point for point in summary["front"]}
+        for student in students:
+            point = front.get(student["key"])
+            if point is None or point.get("predicted") is None:
+                continue
+            measured = student["validation"]["best"] if student.get("validation") else None
+            rows.append({"metric": summary["metric"], "key": student["key"], "predicted": point["predicted"], "std": point.get("std"), "validation": measured, "test": student["test"][primary]})
+    return rows
+
+
+def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metric = summary["metric"]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    probes = [probe for probe in summary["probes"] if probe["status"] == "ok" and probe.get("out_of_fold") is not None]
+    if probes:
+        left.scatter([probe["out_of_fold"] for probe in probes], [probe["measured"] for probe in probes], s=18, label="probes (out-of-fold prediction)")
+    if predictions:
+        left.scatter([row["predicted"] for row in predictions], [row["validation"] for row in predictions], marker="*", s=140, color="crimson", label="students (validation after full training)")
+    values = [probe["measured"] for probe in probes] + [probe["out_of_fold"] for probe in probes]
+    if values:
+        low, high = min(values), max(values)
+        left.plot([low, high], [low, high], color="grey", linewidth=0.8, linestyle="--")
+    left.set_xlabel(f"predicted {metric}")
+    left.set_ylabel(f"measured {metric}")
+    left.set_title("prediction vs measurement")
+    left.legend(fontsize=8)
+    others = [name for name in (summary["front"][0] if summary["front"] else {}) if name not in ("key", "predicted", "std", metric)]
+    if others:
+        axis = others[0]
+        front = sorted(summary["front"], key=lambda point: point[axis])
+        right.errorbar([point[axis] for point in front], [point["predicted"] for point in front], yerr=[point.get("std") or 0 for point in front], fmt="o-", markersize=4, capsize=2, label=f"predicted front ({metric} ± std)")
+        by_key = {point["key"]: point for point in summary["front"]}
+        if predictions:
+            right.scatter([by_key[row["key"]][axis] for row in predictions], [row["test"] for row in predictions], marker="*", s=140, color="crimson", label="students (measured, test)")
+        right.set_xlabel(axis)
+        right.set_ylabel(metric)
+        right.set_title("predicted front and measured students")
+        right.legend(fontsize=8)
+    else:
+        right.axis("off")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]]) -> str:
+    metric = summary["metric"]
+    fits = [
+        [item["stage"], item["probes"], item["failed"], f"{item['spearman']:.3f}" if item.get("spearman") is not None else "n/a", f"{item['mae']:.4f}" if "mae" in item else "n/a"]
+        for item in summary["fits"]
+    ]
+    probes = [
+        [f"`{probe['key'][:12]}`", probe["stage"], f"{probe['measured']:.4f}" if probe["status"] == "ok" else f"failed: {probe['error']}", "" if probe.get("out_of_fold") is None else f"{probe['out_of_fold']:.4f}", f"{probe['seconds']:.1f}"]
+        for probe in summary["probes"]
+    ]
+    text = f"""### `{metric}`
+
+{summary['method']}. One probe: {summary['fidelity']['epochs']} epoch(s) of distillation on {summary['fidelity']['examples'] or 'all'} examples, scored on the validation split.
+
+{markdown_table(["after stage", "probes", "failed", "Spearman (cross-validated)", "MAE (cross-validated)"], fits)}
+
+![{metric}: predicted vs measured]({metric}.png)
+
+<details><summary>{len(probes)} probes</summary>
+
+{markdown_table(["probe", "stage", f"measured {metric}", "out-of-fold prediction", "seconds"], probes)}
+
+</details>
+"""
+    if predictions:
+        rows = [
+            [f"`{row['key'][:12]}`", f"{row['predicted']:.4f} ± {row['std'] or 0:.4f}", "n/a" if row["validation"] is None else f"{row['validation']:.4f}", "n/a" if row["validation"] is None else f"{row['validation'] - row['predicted']:+.4f}", f"{row['test']:.4f}"]
+            for row in predictions
+        ]
+        text += f"""
+Realised students: the prediction (a short probe's validation score) against the student's validation score after full training, and its test score.
+
+{markdown_table(["student", f"predicted {metric}", "measured (validation)", "error", "test"], rows)}
+"""
+    return text + "\n"
+
+
+def write_learning_section(directory: Path, students: Sequence[Mapping[str, Any]] = (), primary: str = "f1") -> None:
+    """Write (or rewrite) the section and its plots from ``learning.json``, if the run has one."""
+    path = directory / "learning.json"
+    if not path.exists():
+        return
+    learning = json.loads(path.read_text())
+    parts = [LEARNING_HEADING, ""]
+    for summary in learning:
+        predictions = student_predictions([summary], students, primary)
+        _plot(directory / f"{summary['metric']}.png", summary, predictions)
+        parts.append(_section(summary, predictions))
+    replace_section(directory / "report.md", LEARNING_HEADING, "\n".join(parts), before="## Selected for training")

@@ -1,0 +1,75 @@
+"""Probes: short, real distillations that measure a configuration for the ``accuracy`` estimator.
+
+A probe distils the configuration's student for ``probe_epochs`` epochs on the first
+``probe_examples`` examples of the distillation split and returns the best validation score
+(accuracy for defect, F1 for clone). The test split is never touched. A ``ProbeTask`` carries
+everything it needs, so the solver's executor can run it in a worker process or on Dask.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from avatar.specs import Spec
+
+from ._data import TaskData
+from ._pipeline import Distillation
+from ._student import distil
+
+__all__ = ["ProbeTask", "DistillationProber"]
+
+
+@dataclass(frozen=True)
+class ProbeTask:
+    """One probe (picklable): the spec, the configuration, the data and the teacher's logits."""
+
+    metric: str
+    spec: Spec
+    config: dict[str, Any]
+    data: TaskData
+    logits: torch.Tensor
+    epochs: int
+    examples: int | None
+    cache_dir: str
+    device: str
+    timeout: float | None = None
+
+    def run(self) -> Mapping[str, float]:
+        with tempfile.TemporaryDirectory(prefix="avatar-probe-") as folder:
+            distilled = distil(
+                self.spec, self.config, self.data, self.logits, Path(folder), Path(self.cache_dir), device=self.device, epochs=self.epochs, max_examples=self.examples
+            )
+        result = distilled.result
+        return {self.metric: float(result.best_metric), "epochs_run": float(result.epochs_run)}
+
+    def picklable(self) -> "ProbeTask":
+        return self
+
+
+class DistillationProber:
+    """Makes probe tasks from a prepared distillation (data, teacher logits)."""
+
+    def __init__(self, distillation: Distillation) -> None:
+        # Probes never see the test split. The labelled part stays: tokenizers are trained on
+        # the whole training part, like the realised students' (and shared with them).
+        self.data = replace(distillation.data, test=[])
+        self.distillation = distillation
+
+    def task(self, metric: str, estimator: Any, config: dict[str, Any]) -> ProbeTask:
+        fidelity = estimator.fidelity
+        return ProbeTask(
+            metric,
+            self.distillation.spec,
+            dict(config),
+            self.data,
+            self.distillation.logits,
+            int(fidelity["epochs"]),
+            fidelity.get("examples"),
+            str(self.distillation.cache_dir),
+            self.distillation.device,
+        )
