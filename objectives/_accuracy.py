@@ -1,7 +1,7 @@
 """``accuracy``: learned from probes; ``accuracy_proxy``: a zero-cost stand-in.
 
-``accuracy`` predicts the task's score (accuracy for ``defect``, F1 for ``clone``) on the
-validation split after a *probe*: a short, real distillation of the configuration (a few epochs
+``accuracy`` predicts the task's score (accuracy for ``defect``, F1 for ``clone``; or, with
+``probe_score: auc``, the threshold-free ROC AUC) on the validation split after a *probe*: a short, real distillation of the configuration (a few epochs
 on a subset of the distillation split, set by ``probe_epochs`` and ``probe_examples``). The
 solver runs the probes (an initial design of ``initial`` feasible configurations, then
 ``per_round`` candidates of the predicted front after each of ``rounds`` searches), fits the
@@ -27,7 +27,7 @@ class AccuracyEstimator(Estimator):
     """Validation score of a short distillation, predicted by a surrogate fitted on probes."""
 
     name = "accuracy"
-    unit = "validation score (accuracy for defect, F1 for clone)"
+    unit = "validation score of a probe (accuracy for defect, F1 for clone; ROC AUC with probe_score: auc)"
     direction = "maximize"
     kind = "learned"
 
@@ -41,9 +41,12 @@ class AccuracyEstimator(Estimator):
         probe_examples: int | None = 512,
         surrogate: str = "forest",
         folds: int = 5,
+        probe_score: str = "primary",
     ) -> None:
         if surrogate not in SURROGATE_KINDS:
             raise EstimatorError(f"unknown surrogate '{surrogate}'; choose from {', '.join(SURROGATE_KINDS)}", "accuracy")
+        if probe_score not in ("primary", "auc"):
+            raise EstimatorError(f"probe_score must be 'primary' (accuracy for defect, F1 for clone) or 'auc', got {probe_score!r}", "accuracy")
         for option, value, least in (("initial", initial, 4), ("rounds", rounds, 1), ("per_round", per_round, 0), ("probe_epochs", probe_epochs, 1)):
             if not isinstance(value, int) or value < least:
                 raise EstimatorError(f"option '{option}' must be an integer of at least {least}, got {value!r}", "accuracy")
@@ -54,13 +57,17 @@ class AccuracyEstimator(Estimator):
         self.probe_examples = probe_examples
         self.surrogate = surrogate
         self.folds = folds
+        self.probe_score = probe_score
         self.surrogate_: Surrogate | None = None
         self.validation_: CrossValidation | None = None
 
     @property
     def fidelity(self) -> dict[str, Any]:
         """What one probe is (stored with every probe; probes of another fidelity are not reused)."""
-        return {"epochs": self.probe_epochs, "examples": self.probe_examples}
+        fidelity: dict[str, Any] = {"epochs": self.probe_epochs, "examples": self.probe_examples}
+        if self.probe_score != "primary":
+            fidelity["score"] = self.probe_score
+        return fidelity
 
     def fit(self, parameters: Sequence[Any], configs: Sequence[Mapping[str, Any]], values: Sequence[float], *, seed: int = 0) -> CrossValidation | None:
         """Fit on measured probes; cross-validate first when there are enough of them."""
@@ -79,7 +86,8 @@ class AccuracyEstimator(Estimator):
         return Measurement(float(mean[0]), {"std": float(std[0])})
 
     def method(self, context: Context) -> str:
-        probe = f"probes of {self.probe_epochs} epoch(s) on {self.probe_examples or 'all'} distillation examples"
+        score = "ROC AUC" if self.probe_score == "auc" else "accuracy (defect) / F1 (clone)"
+        probe = f"probes of {self.probe_epochs} epoch(s) on {self.probe_examples or 'all'} distillation examples, scored by validation {score}"
         if self.surrogate_ is None:
             return f"learned ({self.surrogate} surrogate on {probe}); not fitted yet"
         quality = ""

@@ -29,8 +29,11 @@ def student_predictions(learning: Sequence[Mapping[str, Any]], students: Sequenc
             point = front.get(student["key"])
             if point is None or point.get("predicted") is None:
                 continue
-            measured = student["validation"]["best"] if student.get("validation") else None
-            rows.append({"metric": summary["metric"], "key": student["key"], "predicted": point["predicted"], "std": point.get("std"), "validation": measured, "test": student["test"][primary]})
+            score = "auc" if summary["fidelity"].get("score") == "auc" else primary
+            validation = student.get("validation") or {}
+            history = {record["epoch"]: record for record in validation.get("history", [])}
+            measured = history.get(validation.get("best_epoch"), {}).get(f"valid_{score}")
+            rows.append({"metric": summary["metric"], "key": student["key"], "predicted": point["predicted"], "std": point.get("std"), "validation": measured, "test": student["test"].get(score)})
     return rows
 
 
@@ -45,8 +48,9 @@ def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[
     probes = [probe for probe in summary["probes"] if probe["status"] == "ok" and probe.get("out_of_fold") is not None]
     if probes:
         left.scatter([probe["out_of_fold"] for probe in probes], [probe["measured"] for probe in probes], s=18, label="probes (out-of-fold prediction)")
-    if predictions:
-        left.scatter([row["predicted"] for row in predictions], [row["validation"] for row in predictions], marker="*", s=140, color="crimson", label="students (validation after full training)")
+    validated = [row for row in predictions if row["validation"] is not None]
+    if validated:
+        left.scatter([row["predicted"] for row in validated], [row["validation"] for row in validated], marker="*", s=140, color="crimson", label="students (validation after full training)")
     values = [probe["measured"] for probe in probes] + [probe["out_of_fold"] for probe in probes]
     if values:
         low, high = min(values), max(values)
@@ -61,8 +65,9 @@ def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[
         front = sorted(summary["front"], key=lambda point: point[axis])
         right.errorbar([point[axis] for point in front], [point["predicted"] for point in front], yerr=[point.get("std") or 0 for point in front], fmt="o-", markersize=4, capsize=2, label=f"predicted front ({metric} ± std)")
         by_key = {point["key"]: point for point in summary["front"]}
-        if predictions:
-            right.scatter([by_key[row["key"]][axis] for row in predictions], [row["test"] for row in predictions], marker="*", s=140, color="crimson", label="students (measured, test)")
+        tested = [row for row in predictions if row["test"] is not None]
+        if tested:
+            right.scatter([by_key[row["key"]][axis] for row in tested], [row["test"] for row in tested], marker="*", s=140, color="crimson", label="students (measured, test)")
         right.set_xlabel(axis)
         right.set_ylabel(metric)
         right.set_title("predicted front and measured students")
@@ -86,7 +91,7 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
     ]
     text = f"""### `{metric}`
 
-{summary['method']}. One probe: {summary['fidelity']['epochs']} epoch(s) of distillation on {summary['fidelity']['examples'] or 'all'} examples, scored on the validation split.
+{summary['method']}. One probe: {summary['fidelity']['epochs']} epoch(s) of distillation on {summary['fidelity']['examples'] or 'all'} examples, scored on the validation split{" by ROC AUC" if summary['fidelity'].get('score') == 'auc' else ""}.
 
 {markdown_table(["after stage", "probes", "failed", "Spearman (cross-validated)", "MAE (cross-validated)"], fits)}
 
@@ -100,7 +105,7 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
 """
     if predictions:
         rows = [
-            [f"`{row['key'][:12]}`", f"{row['predicted']:.4f} ± {row['std'] or 0:.4f}", "n/a" if row["validation"] is None else f"{row['validation']:.4f}", "n/a" if row["validation"] is None else f"{row['validation'] - row['predicted']:+.4f}", f"{row['test']:.4f}"]
+            [f"`{row['key'][:12]}`", f"{row['predicted']:.4f} ± {row['std'] or 0:.4f}", "n/a" if row["validation"] is None else f"{row['validation']:.4f}", "n/a" if row["validation"] is None else f"{row['validation'] - row['predicted']:+.4f}", "n/a" if row["test"] is None else f"{row['test']:.4f}"]
             for row in predictions
         ]
         text += f"""

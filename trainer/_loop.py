@@ -20,7 +20,7 @@ from typing import Any, Callable
 import torch
 
 from ._encode import EncodedSet
-from ._metrics import classification_metrics
+from ._metrics import classification_metrics, roc_auc
 
 __all__ = ["LoopSettings", "LoopResult", "train", "predict_logits", "logits_of"]
 
@@ -122,6 +122,7 @@ def train(
                 on_step(epoch, step, value.item())
         logits = predict_logits(model, valid_set, settings.batch_size, settings.device)
         scores = classification_metrics(logits.argmax(dim=1).tolist(), valid_set.labels.tolist())
+        scores["auc"] = roc_auc((logits[:, 1] - logits[:, 0]).tolist(), valid_set.labels.tolist())
         record = {"epoch": epoch, "loss": total_loss / steps_per_epoch, "seconds": time.perf_counter() - started, **{f"valid_{key}": value for key, value in scores.items()}}
         result.history.append(record)
         if scores[settings.metric] > result.best_metric:

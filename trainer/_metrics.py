@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-__all__ = ["classification_metrics", "primary_metric"]
+__all__ = ["classification_metrics", "primary_metric", "roc_auc"]
 
 
 def classification_metrics(predictions: Sequence[int], labels: Sequence[int]) -> dict[str, float]:
@@ -24,3 +24,16 @@ def primary_metric(task_kind: str) -> str:
     """What early stopping and reports rank by: F1 for clone detection (as BigCloneBench
     results are reported), accuracy for defect prediction (as Devign results are)."""
     return "f1" if task_kind == "clone" else "accuracy"
+
+
+def roc_auc(scores: Sequence[float], labels: Sequence[int]) -> float:
+    """Area under the ROC curve of positive-class scores (0.5 for a constant score or one class).
+
+    Threshold-free, so it still ranks students that a short probe left on one side of the
+    decision threshold (their F1 or accuracy would be the same constant).
+    """
+    if len(set(labels)) < 2:
+        return 0.5
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(list(labels), list(scores)))

@@ -1,8 +1,8 @@
 """Probes: short, real distillations that measure a configuration for the ``accuracy`` estimator.
 
 A probe distils the configuration's student for ``probe_epochs`` epochs on the first
-``probe_examples`` examples of the distillation split and returns the best validation score
-(accuracy for defect, F1 for clone). The test split is never touched. A ``ProbeTask`` carries
+``probe_examples`` examples of the distillation split and returns the best validation score:
+accuracy for defect, F1 for clone, or with ``probe_score: auc`` the area under the ROC curve. The test split is never touched. A ``ProbeTask`` carries
 everything it needs, so the solver's executor can run it in a worker process or on Dask.
 """
 
@@ -35,6 +35,7 @@ class ProbeTask:
     logits: torch.Tensor
     epochs: int
     examples: int | None
+    score: str | None  # None: the task's primary metric
     cache_dir: str
     device: str
     timeout: float | None = None
@@ -42,7 +43,7 @@ class ProbeTask:
     def run(self) -> Mapping[str, float]:
         with tempfile.TemporaryDirectory(prefix="avatar-probe-") as folder:
             distilled = distil(
-                self.spec, self.config, self.data, self.logits, Path(folder), Path(self.cache_dir), device=self.device, epochs=self.epochs, max_examples=self.examples
+                self.spec, self.config, self.data, self.logits, Path(folder), Path(self.cache_dir), device=self.device, epochs=self.epochs, max_examples=self.examples, metric=self.score
             )
         result = distilled.result
         return {self.metric: float(result.best_metric), "epochs_run": float(result.epochs_run)}
@@ -70,6 +71,7 @@ class DistillationProber:
             self.distillation.logits,
             int(fidelity["epochs"]),
             fidelity.get("examples"),
+            None if fidelity.get("score", "primary") == "primary" else str(fidelity["score"]),
             str(self.distillation.cache_dir),
             self.distillation.device,
         )

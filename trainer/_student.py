@@ -23,7 +23,7 @@ from avatar.specs import Spec
 from ._data import TaskData
 from ._encode import EncodedSet, encode
 from ._loop import LoopResult, LoopSettings, predict_logits, train
-from ._metrics import classification_metrics, primary_metric
+from ._metrics import classification_metrics, primary_metric, roc_auc
 from ._tokenizers import load_or_train_tokenizer
 
 __all__ = ["Distilled", "distil", "distillation_loss", "train_student", "load_student", "inference_function"]
@@ -95,13 +95,15 @@ def distil(
     device: str,
     epochs: int | None = None,
     max_examples: int | None = None,
+    metric: str | None = None,
     on_start: Callable[[int], None] | None = None,
     on_step: Callable[[int, int, float], None] | None = None,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> Distilled:
     """Train one configuration's tokenizer and student on the teacher's logits; the best
     weights on the validation split end up in the model. ``epochs`` and ``max_examples`` (the
-    first examples of the distillation split) make the short runs that probes are."""
+    first examples of the distillation split) make the short runs that probes are; ``metric``
+    (default: the task's primary one; ``auc`` is also recorded) picks the best epoch."""
     context = objectives.Context.from_spec(spec)
     config = context.resolve(config)
     family = objectives.get_family(spec.model.family)
@@ -123,7 +125,7 @@ def distil(
         batch_size=int(config.get("batch_size", 16)),
         patience=spec.train.patience,
         seed=spec.train.seed,
-        metric=primary_metric(spec.task.kind),
+        metric=metric or primary_metric(spec.task.kind),
         device=device,
     )
     if on_start is not None:
@@ -162,7 +164,7 @@ def train_student(
     test = encode(data.test, tokenizer, length)
     test_logits = predict_logits(model, test, settings.batch_size, settings.device)
     test_predictions = test_logits.argmax(dim=1).tolist()
-    test_metrics = classification_metrics(test_predictions, test.labels.tolist())
+    test_metrics = {**classification_metrics(test_predictions, test.labels.tolist()), "auc": roc_auc((test_logits[:, 1] - test_logits[:, 0]).tolist(), test.labels.tolist())}
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     model.cpu()

@@ -31,11 +31,12 @@ def test_probe_tasks_run_in_worker_processes_without_the_test_split(tmp_path, cl
     spec = loads(learned_spec("clone", clone_folder, tiny_teacher))
     distillation = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu")
     prober = DistillationProber(distillation)
-    estimator = AccuracyEstimator(initial=4, probe_epochs=1, probe_examples=40)
+    estimator = AccuracyEstimator(initial=4, probe_epochs=1, probe_examples=40, probe_score="auc")
+    assert estimator.fidelity == {"epochs": 1, "examples": 40, "score": "auc"}
     configs = [{"tokenizer": "bpe", "vocab_size": 300, "num_hidden_layers": 1, "hidden_size": size, "num_attention_heads": 2,
                 "intermediate_size": 32, "max_sequence_length": 64, "learning_rate": 0.005, "batch_size": 8} for size in (16, 32)]  # fmt: skip
     tasks = [prober.task("accuracy", estimator, config) for config in configs]
-    assert all(task.data.test == [] for task in tasks), "probes never see the test split"
+    assert all(task.data.test == [] and task.score == "auc" for task in tasks), "probes never see the test split"
     pool = PoolExecutor(2)
     try:
         for index, task in enumerate(tasks):

@@ -55,7 +55,7 @@ def test_student_is_trained_saved_and_reloaded_with_the_same_predictions(kind, t
     student = summary["students"][0]
     folder = run / "students" / student["key"]
     assert (folder / "model.safetensors").exists() and (folder / "metrics.json").exists()
-    assert set(student["test"]) == {"accuracy", "precision", "recall", "f1"}
+    assert set(student["test"]) == {"accuracy", "precision", "recall", "f1", "auc"}
     assert student["size_mb"] == pytest.approx(student["size_mb_estimated"], rel=0.05)
     assert summary["teacher"]["test"] and summary["teacher"]["latency_ms"] > 0
     model = load_student(folder, kind).eval()
