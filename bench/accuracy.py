@@ -31,7 +31,6 @@ from rich.console import Console
 from rich.table import Table
 from scipy.stats import spearmanr
 
-from avatar import objectives
 from avatar.objectives import AccuracyEstimator, Surrogate, cross_validate
 from avatar.solver import LearnedMetric, RunStore, SerialExecutor, Space
 from avatar.specs import loads

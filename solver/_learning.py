@@ -78,7 +78,7 @@ class LearnedMetric:
     def initial_design(self) -> list[dict[str, Any]]:
         return self.space.sample(self.estimator.initial, seed=self.seed + _INITIAL_SEED_OFFSET)
 
-    def probe(self, configs: Sequence[dict[str, Any]], stage: int, executor: Executor, timeout: float | None = None) -> None:
+    def probe(self, configs: Sequence[dict[str, Any]], stage: int, executor: Executor) -> None:
         """Measure the configurations not yet probed at this fidelity, storing each as it ends."""
         known = {probe.key for probe in self.probes()}
         pending: list[dict[str, Any]] = []

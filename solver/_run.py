@@ -143,7 +143,7 @@ def _search_with_learning(
                     configs = item.initial_design()
                 else:
                     configs = item.candidates(_round_search(spec, space, store, stage - 1, executor, ()).result(), item.estimator.per_round)
-                item.probe(configs, stage, executor, spec.search.evaluation_timeout)
+                item.probe(configs, stage, executor)
         for item in learning:  # also on resume: the surrogate of this round, from its probes
             item.fit(stage)
         if probe_step >= done:

@@ -50,7 +50,6 @@ def _raw_tokenizer(kind: str, vocab_size: int):
 def train_tokenizer(kind: str, vocab_size: int, texts: Iterable[str], max_length: int):
     """Train a tokenizer on ``texts`` and wrap it as a ``PreTrainedTokenizerFast``."""
     from tokenizers import processors
-    from transformers import PreTrainedTokenizerFast
 
     tokenizer, trainer = _raw_tokenizer(kind, vocab_size)
     tokenizer.train_from_iterator(texts, trainer=trainer)
