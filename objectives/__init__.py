@@ -70,13 +70,16 @@ __all__ = [
     "ite",
     "to_number",
     "RobertaForCloneDetection",
+    "mean_pool",
 ]
+
+_TORCH_NAMES = ("RobertaForCloneDetection", "mean_pool")
 
 
 def __getattr__(name: str):
-    """``RobertaForCloneDetection`` imports torch, so it is loaded on first use only."""
-    if name == "RobertaForCloneDetection":
-        from ._roberta_models import RobertaForCloneDetection
+    """The torch models and helpers import torch, so they are loaded on first use only."""
+    if name in _TORCH_NAMES:
+        from . import _roberta_models
 
-        return RobertaForCloneDetection
+        return getattr(_roberta_models, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

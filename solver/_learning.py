@@ -18,7 +18,6 @@ The trainer provides the probes (``Prober``); this module never imports it.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
@@ -83,7 +82,9 @@ class LearnedMetric:
         known = {probe.key for probe in self.probes()}
         pending: list[dict[str, Any]] = []
         for config in configs:
-            if config_key(config) not in known and config_key(config) not in {config_key(other) for other in pending}:
+            key = config_key(config)
+            if key not in known:
+                known.add(key)
                 pending.append(dict(config))
         for hook in self.hooks:
             hook.probes_started(self.name, stage, len(configs), len(configs) - len(pending))
@@ -121,7 +122,7 @@ class LearnedMetric:
 
     def candidates(self, result: SearchResult, count: int) -> list[dict[str, Any]]:
         """Points of the predicted front not yet probed, highest upper confidence bound first
-        (then other feasible points, when the front has fewer)."""
+        (then other evaluated points, when the front has fewer)."""
         probed = {probe.key for probe in self.probes()}
         front_keys = {evaluation.key for evaluation in result.front}
 
@@ -132,9 +133,6 @@ class LearnedMetric:
         pool = [evaluation for evaluation in result.evaluations if evaluation.ok and evaluation.key not in probed and self.name in evaluation.metrics]
         return [evaluation.config for evaluation in sorted(pool, key=bound)[:count]]
 
-    def predicted(self, configs: Sequence[dict[str, Any]], context: objectives.Context) -> list[float]:
-        return [float(self.estimator.evaluate(context.resolve(config), context).value) for config in configs]
-
 
 def steps_done(store: RunStore) -> int:
     """How many steps (probe stages and search rounds, alternating) a run has finished."""
@@ -143,4 +141,3 @@ def steps_done(store: RunStore) -> int:
 
 def mark_step(store: RunStore, step: int) -> None:
     store.set_meta("learning_steps_done", step + 1)
-    store.set_meta("learning_updated", time.time())

@@ -18,7 +18,7 @@ from rich.console import Console
 from avatar import objectives
 from avatar.specs import Location, Problem, Spec, SpecError, load
 
-from ._learning import Prober, learned_estimators
+from ._learning import Prober
 from ._html import write_html_report
 from ._learning_report import write_learning_section
 from ._results import write_students_section
@@ -107,14 +107,15 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
     if not arguments.check and not arguments.train_only:
         check_run_directory(run_directory(spec, arguments.out), arguments.resume)
     will_train = not arguments.check and not arguments.no_train and bool(arguments.train_only or arguments.teacher or spec.train.teacher)
-    learns = [metric for metric in objectives.spec_metrics(spec) if objectives.get(metric, spec).kind == "learned"]
+    estimators = objectives.estimators_for(spec)  # built once: the space and the search use these
+    learns = [metric for metric, estimator in estimators.items() if estimator.kind == "learned"]
     if learns and not (arguments.teacher or spec.train.teacher):
         path = ("objectives", learns[0]) if any(objective.metric == learns[0] for objective in spec.objectives) else ("estimators", learns[0])
         message = f"'{learns[0]}' is learned from probes (short distillations from the teacher): set train.teacher (or pass --teacher), or use the zero-cost 'accuracy_proxy'"
         raise SpecError([Problem(spec.source, spec.locate(path), path, message)])
     if will_train or (learns and not arguments.check):
         _preflight_training(spec, arguments)
-    space = Space.from_spec(spec)
+    space = Space.from_spec(spec, estimators=estimators)
     report = check_report(spec, space)
     if arguments.json:
         print(json.dumps(report, indent=2))
@@ -130,7 +131,7 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
     distillation = None
     if not arguments.train_only:
         prober = None
-        if learned_estimators(space):
+        if learns:
             distillation = _prepare(spec, arguments, console)
             prober = _prober(distillation)
         outcome = run_search(spec, space, report, out=arguments.out, resume=arguments.resume, jobs=arguments.jobs, scheduler=arguments.scheduler, console=console, prober=prober)

@@ -20,6 +20,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from avatar.objectives import mean_pool
 from avatar.specs import TeacherSettings
 
 from ._data import TaskData
@@ -78,8 +79,7 @@ class TeacherForCloneDetection(nn.Module):
         flat_ids = input_ids.reshape(batch * n_functions, length)
         mask = attention_mask.reshape(batch * n_functions, length) if attention_mask is not None else torch.ones_like(flat_ids)
         hidden = self.encoder(input_ids=flat_ids, attention_mask=mask).last_hidden_state
-        weights = mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = ((hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)).reshape(batch, n_functions, -1)
+        pooled = mean_pool(hidden, mask).reshape(batch, n_functions, -1)
         first, second = pooled[:, 0], pooled[:, 1]
         features = torch.cat([first, second, (first - second).abs(), first * second], dim=-1)
         return self.out_proj(self.dropout(torch.tanh(self.dense(self.dropout(features)))))
