@@ -10,6 +10,8 @@ a fast tokenizer that ``AutoTokenizer.from_pretrained`` loads.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -81,8 +83,11 @@ def load_or_train_tokenizer(kind: str, vocab_size: int, texts: Sequence[str], co
         return _wrap(Tokenizer.from_file(str(path)), max_length)
     wrapped = train_tokenizer(kind, vocab_size, texts, max_length)
     if path is not None:
+        # Probes in parallel processes may train the same tokenizer at once: each writes its
+        # own temporary file and the atomic rename lets the last one win.
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        wrapped.backend_tokenizer.save(str(temporary))
-        temporary.replace(path)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+        os.close(handle)
+        wrapped.backend_tokenizer.save(temporary)
+        os.replace(temporary, path)
     return wrapped

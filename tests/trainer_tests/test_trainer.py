@@ -246,3 +246,24 @@ def test_training_problems_are_reported_before_the_search(tmp_path, tiny_teacher
     assert result.returncode == 2
     assert "train.onnx: ONNX export is not implemented" in result.stderr and "task.data" in result.stderr
     assert not (tmp_path / "run" / "evaluations.sqlite").exists(), "nothing was searched"
+
+
+
+def test_a_tokenizer_cached_by_two_workers_at_once_is_not_lost(tmp_path, monkeypatch):
+    """Parallel probes train the same tokenizer together: a second writer that finishes between
+    the first one's save and rename must not make the first fail."""
+    from avatar.trainer import _tokenizers
+
+    texts = [f"def f{i}(x):\n    return x + {i}\n" for i in range(200)]
+    real_replace, interleaved = os.replace, []
+
+    def replace_after_another_writer(source, target):
+        if not interleaved:
+            interleaved.append(True)
+            _tokenizers.load_or_train_tokenizer("bpe", 300, texts, "corpus", 64, tmp_path)
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace_after_another_writer)
+    tokenizer = _tokenizers.load_or_train_tokenizer("bpe", 300, texts, "corpus", 64, tmp_path)
+    assert interleaved and tokenizer.get_vocab()
+    assert [path.suffix for path in (tmp_path / "tokenizers").iterdir()] == [".json"], "no temporary file is left behind"
