@@ -16,7 +16,7 @@ from ._pareto import Normalisation, as_minimisation, select_points
 from ._search import SearchResult
 from ._store import Evaluation
 
-__all__ = ["select", "write_front", "write_selected", "plot_front", "write_report", "write_students_section", "STUDENTS_HEADING"]
+__all__ = ["student_rows", "select", "write_front", "write_selected", "plot_front", "write_report", "write_students_section", "STUDENTS_HEADING"]
 
 STUDENTS_HEADING = "## Realised students"
 
@@ -182,16 +182,29 @@ def _ratio(numerator: float, denominator: float) -> str:
     return f"{numerator / denominator:.1f}x" if denominator else "n/a"
 
 
+STUDENT_VARIANTS = (("onnx", "ONNX Runtime"), ("int8", "int8"))
+
+
+def student_rows(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Each realised student, then its ONNX export and int8 model where they were made, each
+    with its own test metrics, size and latency."""
+    rows = []
+    for student in summary["students"]:
+        rows.append((student["key"][:12], student))
+        rows.extend((f"{student['key'][:12]} ({label})", student[variant]) for variant, label in STUDENT_VARIANTS if variant in student)
+    return rows
+
+
 def write_students_section(directory: Path, summary: dict[str, Any], primary: str) -> None:
     """Add (or replace) the realised students in ``report.md``: each against the teacher."""
     teacher = summary["teacher"]
     header = ["model", "size MB", "latency ms", "energy J / 1,000 inferences", "carbon g / 1,000 inferences", "accuracy", "F1", "smaller", "faster", f"{primary} kept"]
     rows = [["teacher " + str(teacher["model"]), f"{teacher['size_mb']:.2f}", f"{teacher['latency_ms']:.2f}", f"{1000 * teacher['energy_j']:.3g}", f"{1000 * teacher['carbon_g']:.3g}", f"{teacher['test']['accuracy']:.4f}", f"{teacher['test']['f1']:.4f}", "1x", "1x", "100%"]]
-    for student in summary["students"]:
+    for name, student in student_rows(summary):
         kept = student["test"][primary] / teacher["test"][primary] if teacher["test"][primary] else float("nan")
         rows.append(
             [
-                f"student `{student['key'][:12]}`",
+                f"student `{name}`",
                 f"{student['size_mb']:.3f}",
                 f"{student['latency_ms']:.2f}",
                 f"{1000 * student['energy_j']:.3g}",
@@ -203,15 +216,15 @@ def write_students_section(directory: Path, summary: dict[str, Any], primary: st
                 f"{kept:.1%}",
             ]
         )
-    estimated = any(item.get("energy_estimated") for item in [teacher, *summary["students"]])
+    estimated = any(item.get("energy_estimated") for item in [teacher, *(student for _, student in student_rows(summary))])
     data = summary["data"]
     section = f"""{STUDENTS_HEADING}
 
-Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples. Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol{"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.
+Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples. Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.
 
 {markdown_table(header, rows)}
 
-Each student is in `students/<key>/` (model, tokenizer, `metrics.json`, `README.md` with how to load it).
+Each student is in `students/<key>/` (model, tokenizer, `metrics.json`, `README.md` with how to load it; `model.onnx` and `model-int8.pt` when `train.onnx` and `train.quantize` are set).
 """
     replace_section(directory / "report.md", STUDENTS_HEADING, section, before="## Reproducibility")
 

@@ -20,7 +20,7 @@ from ._html import write_html_report
 from ._learning_report import write_learning_section
 from ._learning import LearnedMetric, Prober, learned_estimators, mark_step, steps_done
 from ._progress import ProbeProgress, SearchProgress
-from ._results import plot_front, select, write_front, write_report, write_selected
+from ._results import plot_front, select, student_rows, write_front, write_report, write_selected
 from ._search import Search, SearchHooks, SearchResult
 from ._space import Space
 from ._store import Evaluation, RunStore
@@ -227,10 +227,10 @@ def students_table(summary: dict[str, Any], primary: str) -> Table:
     for column in ("model", "size MB", "latency ms", primary, "smaller", "faster", f"{primary} kept"):
         table.add_column(column, justify="right")
     table.add_row("teacher", f"{teacher['size_mb']:.2f}", f"{teacher['latency_ms']:.2f}", f"{teacher['test'][primary]:.4f}", "", "", "")
-    for student in summary["students"]:
+    for name, student in student_rows(summary):
         kept = student["test"][primary] / teacher["test"][primary] if teacher["test"][primary] else float("nan")
         table.add_row(
-            student["key"][:12],
+            name,
             f"{student['size_mb']:.3f}",
             f"{student['latency_ms']:.2f}",
             f"{student['test'][primary]:.4f}",

@@ -7,6 +7,7 @@ Exit codes: 0 done, 1 internal error (a bug), 2 invalid spec, 3 infeasible spec,
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import traceback
@@ -36,6 +37,8 @@ EXIT_INTERNAL = 1
 EXIT_INVALID = 2
 EXIT_INFEASIBLE = 3
 EXIT_INTERRUPTED = 130
+
+ONNX_MODULES = ("onnx", "onnxruntime", "onnxscript")  # the onnx extra; PyTorch's exporter needs onnxscript
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,8 +187,8 @@ def _overrides(assignments: Sequence[str]) -> dict[str, object]:
 def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
     """Refuse what would make training fail, before a long search rather than after it."""
     problems = []
-    if spec.train.onnx:
-        message = "ONNX export is not implemented in this version; set it to false (int8 quantization is: train.quantize)"
+    if spec.train.onnx and (missing := [name for name in ONNX_MODULES if importlib.util.find_spec(name) is None]):
+        message = f"ONNX export needs the onnx extra ({', '.join(missing)} not installed): pip install 'avatar-lm[onnx]'"
         problems.append(Problem(spec.source, spec.locate(("train", "onnx")), ("train", "onnx"), message))
     location = spec.task_data(arguments.data)
     if not location.startswith("builtin:") and not Path(location).exists():

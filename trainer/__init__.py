@@ -8,7 +8,7 @@ saved in Hugging Face format. Importing this package imports torch.
 
 from ._data import BUILTIN_PREFIX, DataError, Example, TaskData, load_task_data, split_examples
 from ._metrics import classification_metrics, primary_metric
-from ._pipeline import Distillation, default_device, prepare_distillation, train_selected
+from ._pipeline import Distillation, default_device, measure_teacher, prepare_distillation, train_selected
 from ._probe import DistillationProber, ProbeTask
 from ._student import distillation_loss, load_student, train_student
 from ._teacher import Teacher, TeacherError, TeacherForCloneDetection, prepare_teacher, resolve_teacher
@@ -26,6 +26,7 @@ __all__ = [
     "default_device",
     "Distillation",
     "prepare_distillation",
+    "measure_teacher",
     "DistillationProber",
     "ProbeTask",
     "train_selected",

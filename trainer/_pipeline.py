@@ -25,7 +25,7 @@ from ._data import TaskData, load_task_data
 from ._student import _measurement, train_student
 from ._teacher import Teacher, TeacherError, evaluate_teacher, prepare_teacher, teacher_logits
 
-__all__ = ["Distillation", "prepare_distillation", "train_selected", "default_device"]
+__all__ = ["Distillation", "prepare_distillation", "measure_teacher", "train_selected", "default_device"]
 
 
 def default_device() -> str:
@@ -48,12 +48,19 @@ def _progress(console: Console) -> Progress:
     )
 
 
+def measure_teacher(teacher: Teacher, spec: Spec) -> dict[str, float]:
+    """The teacher's latency, energy and carbon at its ``max_length``, by the students' protocol
+    (on the CPU, the spec's threads), so that ratios compare like with like."""
+    device = next(teacher.model.parameters()).device
+    vocab = int(getattr(teacher.tokenizer, "vocab_size", 1000))
+    measured = _measurement(teacher.model.cpu(), spec, teacher.settings.max_length, vocab, spec.model.threads)
+    teacher.model.to(device)
+    return measured
+
+
 def _teacher_summary(teacher: Teacher, data: TaskData, spec: Spec, cache_dir: Path, device: str) -> dict[str, Any]:
     test = evaluate_teacher(teacher, data, cache_dir, device)
-    teacher.model.cpu()
-    vocab = int(getattr(teacher.tokenizer, "vocab_size", 1000))
-    measured = _measurement(teacher.model, spec, teacher.settings.max_length, vocab, spec.model.threads)
-    teacher.model.to(device)
+    measured = measure_teacher(teacher, spec)
     return {"model": teacher.settings.model, "folder": str(teacher.folder), "test": test, "validation": teacher.validation, "size_mb": teacher.size_bytes() / 1e6, "params": sum(p.numel() for p in teacher.model.parameters()), **measured}
 
 

@@ -24,6 +24,7 @@ from ._data import TaskData
 from ._encode import EncodedSet, encode
 from ._loop import LoopResult, LoopSettings, predict_logits, train
 from ._metrics import classification_metrics, primary_metric, roc_auc
+from ._onnx import ONNX_FILE, OnnxStudent, export_onnx
 from ._tokenizers import load_or_train_tokenizer
 
 __all__ = ["Distilled", "distil", "distillation_loss", "train_student", "load_student", "inference_function"]
@@ -57,7 +58,12 @@ def inference_function(model: nn.Module, task_kind: str, length: int, vocab_size
 
 
 def _measurement(model: nn.Module, spec: Spec, length: int, vocab_size: int, threads: int) -> dict[str, float]:
-    timing = objectives.time_inference(inference_function(model, spec.task.kind, length, vocab_size), threads)
+    return _costs(inference_function(model, spec.task.kind, length, vocab_size), threads)
+
+
+def _costs(infer: Callable[[], Any], threads: int) -> dict[str, float]:
+    """Latency, energy and carbon of one inference, by the ``latency_ms`` protocol."""
+    timing = objectives.time_inference(infer, threads)
     energy = timing.rapl_joules if timing.rapl_joules is not None else timing.cpu_seconds * objectives.DEFAULT_WATTS_PER_CORE
     return {
         "latency_ms": timing.median_ms,
@@ -164,7 +170,7 @@ def train_student(
     test = encode(data.test, tokenizer, length)
     test_logits = predict_logits(model, test, settings.batch_size, settings.device)
     test_predictions = test_logits.argmax(dim=1).tolist()
-    test_metrics = {**classification_metrics(test_predictions, test.labels.tolist()), "auc": roc_auc((test_logits[:, 1] - test_logits[:, 0]).tolist(), test.labels.tolist())}
+    test_metrics = _scores(test_logits, test)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     model.cpu()
@@ -182,6 +188,8 @@ def train_student(
         "notes": distilled.notes,
         **_measurement(model, spec, length, vocab, spec.model.threads),
     }
+    if spec.train.onnx:
+        metrics["onnx"] = _exported(model, test, test_logits, settings, spec, length, vocab, folder)
     if spec.train.quantize:
         metrics["int8"] = _quantized(model, test, settings, spec, length, vocab, folder)
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2))
@@ -189,9 +197,10 @@ def train_student(
     return metrics
 
 
-def _evaluate(model: nn.Module, data: EncodedSet, settings: LoopSettings) -> dict[str, float]:
-    logits = predict_logits(model, data, settings.batch_size, settings.device)
-    return classification_metrics(logits.argmax(dim=1).tolist(), data.labels.tolist())
+def _scores(logits: torch.Tensor, data: EncodedSet) -> dict[str, float]:
+    """Accuracy, precision, recall, F1 and ROC AUC of ``logits`` against ``data``'s labels."""
+    labels = data.labels.tolist()
+    return {**classification_metrics(logits.argmax(dim=1).tolist(), labels), "auc": roc_auc((logits[:, 1] - logits[:, 0]).tolist(), labels)}
 
 
 def _quantized(model: nn.Module, test: EncodedSet, settings: LoopSettings, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
@@ -199,8 +208,21 @@ def _quantized(model: nn.Module, test: EncodedSet, settings: LoopSettings, spec:
     quantized = objectives.quantize_int8(model.cpu())
     path = folder / "model-int8.pt"
     torch.save(quantized.state_dict(), path)
-    cpu = LoopSettings(**{**settings.__dict__, "device": "cpu"})
-    return {"test": _evaluate(quantized, test, cpu), "size_mb": path.stat().st_size / 1e6, **_measurement(quantized, spec, length, vocab, spec.model.threads)}
+    return {"test": _scores(predict_logits(quantized, test, settings.batch_size, "cpu"), test), "size_mb": path.stat().st_size / 1e6, **_measurement(quantized, spec, length, vocab, spec.model.threads)}
+
+
+def _exported(model: nn.Module, test: EncodedSet, test_logits: torch.Tensor, settings: LoopSettings, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
+    """The ONNX export, evaluated on the test split and measured again (ONNX Runtime, CPU)."""
+    path = export_onnx(model, spec.task.kind, length, folder / ONNX_FILE)
+    exported = OnnxStudent(path, spec.model.threads)
+    logits = exported.logits(test, settings.batch_size)
+    return {
+        "file": path.name,
+        "test": _scores(logits, test),
+        "max_logit_difference": float((logits - test_logits).abs().max()) if len(test) else 0.0,
+        "size_mb": path.stat().st_size / 1e6,
+        **_costs(exported.inference_function(spec.task.kind, length, vocab), spec.model.threads),
+    }
 
 
 def _write_card(folder: Path, spec: Spec, metrics: Mapping[str, Any]) -> None:
@@ -223,9 +245,25 @@ tokenizer = AutoTokenizer.from_pretrained(folder)
 {loading}
 ```
 
-Configuration: `{json.dumps(metrics['config'])}`
+{_variants_card(metrics)}Configuration: `{json.dumps(metrics['config'])}`
 """
     )
+
+
+def _variants_card(metrics: Mapping[str, Any]) -> str:
+    """The model card's lines on the ONNX export and the int8 model, when they were made."""
+    lines = []
+    if "onnx" in metrics:
+        onnx = metrics["onnx"]
+        lines.append(
+            f"`{onnx['file']}` (ONNX, inputs `input_ids` and `attention_mask`, output `logits`): test F1 {onnx['test']['f1']:.4f}, "
+            f"{onnx['size_mb']:.3f} MB, {onnx['latency_ms']:.2f} ms with ONNX Runtime; "
+            "`onnxruntime.InferenceSession(path).run(None, {\"input_ids\": ids, \"attention_mask\": mask})`."
+        )
+    if "int8" in metrics:
+        int8 = metrics["int8"]
+        lines.append(f"`model-int8.pt` (int8 dynamic quantization, a state dict): test F1 {int8['test']['f1']:.4f}, {int8['size_mb']:.3f} MB, {int8['latency_ms']:.2f} ms.")
+    return "".join(line + "\n\n" for line in lines)
 
 
 def load_student(folder: str | Path, task_kind: str) -> nn.Module:

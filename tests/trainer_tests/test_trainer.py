@@ -12,10 +12,12 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from avatar.objectives import get_family
+from avatar.solver._results import write_students_section
 from avatar.specs import loads
 from avatar.trainer import (
     DataError,
@@ -23,6 +25,7 @@ from avatar.trainer import (
     distillation_loss,
     load_student,
     load_task_data,
+    primary_metric,
     resolve_teacher,
     train_selected,
 )
@@ -238,14 +241,48 @@ def test_solve_runs_search_and_training(tmp_path, clone_folder, tiny_teacher):
     assert missing.returncode == 2 and "task.data" in missing.stderr and "Traceback" not in missing.stderr
 
 
-def test_training_problems_are_reported_before_the_search(tmp_path, tiny_teacher):
+def test_training_problems_are_reported_before_the_search(tmp_path, tiny_teacher, monkeypatch, capsys):
+    import importlib.util
+
+    from avatar.solver import cli
+
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text(student_spec("clone", tmp_path / "no-data", tiny_teacher, onnx="true"))
-    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY), "AVATAR_CACHE": str(tmp_path / "cache")}
-    result = subprocess.run([sys.executable, "-m", "avatar.solver.cli", str(spec_path), "--out", str(tmp_path / "run")], env=environment, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2
-    assert "train.onnx: ONNX export is not implemented" in result.stderr and "task.data" in result.stderr
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *rest: None if name == "onnxscript" else find_spec(name, *rest))
+    assert cli.main([str(spec_path), "--out", str(tmp_path / "run")]) == cli.EXIT_INVALID
+    errors = capsys.readouterr().err
+    assert f"{spec_path.name}:" in errors and "task.data" in errors and "Traceback" not in errors
+    assert "train.onnx: ONNX export needs the onnx extra (onnxscript not installed): pip install 'avatar-lm[onnx]'" in " ".join(errors.split())
     assert not (tmp_path / "run" / "evaluations.sqlite").exists(), "nothing was searched"
+
+
+@pytest.mark.parametrize("kind", ["clone", "defect"])
+def test_onnx_export_and_int8_are_evaluated_and_measured_again(kind, tmp_path, clone_folder, defect_file, tiny_teacher):
+    import onnxruntime
+
+    data = clone_folder if kind == "clone" else defect_file
+    spec = loads(student_spec(kind, data, tiny_teacher, onnx="true", quantize="true"), filename=str(tmp_path / "spec.yaml"))
+    run = tmp_path / "run"
+    _select(run, spec, CONFIG)
+    summary = train_selected(spec, run, cache_dir=tmp_path / "cache", device="cpu")
+    student = summary["students"][0]
+    folder = run / "students" / student["key"]
+    exported = student["onnx"]
+    assert exported["test"] == student["test"] and exported["max_logit_difference"] < 1e-4, "the export computes what the student computes"
+    assert exported["latency_ms"] > 0 and exported["size_mb"] == pytest.approx((folder / "model.onnx").stat().st_size / 1e6)
+    assert set(student["int8"]["test"]) == set(student["test"]) and student["int8"]["latency_ms"] > 0
+    # the export takes any batch size and any length up to the student's
+    session = onnxruntime.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+    shape = (3, 2, 17) if kind == "clone" else (3, 17)
+    (logits,) = session.run(None, {"input_ids": np.full(shape, 7, dtype=np.int64), "attention_mask": np.ones(shape, dtype=np.int64)})
+    assert logits.shape == (3, 2)
+    card = (folder / "README.md").read_text()
+    assert "model.onnx" in card and "model-int8.pt" in card
+    (run / "report.md").write_text("# Report\n\n## Reproducibility\n")
+    write_students_section(run, summary, primary_metric(kind))
+    report = (run / "report.md").read_text()
+    assert f"student `{student['key'][:12]} (ONNX Runtime)`" in report and f"student `{student['key'][:12]} (int8)`" in report
 
 
 
