@@ -5,7 +5,7 @@ the copies in ../shared/data: fine-tune the offline all-MiniLM-L6-v2 teacher on 
 split and measure its CPU latency; search the 13-parameter Avatar space with the targets as
 hard limits (size_mb <= 3, and the calibrated latency model's prediction at most a tenth of the
 teacher's measured latency, both compiled into the space) for predicted accuracy (the learned
-estimator: 16 probes, then 2 rounds of 4 more; each probe 2 epochs on 256 distillation
+estimator: 16 probes, then 4 more between its two search rounds; each probe 2 epochs on 256 distillation
 examples, scored by validation ROC AUC), latency and size; take the knee of that front;
 distil the knee student on the unlabelled split, and beside it the front's point of best
 predicted accuracy; and print the teacher beside both students: test metric, measured size and
