@@ -12,7 +12,7 @@ from ._energy import DEFAULT_INTENSITY_G_PER_KWH, DEFAULT_WATTS_PER_CORE, Carbon
 from ._families import ModelFamily, NumericView, SymbolicView, family_names, get_family
 from ._flops import FlopsEstimator
 from ._latency import LatencyEstimator, LatencyModel
-from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, measure_inference, quantize_int8, time_inference
+from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, measure_inference, quantize_int8, time_inference, timing_input_ids
 from ._params import ParamsEstimator
 from ._registry import estimators_for, evaluate, get, load_estimator_class, spec_metrics, validate
 from ._roberta import RobertaFamily
@@ -62,6 +62,7 @@ __all__ = [
     "measure_inference",
     "time_inference",
     "quantize_int8",
+    "timing_input_ids",
     "SymbolicConfig",
     "ConstantConfig",
     "Term",
@@ -71,9 +72,10 @@ __all__ = [
     "to_number",
     "RobertaForCloneDetection",
     "mean_pool",
+    "comparison_features",
 ]
 
-_TORCH_NAMES = ("RobertaForCloneDetection", "mean_pool")
+_TORCH_NAMES = ("RobertaForCloneDetection", "mean_pool", "comparison_features")
 
 
 def __getattr__(name: str):

@@ -35,6 +35,7 @@ __all__ = [
     "measurement_key",
     "machine_fingerprint",
     "quantize_int8",
+    "timing_input_ids",
 ]
 
 _NOT_LATENCY_RELEVANT = {"hidden_dropout_prob", "attention_probs_dropout_prob"}
@@ -267,6 +268,16 @@ def quantize_int8(model: Any) -> Any:
         return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
+def timing_input_ids(task_kind: str, length: int, vocab_size: int) -> Any:
+    """The protocol's one input: a batch of 1 at ``length`` tokens (a pair for clone), fixed
+    random ids that are never special tokens. Every timed model (estimated, realised student,
+    teacher, ONNX export) reads this same input."""
+    import torch
+
+    shape = (1, 2, length) if task_kind == "clone" else (1, length)
+    return torch.randint(3, max(vocab_size, 4), shape, generator=torch.Generator().manual_seed(0))
+
+
 def prepare_inference(config: Mapping[str, Any], context: Context) -> Callable[[], None]:
     """Build the model of ``config`` as deployed and return a function running one inference."""
     import torch
@@ -283,9 +294,7 @@ def prepare_inference(config: Mapping[str, Any], context: Context) -> Callable[[
     model = model.to(device)
     view = family.numeric(resolved)
     length, vocab = view.number("max_sequence_length"), view.number("vocab_size")
-    shape = (1, 2, length) if context.task_kind == "clone" else (1, length)
-    generator = torch.Generator().manual_seed(0)
-    input_ids = torch.randint(3, max(vocab, 4), shape, generator=generator).to(device)
+    input_ids = timing_input_ids(context.task_kind, length, vocab).to(device)
     attention_mask = torch.ones_like(input_ids)
     synchronize = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 

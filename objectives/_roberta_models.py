@@ -11,7 +11,7 @@ from torch import nn
 from transformers import RobertaModel, RobertaPreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-__all__ = ["RobertaForCloneDetection", "CloneClassificationHead", "mean_pool", "pair_features"]
+__all__ = ["RobertaForCloneDetection", "CloneClassificationHead", "mean_pool", "pair_features", "comparison_features"]
 
 
 class CloneClassificationHead(nn.Module):
@@ -42,7 +42,11 @@ def pair_features(hidden: torch.Tensor, attention_mask: torch.Tensor, batch: int
     functions match* from them in a few epochs, where on the concatenation it only memorised
     its training pairs (validation F1 0.87 against 0.66 on builtin:python-clones, same student).
     """
-    pooled = mean_pool(hidden, attention_mask).reshape(batch, 2, -1)
+    return comparison_features(mean_pool(hidden, attention_mask).reshape(batch, 2, -1))
+
+
+def comparison_features(pooled: torch.Tensor) -> torch.Tensor:
+    """``[|u - v|, u * v]`` of pooled pairs: (batch, 2, H) -> (batch, 2H)."""
     first, second = pooled[:, 0], pooled[:, 1]
     return torch.cat([(first - second).abs(), first * second], dim=-1)
 

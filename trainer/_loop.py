@@ -22,7 +22,7 @@ import torch
 from ._encode import EncodedSet
 from ._metrics import classification_metrics, roc_auc
 
-__all__ = ["LoopSettings", "LoopResult", "train", "predict_logits", "logits_of"]
+__all__ = ["LoopSettings", "LoopResult", "train", "predict_logits", "logits_of", "logit_scores"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,12 @@ def predict_logits(model: torch.nn.Module, data: EncodedSet, batch_size: int, de
         if on_batch is not None:
             on_batch(len(indices))
     return torch.cat(chunks) if chunks else torch.zeros((0, 2))
+
+
+def logit_scores(logits: torch.Tensor, data: EncodedSet) -> dict[str, float]:
+    """Accuracy, precision, recall, F1 and ROC AUC of ``logits`` against ``data``'s labels."""
+    labels = data.labels.tolist()
+    return {**classification_metrics(logits.argmax(dim=1).tolist(), labels), "auc": roc_auc((logits[:, 1] - logits[:, 0]).tolist(), labels)}
 
 
 def _save(state: dict[str, Any], path: Path) -> None:
@@ -121,8 +127,7 @@ def train(
             if on_step is not None:
                 on_step(epoch, step, value.item())
         logits = predict_logits(model, valid_set, settings.batch_size, settings.device)
-        scores = classification_metrics(logits.argmax(dim=1).tolist(), valid_set.labels.tolist())
-        scores["auc"] = roc_auc((logits[:, 1] - logits[:, 0]).tolist(), valid_set.labels.tolist())
+        scores = logit_scores(logits, valid_set)
         record = {"epoch": epoch, "loss": total_loss / steps_per_epoch, "seconds": time.perf_counter() - started, **{f"valid_{key}": value for key, value in scores.items()}}
         result.history.append(record)
         if scores[settings.metric] > result.best_metric:

@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from avatar import objectives
+
 from ._encode import EncodedSet
 
 __all__ = ["ONNX_FILE", "export_onnx", "OnnxStudent"]
@@ -87,9 +89,8 @@ class OnnxStudent:
 
     def inference_function(self, task_kind: str, length: int, vocab_size: int) -> Callable[[], Any]:
         """One batch-1 inference at ``length`` tokens, with the same input as the PyTorch timing."""
-        shape = (1, 2, length) if task_kind == "clone" else (1, length)
-        input_ids = torch.randint(5, max(vocab_size, 6), shape, generator=torch.Generator().manual_seed(0))
-        feed = {"input_ids": input_ids.numpy(), "attention_mask": np.ones(shape, dtype=np.int64)}
+        input_ids = objectives.timing_input_ids(task_kind, length, vocab_size).numpy()
+        feed = {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)}
         return lambda: self.session.run(None, feed)
 
     def _run(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -22,8 +22,8 @@ from avatar.specs import Spec
 
 from ._data import TaskData
 from ._encode import EncodedSet, encode
-from ._loop import LoopResult, LoopSettings, predict_logits, train
-from ._metrics import classification_metrics, primary_metric, roc_auc
+from ._loop import LoopResult, LoopSettings, logit_scores, predict_logits, train
+from ._metrics import primary_metric
 from ._onnx import ONNX_FILE, OnnxStudent, export_onnx
 from ._tokenizers import load_or_train_tokenizer
 
@@ -45,8 +45,7 @@ def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, labels: torc
 
 def inference_function(model: nn.Module, task_kind: str, length: int, vocab_size: int) -> Callable[[], None]:
     """One batch-1 inference at ``length`` tokens (a pair for clone), as the latency protocol runs it."""
-    shape = (1, 2, length) if task_kind == "clone" else (1, length)
-    input_ids = torch.randint(5, max(vocab_size, 6), shape, generator=torch.Generator().manual_seed(0))
+    input_ids = objectives.timing_input_ids(task_kind, length, vocab_size)
     mask = torch.ones_like(input_ids)
     model = model.eval()
 
@@ -170,7 +169,7 @@ def train_student(
     test = encode(data.test, tokenizer, length)
     test_logits = predict_logits(model, test, settings.batch_size, settings.device)
     test_predictions = test_logits.argmax(dim=1).tolist()
-    test_metrics = _scores(test_logits, test)
+    test_metrics = logit_scores(test_logits, test)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     model.cpu()
@@ -197,18 +196,12 @@ def train_student(
     return metrics
 
 
-def _scores(logits: torch.Tensor, data: EncodedSet) -> dict[str, float]:
-    """Accuracy, precision, recall, F1 and ROC AUC of ``logits`` against ``data``'s labels."""
-    labels = data.labels.tolist()
-    return {**classification_metrics(logits.argmax(dim=1).tolist(), labels), "auc": roc_auc((logits[:, 1] - logits[:, 0]).tolist(), labels)}
-
-
 def _quantized(model: nn.Module, test: EncodedSet, settings: LoopSettings, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
     """int8 dynamic quantization of the linear layers, evaluated and measured again (CPU)."""
     quantized = objectives.quantize_int8(model.cpu())
     path = folder / "model-int8.pt"
     torch.save(quantized.state_dict(), path)
-    return {"test": _scores(predict_logits(quantized, test, settings.batch_size, "cpu"), test), "size_mb": path.stat().st_size / 1e6, **_measurement(quantized, spec, length, vocab, spec.model.threads)}
+    return {"test": logit_scores(predict_logits(quantized, test, settings.batch_size, "cpu"), test), "size_mb": path.stat().st_size / 1e6, **_measurement(quantized, spec, length, vocab, spec.model.threads)}
 
 
 def _exported(model: nn.Module, test: EncodedSet, test_logits: torch.Tensor, settings: LoopSettings, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
@@ -218,7 +211,7 @@ def _exported(model: nn.Module, test: EncodedSet, test_logits: torch.Tensor, set
     logits = exported.logits(test, settings.batch_size)
     return {
         "file": path.name,
-        "test": _scores(logits, test),
+        "test": logit_scores(logits, test),
         "max_logit_difference": float((logits - test_logits).abs().max()) if len(test) else 0.0,
         "size_mb": path.stat().st_size / 1e6,
         **_costs(exported.inference_function(spec.task.kind, length, vocab), spec.model.threads),

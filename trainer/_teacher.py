@@ -20,7 +20,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from avatar.objectives import mean_pool
+from avatar.objectives import comparison_features, mean_pool
 from avatar.specs import TeacherSettings
 
 from ._data import TaskData
@@ -80,8 +80,7 @@ class TeacherForCloneDetection(nn.Module):
         mask = attention_mask.reshape(batch * n_functions, length) if attention_mask is not None else torch.ones_like(flat_ids)
         hidden = self.encoder(input_ids=flat_ids, attention_mask=mask).last_hidden_state
         pooled = mean_pool(hidden, mask).reshape(batch, n_functions, -1)
-        first, second = pooled[:, 0], pooled[:, 1]
-        features = torch.cat([first, second, (first - second).abs(), first * second], dim=-1)
+        features = torch.cat([pooled.flatten(1), comparison_features(pooled)], dim=-1)  # [u, v, |u - v|, u * v]
         return self.out_proj(self.dropout(torch.tanh(self.dense(self.dropout(features)))))
 
 
