@@ -13,6 +13,14 @@ each fitted on 20 probes and scored on the other probes (held out), over ``--spl
 cross-validation on all probes. Targets: held-out Spearman >= 0.6 and better than the
 reference on both datasets.
 
+With ``--multi-fidelity``, the same configurations are also probed short (half the epochs on
+half the examples), and multi-fidelity is compared with single-fidelity probing at equal cost
+(counted in measured probe seconds, and nominally in epochs x examples): a surrogate fitted on
+10 long probes of random configurations, against one fitted on short probes of as many
+configurations as that budget pays for plus long probes of the best quarter of them (as
+``promote: 0.25`` does), both scored by held-out Spearman against the other configurations'
+long probes.
+
 Probes are stored in ``--out/<task>/probes.sqlite`` as they finish, so an interrupted benchmark
 continues where it stopped. Run: python bench/accuracy.py [--data-root ../shared/data]
 [--only clone|defect] (about 20 to 40 minutes per task on 2 CPU cores; `teacher` extra).
@@ -21,6 +29,7 @@ continues where it stopped. Run: python bench/accuracy.py [--data-root ../shared
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -87,14 +96,69 @@ def run(kind: str, arguments: argparse.Namespace, console: Console) -> dict:
     metric.probe(configs, 0, SerialExecutor())
     timings["probes"] = time.perf_counter() - started
     measured = [probe for probe in metric.probes() if probe.ok]
-    store.close()
     parameters, probe_configs, values = space.parameters, [probe.config for probe in measured], [probe.value for probe in measured]
     results = {"task": kind, "probes": len(measured), "failed": arguments.probes - len(measured), "values": (min(values), max(values), float(np.std(values))), "timings": timings}
+    if arguments.multi_fidelity:
+        short = AccuracyEstimator(initial=arguments.probes, probe_epochs=max(1, arguments.epochs // 2), probe_examples=arguments.examples // 2, probe_score=arguments.score)
+        short_metric = LearnedMetric("accuracy", short, space, store, DistillationProber(distillation))
+        started = time.perf_counter()
+        short_metric.probe(configs, 0, SerialExecutor())
+        timings["short probes"] = time.perf_counter() - started
+        results["fidelity"] = compare_fidelities(parameters, metric.probes(), short_metric.probes(), arguments.splits)
     for surrogate in KINDS:
         rhos, maes = held_out(parameters, probe_configs, values, surrogate, arguments.train_size, arguments.splits)
         validation = cross_validate(parameters, probe_configs, values, surrogate, folds=5, seed=0)
         results[surrogate] = {"spearman": rhos, "mae": maes, "cv": validation.to_dict()}
+    store.close()
     return results
+
+
+def compare_fidelities(parameters, long_probes, short_probes, splits: int, held_out_share: float = 0.4, long_budget: int = 10, promote: float = 0.25) -> dict:
+    """Single- against multi-fidelity probing at equal cost, scored on held-out configurations'
+    long probes (a tabular benchmark: every configuration was probed both ways).
+
+    Cost is counted twice: in measured probe seconds, and nominally (epochs x examples), since
+    the two kinds of probes may have run under different load."""
+    long = {probe.key: probe for probe in long_probes if probe.ok}
+    short = {probe.key: probe for probe in short_probes if probe.ok}
+    keys = sorted(set(long) & set(short))
+    seconds = {"long": float(np.median([long[key].seconds for key in keys])), "short": float(np.median([short[key].seconds for key in keys]))}
+    size = {name: probes[keys[0]].fidelity["epochs"] * probes[keys[0]].fidelity["examples"] for name, probes in (("long", long), ("short", short))}
+    held_out = int(held_out_share * len(keys))
+    single = []
+    multi: dict[str, list[float]] = {"measured": [], "nominal": []}
+    screened = {}
+    for cost, ratio in (("measured", seconds["short"] / seconds["long"]), ("nominal", size["short"] / size["long"])):
+        # as many short probes as long_budget long probes pay for, the best share promoted
+        affordable = [n for n in range(2, len(keys) - held_out + 1) if n * ratio + math.ceil(promote * n) <= long_budget]
+        screened[cost] = max(affordable, default=2)
+    for split in range(splits):
+        order = list(np.random.default_rng(100 + split).permutation(keys))
+        held, pool = order[:held_out], order[held_out:]
+        truth = [long[key].value for key in held]
+        chosen = pool[:long_budget]
+        surrogate = Surrogate(parameters, "forest", seed=split).fit([long[key].config for key in chosen], [long[key].value for key in chosen])
+        single.append(_rho(surrogate.predict([long[key].config for key in held])[0], truth))
+        for cost, count in screened.items():
+            screened_keys = pool[:count]
+            promoted = sorted(screened_keys, key=lambda key: -short[key].value)[: math.ceil(promote * count)]
+            estimator = AccuracyEstimator(promote=promote, probe_epochs=1, promote_epochs=2)
+            configs = [short[key].config for key in screened_keys] + [long[key].config for key in promoted]
+            values = [short[key].value for key in screened_keys] + [long[key].value for key in promoted]
+            estimator.fit(parameters, configs, values, seed=split, levels=[0] * len(screened_keys) + [1] * len(promoted))
+            predicted = [outcome.value for outcome in estimator.evaluate_many([long[key].config for key in held], None)]
+            multi[cost].append(_rho(np.asarray(predicted), truth))
+    return {
+        "configurations": len(keys),
+        "seconds": seconds,
+        "short_long_spearman": _rho(np.array([short[key].value for key in keys]), [long[key].value for key in keys]),
+        "single": {"long probes": long_budget, "spearman": single},
+        "multi": {cost: {"short probes": count, "promoted": math.ceil(promote * count), "spearman": multi[cost]} for cost, count in screened.items()},
+    }
+
+
+def _rho(predicted: np.ndarray, truth) -> float:
+    return float(spearmanr(predicted, truth).statistic) if np.ptp(predicted) > 0 and np.ptp(truth) > 0 else 0.0
 
 
 def _summary(values: list[float]) -> str:
@@ -112,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=192)
     parser.add_argument("--score", choices=["auc", "primary"], default="auc", help="probe score: ROC AUC (default) or the task's F1/accuracy")
     parser.add_argument("--out", type=Path, default=Path("bench-out/accuracy"))
+    parser.add_argument("--multi-fidelity", action="store_true", help="also probe short and compare multi- with single-fidelity probing at equal cost")
     arguments = parser.parse_args(argv)
     console = Console()
     rows = []
@@ -133,6 +198,17 @@ def main(argv: list[str] | None = None) -> int:
         if forest < 0.6 or forest <= reference:
             failures.append(f"{results['task']}: forest held-out Spearman {forest:.3f} (target >= 0.6 and > reference {reference:.3f})")
     console.print(table)
+    for results in rows:
+        if "fidelity" in results:
+            comparison = results["fidelity"]
+            seconds = comparison["seconds"]
+            console.print(
+                f"{results['task']}: multi-fidelity at equal cost, {comparison['configurations']} configurations probed both ways (median probe {seconds['long']:.1f} s long, "
+                f"{seconds['short']:.1f} s short; Spearman of short against long probes {comparison['short_long_spearman']:.3f}). Held-out Spearman against long probes:"
+            )
+            console.print(f"  single fidelity, {comparison['single']['long probes']} long probes: {_summary(comparison['single']['spearman'])}")
+            for cost, multi in comparison["multi"].items():
+                console.print(f"  multi-fidelity at {cost} cost, {multi['short probes']} short + {multi['promoted']} promoted: {_summary(multi['spearman'])}")
     for failure in failures:
         console.print(f"[red]target not met[/red] {failure}")
     return 1 if failures else 0

@@ -8,12 +8,18 @@ solver runs the probes (an initial design of ``initial`` feasible configurations
 surrogate on them, and reports its cross-validated Spearman correlation and mean absolute error.
 Each prediction carries its uncertainty as the side figure ``accuracy_std``.
 
+Multi-fidelity (``promote``): each stage's probes are short; the best ``promote`` share of them
+(by their short score) is probed again, longer (``promote_epochs`` on ``promote_examples``). The
+surrogate learns from both, with the fidelity as one more input, and predicts the longer probe's
+score: many configurations are screened cheaply, and the ones that matter are measured well.
+
 ``accuracy_proxy`` is *not* an accuracy: it counts non-embedding parameters (the capacity proxy
 of earlier research). It costs nothing and is exact, and every output labels it a proxy.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from ._base import Context, Estimator, EstimatorError, Measurement
@@ -21,6 +27,17 @@ from ._closed_form import ClosedFormEstimator
 from ._surrogate import SURROGATE_KINDS, CrossValidation, Surrogate, cross_validate
 
 __all__ = ["AccuracyEstimator", "AccuracyProxyEstimator"]
+
+
+@dataclass(frozen=True)
+class _FidelityInput:
+    """The probe's fidelity as one more input of the surrogate (0 short, 1 promoted)."""
+
+    name: str = "probe_fidelity"
+    values: tuple[int, ...] = (0, 1)
+
+
+FIDELITY = _FidelityInput()
 
 
 class AccuracyEstimator(Estimator):
@@ -42,6 +59,9 @@ class AccuracyEstimator(Estimator):
         surrogate: str = "forest",
         folds: int = 5,
         probe_score: str = "primary",
+        promote: float = 0.0,
+        promote_epochs: int | None = None,
+        promote_examples: int | None = -1,
     ) -> None:
         if surrogate not in SURROGATE_KINDS:
             raise EstimatorError(f"unknown surrogate '{surrogate}'; choose from {', '.join(SURROGATE_KINDS)}", "accuracy")
@@ -50,6 +70,18 @@ class AccuracyEstimator(Estimator):
         for option, value, least in (("initial", initial, 4), ("rounds", rounds, 1), ("per_round", per_round, 0), ("probe_epochs", probe_epochs, 1)):
             if not isinstance(value, int) or value < least:
                 raise EstimatorError(f"option '{option}' must be an integer of at least {least}, got {value!r}", "accuracy")
+        if not isinstance(promote, (int, float)) or isinstance(promote, bool) or not 0.0 <= promote <= 1.0:
+            raise EstimatorError(f"option 'promote' must be a share between 0 and 1 (of each stage's probes probed again, longer), got {promote!r}", "accuracy")
+        promote_epochs = 2 * probe_epochs if promote_epochs is None else promote_epochs
+        if not isinstance(promote_epochs, int) or promote_epochs < 1:
+            raise EstimatorError(f"option 'promote_epochs' must be a positive integer, got {promote_epochs!r}", "accuracy")
+        if promote_examples == -1:  # not given: twice the short probe's examples
+            promote_examples = None if probe_examples is None else 2 * probe_examples
+        if promote > 0 and (promote_epochs, promote_examples) == (probe_epochs, probe_examples):
+            raise EstimatorError("a promoted probe must be longer than a short one: set promote_epochs or promote_examples", "accuracy")
+        self.promote = float(promote)
+        self.promote_epochs = promote_epochs
+        self.promote_examples = promote_examples
         self.initial = initial
         self.rounds = rounds
         self.per_round = per_round
@@ -60,6 +92,7 @@ class AccuracyEstimator(Estimator):
         self.probe_score = probe_score
         self.surrogate_: Surrogate | None = None
         self.validation_: CrossValidation | None = None
+        self.levels_: list[int] = [0]
 
     @property
     def fidelity(self) -> dict[str, Any]:
@@ -69,25 +102,67 @@ class AccuracyEstimator(Estimator):
             fidelity["score"] = self.probe_score
         return fidelity
 
-    def fit(self, parameters: Sequence[Any], configs: Sequence[Mapping[str, Any]], values: Sequence[float], *, seed: int = 0) -> CrossValidation | None:
-        """Fit on measured probes; cross-validate first when there are enough of them."""
-        self.validation_ = cross_validate(parameters, configs, values, self.surrogate, folds=self.folds, seed=seed) if len(values) >= 4 else None  # type: ignore[arg-type]
+    @property
+    def promoted_fidelity(self) -> dict[str, Any] | None:
+        """What a promoted (longer) probe is, or None without multi-fidelity."""
+        if self.promote <= 0:
+            return None
+        fidelity: dict[str, Any] = {"epochs": self.promote_epochs, "examples": self.promote_examples}
+        if self.probe_score != "primary":
+            fidelity["score"] = self.probe_score
+        return fidelity
+
+    @property
+    def fidelities(self) -> list[dict[str, Any]]:
+        """The fidelities of this estimator's probes, shortest first."""
+        return [self.fidelity] + ([self.promoted_fidelity] if self.promoted_fidelity else [])
+
+    def fit(
+        self,
+        parameters: Sequence[Any],
+        configs: Sequence[Mapping[str, Any]],
+        values: Sequence[float],
+        *,
+        seed: int = 0,
+        levels: Sequence[int] | None = None,
+    ) -> CrossValidation | None:
+        """Fit on measured probes; cross-validate first when there are enough of them.
+
+        ``levels`` gives each probe's fidelity (0 short, 1 promoted); with two levels the
+        fidelity is an input of the surrogate, and predictions are for the promoted probe.
+        """
+        groups = None
+        self.levels_ = sorted(set(levels)) if levels is not None else [0]
+        if len(self.levels_) > 1:
+            assert levels is not None
+            groups = [repr(sorted(config.items())) for config in configs]
+            configs = [{**config, FIDELITY.name: level} for config, level in zip(configs, levels)]
+            parameters = [*parameters, FIDELITY]
+        self.validation_ = cross_validate(parameters, configs, values, self.surrogate, folds=self.folds, seed=seed, groups=groups) if len(values) >= 4 else None  # type: ignore[arg-type]
         self.surrogate_ = Surrogate(parameters, self.surrogate, seed=seed).fit(configs, values)  # type: ignore[arg-type]
         return self.validation_
 
     def evaluate(self, config: Mapping[str, Any], context: Context) -> Measurement:
+        return self.evaluate_many([config], context)[0]
+
+    def evaluate_many(self, configs: Sequence[Mapping[str, Any]], context: Context) -> list[Measurement]:  # type: ignore[override]
+        """Predictions for many configurations at once (one pass of the surrogate)."""
         if self.surrogate_ is None:
             raise EstimatorError(
                 "accuracy is learned from probes (short distillations) that 'solve' runs before the search; "
                 "it needs train.teacher and task.data, and cannot be evaluated on its own",
                 "accuracy",
             )
-        mean, std = self.surrogate_.predict([config])
-        return Measurement(float(mean[0]), {"std": float(std[0])})
+        if len(self.levels_) > 1:  # predict the promoted probe
+            configs = [{**config, FIDELITY.name: max(self.levels_)} for config in configs]
+        mean, std = self.surrogate_.predict(configs)
+        return [Measurement(float(value), {"std": float(spread)}) for value, spread in zip(mean, std)]
 
     def method(self, context: Context) -> str:
         score = "ROC AUC" if self.probe_score == "auc" else "accuracy (defect) / F1 (clone)"
         probe = f"probes of {self.probe_epochs} epoch(s) on {self.probe_examples or 'all'} distillation examples, scored by validation {score}"
+        if self.promote > 0:
+            probe += f"; the best {self.promote:.0%} of each stage probed again for {self.promote_epochs} epoch(s) on {self.promote_examples or 'all'} examples (predicted: that longer probe)"
         if self.surrogate_ is None:
             return f"learned ({self.surrogate} surrogate on {probe}); not fitted yet"
         quality = ""

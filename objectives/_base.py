@@ -13,7 +13,7 @@ import inspect
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, Sequence
 
 from avatar.specs import FrozenDict
 
@@ -135,6 +135,11 @@ class Estimator:
 
     def evaluate(self, config: Mapping[str, Any], context: Context) -> float | Measurement:
         raise NotImplementedError
+
+    def evaluate_many(self, configs: Sequence[Mapping[str, Any]], context: Context) -> list[float | Measurement]:
+        """``evaluate`` for each configuration; an estimator that predicts in batches (a
+        surrogate) overrides it, so rescoring a whole run takes one prediction."""
+        return [self.evaluate(config, context) for config in configs]
 
     def symbolic(self, config: "SymbolicConfig", context: Context) -> "Term | None":
         return None

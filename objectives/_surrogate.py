@@ -152,21 +152,36 @@ class CrossValidation:
 
 
 def cross_validate(
-    parameters: Sequence[Any], configs: Sequence[Mapping[str, Any]], values: Sequence[float], kind: SurrogateKind = "forest", *, folds: int = 5, seed: int = 0
+    parameters: Sequence[Any],
+    configs: Sequence[Mapping[str, Any]],
+    values: Sequence[float],
+    kind: SurrogateKind = "forest",
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    groups: Sequence[Any] | None = None,
 ) -> CrossValidation:
-    """k-fold out-of-fold predictions (k at most the number of points), Spearman and MAE."""
+    """k-fold out-of-fold predictions (k at most the number of points), Spearman and MAE.
+
+    ``groups`` keeps points of one group in one fold (the probes of one configuration at two
+    fidelities: a held-out configuration must not be predicted from its own shorter probe).
+    """
     from scipy.stats import spearmanr
 
     values = np.asarray(values, dtype=float)
     n = len(values)
     if n < 4:
         raise ValueError(f"cross-validation needs at least 4 measured configurations, got {n}")
-    folds = min(folds, n)
-    order = np.random.default_rng(seed).permutation(n)
+    labels = list(range(n)) if groups is None else list(groups)
+    index_of = {label: index for index, label in enumerate(dict.fromkeys(labels))}
+    folds = min(folds, len(index_of))
+    order = np.random.default_rng(seed).permutation(len(index_of))
+    fold_of = {int(group): position % folds for position, group in enumerate(order)}
+    assigned = np.array([fold_of[index_of[label]] for label in labels])
     predictions = np.empty(n)
     for fold in range(folds):
-        held_out = order[fold::folds]
-        kept = np.setdiff1d(order, held_out)
+        held_out = np.flatnonzero(assigned == fold)
+        kept = np.flatnonzero(assigned != fold)
         surrogate = Surrogate(parameters, kind, seed=seed).fit([configs[i] for i in kept], values[kept])
         predictions[held_out] = surrogate.predict([configs[i] for i in held_out])[0]
     # Undefined (NaN) when every probe measured the same, or the surrogate predicts one value.

@@ -18,6 +18,7 @@ The trainer provides the probes (``Prober``); this module never imports it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
@@ -30,19 +31,33 @@ from ._search import SearchResult
 from ._space import Space
 from ._store import Evaluation, Probe, RunStore, config_key
 
-__all__ = ["Prober", "LearnedMetric", "learned_estimators", "ProbeHooks", "steps_done", "mark_step"]
+__all__ = ["Prober", "probe_source", "LearnedMetric", "learned_estimators", "ProbeHooks", "steps_done", "mark_step"]
 
 _INITIAL_SEED_OFFSET = 7919  # the initial design is not the search's first population
 
 
 class Prober(Protocol):
-    """Makes the task that measures one configuration for a learned metric."""
+    """Makes the task that measures one configuration for a learned metric.
+
+    A prober may also have a ``source`` (a string): what its probes' values depend on beyond
+    the estimator's fidelity (the trainer's: teacher, data and distillation settings). It is
+    stored with every probe; probes of another source are not reused.
+    """
 
     def task(self, metric: str, estimator: objectives.Estimator, config: dict[str, Any]) -> Task: ...
 
+    # With multi-fidelity (the estimator's ``promote``), promoted probes are asked for as
+    # ``task(metric, estimator, config, fidelity=...)``: one of ``estimator.fidelities``.
+
+
+def probe_source(prober: Prober | None) -> str | None:
+    """The prober's ``source``, when it declares one."""
+    source = getattr(prober, "source", None)
+    return None if source is None else str(source)
+
 
 class ProbeHooks(Protocol):
-    def probes_started(self, metric: str, stage: int, total: int, done: int) -> None: ...
+    def probes_started(self, metric: str, stage: int, total: int, done: int, promoted: bool = False) -> None: ...
 
     def probe_finished(self, metric: str, probe: Probe) -> None: ...
 
@@ -70,16 +85,39 @@ class LearnedMetric:
     def seed(self) -> int:
         return self.space.spec.search.seed
 
+    @property
+    def fidelities(self) -> list[dict[str, Any]]:
+        """As stored with the probes: the estimator's fidelities (short first, then promoted, when
+        it promotes), each with the prober's source when it has one."""
+        source = probe_source(self.prober)
+        fidelities = getattr(self.estimator, "fidelities", None) or [self.estimator.fidelity]
+        return [dict(fidelity) if source is None else {**fidelity, "source": source} for fidelity in fidelities]
+
+    def level(self, probe: Probe) -> int:
+        """0 for a short probe, 1 for a promoted one."""
+        return self.fidelities.index(probe.fidelity)
+
     def probes(self, up_to_stage: int | None = None) -> list[Probe]:
-        stored = self.store.probes(self.estimator.fidelity)
-        return [probe for probe in stored if up_to_stage is None or probe.stage <= up_to_stage]
+        """Stored probes of this metric's fidelities (in the order they finished)."""
+        fidelities = self.fidelities
+        return [probe for probe in self.store.probes() if probe.fidelity in fidelities and (up_to_stage is None or probe.stage <= up_to_stage)]
 
     def initial_design(self) -> list[dict[str, Any]]:
         return self.space.sample(self.estimator.initial, seed=self.seed + _INITIAL_SEED_OFFSET)
 
     def probe(self, configs: Sequence[dict[str, Any]], stage: int, executor: Executor) -> None:
-        """Measure the configurations not yet probed at this fidelity, storing each as it ends."""
-        known = {probe.key for probe in self.probes()}
+        """Measure the configurations not yet probed, storing each probe as it ends; with
+        multi-fidelity, then probe the best share of them again, longer (promotion)."""
+        self._probe_level(configs, stage, executor, 0)
+        promote = float(getattr(self.estimator, "promote", 0.0))
+        if promote > 0:
+            keys = {config_key(config) for config in configs}
+            short = sorted((probe for probe in self.probes() if probe.ok and probe.key in keys and self.level(probe) == 0), key=lambda probe: (-probe.value, probe.key))
+            self._probe_level([probe.config for probe in short[: math.ceil(promote * len(keys))]], stage, executor, 1)
+
+    def _probe_level(self, configs: Sequence[dict[str, Any]], stage: int, executor: Executor, level: int) -> None:
+        fidelity = self.fidelities[level]
+        known = {probe.key for probe in self.probes() if probe.fidelity == fidelity}
         pending: list[dict[str, Any]] = []
         for config in configs:
             key = config_key(config)
@@ -87,15 +125,18 @@ class LearnedMetric:
                 known.add(key)
                 pending.append(dict(config))
         for hook in self.hooks:
-            hook.probes_started(self.name, stage, len(configs), len(configs) - len(pending))
+            hook.probes_started(self.name, stage, len(configs), len(configs) - len(pending), promoted=level > 0)
         for index, config in enumerate(pending):
-            task = self.prober.task(self.name, self.estimator, config)
+            if level == 0:
+                task = self.prober.task(self.name, self.estimator, config)
+            else:  # the estimator's fidelity, without the prober's source
+                task = self.prober.task(self.name, self.estimator, config, fidelity=self.estimator.fidelities[level])
             executor.submit(index, task)
         for index, result in executor.results():
             config = pending[index]
             value = result.metrics.get(self.name) if result.error is None else None
             error = result.error if result.error is not None else (None if value is not None else f"the probe returned no '{self.name}'")
-            probe = Probe(config_key(config), config, dict(self.estimator.fidelity), "ok" if error is None else "failed", value, error, result.seconds, stage)
+            probe = Probe(config_key(config), config, fidelity, "ok" if error is None else "failed", value, error, result.seconds, stage)
             self.store.add_probe(probe)  # on disk before the next one is awaited
             for hook in self.hooks:
                 hook.probe_finished(self.name, probe)
@@ -106,7 +147,9 @@ class LearnedMetric:
         if len(measured) < 2:
             failed = len(self.probes(stage)) - len(measured)
             raise RuntimeError(f"'{self.name}' could not be learned: {len(measured)} probe(s) succeeded and {failed} failed; see the probes in the run store")
-        validation = self.estimator.fit(self.space.parameters, [probe.config for probe in measured], [probe.value for probe in measured], seed=self.seed)
+        levels = [self.level(probe) for probe in measured]
+        options = {"levels": levels} if len(set(levels)) > 1 else {}
+        validation = self.estimator.fit(self.space.parameters, [probe.config for probe in measured], [probe.value for probe in measured], seed=self.seed, **options)
         record = {"stage": stage, "probes": len(measured), "failed": len(self.probes(stage)) - len(measured), **(validation.to_dict() if validation else {})}
         self.history = [item for item in self.history if item["stage"] != stage] + [record]
         for hook in self.hooks:
@@ -115,10 +158,10 @@ class LearnedMetric:
 
     def rescore(self, context: objectives.Context) -> None:
         """Replace the stored predictions of every evaluation with the refitted surrogate's."""
-        for evaluation in list(self.store.evaluations()):
-            if evaluation.ok and self.name in evaluation.metrics:
-                outcome = self.estimator.evaluate(context.resolve(evaluation.config), context)
-                self.store.update_metrics(evaluation.key, {self.name: float(outcome.value), **{f"{self.name}_{key}": float(value) for key, value in outcome.details.items()}})
+        evaluations = [evaluation for evaluation in self.store.evaluations() if evaluation.ok and self.name in evaluation.metrics]
+        outcomes = self.estimator.evaluate_many([context.resolve(evaluation.config) for evaluation in evaluations], context)
+        for evaluation, outcome in zip(evaluations, outcomes):
+            self.store.update_metrics(evaluation.key, {self.name: float(outcome.value), **{f"{self.name}_{key}": float(value) for key, value in outcome.details.items()}})
 
     def candidates(self, result: SearchResult, count: int) -> list[dict[str, Any]]:
         """Points of the predicted front not yet probed, highest upper confidence bound first

@@ -85,13 +85,27 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
         [item["stage"], item["probes"], item["failed"], f"{item['spearman']:.3f}" if item.get("spearman") is not None else "n/a", f"{item['mae']:.4f}" if "mae" in item else "n/a"]
         for item in summary["fits"]
     ]
+    promoted = summary.get("promoted")
     probes = [
-        [f"`{probe['key'][:12]}`", probe["stage"], f"{probe['measured']:.4f}" if probe["status"] == "ok" else f"failed: {probe['error']}", "" if probe.get("out_of_fold") is None else f"{probe['out_of_fold']:.4f}", f"{probe['seconds']:.1f}"]
+        [
+            f"`{probe['key'][:12]}`",
+            probe["stage"],
+            *(["promoted" if probe.get("level") else "short"] if promoted else []),
+            f"{probe['measured']:.4f}" if probe["status"] == "ok" else f"failed: {probe['error']}",
+            "" if probe.get("out_of_fold") is None else f"{probe['out_of_fold']:.4f}",
+            f"{probe['seconds']:.1f}",
+        ]
         for probe in summary["probes"]
     ]
+    multi_fidelity = (
+        f" Multi-fidelity: the best of each stage's probes were probed again for {promoted['epochs']} epoch(s) on {promoted['examples'] or 'all'} examples;"
+        " the surrogate takes the fidelity as an input and predicts the promoted probe's score."
+        if promoted
+        else ""
+    )
     text = f"""### `{metric}`
 
-{summary['method']}. One probe: {summary['fidelity']['epochs']} epoch(s) of distillation on {summary['fidelity']['examples'] or 'all'} examples, scored on the validation split{" by ROC AUC" if summary['fidelity'].get('score') == 'auc' else ""}.
+{summary['method']}. One probe: {summary['fidelity']['epochs']} epoch(s) of distillation on {summary['fidelity']['examples'] or 'all'} examples, scored on the validation split{" by ROC AUC" if summary['fidelity'].get('score') == 'auc' else ""}.{multi_fidelity}
 
 {markdown_table(["after stage", "probes", "failed", "Spearman (cross-validated)", "MAE (cross-validated)"], fits)}
 
@@ -99,7 +113,7 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
 
 <details><summary>{len(probes)} probes</summary>
 
-{markdown_table(["probe", "stage", f"measured {metric}", "out-of-fold prediction", "seconds"], probes)}
+{markdown_table(["probe", "stage", *(["fidelity"] if promoted else []), f"measured {metric}", "out-of-fold prediction", "seconds"], probes)}
 
 </details>
 """

@@ -109,18 +109,31 @@ def _volume(points: np.ndarray, reference: np.ndarray) -> float:
     return total
 
 
-def knee_index(points: np.ndarray, normalisation: Normalisation) -> int:
-    """The knee: the point closest to the ideal point in the normalised box."""
-    unit = normalisation.apply(points)
+def front_box(points: np.ndarray) -> Normalisation:
+    """The front's own ideal and nadir: the box a decision among its points is made in."""
+    points = np.asarray(points, dtype=float)
+    return Normalisation(tuple(points.min(axis=0).tolist()), tuple(points.max(axis=0).tolist()))
+
+
+def knee_index(points: np.ndarray) -> int:
+    """The knee: the point closest to the ideal point, each objective scaled from the front's best
+    (0) to its worst (1) value.
+
+    The scale is the front's own, not the hypervolume's normalisation: that one is fixed by the
+    first evaluations and by hard limits, so front points better than the early ideal would lie
+    at negative coordinates (and a longer distance), and an objective far inside its limit
+    would barely count.
+    """
+    unit = front_box(points).apply(points)
     return int(np.argmin(np.linalg.norm(unit, axis=1)))
 
 
-def select_points(points: np.ndarray, how: str | int, normalisation: Normalisation, objective_names: Sequence[str]) -> list[int]:
-    """Indices of the front points to realise.
+def select_points(points: np.ndarray, how: str | int, objective_names: Sequence[str]) -> list[int]:
+    """Indices of the front points to realise (``points`` in minimisation form).
 
-    ``knee``: the point closest to the ideal; ``all``: every point; an integer N: N points
-    spread along the front (the knee, then farthest-point sampling in the normalised box);
-    ``best:METRIC``: the best point for that objective.
+    ``knee``: the point closest to the ideal, in the front's own best-to-worst scale; ``all``:
+    every point; an integer N: N points spread along the front (the knee, then farthest-point
+    sampling in that scale); ``best:METRIC``: the best point for that objective.
     """
     count = len(points)
     if count == 0:
@@ -128,13 +141,13 @@ def select_points(points: np.ndarray, how: str | int, normalisation: Normalisati
     if how == "all":
         return list(range(count))
     if how == "knee":
-        return [knee_index(points, normalisation)]
+        return [knee_index(points)]
     if isinstance(how, str) and how.startswith("best:"):
         column = list(objective_names).index(how.removeprefix("best:"))
         return [int(np.argmin(points[:, column]))]
     wanted = min(int(how), count)
-    unit = normalisation.apply(points)
-    chosen = [knee_index(points, normalisation)]
+    unit = front_box(points).apply(points)
+    chosen = [knee_index(points)]
     distances = np.linalg.norm(unit - unit[chosen[0]], axis=1)
     while len(chosen) < wanted:
         farthest = int(np.argmax(distances))

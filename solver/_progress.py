@@ -66,9 +66,10 @@ class ProbeProgress:
         self.progress: Progress | None = None
         self.task: Any = None
 
-    def probes_started(self, metric: str, stage: int, total: int, done: int) -> None:
+    def probes_started(self, metric: str, stage: int, total: int, done: int, promoted: bool = False) -> None:
         self.close()
         what = "initial design" if stage == 0 else f"predicted front, round {stage}"
+        what += ", promoted to longer probes" if promoted else ""
         self.progress = Progress(
             TextColumn(f"[bold]probes[/bold] {metric} ({what})"),
             BarColumn(),

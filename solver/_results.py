@@ -12,7 +12,7 @@ import yaml
 
 from avatar.specs import Spec
 
-from ._pareto import Normalisation, as_minimisation, select_points
+from ._pareto import as_minimisation, select_points
 from ._search import SearchResult
 from ._store import Evaluation
 
@@ -26,9 +26,8 @@ def select(result: SearchResult, how: str | int) -> list[tuple[Evaluation, str]]
     if not result.front:
         return []
     points = as_minimisation(result.front_points(), result.directions)
-    normalisation = result.normalisation or Normalisation.from_points(points)
-    chosen = select_points(points, how, normalisation, result.objective_names)
-    reason = {"knee": "knee of the front (closest to the ideal point)", "all": "every front point"}.get(str(how), f"select: {how}")
+    chosen = select_points(points, how, result.objective_names)
+    reason = {"knee": "knee of the front (closest to its ideal point, each objective scaled from the front's best to worst)", "all": "every front point"}.get(str(how), f"select: {how}")
     return [(result.front[index], reason) for index in chosen]
 
 
@@ -223,7 +222,7 @@ def write_students_section(directory: Path, summary: dict[str, Any], primary: st
 Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples. Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.
 
 {markdown_table(header, rows)}
-
+{"".join(f"{chr(10)}**Warning:** {warning}.{chr(10)}" for warning in teacher.get("warnings", []))}
 Each student is in `students/<key>/` (model, tokenizer, `metrics.json`, `README.md` with how to load it; `model.onnx` and `model-int8.pt` when `train.onnx` and `train.quantize` are set).
 """
     replace_section(directory / "report.md", STUDENTS_HEADING, section, before="## Reproducibility")

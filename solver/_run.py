@@ -18,7 +18,7 @@ from ._execution import Executor, make_executor
 from ._manifest import search_hash, write_manifest
 from ._html import write_html_report
 from ._learning_report import write_learning_section
-from ._learning import LearnedMetric, Prober, learned_estimators, mark_step, steps_done
+from ._learning import LearnedMetric, Prober, learned_estimators, mark_step, probe_source, steps_done
 from ._progress import ProbeProgress, SearchProgress
 from ._results import plot_front, select, student_rows, write_front, write_report, write_selected
 from ._search import Search, SearchHooks, SearchResult
@@ -52,7 +52,9 @@ def check_run_directory(directory: Path, resume: bool) -> None:
         raise RunError(f"{directory} already holds a run; continue it with --resume, or choose another directory with --out")
 
 
-def _open_store(directory: Path, spec: Spec, resume: bool) -> RunStore:
+def _open_store(directory: Path, spec: Spec, resume: bool, source: str | None = None) -> RunStore:
+    """The run's store; a resumed run must be the same search, and its probes (when it learns a
+    metric) must come from the same ``source`` (teacher, data and distillation settings)."""
     check_run_directory(directory, resume)
     store = RunStore(directory / STORE)
     recorded = store.get_meta("search_hash")
@@ -62,7 +64,17 @@ def _open_store(directory: Path, spec: Spec, resume: bool) -> RunStore:
             f"{directory} holds a run of a different search (the spec changed in more than its budget, execution, "
             "output or training settings); start a new run with --out"
         )
+    recorded_source = store.get_meta("probe_source")
+    if source is not None and recorded_source is not None and recorded_source != source:
+        store.close()
+        raise RunError(
+            f"{directory} holds a run whose probes were distilled from another teacher, other data or other distillation "
+            "settings (train.teacher, task.data, --teacher, --data, train.temperature, hard_label_weight, patience or seed changed); "
+            "its predictions would mix both: start a new run with --out"
+        )
     store.set_meta("search_hash", search_hash(spec))
+    if source is not None:
+        store.set_meta("probe_source", source)
     return store
 
 
@@ -88,7 +100,7 @@ def run_search(
     console = console or Console(quiet=True)
     directory = run_directory(spec, out)
     directory.mkdir(parents=True, exist_ok=True)
-    store = _open_store(directory, spec, resume)
+    store = _open_store(directory, spec, resume, probe_source(prober) if learned_estimators(space) else None)
     progress = SearchProgress(console)
     probe_progress = ProbeProgress(console)
     owned = executor is None
@@ -176,15 +188,27 @@ def _learning_summary(item: LearnedMetric, result: SearchResult, space: Space) -
     context = space.context or objectives.Context.from_spec(space.spec)
     probes = item.probes()
     measured = [probe for probe in probes if probe.ok]
-    out_of_fold = dict(zip((probe.key for probe in measured), item.estimator.validation_.predictions)) if item.estimator.validation_ and len(item.estimator.validation_.predictions) == len(measured) else {}
+    validation = item.estimator.validation_
+    out_of_fold = dict(zip(((probe.key, item.level(probe)) for probe in measured), validation.predictions)) if validation and len(validation.predictions) == len(measured) else {}
     return {
         "metric": item.name,
         "method": item.estimator.method(context),
         "fidelity": item.estimator.fidelity,
+        "promoted": getattr(item.estimator, "promoted_fidelity", None),
         "surrogate": item.estimator.surrogate,
         "fits": item.history,
         "probes": [
-            {"key": probe.key, "stage": probe.stage, "status": probe.status, "measured": probe.value, "error": probe.error, "seconds": probe.seconds, "out_of_fold": out_of_fold.get(probe.key), "config": probe.config}
+            {
+                "key": probe.key,
+                "stage": probe.stage,
+                "level": item.level(probe),
+                "status": probe.status,
+                "measured": probe.value,
+                "error": probe.error,
+                "seconds": probe.seconds,
+                "out_of_fold": out_of_fold.get((probe.key, item.level(probe))),
+                "config": probe.config,
+            }
             for probe in probes
         ],
         "front": [{"key": evaluation.key, "predicted": evaluation.metrics.get(item.name), "std": evaluation.metrics.get(f"{item.name}_std"), **{name: evaluation.metrics[name] for name in result.objective_names}} for evaluation in result.front],

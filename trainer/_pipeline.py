@@ -23,7 +23,7 @@ from avatar.specs import Spec, TeacherSettings
 
 from ._data import TaskData, load_task_data
 from ._student import _measurement, train_student
-from ._teacher import Teacher, TeacherError, evaluate_teacher, prepare_teacher, teacher_logits
+from ._teacher import Teacher, TeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
 
 __all__ = ["Distillation", "prepare_distillation", "measure_teacher", "train_selected", "default_device"]
 
@@ -75,6 +75,7 @@ class Distillation:
     cache_dir: Path
     device: str
     seconds: dict[str, float]
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
 
 def prepare_distillation(
@@ -122,7 +123,10 @@ def prepare_distillation(
         logits = teacher_logits(prepared, task_data.unlabeled, "unlabeled", task_data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(labelling, n))
         progress.update(labelling, completed=len(task_data.unlabeled))
         timings["teacher_logits"] = time.perf_counter() - step_started
-    return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings)
+    warnings = teacher_warnings(logits)
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, warnings)
 
 
 def train_selected(
@@ -153,7 +157,7 @@ def train_selected(
         step_started = time.perf_counter()
         testing = progress.add_task("teacher on the test split", total=None, status="")
         prepared.model.to(device)
-        teacher_report = _teacher_summary(prepared, task_data, spec, cache_dir, device)
+        teacher_report = {**_teacher_summary(prepared, task_data, spec, cache_dir, device), "warnings": distillation.warnings}
         progress.update(testing, total=1, completed=1)
         timings["teacher_test"] = time.perf_counter() - step_started
         prepared.model.cpu()

@@ -2,12 +2,16 @@
 
 A probe distils the configuration's student for ``probe_epochs`` epochs on the first
 ``probe_examples`` examples of the distillation split and returns the best validation score:
-accuracy for defect, F1 for clone, or with ``probe_score: auc`` the area under the ROC curve. The test split is never touched. A ``ProbeTask`` carries
-everything it needs, so the solver's executor can run it in a worker process or on Dask.
+accuracy for defect, F1 for clone, or with ``probe_score: auc`` the area under the ROC curve
+(a promoted probe of multi-fidelity: ``promote_epochs`` on ``promote_examples``). The test split
+is never touched. A ``ProbeTask`` carries everything it needs, so the solver's executor can run
+it in a worker process or on Dask.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -61,8 +65,18 @@ class DistillationProber:
         self.data = replace(distillation.data, test=[])
         self.distillation = distillation
 
-    def task(self, metric: str, estimator: Any, config: dict[str, Any]) -> ProbeTask:
-        fidelity = estimator.fidelity
+    @property
+    def source(self) -> str:
+        """What a probe's value depends on beyond its fidelity: the teacher, the data and the
+        distillation settings. Stored with every probe, so a probe distilled from another teacher
+        or other data is never reused (and a run does not resume with them)."""
+        train = self.distillation.spec.train
+        parts = [self.distillation.teacher.fingerprint, self.distillation.data.fingerprint, train.temperature, train.hard_label_weight, train.patience, train.seed]
+        return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+    def task(self, metric: str, estimator: Any, config: dict[str, Any], fidelity: Mapping[str, Any] | None = None) -> ProbeTask:
+        """The probe of ``config`` at ``fidelity`` (the estimator's short probe by default)."""
+        fidelity = fidelity or estimator.fidelity
         return ProbeTask(
             metric,
             self.distillation.spec,

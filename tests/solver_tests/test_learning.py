@@ -196,3 +196,123 @@ def test_a_learned_metric_without_a_prober_is_refused(tmp_path):
     space = Space.from_spec(spec)
     with pytest.raises(RunError, match="learned from probes"):
         run_search(spec, space, check_report(spec, space), out=str(tmp_path / "run"))
+
+
+class SourcedProber(FakeProber):
+    """A prober that says what its probes were measured against (as the trainer's does)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+
+def test_probes_record_their_source_and_a_run_does_not_resume_with_another_teacher(tmp_path):
+    FakeProber.calls = []
+    _run(tmp_path, prober=SourcedProber("teacher-a"))
+    store = RunStore(tmp_path / "run" / "evaluations.sqlite")
+    assert {probe.fidelity["source"] for probe in store.probes()} == {"teacher-a"}
+    store.close()
+    FakeProber.calls = []
+    _run(tmp_path, resume=True, prober=SourcedProber("teacher-a"))
+    assert FakeProber.calls == []
+    with pytest.raises(RunError, match="another teacher"):
+        _run(tmp_path, resume=True, prober=SourcedProber("teacher-b"))
+
+
+def test_probes_of_another_source_are_not_reused(tmp_path):
+    from avatar.solver import LearnedMetric, SerialExecutor
+
+    spec = loads(SPEC)
+    space = Space.from_spec(spec)
+    store = RunStore(tmp_path / "probes.sqlite")
+    configs = _configs(3)
+    FakeProber.calls = []
+    first = LearnedMetric("accuracy", space.estimators["accuracy"], space, store, SourcedProber("a"))
+    first.probe(configs, 0, SerialExecutor())
+    assert len(first.probes()) == 3
+    calls = len(FakeProber.calls)
+    FakeProber.calls = []
+    other = LearnedMetric("accuracy", space.estimators["accuracy"], space, store, SourcedProber("b"))
+    assert other.probes() == []
+    other.probe(configs, 0, SerialExecutor())
+    assert len(FakeProber.calls) == calls and len(other.probes()) == 3, "probes distilled from another teacher were reused"
+    assert len(first.probes()) == 3
+    store.close()
+
+
+PROMOTING = SPEC.replace("probe_epochs: 1}", "probe_epochs: 1, promote: 0.25, promote_epochs: 3}")
+
+
+@dataclass(frozen=True)
+class FidelityProbe(FakeProbe):
+    epochs: int = 1
+
+    def run(self) -> dict[str, float]:
+        value = super().run()[self.metric]
+        FidelityProber.epochs.append(self.epochs)
+        return {self.metric: value - 0.1 / self.epochs}  # a short probe underestimates
+
+
+class FidelityProber(FakeProber):
+    epochs: list[int] = []
+
+    def task(self, metric, estimator, config, fidelity=None):
+        return FidelityProbe(metric, config, epochs=(fidelity or estimator.fidelity)["epochs"])
+
+
+def test_multi_fidelity_promotes_the_best_short_probes_and_predicts_the_longer_probe(tmp_path):
+    FakeProber.calls, FidelityProber.epochs = [], []
+    spec = loads(PROMOTING)
+    space = Space.from_spec(spec)
+    outcome = run_search(spec, space, check_report(spec, space), out=str(tmp_path / "run"), prober=FidelityProber())
+    store = RunStore(tmp_path / "run" / "evaluations.sqlite")
+    probes = store.probes()
+    short = [probe for probe in probes if probe.fidelity["epochs"] == 1]
+    promoted = [probe for probe in probes if probe.fidelity == {"epochs": 3, "examples": 1024}]
+    assert len(short) == 12 + 3 + 3 and FidelityProber.epochs.count(3) == len(promoted)
+    for stage, count in ((0, 3), (1, 1), (2, 1)):  # ceil(25% of 12), then of 3
+        stage_short = sorted((probe for probe in short if probe.stage == stage and probe.ok), key=lambda probe: -probe.value)
+        assert {probe.key for probe in promoted if probe.stage == stage} == {probe.key for probe in stage_short[:count]}, "the best short probes are promoted"
+    learning = json.loads((tmp_path / "run" / "learning.json").read_text())[0]
+    assert learning["promoted"] == {"epochs": 3, "examples": 1024} and {probe["level"] for probe in learning["probes"]} == {0, 1}
+    # predictions are for the promoted probe: above the short probes' systematic underestimate
+    estimator = space.estimators["accuracy"]
+    context = objectives.Context.from_spec(spec)
+    for probe in promoted:
+        assert estimator.evaluate(probe.config, context).value > probe.value - 0.1 / 3 - 0.02
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "Multi-fidelity" in report and "promoted" in report
+    store.close()
+    FakeProber.calls = []
+    again = run_search(spec, space, check_report(spec, space), out=str(tmp_path / "run"), resume=True, prober=FidelityProber())
+    assert FakeProber.calls == [] and [e.key for e in again.result.front] == [e.key for e in outcome.result.front]
+
+
+def test_a_fidelity_aware_surrogate_predicts_the_promoted_level():
+    spec = loads(SPEC)
+    configs = _configs(40)
+    truth = np.array([true_accuracy(config) for config in configs])
+    promoted = configs[:10]
+    estimator = AccuracyEstimator(initial=4, promote=0.25, promote_epochs=4)
+    assert estimator.fidelities == [{"epochs": 2, "examples": 512}, {"epochs": 4, "examples": 1024}]
+    validation = estimator.fit(spec.parameters, configs + promoted, list(truth - 0.1) + list(truth[:10]), levels=[0] * 40 + [1] * 10)
+    assert validation.n == 50 and validation.spearman > 0.7
+    context = objectives.Context.from_spec(spec)
+    predicted = np.array([estimator.evaluate(config, context).value for config in configs[:10]])
+    assert np.mean(np.abs(predicted - truth[:10])) < np.mean(np.abs(predicted - (truth[:10] - 0.1))), "predicts the longer probe, not the short one"
+    assert [outcome.value for outcome in estimator.evaluate_many(configs[:10], context)] == pytest.approx(predicted), "one batch predicts what single calls do"
+    assert "probed again for 4 epoch(s)" in estimator.method(context)
+    with pytest.raises(objectives.EstimatorError, match="promote"):
+        AccuracyEstimator(promote=1.5)
+    with pytest.raises(objectives.EstimatorError, match="longer"):
+        AccuracyEstimator(promote=0.5, promote_epochs=2, promote_examples=512)
+
+
+def test_grouped_cross_validation_keeps_a_configuration_in_one_fold():
+    spec = loads(SPEC)
+    configs = _configs(12)
+    values = [true_accuracy(config) for config in configs]
+    plain = cross_validate(spec.parameters, configs, values, folds=4, seed=3)
+    grouped = cross_validate(spec.parameters, configs, values, folds=4, seed=3, groups=list(range(12)))
+    assert plain == grouped, "one group per point is the ungrouped split"
+    doubled = cross_validate(spec.parameters, configs + configs, values + values, folds=4, seed=3, groups=list(range(12)) * 2)
+    assert doubled.predictions[:12] == doubled.predictions[12:], "both copies of a configuration are held out together"

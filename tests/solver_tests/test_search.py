@@ -215,11 +215,20 @@ def test_nondominated_and_hypervolume():
 
 def test_selection():
     points = np.array([[0.0, 1.0], [0.4, 0.4], [1.0, 0.0], [0.6, 0.3]])
-    box = Normalisation((0.0, 0.0), (1.0, 1.0))
-    assert select_points(points, "knee", box, ["a", "b"]) == [1]
-    assert select_points(points, "best:b", box, ["a", "b"]) == [2]
-    assert sorted(select_points(points, 3, box, ["a", "b"])) == [0, 1, 2]
-    assert select_points(points, "all", box, ["a", "b"]) == [0, 1, 2, 3]
+    assert select_points(points, "knee", ["a", "b"]) == [1]
+    assert select_points(points, "best:b", ["a", "b"]) == [2]
+    assert sorted(select_points(points, 3, ["a", "b"])) == [0, 1, 2]
+    assert select_points(points, "all", ["a", "b"]) == [0, 1, 2, 3]
+
+
+def test_the_knee_is_taken_in_the_fronts_own_scale():
+    """A front found far beyond the first evaluations' ideal (and far inside a hard limit) still
+    has its knee in the middle: each objective runs from the front's best to its worst value."""
+    # minimisation form: (-accuracy, size MB); sizes far below a 3 MB limit
+    front = np.array([[-0.90, 0.30], [-0.80, 0.10], [-0.85, 0.20], [-0.70, 0.05]])
+    assert select_points(front, "knee", ["accuracy", "size_mb"]) == [1]
+    for scale in (1e-3, 1.0, 1e3):  # the knee does not depend on units
+        assert select_points(front * np.array([1.0, scale]), "knee", ["accuracy", "size_mb"]) == [1]
 
 
 def test_objective_limits_come_from_hard_limits():

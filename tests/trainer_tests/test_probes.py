@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -16,7 +17,7 @@ from tests.helpers import REPOSITORY
 from tests.trainer_tests.conftest import student_spec
 
 LEARNED = {
-    "objectives: {size_mb: minimize, gflops: maximize}": "objectives: {size_mb: minimize, accuracy: maximize}\nestimators: {accuracy: {options: {initial: 4, rounds: 2, per_round: 2, probe_epochs: 1, probe_examples: 40}}}",
+    "objectives: {size_mb: minimize, gflops: maximize}": "objectives: {size_mb: minimize, accuracy: maximize}\nestimators: {accuracy: {options: {initial: 4, rounds: 2, per_round: 2, probe_epochs: 1, probe_examples: 40, promote: 0.5, promote_epochs: 2}}}",
 }
 
 
@@ -46,6 +47,11 @@ def test_probe_tasks_run_in_worker_processes_without_the_test_split(tmp_path, cl
         pool.shutdown()
     assert all(result.error is None for result in results.values()), results
     assert all(0.0 <= result.metrics["accuracy"] <= 1.0 and result.metrics["epochs_run"] == 1 for result in results.values())
+    # The probes' source names the teacher, the data and the distillation settings.
+    assert prober.source == DistillationProber(distillation).source
+    hotter = dataclasses.replace(distillation, spec=dataclasses.replace(spec, train=dataclasses.replace(spec.train, temperature=9.0)))
+    other_teacher = dataclasses.replace(distillation, teacher=dataclasses.replace(distillation.teacher, fingerprint="another"))
+    assert len({prober.source, DistillationProber(hotter).source, DistillationProber(other_teacher).source}) == 3
 
 
 def test_solve_learns_accuracy_from_probes_and_compares_it_with_the_students(tmp_path, clone_folder, tiny_teacher):
@@ -60,7 +66,11 @@ def test_solve_learns_accuracy_from_probes_and_compares_it_with_the_students(tmp
     store = RunStore(run / "evaluations.sqlite")
     probes = store.probes()
     store.close()
-    assert [probe.stage for probe in probes].count(0) == 4 and all(probe.ok for probe in probes)
+    short = [probe for probe in probes if probe.fidelity["epochs"] == 1]
+    promoted = [probe for probe in probes if probe.fidelity["epochs"] == 2]
+    assert [probe.stage for probe in short].count(0) == 4 and all(probe.ok for probe in probes)
+    assert [probe.stage for probe in promoted] == [0, 0, 1], "the best half of each stage is probed again, longer"
+    assert all(probe.fidelity["examples"] == 80 and probe.fidelity["source"] == short[0].fidelity["source"] for probe in promoted)
     learning = json.loads((run / "learning.json").read_text())[0]
     assert learning["metric"] == "accuracy" and learning["fits"]
     report = (run / "report.md").read_text()

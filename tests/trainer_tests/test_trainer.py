@@ -286,6 +286,20 @@ def test_onnx_export_and_int8_are_evaluated_and_measured_again(kind, tmp_path, c
 
 
 
+def test_a_teacher_that_predicts_one_class_is_flagged_in_the_report(tmp_path):
+    from avatar.trainer._teacher import teacher_warnings
+
+    constant = torch.tensor([[2.0, -1.0]] * 99 + [[-1.0, 2.0]])
+    assert teacher_warnings(torch.tensor([[2.0, -1.0], [-1.0, 2.0]] * 50)) == []
+    (warning,) = teacher_warnings(constant)
+    assert "class 0 for 99.0%" in warning and "train.teacher.epochs" in warning
+    teacher = {"model": "t", "size_mb": 90.0, "latency_ms": 70.0, "energy_j": 1.0, "carbon_g": 0.1, "test": {"accuracy": 0.54, "f1": 0.0}, "warnings": [warning]}
+    summary = {"teacher": teacher, "students": [], "data": {"source": "d", "labeled": 1, "unlabeled": 1, "valid": 1, "test": 1}}
+    (tmp_path / "report.md").write_text("# Report\n\n## Reproducibility\n")
+    write_students_section(tmp_path, summary, "accuracy")
+    assert f"**Warning:** {warning}." in (tmp_path / "report.md").read_text()
+
+
 def test_a_tokenizer_cached_by_two_workers_at_once_is_not_lost(tmp_path, monkeypatch):
     """Parallel probes train the same tokenizer together: a second writer that finishes between
     the first one's save and rename must not make the first fail."""
