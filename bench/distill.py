@@ -14,7 +14,7 @@ CPU latency ratios, the surrogate's cross-validation, and the wall time of each 
 Targets (BigCloneBench): the student keeps >= 95% of the teacher's F1, and is >= 25x smaller
 and >= 10x faster.
 
-Run: python bench/distill.py [--data-root ../shared/data] [--only clone|defect]
+Run: python bench/distill.py [--data-root ../shared/data] [--only clone|defect] [--promote]
 (needs the `teacher` extra; on 2 CPU cores the teacher's first fine-tuning takes about 12
 minutes per task, and is cached; probes, search and student about 15 minutes more).
 """
@@ -48,8 +48,9 @@ TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
 SPEED_UP = 10  # the target, compiled into the space as a limit on predicted latency
 
 
-def benchmark_spec(kind: str, data_root: Path, teacher_latency_ms: float | None = None) -> Spec:
-    """The example spec on the shared data; with ``teacher_latency_ms``, the speed target as a limit."""
+def benchmark_spec(kind: str, data_root: Path, teacher_latency_ms: float | None = None, promote: bool = False) -> Spec:
+    """The example spec on the shared data; with ``teacher_latency_ms``, the speed target as a
+    limit; with ``promote``, multi-fidelity probes."""
     example, folder = TASKS[kind]
     data = yaml.safe_load((EXAMPLES / example).read_text())
     data["task"]["data"] = str((data_root / folder).resolve())
@@ -58,6 +59,8 @@ def benchmark_spec(kind: str, data_root: Path, teacher_latency_ms: float | None 
         "latency_ms": {"options": {"mode": "predicted"}},
         "accuracy": {"options": {"initial": 16, "rounds": 2, "per_round": 4, "probe_epochs": 2, "probe_examples": 256, "probe_score": "auc"}},
     }
+    if promote:  # longer probes for the promising quarter: full epochs' worth on every distillation example
+        data["estimators"]["accuracy"]["options"].update(promote=0.25, promote_epochs=6, promote_examples=None)
     if teacher_latency_ms is not None:
         data["constants"] = {**data.get("constants", {}), "teacher_latency_ms": round(teacher_latency_ms, 3)}
         data["constraints"]["faster_than_teacher"] = f"latency_ms * {SPEED_UP} <= teacher_latency_ms"
@@ -70,14 +73,14 @@ def benchmark_spec(kind: str, data_root: Path, teacher_latency_ms: float | None 
     return loads(yaml.safe_dump(data, sort_keys=False), filename=str(EXAMPLES / example))
 
 
-def run(kind: str, data_root: Path, console: Console) -> dict:
+def run(kind: str, data_root: Path, console: Console, promote: bool = False) -> dict:
     timings = {}
     started = time.perf_counter()
     distillation = prepare_distillation(benchmark_spec(kind, data_root), console=console)
     teacher_latency_ms = measure_teacher(distillation.teacher, distillation.spec)["latency_ms"]
     timings["data, teacher, its logits and latency"] = time.perf_counter() - started
     timings.update({f"  {name}": seconds for name, seconds in distillation.seconds.items()})
-    spec = benchmark_spec(kind, data_root, teacher_latency_ms)
+    spec = benchmark_spec(kind, data_root, teacher_latency_ms, promote)
     started = time.perf_counter()
     space = Space.from_spec(spec)
     with tempfile.TemporaryDirectory() as directory:
@@ -124,10 +127,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--only", choices=sorted(TASKS))
+    parser.add_argument("--promote", action="store_true", help="multi-fidelity: the best quarter of each probe stage probed again for 6 epochs on the whole distillation split")
     arguments = parser.parse_args()
     console = Console(width=None if sys.stdout.isatty() else 160)
     for kind in [arguments.only] if arguments.only else ["clone", "defect"]:
-        report(run(kind, arguments.data_root, console), kind, console)
+        report(run(kind, arguments.data_root, console, arguments.promote), kind, console)
     return 0
 
 
