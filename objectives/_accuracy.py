@@ -94,23 +94,21 @@ class AccuracyEstimator(Estimator):
         self.validation_: CrossValidation | None = None
         self.levels_: list[int] = [0]
 
-    @property
-    def fidelity(self) -> dict[str, Any]:
-        """What one probe is (stored with every probe; probes of another fidelity are not reused)."""
-        fidelity: dict[str, Any] = {"epochs": self.probe_epochs, "examples": self.probe_examples}
+    def _fidelity(self, epochs: int, examples: int | None) -> dict[str, Any]:
+        fidelity: dict[str, Any] = {"epochs": epochs, "examples": examples}
         if self.probe_score != "primary":
             fidelity["score"] = self.probe_score
         return fidelity
 
     @property
+    def fidelity(self) -> dict[str, Any]:
+        """What one probe is (stored with every probe; probes of another fidelity are not reused)."""
+        return self._fidelity(self.probe_epochs, self.probe_examples)
+
+    @property
     def promoted_fidelity(self) -> dict[str, Any] | None:
         """What a promoted (longer) probe is, or None without multi-fidelity."""
-        if self.promote <= 0:
-            return None
-        fidelity: dict[str, Any] = {"epochs": self.promote_epochs, "examples": self.promote_examples}
-        if self.probe_score != "primary":
-            fidelity["score"] = self.probe_score
-        return fidelity
+        return self._fidelity(self.promote_epochs, self.promote_examples) if self.promote > 0 else None
 
     @property
     def fidelities(self) -> list[dict[str, Any]]:

@@ -100,7 +100,8 @@ def run_search(
     console = console or Console(quiet=True)
     directory = run_directory(spec, out)
     directory.mkdir(parents=True, exist_ok=True)
-    store = _open_store(directory, spec, resume, probe_source(prober) if learned_estimators(space) else None)
+    learned = learned_estimators(space)
+    store = _open_store(directory, spec, resume, probe_source(prober) if learned else None)
     progress = SearchProgress(console)
     probe_progress = ProbeProgress(console)
     owned = executor is None
@@ -108,7 +109,6 @@ def run_search(
     try:
         (directory / "space.json").write_text(json.dumps(check, indent=2, default=str))
         manifest = write_manifest(directory, spec, seeds={"search": spec.search.seed, "sample": spec.search.seed}, command=list(sys.argv))
-        learned = learned_estimators(space)
         learning: list[LearnedMetric] = []
         if learned:
             if prober is None:
