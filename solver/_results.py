@@ -197,8 +197,9 @@ def student_rows(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 def write_students_section(directory: Path, summary: dict[str, Any], primary: str) -> None:
     """Add (or replace) the realised students in ``report.md``: each against the teacher."""
     teacher = summary["teacher"]
-    header = ["model", "size MB", "latency ms", "energy J / 1,000 inferences", "carbon g / 1,000 inferences", "accuracy", "F1", "smaller", "faster", f"{primary} kept"]
-    rows = [["teacher " + str(teacher["model"]), f"{teacher['size_mb']:.2f}", f"{teacher['latency_ms']:.2f}", f"{1000 * teacher['energy_j']:.3g}", f"{1000 * teacher['carbon_g']:.3g}", f"{teacher['test']['accuracy']:.4f}", f"{teacher['test']['f1']:.4f}", "1x", "1x", "100%"]]
+    header = ["model", "size MB", "latency ms", "energy J / 1,000 inferences", "carbon g / 1,000 inferences", "accuracy", "F1", "ROC AUC", "smaller", "faster", f"{primary} kept"]
+    teacher_scores = [f"{teacher['test']['accuracy']:.4f}", f"{teacher['test']['f1']:.4f}", _optional(teacher["test"].get("auc"))]
+    rows = [["teacher " + str(teacher["model"]), f"{teacher['size_mb']:.2f}", f"{teacher['latency_ms']:.2f}", f"{1000 * teacher['energy_j']:.3g}", f"{1000 * teacher['carbon_g']:.3g}", *teacher_scores, "1x", "1x", "100%"]]
     for name, student in student_rows(summary):
         kept = student["test"][primary] / teacher["test"][primary] if teacher["test"][primary] else float("nan")
         rows.append(
@@ -210,6 +211,7 @@ def write_students_section(directory: Path, summary: dict[str, Any], primary: st
                 f"{1000 * student['carbon_g']:.3g}",
                 f"{student['test']['accuracy']:.4f}",
                 f"{student['test']['f1']:.4f}",
+                _optional(student["test"].get("auc")),
                 _ratio(teacher["size_mb"], student["size_mb"]),
                 _ratio(teacher["latency_ms"], student["latency_ms"]),
                 f"{kept:.1%}",
@@ -219,13 +221,29 @@ def write_students_section(directory: Path, summary: dict[str, Any], primary: st
     data = summary["data"]
     section = f"""{STUDENTS_HEADING}
 
-Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples. Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.
+Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples. Test metrics{_threshold_sentence(teacher, primary)}; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.
 
 {markdown_table(header, rows)}
 {"".join(f"{chr(10)}**Warning:** {warning}.{chr(10)}" for warning in teacher.get("warnings", []))}
 Each student is in `students/<key>/` (model, tokenizer, `metrics.json`, `README.md` with how to load it; `model.onnx` and `model-int8.pt` when `train.onnx` and `train.quantize` are set).
 """
     replace_section(directory / "report.md", STUDENTS_HEADING, section, before="## Reproducibility")
+
+
+def _optional(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def _threshold_sentence(teacher: dict[str, Any], primary: str) -> str:
+    """How the report's predictions were cut, when thresholds were tuned (``train.tune_threshold``)."""
+    threshold = teacher.get("threshold", {})
+    if not threshold.get("tuned"):
+        return ""
+    default = threshold["test_at_default"][primary]
+    return (
+        f", each model at its own decision threshold, chosen on the validation split for {primary} (the teacher's {primary} at the "
+        f"default threshold: {default:.4f}; the students' are in their `metrics.json`)"
+    )
 
 
 def replace_section(report: Path, heading: str, section: str, *, before: str) -> None:

@@ -211,6 +211,8 @@ class TrainSettings:
     patience: int = 3
     temperature: float = 2.0
     hard_label_weight: float = 0.0
+    tune_threshold: bool = True
+    restarts: int = 1
     seed: int = 42
     onnx: bool = False
     quantize: bool = False

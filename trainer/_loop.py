@@ -15,12 +15,13 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import torch
 
 from ._encode import EncodedSet
 from ._metrics import classification_metrics, roc_auc
+from ._threshold import margins, predictions_at
 
 __all__ = ["LoopSettings", "LoopResult", "train", "predict_logits", "logits_of", "logit_scores"]
 
@@ -63,10 +64,11 @@ def predict_logits(model: torch.nn.Module, data: EncodedSet, batch_size: int, de
     return torch.cat(chunks) if chunks else torch.zeros((0, 2))
 
 
-def logit_scores(logits: torch.Tensor, data: EncodedSet) -> dict[str, float]:
-    """Accuracy, precision, recall, F1 and ROC AUC of ``logits`` against ``data``'s labels."""
-    labels = data.labels.tolist()
-    return {**classification_metrics(logits.argmax(dim=1).tolist(), labels), "auc": roc_auc((logits[:, 1] - logits[:, 0]).tolist(), labels)}
+def logit_scores(logits: torch.Tensor, labels: Sequence[int], threshold: float = 0.0) -> dict[str, float]:
+    """Accuracy, precision, recall and F1 of predicting 1 where the margin is above
+    ``threshold`` (0: ``argmax``), and the threshold-free ROC AUC, against ``labels``."""
+    labels = list(labels)
+    return {**classification_metrics(predictions_at(logits, threshold), labels), "auc": roc_auc(margins(logits).tolist(), labels)}
 
 
 def _save(state: dict[str, Any], path: Path) -> None:
@@ -127,7 +129,7 @@ def train(
             if on_step is not None:
                 on_step(epoch, step, value.item())
         logits = predict_logits(model, valid_set, settings.batch_size, settings.device)
-        scores = logit_scores(logits, valid_set)
+        scores = logit_scores(logits, valid_set.labels.tolist())
         record = {"epoch": epoch, "loss": total_loss / steps_per_epoch, "seconds": time.perf_counter() - started, **{f"valid_{key}": value for key, value in scores.items()}}
         result.history.append(record)
         if scores[settings.metric] > result.best_metric:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-__all__ = ["classification_metrics", "primary_metric", "roc_auc"]
+__all__ = ["classification_metrics", "primary_metric", "checkpoint_metric", "roc_auc"]
 
 
 def classification_metrics(predictions: Sequence[int], labels: Sequence[int]) -> dict[str, float]:
@@ -24,6 +24,13 @@ def primary_metric(task_kind: str) -> str:
     """What early stopping and reports rank by: F1 for clone detection (as BigCloneBench
     results are reported), accuracy for defect prediction (as Devign results are)."""
     return "f1" if task_kind == "clone" else "accuracy"
+
+
+def checkpoint_metric(task_kind: str, tune_threshold: bool) -> str:
+    """What picks the best epoch on validation: ROC AUC when a decision threshold is tuned
+    afterwards (threshold-free, so an epoch is not chosen, or a majority-class epoch kept, for
+    where its default cut happens to fall), otherwise the task's primary metric."""
+    return "auc" if tune_threshold else primary_metric(task_kind)
 
 
 def roc_auc(scores: Sequence[float], labels: Sequence[int]) -> float:

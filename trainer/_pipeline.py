@@ -22,6 +22,7 @@ from avatar import objectives
 from avatar.specs import Spec, TeacherSettings
 
 from ._data import TaskData, load_task_data
+from ._metrics import checkpoint_metric
 from ._student import _measurement, train_student
 from ._teacher import Teacher, TeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
 
@@ -59,9 +60,9 @@ def measure_teacher(teacher: Teacher, spec: Spec) -> dict[str, float]:
 
 
 def _teacher_summary(teacher: Teacher, data: TaskData, spec: Spec, cache_dir: Path, device: str) -> dict[str, Any]:
-    test = evaluate_teacher(teacher, data, cache_dir, device)
+    test, threshold = evaluate_teacher(teacher, data, cache_dir, device, tune=spec.train.tune_threshold)
     measured = measure_teacher(teacher, spec)
-    return {"model": teacher.settings.model, "folder": str(teacher.folder), "test": test, "validation": teacher.validation, "size_mb": teacher.size_bytes() / 1e6, "params": sum(p.numel() for p in teacher.model.parameters()), **measured}
+    return {"model": teacher.settings.model, "folder": str(teacher.folder), "test": test, "threshold": threshold, "validation": teacher.validation, "size_mb": teacher.size_bytes() / 1e6, "params": sum(p.numel() for p in teacher.model.parameters()), **measured}
 
 
 @dataclass
@@ -161,7 +162,7 @@ def train_selected(
         progress.update(testing, total=1, completed=1)
         timings["teacher_test"] = time.perf_counter() - step_started
         prepared.model.cpu()
-        students = []
+        students, chosen_by = [], checkpoint_metric(spec.task.kind, spec.train.tune_threshold)
         for point in points:
             folder = run_dir / "students" / point["key"]
             metrics_path = folder / "metrics.json"
@@ -180,7 +181,7 @@ def train_selected(
                 device=device,
                 on_start=lambda total, task=task: progress.update(task, total=total, status="training"),
                 on_step=lambda epoch, step, loss, task=task: progress.update(task, advance=1, status=f"epoch {epoch + 1} loss {loss:.3f}"),
-                on_epoch=lambda epoch, record, task=task: progress.update(task, status=f"epoch {epoch + 1} valid {record.get('valid_f1' if spec.task.kind == 'clone' else 'valid_accuracy', 0):.3f}"),
+                on_epoch=lambda epoch, record, task=task: progress.update(task, status=f"epoch {epoch + 1} valid {chosen_by} {record.get(f'valid_{chosen_by}', 0):.3f}"),
             )
             metrics["seconds"] = time.perf_counter() - step_started
             metrics_path.write_text(json.dumps(metrics, indent=2))

@@ -23,8 +23,9 @@ from avatar.specs import Spec
 from ._data import TaskData
 from ._encode import EncodedSet, encode
 from ._loop import LoopResult, LoopSettings, logit_scores, predict_logits, train
-from ._metrics import primary_metric
+from ._metrics import checkpoint_metric, primary_metric
 from ._onnx import ONNX_FILE, OnnxStudent, export_onnx
+from ._threshold import fold_threshold, margins, tune_threshold
 from ._tokenizers import load_or_train_tokenizer
 
 __all__ = ["Distilled", "distil", "distillation_loss", "train_student", "load_student", "inference_function"]
@@ -87,6 +88,7 @@ class Distilled:
     result: LoopResult
     settings: LoopSettings
     notes: list[str]
+    valid: EncodedSet
 
 
 def distil(
@@ -101,6 +103,7 @@ def distil(
     epochs: int | None = None,
     max_examples: int | None = None,
     metric: str | None = None,
+    seed: int | None = None,
     on_start: Callable[[int], None] | None = None,
     on_step: Callable[[int, int, float], None] | None = None,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
@@ -108,7 +111,8 @@ def distil(
     """Train one configuration's tokenizer and student on the teacher's logits; the best
     weights on the validation split end up in the model. ``epochs`` and ``max_examples`` (the
     first examples of the distillation split) make the short runs that probes are; ``metric``
-    (default: the task's primary one; ``auc`` is also recorded) picks the best epoch."""
+    (default: ``checkpoint_metric``; every metric is recorded) picks the best epoch; ``seed``
+    (default ``train.seed``) sets the initial weights and the order of examples."""
     context = objectives.Context.from_spec(spec)
     config = context.resolve(config)
     family = objectives.get_family(spec.model.family)
@@ -119,7 +123,8 @@ def distil(
         # Byte-level BPE cannot go below its 256-byte alphabet (plus special tokens).
         notes.append(f"vocab_size raised from {vocab} to {len(tokenizer)}: the {config.get('tokenizer')} tokenizer needs at least that many tokens")
         config = {**config, "vocab_size": len(tokenizer)}
-    torch.manual_seed(spec.train.seed)
+    seed = spec.train.seed if seed is None else seed
+    torch.manual_seed(seed)
     model = family.build(config, spec.task.kind, pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2)
     examples = data.unlabeled[:max_examples] if max_examples else data.unlabeled
     distill, valid = encode(examples, tokenizer, length), encode(data.valid, tokenizer, length)
@@ -129,8 +134,8 @@ def distil(
         learning_rate=float(config.get("learning_rate", 5e-4)),
         batch_size=int(config.get("batch_size", 16)),
         patience=spec.train.patience,
-        seed=spec.train.seed,
-        metric=metric or primary_metric(spec.task.kind),
+        seed=seed,
+        metric=metric or checkpoint_metric(spec.task.kind, spec.train.tune_threshold),
         device=device,
     )
     if on_start is not None:
@@ -146,7 +151,7 @@ def distil(
         on_step=on_step,
         on_epoch=on_epoch,
     )
-    return Distilled(model, tokenizer, config, result, settings, notes)
+    return Distilled(model, tokenizer, config, result, settings, notes, valid)
 
 
 def train_student(
@@ -163,13 +168,16 @@ def train_student(
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> dict[str, Any]:
     """Distil one student and write it, with ``metrics.json``, into ``folder``."""
-    distilled = distil(spec, point["config"], data, teacher_logits, folder / "checkpoint", cache_dir, device=device, on_start=on_start, on_step=on_step, on_epoch=on_epoch)
+    distilled, restarts = _best_restart(spec, point["config"], data, teacher_logits, folder / "checkpoint", cache_dir, device, on_start, on_step, on_epoch)
     model, tokenizer, config, result, settings = distilled.model, distilled.tokenizer, distilled.config, distilled.result, distilled.settings
     length, vocab = int(config["max_sequence_length"]), int(config["vocab_size"])
+    threshold = _tuned_threshold(distilled, spec)
     test = encode(data.test, tokenizer, length)
     test_logits = predict_logits(model, test, settings.batch_size, settings.device)
     test_predictions = test_logits.argmax(dim=1).tolist()
-    test_metrics = logit_scores(test_logits, test)
+    test_metrics = logit_scores(test_logits, test.labels.tolist())
+    if threshold["margin"] and threshold["folded"]:
+        threshold["test_at_default"] = logit_scores(test_logits, test.labels.tolist(), -threshold["margin"])
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     model.cpu()
@@ -181,6 +189,9 @@ def train_student(
         "test_examples": len(test),
         "test_predictions": test_predictions,
         "validation": {"metric": settings.metric, "best": result.best_metric, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run, "history": result.history},
+        "threshold": threshold,
+        "seed": distilled.settings.seed,
+        "restarts": restarts,
         "params": sum(parameter.numel() for parameter in model.parameters()),
         "size_mb": _folder_megabytes(folder),
         "size_mb_estimated": objectives.get("size_mb").evaluate(config, objectives.Context.from_spec(spec)),
@@ -196,12 +207,75 @@ def train_student(
     return metrics
 
 
+def _best_restart(
+    spec: Spec,
+    config: Mapping[str, Any],
+    data: TaskData,
+    teacher_logits: torch.Tensor,
+    checkpoint_dir: Path,
+    cache_dir: Path,
+    device: str,
+    on_start: Callable[[int], None] | None,
+    on_step: Callable[[int, int, float], None] | None,
+    on_epoch: Callable[[int, dict[str, float]], None] | None,
+) -> tuple[Distilled, list[dict[str, Any]]]:
+    """Distil ``train.restarts`` students from seeds ``train.seed``, ``train.seed + 1``, ...
+    and keep the one best on validation: a tiny student's result depends on its initial
+    weights. Each restart has its own checkpoints, so a killed run resumes the one it was in."""
+    count = spec.train.restarts
+    best: Distilled | None = None
+    restarts = []
+    for index in range(count):
+        seed = spec.train.seed + index
+        distilled = distil(
+            spec,
+            config,
+            data,
+            teacher_logits,
+            checkpoint_dir / f"seed-{seed}" if count > 1 else checkpoint_dir,
+            cache_dir,
+            device=device,
+            seed=seed,
+            on_start=(lambda total: on_start(total * count)) if on_start is not None and index == 0 else None,
+            on_step=on_step,
+            on_epoch=on_epoch,
+        )
+        result = distilled.result
+        restarts.append({"seed": seed, "best": result.best_metric, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run})
+        if best is None or result.best_metric > best.result.best_metric:
+            best = distilled
+    assert best is not None
+    return best, restarts
+
+
+def _tuned_threshold(distilled: Distilled, spec: Spec) -> dict[str, Any]:
+    """Choose the decision threshold on the validation split and fold it into the model
+    (``train.tune_threshold``); what was chosen and what it changed on validation."""
+    metric = primary_metric(spec.task.kind)
+    logits = predict_logits(distilled.model, distilled.valid, distilled.settings.batch_size, distilled.settings.device)
+    labels = distilled.valid.labels.tolist()
+    margin = tune_threshold(margins(logits).tolist(), labels, metric) if spec.train.tune_threshold else 0.0
+    folded = fold_threshold(distilled.model, margin) if margin else True
+    if not folded:
+        distilled.notes.append(f"the decision threshold tuned on validation ({margin:+.4f} on the logit margin) is not applied: the model has no two-output linear layer to fold it into")
+        margin = 0.0
+    return {
+        "tuned": spec.train.tune_threshold,
+        "margin": margin,
+        "probability": float(torch.sigmoid(torch.tensor(margin))),
+        "folded": folded,
+        "metric": metric,
+        "validation_at_default": logit_scores(logits, labels)[metric],
+        "validation_tuned": logit_scores(logits, labels, margin)[metric],
+    }
+
+
 def _quantized(model: nn.Module, test: EncodedSet, settings: LoopSettings, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
     """int8 dynamic quantization of the linear layers, evaluated and measured again (CPU)."""
     quantized = objectives.quantize_int8(model.cpu())
     path = folder / "model-int8.pt"
     torch.save(quantized.state_dict(), path)
-    return {"test": logit_scores(predict_logits(quantized, test, settings.batch_size, "cpu"), test), "size_mb": path.stat().st_size / 1e6, **_measurement(quantized, spec, length, vocab, spec.model.threads)}
+    return {"test": logit_scores(predict_logits(quantized, test, settings.batch_size, "cpu"), test.labels.tolist()), "size_mb": path.stat().st_size / 1e6, **_measurement(quantized, spec, length, vocab, spec.model.threads)}
 
 
 def _exported(model: nn.Module, test: EncodedSet, test_logits: torch.Tensor, settings: LoopSettings, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
@@ -211,7 +285,7 @@ def _exported(model: nn.Module, test: EncodedSet, test_logits: torch.Tensor, set
     logits = exported.logits(test, settings.batch_size)
     return {
         "file": path.name,
-        "test": logit_scores(logits, test),
+        "test": logit_scores(logits, test.labels.tolist()),
         "max_logit_difference": float((logits - test_logits).abs().max()) if len(test) else 0.0,
         "size_mb": path.stat().st_size / 1e6,
         **_costs(exported.inference_function(spec.task.kind, length, vocab), spec.model.threads),
@@ -238,8 +312,20 @@ tokenizer = AutoTokenizer.from_pretrained(folder)
 {loading}
 ```
 
-{_variants_card(metrics)}Configuration: `{json.dumps(metrics['config'])}`
+{_threshold_card(metrics)}{_variants_card(metrics)}Configuration: `{json.dumps(metrics['config'])}`
 """
+    )
+
+
+def _threshold_card(metrics: Mapping[str, Any]) -> str:
+    """The model card's line on the decision threshold, when one was tuned and folded in."""
+    threshold = metrics.get("threshold", {})
+    if not threshold.get("margin"):
+        return ""
+    return (
+        f"The decision threshold was tuned on the validation split ({threshold['metric']} {threshold['validation_at_default']:.4f} -> "
+        f"{threshold['validation_tuned']:.4f}) and folded into the output bias: `argmax` of the logits predicts class 1 where the "
+        f"untuned model gave it a probability above {threshold['probability']:.3f}.\n\n"
     )
 
 

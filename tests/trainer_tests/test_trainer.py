@@ -32,6 +32,7 @@ from avatar.trainer import (
 from avatar.trainer._encode import encode
 from avatar.trainer._loop import LoopSettings, train
 from avatar.trainer._python_clones import builtin_dataset, rewrite
+from avatar.trainer._threshold import margins, tune_threshold
 from tests.helpers import REPOSITORY
 from tests.trainer_tests.conftest import student_spec
 
@@ -61,6 +62,11 @@ def test_student_is_trained_saved_and_reloaded_with_the_same_predictions(kind, t
     assert set(student["test"]) == {"accuracy", "precision", "recall", "f1", "auc"}
     assert student["size_mb"] == pytest.approx(student["size_mb_estimated"], rel=0.05)
     assert summary["teacher"]["test"] and summary["teacher"]["latency_ms"] > 0
+    assert "auc" in summary["teacher"]["test"] and summary["teacher"]["threshold"]["tuned"]
+    # the best epoch is chosen threshold-free; the cut is tuned on validation and never hurts there
+    threshold = student["threshold"]
+    assert student["validation"]["metric"] == "auc" and threshold["tuned"] and threshold["folded"]
+    assert threshold["validation_tuned"] >= threshold["validation_at_default"]
     model = load_student(folder, kind).eval()
     tokenizer = AutoTokenizer.from_pretrained(folder)
     task_data = load_task_data(spec)
@@ -68,6 +74,11 @@ def test_student_is_trained_saved_and_reloaded_with_the_same_predictions(kind, t
     with torch.no_grad():
         logits = torch.cat([(lambda out: out.logits)(model(**batch)) for _, batch in encoded.batches(8, "cpu")])
     assert logits.argmax(dim=1).tolist() == student["test_predictions"]
+    # the cut is folded in: on validation, the saved model's own best cut is its default one
+    valid = encode(task_data.valid, tokenizer, CONFIG["max_sequence_length"])
+    with torch.no_grad():
+        valid_logits = torch.cat([model(**batch).logits for _, batch in valid.batches(8, "cpu")])
+    assert tune_threshold(margins(valid_logits).tolist(), valid.labels.tolist(), primary_metric(kind)) == 0.0
     # a second run skips the finished student
     again = train_selected(spec, run, cache_dir=tmp_path / "cache", device="cpu")
     assert again["students"][0]["test"] == student["test"]
@@ -318,3 +329,19 @@ def test_a_tokenizer_cached_by_two_workers_at_once_is_not_lost(tmp_path, monkeyp
     tokenizer = _tokenizers.load_or_train_tokenizer("bpe", 300, texts, "corpus", 64, tmp_path)
     assert interleaved and tokenizer.get_vocab()
     assert [path.suffix for path in (tmp_path / "tokenizers").iterdir()] == [".json"], "no temporary file is left behind"
+
+
+def test_without_threshold_tuning_models_predict_at_the_default_cut_and_restarts_keep_the_best(tmp_path, defect_file, tiny_teacher):
+    spec = loads(student_spec("defect", defect_file, tiny_teacher, tune_threshold="false", restarts=2), filename=str(tmp_path / "spec.yaml"))
+    run = tmp_path / "run"
+    _select(run, spec, CONFIG)
+    summary = train_selected(spec, run, cache_dir=tmp_path / "cache", device="cpu")
+    student, teacher = summary["students"][0], summary["teacher"]
+    assert student["validation"]["metric"] == "accuracy" and student["threshold"]["margin"] == 0.0
+    assert teacher["test"] == teacher["threshold"]["test_at_default"] and not teacher["threshold"]["tuned"]
+    assert "decision threshold" not in (run / "students" / student["key"] / "README.md").read_text()
+    restarts = student["restarts"]
+    assert [restart["seed"] for restart in restarts] == [spec.train.seed, spec.train.seed + 1]
+    assert student["validation"]["best"] == max(restart["best"] for restart in restarts)
+    assert student["seed"] == max(restarts, key=lambda restart: restart["best"])["seed"]
+    assert all((run / "students" / student["key"] / "checkpoint" / f"seed-{restart['seed']}" / "last.pt").exists() for restart in restarts)
