@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from ._encode import EncodedSet
 from ._metrics import classification_metrics, roc_auc
 from ._threshold import margins, predictions_at
 
-__all__ = ["LoopSettings", "LoopResult", "train", "predict_logits", "logits_of", "logit_scores"]
+__all__ = ["LoopSettings", "LoopResult", "train", "predict_logits", "logits_of", "logit_scores", "save_atomically"]
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,11 @@ def logit_scores(logits: torch.Tensor, labels: Sequence[int], threshold: float =
     return {**classification_metrics(predictions_at(logits, threshold), labels), "auc": roc_auc(margins(logits).tolist(), labels)}
 
 
-def _save(state: dict[str, Any], path: Path) -> None:
-    """Write atomically, so a kill never leaves a half-written checkpoint."""
-    temporary = path.with_suffix(".tmp")
+def save_atomically(state: Any, path: Path) -> None:
+    """``torch.save`` through a temporary file of its own and a rename, so a kill never leaves
+    a half-written file and two processes writing the same file never mix their bytes."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(handle)
     torch.save(state, temporary)
     os.replace(temporary, path)
 
@@ -134,11 +137,11 @@ def train(
         result.history.append(record)
         if scores[settings.metric] > result.best_metric:
             result.best_metric, result.best_epoch, bad_epochs = scores[settings.metric], epoch, 0
-            _save(model.state_dict(), best_path)
+            save_atomically(model.state_dict(), best_path)
         else:
             bad_epochs += 1
         result.epochs_run = epoch + 1
-        _save(
+        save_atomically(
             {
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),

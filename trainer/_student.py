@@ -28,7 +28,7 @@ from ._onnx import ONNX_FILE, OnnxStudent, export_onnx
 from ._threshold import fold_threshold, margins, tune_threshold
 from ._tokenizers import load_or_train_tokenizer
 
-__all__ = ["Distilled", "distil", "distillation_loss", "train_student", "load_student", "inference_function"]
+__all__ = ["Distilled", "distil", "distillation_loss", "train_student", "load_student", "inference_function", "measure_inference"]
 
 
 def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, labels: torch.Tensor, temperature: float, hard_label_weight: float) -> torch.Tensor:
@@ -57,7 +57,8 @@ def inference_function(model: nn.Module, task_kind: str, length: int, vocab_size
     return infer
 
 
-def _measurement(model: nn.Module, spec: Spec, length: int, vocab_size: int, threads: int) -> dict[str, float]:
+def measure_inference(model: nn.Module, spec: Spec, length: int, vocab_size: int, threads: int) -> dict[str, float]:
+    """Latency, energy and carbon of one batch-1 inference of ``model`` (students and teacher alike)."""
     return _costs(inference_function(model, spec.task.kind, length, vocab_size), threads)
 
 
@@ -196,7 +197,7 @@ def train_student(
         "size_mb": _folder_megabytes(folder),
         "size_mb_estimated": objectives.get("size_mb").evaluate(config, objectives.Context.from_spec(spec)),
         "notes": distilled.notes,
-        **_measurement(model, spec, length, vocab, spec.model.threads),
+        **measure_inference(model, spec, length, vocab, spec.model.threads),
     }
     if spec.train.onnx:
         metrics["onnx"] = _exported(model, test, test_logits, settings, spec, length, vocab, folder)
@@ -275,7 +276,7 @@ def _quantized(model: nn.Module, test: EncodedSet, settings: LoopSettings, spec:
     quantized = objectives.quantize_int8(model.cpu())
     path = folder / "model-int8.pt"
     torch.save(quantized.state_dict(), path)
-    return {"test": logit_scores(predict_logits(quantized, test, settings.batch_size, "cpu"), test.labels.tolist()), "size_mb": path.stat().st_size / 1e6, **_measurement(quantized, spec, length, vocab, spec.model.threads)}
+    return {"test": logit_scores(predict_logits(quantized, test, settings.batch_size, "cpu"), test.labels.tolist()), "size_mb": path.stat().st_size / 1e6, **measure_inference(quantized, spec, length, vocab, spec.model.threads)}
 
 
 def _exported(model: nn.Module, test: EncodedSet, test_logits: torch.Tensor, settings: LoopSettings, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:

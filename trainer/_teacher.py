@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
+from filelock import FileLock
 from torch import nn
 
 from avatar.objectives import comparison_features, mean_pool
@@ -27,7 +28,7 @@ from avatar.specs import TeacherSettings
 
 from ._data import TaskData
 from ._encode import EncodedSet, encode
-from ._loop import LoopSettings, logit_scores, predict_logits, train
+from ._loop import LoopSettings, logit_scores, predict_logits, save_atomically, train
 from ._metrics import primary_metric
 from ._threshold import margins, tune_threshold
 
@@ -157,9 +158,30 @@ def prepare_teacher(
         return Teacher(model.to(device), tokenizer, Path(source), settings, data.kind, _key(source, "as-is"), json.loads(marker.read_text()).get("validation", {}))
     key = _key(settings.model, source, data.kind, data.fingerprint, settings, seed, TeacherForCloneDetection.head_version if data.kind == "clone" else "", CHECKPOINT_METRIC)
     folder = cache_dir / "teachers" / key
-    if (folder / MARKER).exists():
-        model, tokenizer = _load(str(folder), data.kind)
-        return Teacher(model.to(device), tokenizer, folder, settings, data.kind, key, json.loads((folder / MARKER).read_text())["validation"])
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # Two runs that need the same teacher fine-tune it once: the second waits for the first
+    # (the lock is the operating system's, so a killed run releases it) and loads its result.
+    with FileLock(f"{folder}.lock"):
+        if (folder / MARKER).exists():
+            model, tokenizer = _load(str(folder), data.kind)
+            return Teacher(model.to(device), tokenizer, folder, settings, data.kind, key, json.loads((folder / MARKER).read_text())["validation"])
+        return _fine_tune(source, settings, data, folder, key, seed=seed, device=device, on_step=on_step, on_start=on_start)
+
+
+def _fine_tune(
+    source: str,
+    settings: TeacherSettings,
+    data: TaskData,
+    folder: Path,
+    key: str,
+    *,
+    seed: int,
+    device: str,
+    on_step: Callable[[int, int, float], None] | None,
+    on_start: Callable[[int], None] | None,
+) -> Teacher:
+    """Fine-tune ``source`` on the labelled split and cache it in ``folder`` (a killed run
+    continues from the last epoch's checkpoint)."""
     model, tokenizer = _load(source, data.kind)
     labeled = encode(data.labeled, tokenizer, settings.max_length)
     valid = encode(data.valid, tokenizer, settings.max_length)
@@ -183,7 +205,7 @@ def teacher_logits(teacher: Teacher, examples, name: str, data_fingerprint: str,
         return torch.load(path, weights_only=True)
     logits = predict_logits(teacher.model, teacher.encode(examples), teacher.settings.batch_size, device, on_batch)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(logits, path)
+    save_atomically(logits, path)
     return logits
 
 

@@ -248,6 +248,7 @@ def test_solve_runs_search_and_training(tmp_path, clone_folder, tiny_teacher):
     assert all((run / "students" / point["key"] / "metrics.json").exists() for point in selected)
     report = (run / "report.md").read_text()
     assert "## Realised students" in report and "teacher" in report
+    assert "each model at its own decision threshold, chosen on the validation split for f1" in report and "ROC AUC" in report
     missing = subprocess.run([*command, "--train-only", "--data", str(tmp_path / "nowhere")], env=environment, capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "task.data" in missing.stderr and "Traceback" not in missing.stderr
 
@@ -345,3 +346,25 @@ def test_without_threshold_tuning_models_predict_at_the_default_cut_and_restarts
     assert student["validation"]["best"] == max(restart["best"] for restart in restarts)
     assert student["seed"] == max(restarts, key=lambda restart: restart["best"])["seed"]
     assert all((run / "students" / student["key"] / "checkpoint" / f"seed-{restart['seed']}" / "last.pt").exists() for restart in restarts)
+
+
+def test_two_runs_that_need_one_teacher_fine_tune_it_once(tmp_path, defect_file, tiny_teacher, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from avatar.trainer import _teacher
+
+    spec = loads(student_spec("defect", defect_file, tiny_teacher), filename=str(tmp_path / "spec.yaml"))
+    data = load_task_data(spec)
+    fine_tunings = []
+    real = _teacher._fine_tune
+
+    def counted(*args, **kwargs):
+        fine_tunings.append(1)
+        time.sleep(0.5)  # the other run asks while this one is still fine-tuning
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_teacher, "_fine_tune", counted)
+    with ThreadPoolExecutor(2) as pool:
+        teachers = list(pool.map(lambda _: _teacher.prepare_teacher(spec.train.teacher, data, tmp_path / "cache", seed=1, device="cpu"), range(2)))
+    assert len(fine_tunings) == 1
+    assert teachers[0].folder == teachers[1].folder and teachers[0].validation == teachers[1].validation
