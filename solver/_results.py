@@ -221,7 +221,7 @@ def write_students_section(directory: Path, summary: dict[str, Any], primary: st
     data = summary["data"]
     section = f"""{STUDENTS_HEADING}
 
-Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples. Test metrics{_threshold_sentence(teacher, primary)}; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.
+Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples. Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
 
 {markdown_table(header, rows)}
 {"".join(f"{chr(10)}**Warning:** {warning}.{chr(10)}" for warning in teacher.get("warnings", []))}
@@ -234,15 +234,16 @@ def _optional(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
-def _threshold_sentence(teacher: dict[str, Any], primary: str) -> str:
-    """How the report's predictions were cut, when thresholds were tuned (``train.tune_threshold``)."""
-    threshold = teacher.get("threshold", {})
-    if not threshold.get("tuned"):
+def _threshold_sentence(summary: dict[str, Any], primary: str) -> str:
+    """How the predictions were cut, when the students' thresholds were tuned (``train.tune_threshold``)."""
+    if not any(student.get("threshold", {}).get("tuned") for student in summary["students"]):
         return ""
-    default = threshold["test_at_default"][primary]
+    teacher = summary["teacher"].get("threshold")
+    reference = f" (at a threshold tuned on validation, its {primary} would be {teacher['test_at_validation_tuned'][primary]:.4f})" if teacher else ""
     return (
-        f", each model at its own decision threshold, chosen on the validation split for {primary} (the teacher's {primary} at the "
-        f"default threshold: {default:.4f}; the students' are in their `metrics.json`)"
+        f" Students predict at a decision threshold chosen on the validation split for {primary} and folded into their output bias "
+        f"(distillation shows them no labels; their {primary} at the default threshold is in `metrics.json`); the teacher at its own, "
+        f"fitted to the labelled split by its fine-tuning{reference}."
     )
 
 

@@ -60,7 +60,7 @@ def measure_teacher(teacher: Teacher, spec: Spec) -> dict[str, float]:
 
 
 def _teacher_summary(teacher: Teacher, data: TaskData, spec: Spec, cache_dir: Path, device: str) -> dict[str, Any]:
-    test, threshold = evaluate_teacher(teacher, data, cache_dir, device, tune=spec.train.tune_threshold)
+    test, threshold = evaluate_teacher(teacher, data, cache_dir, device)
     measured = measure_teacher(teacher, spec)
     return {"model": teacher.settings.model, "folder": str(teacher.folder), "test": test, "threshold": threshold, "validation": teacher.validation, "size_mb": teacher.size_bytes() / 1e6, "params": sum(p.numel() for p in teacher.model.parameters()), **measured}
 

@@ -226,14 +226,13 @@ def teacher_warnings(logits: torch.Tensor, *, at_most: float = 0.98) -> list[str
     ]
 
 
-def evaluate_teacher(teacher: Teacher, data: TaskData, cache_dir: Path, device: str, *, tune: bool) -> tuple[dict[str, float], dict[str, Any]]:
-    """The teacher's test metrics, at a decision threshold tuned on validation as the
-    students' are (``tune``), and that threshold."""
+def evaluate_teacher(teacher: Teacher, data: TaskData, cache_dir: Path, device: str) -> tuple[dict[str, float], dict[str, Any]]:
+    """The teacher's test metrics as it is (``argmax``: its cut was fitted to the labelled split
+    by its fine-tuning), and for reference what a cut tuned on the validation split, as the
+    students' is, would have given."""
     labels = [example.label for example in data.test]
     test = teacher_logits(teacher, data.test, "test", data.fingerprint, cache_dir, device)
-    margin, metric = 0.0, primary_metric(data.kind)
-    if tune:
-        valid = teacher_logits(teacher, data.valid, "valid", data.fingerprint, cache_dir, device)
-        margin = tune_threshold(margins(valid).tolist(), [example.label for example in data.valid], metric)
-    threshold = {"tuned": tune, "margin": margin, "metric": metric, "test_at_default": logit_scores(test, labels)}
-    return logit_scores(test, labels, margin), threshold
+    valid = teacher_logits(teacher, data.valid, "valid", data.fingerprint, cache_dir, device)
+    metric = primary_metric(data.kind)
+    margin = tune_threshold(margins(valid).tolist(), [example.label for example in data.valid], metric)
+    return logit_scores(test, labels), {"metric": metric, "validation_tuned_margin": margin, "test_at_validation_tuned": logit_scores(test, labels, margin)}
