@@ -7,9 +7,11 @@ hard limits (size_mb <= 3, and the calibrated latency model's prediction at most
 teacher's measured latency, both compiled into the space) for predicted accuracy (the learned
 estimator: 16 probes, then 4 more between its two search rounds; each probe 2 epochs on 256 distillation
 examples, scored by validation ROC AUC), latency and size; take the knee of that front;
-distil the knee student on the unlabelled split, and beside it the front's point of best
-predicted accuracy; and print the teacher beside both students: test metric, measured size and
-CPU latency ratios, the surrogate's cross-validation, and the wall time of each phase.
+distil the knee student on the unlabelled split (3 seeds, the best on validation kept; its
+decision threshold tuned on validation), and beside it the front's point of best predicted
+accuracy; and print the teacher (as it is) beside both students: test metric, also at the
+default cut, measured size and CPU latency ratios, the surrogate's cross-validation, and the
+wall time of each phase.
 
 Targets (BigCloneBench): the student keeps >= 95% of the teacher's F1, and is >= 25x smaller
 and >= 10x faster.
