@@ -4,7 +4,8 @@ Loss: the Kullback-Leibler divergence between the temperature-softened distribut
 student's and the teacher's *logits*, times T squared (so gradients keep their scale across
 temperatures), plus ``hard_label_weight`` times the cross-entropy with the true labels when
 asked (the mix is ``(1 - w) * KL * T^2 + w * CE``). The test split is evaluated once, with the
-weights that scored best on the validation split.
+weights that scored best on the validation split (of the best of ``train.restarts`` seeds) and
+the decision threshold tuned there (``_threshold``).
 """
 
 from __future__ import annotations
