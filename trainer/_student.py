@@ -170,7 +170,9 @@ def train_student(
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> dict[str, Any]:
     """Distil one student and write it, with ``metrics.json``, into ``folder``."""
-    distilled, restarts = _best_restart(spec, point["config"], data, teacher_logits, folder / "checkpoint", cache_dir, device, on_start, on_step, on_epoch)
+    distilled, restarts = _best_restart(
+        spec, folder / "checkpoint", on_start, config=point["config"], data=data, teacher_logits=teacher_logits, cache_dir=cache_dir, device=device, on_step=on_step, on_epoch=on_epoch
+    )
     model, tokenizer, config, result, settings = distilled.model, distilled.tokenizer, distilled.config, distilled.result, distilled.settings
     length, vocab = int(config["max_sequence_length"]), int(config["vocab_size"])
     threshold = _tuned_threshold(distilled, spec)
@@ -209,21 +211,11 @@ def train_student(
     return metrics
 
 
-def _best_restart(
-    spec: Spec,
-    config: Mapping[str, Any],
-    data: TaskData,
-    teacher_logits: torch.Tensor,
-    checkpoint_dir: Path,
-    cache_dir: Path,
-    device: str,
-    on_start: Callable[[int], None] | None,
-    on_step: Callable[[int, int, float], None] | None,
-    on_epoch: Callable[[int, dict[str, float]], None] | None,
-) -> tuple[Distilled, list[dict[str, Any]]]:
+def _best_restart(spec: Spec, checkpoint_dir: Path, on_start: Callable[[int], None] | None, **distil_arguments: Any) -> tuple[Distilled, list[dict[str, Any]]]:
     """Distil ``train.restarts`` students from seeds ``train.seed``, ``train.seed + 1``, ...
-    and keep the one best on validation: a tiny student's result depends on its initial
-    weights. Each restart has its own checkpoints, so a killed run resumes the one it was in."""
+    (``distil`` with ``distil_arguments``) and keep the one best on validation: a tiny
+    student's result depends on its initial weights. Each restart has its own checkpoints, so a
+    killed run resumes the one it was in; the progress total counts every restart."""
     count = spec.train.restarts
     best: Distilled | None = None
     restarts = []
@@ -231,16 +223,10 @@ def _best_restart(
         seed = spec.train.seed + index
         distilled = distil(
             spec,
-            config,
-            data,
-            teacher_logits,
-            checkpoint_dir / f"seed-{seed}" if count > 1 else checkpoint_dir,
-            cache_dir,
-            device=device,
+            checkpoint_dir=checkpoint_dir / f"seed-{seed}" if count > 1 else checkpoint_dir,
             seed=seed,
             on_start=(lambda total: on_start(total * count)) if on_start is not None and index == 0 else None,
-            on_step=on_step,
-            on_epoch=on_epoch,
+            **distil_arguments,
         )
         result = distilled.result
         restarts.append({"seed": seed, "best": result.best_metric, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run})
