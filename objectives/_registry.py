@@ -9,6 +9,8 @@ plugin that fails to import, is not an estimator, or declares another metric nam
 from __future__ import annotations
 
 import importlib
+import math
+import numbers
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
@@ -20,7 +22,7 @@ from ._families import get_family
 if TYPE_CHECKING:
     from avatar.specs import Spec
 
-__all__ = ["get", "load_estimator_class", "evaluate", "validate", "spec_metrics", "estimators_for"]
+__all__ = ["get", "load_estimator_class", "evaluate", "validate", "spec_metrics", "estimators_for", "metric_value"]
 
 
 def load_estimator_class(metric: str, reference: str | None = None) -> type[Estimator]:
@@ -143,19 +145,43 @@ def evaluate(
         estimator = estimators.get(metric) or get(metric, spec)
         outcome = estimator.evaluate(resolved, context)
         if isinstance(outcome, Measurement):
-            results[metric] = float(outcome.value)
+            results[metric] = metric_value(metric, outcome.value)
             for key, value in outcome.details.items():
-                results[f"{metric}_{key}"] = float(value)
+                results[f"{metric}_{key}"] = metric_value(f"{metric}_{key}", value, of=metric)
                 side_figures[f"{metric}_{key}"] = metric
         else:
-            results[metric] = float(outcome)
+            results[metric] = metric_value(metric, outcome)
     values = {**resolved, **results}
     for item in spec.derived:
         if item.name in needed:
             value = evaluate_expression(item.expression, values)
             values[item.name] = value
             results[item.name] = value if isinstance(value, (bool, str)) else float(value)
+    for name in wanted:  # an objective on a numeric parameter is the parameter's own value
+        if name in resolved and name in spec.parameter_names and name not in results:
+            results[name] = float(resolved[name])
     return {name: value for name, value in results.items() if name in wanted or side_figures.get(name) in wanted}
+
+
+def metric_value(name: str, value: Any, *, of: str | None = None) -> float:
+    """``value`` as a float, if it is a finite real number; a NaN, an infinity or a non-number
+    would poison the front and the hypervolume, so it fails the evaluation instead.
+
+    Raises:
+        EstimatorError: naming the metric and what the estimator returned.
+    """
+    owner = of or name
+    what = f"the side figure '{name}' of " if of else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise EstimatorError(f"{what}estimator '{owner}' returned {shown} ({type(value).__name__}); a metric must be a finite number", owner)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise EstimatorError(f"{what}estimator '{owner}' returned {number}; a metric must be a finite number", owner)
+    return number
 
 
 def _metrics_needed(spec: "Spec", wanted: list[str]) -> list[str]:

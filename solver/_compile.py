@@ -412,17 +412,16 @@ def _variable(parameter: Parameter) -> tuple[Variable, FNode]:
         return Variable(parameter, symbol, True), And(LE(Int(0), symbol), LT(symbol, Int(parameter.size)))
     real = any(isinstance(value, float) for value in parameter.values)
     symbol = Symbol(parameter.name, REAL if real else INT)
-    values = [_constant(value, real=real) for value in parameter.values]
-    exact = [Fraction(repr(value)) if isinstance(value, float) else Fraction(value) for value in parameter.values]
-    steps = {exact[index + 1] - exact[index] for index in range(len(exact) - 1)}
+    exact = parameter.values if not real else [Fraction(repr(value)) if isinstance(value, float) else Fraction(value) for value in parameter.values]
+    steps = {exact[index + 1] - exact[index] for index in range(len(exact) - 1)}  # plain ints when it can: ranges have a million values
     if len(steps) == 1 and len(exact) > 2:
-        step = steps.pop()
+        step = Fraction(steps.pop())
         position = Symbol(f"_position_{parameter.name}", INT)
         offset = Term(ToReal(position)) * step if real else Term(position) * int(step)
-        grid = Equals(symbol, as_node(offset + values[0]))
+        grid = Equals(symbol, as_node(offset + _constant(parameter.values[0], real=real)))
         bounds = And(LE(Int(0), position), LT(position, Int(parameter.size)))
-        return Variable(parameter, symbol, False, (exact[0], step)), And(bounds, grid)
-    return Variable(parameter, symbol, False), Or([Equals(symbol, value) for value in values])
+        return Variable(parameter, symbol, False, (Fraction(exact[0]), step)), And(bounds, grid)
+    return Variable(parameter, symbol, False), Or([Equals(symbol, _constant(value, real=real)) for value in parameter.values])
 
 
 def compile_space(

@@ -31,6 +31,7 @@ from pysmt.shortcuts import Div, Int, Ite, Minus, Plus, Real, Times, ToReal
 
 from ._compile import CompiledSpace, Variable
 from ._evaluate import VectorEvaluator, evaluate_exact
+from ._magnitude import INT64_SAFE, exact_nodes
 
 __all__ = ["Count", "GridCounter", "EXACT_LIMIT"]
 
@@ -114,6 +115,7 @@ class GridCounter:
         self.arrays = {name: self._array(self.variables[name]) for name in compiled.constrained}
         self.comparisons = self._nested_real_comparisons()
         self.linear_parts = {atom.node: self._linear_parts(atom) for atom in self.atoms if atom.inner}
+        self.exact_nodes = exact_nodes(self._roots(), self.variables, self.auxiliaries)
         self.dependents = self._dependents()
         self.stored: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._count: Count | None = None
@@ -230,10 +232,18 @@ class GridCounter:
             offset = Plus(Times(coefficient, factor), offset.substitute({leading: _zero_like(leading)}))
         return _coefficient(difference, symbol), offset
 
+    def _roots(self) -> list[FNode]:
+        """Every term the counter evaluates."""
+        roots = [atom.node for atom in self.atoms] + [side for pair in self.comparisons for side in pair]
+        return roots + [part for parts in self.linear_parts.values() for part in parts]
+
+    def _is_exact(self, *nodes: FNode) -> bool:
+        """Whether these terms are evaluated with exact numbers (no rounding to re-check)."""
+        return any(node in self.exact_nodes for node in nodes)
+
     def _dependents(self) -> dict[str, set[FNode]]:
         """For each constrained parameter, the nodes whose value depends on it (memo keys)."""
-        roots = [atom.node for atom in self.atoms] + [side for pair in self.comparisons for side in pair]
-        roots += [part for parts in self.linear_parts.values() for part in parts]
+        roots = self._roots()
         mentions: dict[FNode, frozenset[str]] = {}
         stack = [(root, False) for root in roots]
         while stack:
@@ -265,7 +275,8 @@ class GridCounter:
             return np.arange(variable.parameter.size, dtype=np.int64)
         values = variable.parameter.values
         if all(type(value) is int for value in values):
-            return np.array(values, dtype=np.int64)
+            fits = abs(values[0]) < INT64_SAFE and abs(values[-1]) < INT64_SAFE
+            return np.array(values, dtype=np.int64 if fits else object)
         return np.array(values, dtype=np.float64)
 
     # -- evaluation of one chunk of outer points --------------------------------------------
@@ -292,9 +303,25 @@ class GridCounter:
 
     def evaluate(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For arbitrary flat outer indices: feasible inner counts and first feasible inner index."""
-        indices = self.decode(flat)
+        return self.evaluate_indices(self.decode(flat))
+
+    def evaluate_indices(self, indices: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """For outer points given by each outer parameter's value indices: feasible inner counts
+        and first feasible inner index."""
+        n_points = len(next(iter(indices.values()))) if indices else 1
         bindings = {self.variables[name].symbol: self._binding(name, index) for name, index in indices.items()}
-        return self._evaluate(indices, len(flat), VectorEvaluator(bindings, self.auxiliaries))
+        return self._evaluate(indices, n_points, self.vector_evaluator(bindings))
+
+    def random_outer(self, generator: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        """``n`` outer points drawn uniformly (each parameter's index independently, so grids of
+        any size, beyond 2**63 points included, are drawn alike)."""
+        if self.outer_size < 2**63:
+            return self.decode(generator.integers(0, self.outer_size, n, dtype=np.int64))
+        return {name: generator.integers(0, size, n, dtype=np.int64) for name, size in zip(self.outer, self.outer_sizes)}
+
+    def vector_evaluator(self, bindings: dict[FNode, Any]) -> VectorEvaluator:
+        """A vectorised evaluator of this space's formulas (exact where they could overflow)."""
+        return VectorEvaluator(bindings, self.auxiliaries, self.exact_nodes)
 
     def _evaluate(self, indices: dict[str, Any], n_points: int, evaluate: VectorEvaluator) -> tuple[np.ndarray, np.ndarray]:
         feasible = np.ones(n_points, dtype=bool)
@@ -303,6 +330,8 @@ class GridCounter:
             feasible &= np.broadcast_to(np.asarray(evaluate(node), dtype=bool), (n_points,))
         uncertain = np.zeros(n_points, dtype=bool)
         for left_node, right_node in self.comparisons:
+            if self._is_exact(left_node, right_node):
+                continue
             difference = np.broadcast_to(evaluate(left_node) - evaluate(right_node), (n_points,))
             error = TOLERANCE * (evaluate.magnitude(left_node) + evaluate.magnitude(right_node))
             uncertain |= np.abs(difference) <= error
@@ -340,11 +369,12 @@ class GridCounter:
             slope = np.broadcast_to(np.asarray(evaluate(slope_node)), (n_full,))[selected]
             offset = np.broadcast_to(np.asarray(evaluate(offset_node)), (n_full,))[selected]
             is_integer = slope_node.get_type().is_int_type()
+            exact = self._is_exact(slope_node, offset_node)
             if is_integer and integer_grid:
                 atom_low, atom_high = _integer_bounds(atom.operator, slope, offset, int(grid[0]), int(grid[1]), len(values))
             else:
-                atom_low, atom_high = _bounds(atom.operator, slope, offset, values)
-            if not is_integer:
+                atom_low, atom_high = _bounds(atom.operator, slope, offset, values, exact=exact)
+            if not is_integer and not exact:
                 slope_error = TOLERANCE * np.broadcast_to(evaluate.magnitude(slope_node), (n_full,))[selected]
                 offset_error = TOLERANCE * np.broadcast_to(evaluate.magnitude(offset_node), (n_full,))[selected]
                 uncertain = np.flatnonzero(_uncertain(slope, offset, slope_error, offset_error, values))
@@ -379,17 +409,27 @@ class GridCounter:
         One evaluator serves all blocks: subterms that only depend on the block's own
         parameters are computed once.
         """
+        blocks = list(itertools.islice(self.blocks(), 2))
+        if len(blocks) > 1 and blocks[0][2] < CHUNK // 16:
+            yield from self._scan_flat()  # a parameter too large for a block: blocks of tiny size would crawl
+            return
         evaluate: VectorEvaluator | None = None
         block_indices: dict[str, np.ndarray] = {}
         for start, prefix, block_size in self.blocks():
             if evaluate is None:
                 block_indices = self._block_indices(list(prefix), block_size)
                 bindings = {self.variables[name].symbol: self._binding(name, index) for name, index in {**block_indices, **prefix}.items()}
-                evaluate = VectorEvaluator(bindings, self.auxiliaries)
+                evaluate = self.vector_evaluator(bindings)
             else:
                 for name, index in prefix.items():
                     evaluate.rebind(self.variables[name].symbol, self._binding(name, index), self.dependents[name])
             counts, low = self._evaluate({**block_indices, **prefix}, block_size, evaluate)
+            yield start, counts, low
+
+    def _scan_flat(self) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """Every outer block as a run of ``CHUNK`` flat indices, decoded per block."""
+        for start in range(0, self.outer_size, CHUNK):
+            counts, low = self.evaluate(np.arange(start, min(start + CHUNK, self.outer_size), dtype=np.int64))
             yield start, counts, low
 
     def _exact_bounds(self, atom: _Atom, indices: dict[str, np.ndarray], point: int) -> tuple[int, int]:
@@ -440,33 +480,38 @@ class GridCounter:
         generator = np.random.default_rng(seed)
         samples = np.zeros(0, dtype=np.float64)
         while True:
-            flat = generator.integers(0, self.outer_size, CHUNK, dtype=np.int64)
-            counts, _ = self.evaluate(flat)
+            counts, _ = self.evaluate_indices(self.random_outer(generator, CHUNK))
             samples = np.concatenate([samples, counts.astype(np.float64)])
             mean = samples.mean()
             half_width = 1.96 * samples.std(ddof=1) / math.sqrt(len(samples))
             precise = mean > 0 and half_width <= precision * mean
             if precise or time.perf_counter() - started > time_budget:
                 break
-        scale = self.outer_size * self.free_size
+        scale = self.outer_size * self.free_size  # may exceed a float: scaled in exact arithmetic
+        seconds = time.perf_counter() - started
         if mean == 0:
             inner_size = len(self.arrays[self.inner]) if self.inner else 1
-            return Count(0, False, 0, int(3 / len(samples) * scale * inner_size), len(samples), time.perf_counter() - started)
+            return Count(0, False, 0, math.ceil(Fraction(3, len(samples)) * scale * inner_size), len(samples), seconds)
         return Count(
-            int(round(mean * scale)),
+            round(Fraction(mean) * scale),
             False,
-            int(max(0.0, mean - half_width) * scale),
-            int(math.ceil((mean + half_width) * scale)),
+            math.floor(Fraction(max(0.0, mean - half_width)) * scale),
+            math.ceil(Fraction(mean + half_width) * scale),
             len(samples),
-            time.perf_counter() - started,
+            seconds,
         )
 
 
-def _bounds(operator: str, slope: np.ndarray, offset: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index interval ``[low, high)`` of grid values satisfying ``slope * x + offset OP 0``."""
+def _bounds(operator: str, slope: np.ndarray, offset: np.ndarray, values: np.ndarray, *, exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Index interval ``[low, high)`` of grid values satisfying ``slope * x + offset OP 0``
+    (with ``exact``, slope and offset are object arrays and the threshold is a fraction)."""
     n_values = len(values)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        threshold = np.where(slope != 0, -offset / np.where(slope != 0, slope, 1), 0.0)
+    if exact:
+        threshold = _exact_threshold(offset, slope)
+        values = np.array([Fraction(repr(float(value))) if isinstance(value, (float, np.floating)) else int(value) for value in values], dtype=object)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            threshold = np.where(slope != 0, -offset / np.where(slope != 0, slope, 1), 0.0)
     left = np.searchsorted(values, threshold, side="left")
     right = np.searchsorted(values, threshold, side="right")
     low = np.zeros(len(slope), dtype=np.int64)
@@ -480,8 +525,11 @@ def _bounds(operator: str, slope: np.ndarray, offset: np.ndarray, values: np.nda
         high = np.where(positive, left if strict else right, high)
         low = np.where(negative, right if strict else left, low)
         holds = offset < 0 if strict else offset <= 0
-    empty = flat & ~holds
+    empty = np.asarray(flat & ~holds, dtype=bool)
     return np.where(empty, 0, low).astype(np.int64), np.where(empty, 0, high).astype(np.int64)
+
+
+_exact_threshold = np.frompyfunc(lambda offset, slope: -Fraction(offset) / slope if slope != 0 else Fraction(0), 2, 1)
 
 
 def _zero_like(node: FNode) -> FNode:
@@ -537,15 +585,22 @@ def _integer_bounds(operator: str, slope: np.ndarray, offset: np.ndarray, first:
             continue
         floor_quotient = np.floor_divide(goal, size)
         if operator == "==":
-            exact = floor_quotient * size == goal
-            low[where] = np.where(exact, floor_quotient, n_values)
-            high[where] = np.where(exact, floor_quotient + 1, 0)
+            exact = np.asarray(floor_quotient * size == goal, dtype=bool)
+            low[where] = _on_grid(np.where(exact, floor_quotient, n_values), n_values)
+            high[where] = _on_grid(np.where(exact, floor_quotient + 1, 0), n_values)
         elif sign > 0:  # k <= C / A  (k < C / A when strict)
-            high[where] = floor_quotient + 1 - ((operator == "<") & (floor_quotient * size == goal))
+            strict = np.asarray((operator == "<") & (floor_quotient * size == goal), dtype=bool).astype(floor_quotient.dtype)
+            high[where] = _on_grid(floor_quotient + 1 - strict, n_values)
         else:  # k >= C / A with A < 0, i.e. k >= -C / |A| ... written as  |A| * k >= -C
             ceil_quotient = -np.floor_divide(-goal, size)
-            low[where] = ceil_quotient + ((operator == "<") & (ceil_quotient * size == goal))
+            strict = np.asarray((operator == "<") & (ceil_quotient * size == goal), dtype=bool).astype(ceil_quotient.dtype)
+            low[where] = _on_grid(ceil_quotient + strict, n_values)
     return np.clip(low, 0, n_values), np.clip(high, 0, n_values)
+
+
+def _on_grid(positions: np.ndarray, n_values: int) -> np.ndarray:
+    """Positions clipped to ``[0, n_values]`` as int64 (exact object arrays may hold huge ones)."""
+    return np.minimum(np.maximum(positions, 0), n_values).astype(np.int64)
 
 
 def _uncertain(slope: np.ndarray, offset: np.ndarray, slope_error: np.ndarray, offset_error: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -2,8 +2,10 @@
 
 Both modes walk the same PySMT formulas that Z3 receives, so a point is feasible here exactly
 when it is feasible for Z3. Exact mode uses Python integers and fractions. Vectorised mode
-uses numpy (int64 for integer terms, float64 for real terms); callers that need exactness on
-real terms re-check points close to a boundary in exact mode.
+uses numpy (int64 for integer terms, float64 for real terms), except for the terms whose
+bounds say int64 could overflow or float64 could reach infinity (``_magnitude``): those use
+object arrays of Python integers and fractions. Callers that need exactness on real terms
+re-check points close to a boundary in exact mode.
 """
 
 from __future__ import annotations
@@ -30,13 +32,35 @@ def _constant(node: FNode, exact: bool) -> Any:
     return int(value)
 
 
-class _Evaluator:
-    """Post-order walk of a formula DAG with an explicit stack and memoisation."""
+def _exact_number(value: Any) -> Any:
+    """A Python int or the ``Fraction`` a float was written as (``0.1`` is 1/10)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return Fraction(repr(float(value)))
+    return value
 
-    def __init__(self, bindings: Mapping[FNode, Any], auxiliaries: Mapping[FNode, Auxiliary], exact: bool) -> None:
+
+_as_exact_numbers = np.frompyfunc(_exact_number, 1, 1)
+_exact_quotient = np.frompyfunc(lambda numerator, denominator: Fraction(numerator) / denominator if denominator != 0 else Fraction(0), 2, 1)
+_exact_floor_quotient = np.frompyfunc(lambda numerator, denominator: numerator // denominator if denominator != 0 else 0, 2, 1)
+_as_fraction = np.frompyfunc(Fraction, 1, 1)
+
+
+class _Evaluator:
+    """Post-order walk of a formula DAG with an explicit stack and memoisation.
+
+    In vectorised mode, the nodes in ``exact_nodes`` (see ``_magnitude``) are computed on
+    object arrays of Python integers and fractions instead of int64 and float64.
+    """
+
+    def __init__(self, bindings: Mapping[FNode, Any], auxiliaries: Mapping[FNode, Auxiliary], exact: bool, exact_nodes: frozenset[FNode] = frozenset()) -> None:
         self.values: dict[FNode, Any] = dict(bindings)
         self.auxiliaries = auxiliaries
         self.exact = exact
+        self.exact_nodes = exact_nodes
 
     def evaluate(self, root: FNode) -> Any:
         stack: list[tuple[FNode, bool]] = [(root, False)]
@@ -49,8 +73,28 @@ class _Evaluator:
                 stack.append((node, True))
                 stack.extend((child, False) for child in children if child not in self.values)
                 continue
-            self.values[node] = self._apply(node, [self.values[child] for child in children])
+            arguments = [self.values[child] for child in children]
+            if not self.exact and node in self.exact_nodes:
+                self.values[node] = self._apply_exact_vector(node, [_as_exact_numbers(argument) for argument in arguments])
+            else:
+                self.values[node] = self._apply(node, arguments)
         return self.values[root]
+
+    def _apply_exact_vector(self, node: FNode, arguments: list[Any]) -> Any:
+        """``_apply`` on object arrays: the same operations, in Python's exact arithmetic."""
+        if node.is_constant():
+            return _constant(node, exact=True)
+        if node.is_symbol():
+            auxiliary = self.auxiliaries[node]
+            quotient = _exact_floor_quotient(arguments[0], arguments[1])
+            return quotient if auxiliary.kind != "remainder" else arguments[0] - arguments[1] * arguments[2]
+        if node.is_div():
+            return _exact_quotient(arguments[0], arguments[1])
+        if node.is_toreal():
+            return _as_fraction(arguments[0])
+        if node.is_ite():
+            return np.where(np.asarray(arguments[0], dtype=bool), arguments[1], arguments[2])
+        return self._apply(node, arguments)
 
     def _children(self, node: FNode) -> tuple[FNode, ...]:
         if node.is_symbol():
@@ -144,9 +188,10 @@ class VectorEvaluator:
     magnitude. Comparisons closer to a tie than that are re-checked exactly by the caller.
     """
 
-    def __init__(self, bindings: Mapping[FNode, Any], auxiliaries: Mapping[FNode, Auxiliary]) -> None:
-        self._evaluator = _Evaluator(bindings, auxiliaries, exact=False)
+    def __init__(self, bindings: Mapping[FNode, Any], auxiliaries: Mapping[FNode, Auxiliary], exact_nodes: frozenset[FNode] = frozenset()) -> None:
+        self._evaluator = _Evaluator(bindings, auxiliaries, exact=False, exact_nodes=exact_nodes)
         self._magnitudes: dict[FNode, Any] = {}
+        self.exact_nodes = exact_nodes
 
     def __call__(self, node: FNode) -> Any:
         return self._evaluator.evaluate(node)

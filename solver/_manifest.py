@@ -22,7 +22,7 @@ LIBRARIES = (
 
 # Fields that do not change which configurations the search proposes: a run may be resumed
 # after changing them (for example to raise the evaluation budget).
-_NOT_SEARCH = {("search", "evaluations"), ("search", "time_limit"), ("execution",), ("output",), ("train",), ("description",)}
+_NOT_SEARCH = {("search", "evaluations"), ("search", "time_limit"), ("search", "max_identical_failures"), ("execution",), ("output",), ("train",), ("description",)}
 
 
 def _digest(data: Any) -> str:

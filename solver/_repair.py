@@ -131,4 +131,14 @@ def _nearest(cost: np.ndarray) -> np.ndarray:
 
 def _distance(space: "Space", positions: Mapping[str, int], config: Mapping[str, Any]) -> float:
     target = space.positions(config)
-    return sum(float(_costs(space, name, position)[target[name]]) for name, position in positions.items())
+    return sum(_cost(space, name, position, target[name]) for name, position in positions.items())
+
+
+def _cost(space: "Space", name: str, current: int, target: int) -> float:
+    """One entry of ``_costs`` without building the array (parameters may have a million values)."""
+    parameter = space.spec.parameter(name)
+    if target == current:
+        return 0.0
+    if parameter.kind == "categorical" or parameter.size == 1:
+        return 1.0
+    return 1.0 + abs(target - current) / (parameter.size - 1)

@@ -35,6 +35,7 @@ def _rows(spec: Spec, result: SearchResult) -> tuple[list[str], list[list[Any]]]
     metric_names = list(result.objective_names)
     for evaluation in result.front:
         metric_names += [name for name in evaluation.metrics if name not in metric_names]
+    metric_names = [name for name in metric_names if name not in spec.parameter_names]  # an objective on a parameter is its column
     header = ["key", *metric_names, *spec.parameter_names]
     rows = [[evaluation.key, *(evaluation.metrics.get(name) for name in metric_names), *(evaluation.config[name] for name in spec.parameter_names)] for evaluation in result.front]
     return header, rows

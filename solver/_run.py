@@ -14,6 +14,7 @@ from rich.table import Table
 from avatar import objectives
 from avatar.specs import Spec
 
+from ._errors import RunError
 from ._execution import Executor, make_executor
 from ._manifest import search_hash, write_manifest
 from ._html import write_html_report
@@ -28,10 +29,6 @@ from ._store import Evaluation, RunStore
 __all__ = ["RunError", "RunOutcome", "run_directory", "check_run_directory", "run_search", "front_table", "students_table"]
 
 STORE = "evaluations.sqlite"
-
-
-class RunError(Exception):
-    """A run cannot start as asked (for example, its directory holds another run)."""
 
 
 @dataclass

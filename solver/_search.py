@@ -26,6 +26,7 @@ from platypus import InjectedPopulation, Solution, TerminationCondition
 from avatar import objectives
 from avatar.specs import Compare, Name, Number, Spec, names_in
 
+from ._errors import RepeatedFailureError
 from ._execution import EvaluationTask, Executor, SerialExecutor
 from ._pareto import Normalisation, as_minimisation, hypervolume
 from ._problem import AvatarProblem, GridVariator
@@ -174,10 +175,12 @@ class Search:
         self.generation = generation_offset  # later rounds of a run continue the numbering
         self.new_evaluations = 0
         self.stagnant = 0
+        self.failure_streak: list[Evaluation] = []
         self.normalisation: Normalisation | None = None
-        # Platypus' IBEA cannot rank solutions that carry constraints: it gets post-evaluation
-        # violations as a penalty added to every objective instead.
-        self.penalised = self.algorithm_name == "ibea" and bool(self.post)
+        # Platypus' IBEA cannot rank infeasible solutions (it normalises feasible ones only):
+        # it gets post-evaluation violations as a penalty added to every objective, and failed
+        # or unevaluated solutions as points beyond the worst value seen.
+        self.penalised = self.algorithm_name == "ibea"
         self.problem = AvatarProblem(space, self.objective_names, self.directions, 0 if self.penalised else len(self.post), self.rng)
         self._front: dict[str, tuple[Evaluation, np.ndarray]] = {}
         for evaluation in sorted(store.evaluations(), key=_canonical_order):
@@ -238,11 +241,15 @@ class Search:
             if not self.space.contains(config):
                 raise RuntimeError(f"the search proposed an infeasible configuration: {config}")
             pending[key] = config
+        replayed = {key for key in keys if key in self.cache and self.cache[key].generation == self.generation}
         self._run(pending)
+        worst = self._worst_values() if self.penalised else None
         for key, solution in zip(keys, solutions):
-            self._fill(solution, self.cache.get(key))
-        self.new_evaluations = len(pending)
-        self.stagnant = self.stagnant + 1 if not pending else 0
+            self._fill(solution, self.cache.get(key), worst)
+        # A resumed run answers its stored generations from the store: what this generation
+        # evaluated then is new in it, exactly as in the uninterrupted run.
+        self.new_evaluations = len(pending) + len(replayed)
+        self.stagnant = self.stagnant + 1 if not self.new_evaluations else 0
         self.proposed.clear()
         self.generation += 1
 
@@ -262,18 +269,47 @@ class Search:
             self._batch_done += 1
             for hook in self.hooks:
                 hook.evaluation(self, evaluation)
+            self._watch_failures(evaluation)
         # Results arrive in completion order; the search's memory takes them in a fixed order
         # so that parallel, serial and resumed runs agree exactly.
         self._batch_done = 0
         for evaluation in sorted(finished, key=_canonical_order):
             self._remember(evaluation)
 
+    def _watch_failures(self, evaluation: Evaluation) -> None:
+        """Stop the run when evaluations keep failing with one error (see ``RepeatedFailureError``)."""
+        streak = self.failure_streak
+        if evaluation.ok:
+            streak.clear()
+            return
+        if streak and streak[-1].error != evaluation.error:
+            streak.clear()
+        streak.append(evaluation)
+        limit = self.spec.search.max_identical_failures
+        if limit and len(streak) >= limit:
+            self.executor.cancel()
+            self.store.forget([failed.key for failed in streak])
+            raise RepeatedFailureError(evaluation.error or "", len(streak))
+
     def _remember(self, evaluation: Evaluation) -> None:
         self.cache[tuple(self.problem.positions(evaluation.config))] = evaluation
         self._update_front(evaluation)
 
-    def _fill(self, solution: Solution, evaluation: Evaluation | None) -> None:
-        if evaluation is None or not evaluation.ok:
+    def _worst_values(self) -> np.ndarray:
+        """Beyond the worst objective values evaluated so far (minimisation form), by one spread
+        of them: where a penalised algorithm puts failed solutions, dominated by every other."""
+        reached = [evaluation for evaluation in self.cache.values() if evaluation.ok and evaluation.generation <= self.generation]
+        if not reached:
+            return np.ones(self.problem.nobjs)
+        points = self._points(reached)
+        high, low = points.max(axis=0), points.min(axis=0)
+        return high + np.maximum(high - low, 1.0)
+
+    def _fill(self, solution: Solution, evaluation: Evaluation | None, worst: np.ndarray | None = None) -> None:
+        if (evaluation is None or not evaluation.ok) and worst is not None:
+            solution.objectives[:] = list(worst)
+            solution.constraint_violation = 0.0
+        elif evaluation is None or not evaluation.ok:
             solution.objectives[:] = [_WORST] * self.problem.nobjs
             solution.constraints[:] = [_WORST] * self.problem.nconstrs
             solution.constraint_violation = _WORST
@@ -297,8 +333,13 @@ class Search:
     # -- results -------------------------------------------------------------------------------
 
     def feasible_evaluations(self) -> list[Evaluation]:
-        """Successful evaluations that meet every post-evaluation constraint."""
-        return [evaluation for evaluation in self.cache.values() if evaluation.ok and not any(self.violations(evaluation))]
+        """Successful evaluations of the generations run so far that meet every post-evaluation
+        constraint (a resumed run's later stored generations are not yet reached)."""
+        return [
+            evaluation
+            for evaluation in self.cache.values()
+            if evaluation.generation < self.generation and evaluation.ok and not any(self.violations(evaluation))
+        ]
 
     def _update_front(self, evaluation: Evaluation) -> None:
         """Keep the feasible Pareto front current as evaluations arrive (cheaper than
@@ -306,9 +347,12 @@ class Search:
         if not evaluation.ok or any(self.violations(evaluation)):
             return
         point = self._points([evaluation])[0]
-        for _, other_point in self._front.values():
+        for other, other_point in self._front.values():
             if np.all(other_point <= point):  # dominated by, or equal to, a front point
-                return
+                # of equal points the earliest in canonical order stays, whatever the order
+                # they arrived in (a resumed run remembers its stored evaluations first)
+                if not (np.array_equal(other_point, point) and _canonical_order(evaluation) < _canonical_order(other)):
+                    return
         self._front = {key: item for key, item in self._front.items() if not np.all(point <= item[1])}
         self._front[evaluation.key] = (evaluation, point)
 
@@ -349,7 +393,7 @@ class Search:
         return SearchResult(
             self.objective_names,
             self.directions,
-            list(self.cache.values()),
+            sorted(self.cache.values(), key=_canonical_order),
             front,
             self.normalisation,
             volume,

@@ -8,6 +8,7 @@ other random seeds before it is reported as unknown.
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -158,6 +159,43 @@ class SmtSpace:
             elif result == z3.unknown:
                 minimal = False
         return kept, minimal
+
+    # -- points ----------------------------------------------------------------------------
+
+    def sample_positions(self, n: int, *, seed: int, exclude: list[dict[str, int]] = ()) -> list[dict[str, int]]:
+        """Up to ``n`` distinct feasible points (positions of the constrained parameters) from Z3
+        models, each nudged by random half-space hints on two parameters so that they spread over
+        the space. Not uniform: for spaces too sparse to sample by chance."""
+        generator = random.Random(seed)
+        solver = self._solver(seed)
+        solver.add(*self.domains.values(), *self.hard.values())
+        for positions in exclude:
+            solver.add(self._blocking(positions))
+        found: list[dict[str, int]] = []
+        names = list(self.compiled.constrained)
+        while len(found) < n:
+            solver.push()
+            for name in generator.sample(names, k=min(2, len(names))):
+                variable = self.compiled.variables[name]
+                limit = self._convert(variable.value_term(generator.randrange(variable.parameter.size)))
+                solver.add(self.symbols[name] >= limit if generator.random() < 0.5 else self.symbols[name] <= limit)
+            answer = self._check(solver)
+            if answer != z3.sat:
+                solver.pop()
+                if self._check(solver) != z3.sat:
+                    break  # every point found, or Z3 gives up
+                positions = self.model_positions(solver.model())
+            else:
+                positions = self.model_positions(solver.model())
+                solver.pop()
+            found.append(positions)
+            solver.add(self._blocking(positions))
+        return found
+
+    def _blocking(self, positions: dict[str, int]) -> z3.ExprRef:
+        """A clause that excludes one point (its constrained parameters; free ones never matter here)."""
+        constrained = set(self.compiled.constrained)
+        return z3.Or([self.symbols[name] != self._convert(self.compiled.variables[name].value_term(position)) for name, position in positions.items() if name in constrained])
 
     # -- bounds --------------------------------------------------------------------------------
 

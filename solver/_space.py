@@ -21,9 +21,14 @@ from avatar.specs import Spec
 from ._compile import CompiledSpace, ConstraintInfo, compile_space
 from ._count import Count, GridCounter
 from ._evaluate import VectorEvaluator, evaluate_exact
-from ._smt import SmtSpace
+from ._errors import UndecidedSpaceError
+from ._smt import DEFAULT_TIMEOUT_MS, RETRIES, SmtSpace
 
 __all__ = ["Space", "Feasibility", "Bound", "InfeasibleSpecError"]
+
+REJECTION_BATCH = 1 << 16
+REJECTION_DRAWS = 1 << 24  # then the space is too sparse to sample by chance: Z3 finds the rest
+SPARSE_POOL = 256
 
 
 class InfeasibleSpecError(Exception):
@@ -68,6 +73,7 @@ class Space:
         seed: int = 0,
         estimators: Mapping[str, objectives.Estimator] | None = None,
         context: objectives.Context | None = None,
+        smt_timeout: float = DEFAULT_TIMEOUT_MS / 1000,
     ) -> None:
         self.spec = spec
         self.compiled = compiled
@@ -76,7 +82,7 @@ class Space:
         self.context = context
         self.parameters = spec.parameters
         self.counter = GridCounter(compiled)
-        self.smt = SmtSpace(compiled, seed=seed)
+        self.smt = SmtSpace(compiled, seed=seed, timeout_ms=max(1, round(smt_timeout * 1000)))
         self._bounds: dict[str, Bound] | None = None
         self._feasibility: Feasibility | None = None
         self._position = {
@@ -91,6 +97,7 @@ class Space:
         context: objectives.Context | None = None,
         estimators: Mapping[str, objectives.Estimator] | None = None,
         seed: int | None = None,
+        smt_timeout: float = DEFAULT_TIMEOUT_MS / 1000,
     ) -> "Space":
         """Compile ``spec``: constraints whose metrics all have closed forms become hard.
 
@@ -106,7 +113,7 @@ class Space:
         if calibrated and context.sample_configurations is None:
             preliminary = cls(spec, compile_space(spec, context, estimators, exclude=calibrated), seed=seed)
             context = dataclasses.replace(context, sample_configurations=lambda n, sample_seed: preliminary.sample(n, sample_seed))
-        return cls(spec, compile_space(spec, context, estimators), seed=seed, estimators=estimators, context=context)
+        return cls(spec, compile_space(spec, context, estimators), seed=seed, estimators=estimators, context=context, smt_timeout=smt_timeout)
 
     # -- description ---------------------------------------------------------------------------
 
@@ -131,8 +138,9 @@ class Space:
             result = self.smt.check()
             infos = {item.name: item for item in self.compiled.constraints}
             feasible = {"sat": True, "unsat": False}.get(result.status)
-            if feasible is None and self.counter.outer_size <= 10 * 10**6:
-                feasible = self.count().value > 0
+            if feasible is None:  # Z3 gave up: an exact count decides; a sampled feasible point proves it
+                count = self.count()
+                feasible = count.value > 0 if count.exact else (True if count.value > 0 else None)
             core = tuple(infos[name] for name in result.core)
             if feasible is False and not core:
                 core = tuple(self.hard_constraints)
@@ -140,10 +148,18 @@ class Space:
         return self._feasibility
 
     def require_feasible(self) -> None:
-        """Raise ``InfeasibleSpecError`` when the space is empty."""
+        """Raise ``InfeasibleSpecError`` when the space is empty, ``UndecidedSpaceError`` when
+        that could not be decided (no search may start on a space nobody knows to be non-empty)."""
         feasibility = self.check()
         if feasibility.feasible is False:
             raise InfeasibleSpecError(self.spec.source, list(feasibility.core), list(feasibility.core_bounds))
+        if feasibility.feasible is None:
+            raise UndecidedSpaceError(undecided_message(self.spec.source, self.smt.timeout_ms / 1000))
+
+    @property
+    def smt_timeout(self) -> float:
+        """Seconds Z3 may take per query (each query is tried under several seeds)."""
+        return self.smt.timeout_ms / 1000
 
     def bounds(self) -> dict[str, Bound]:
         """Tight bounds of every parameter over the feasible set (Z3 bisection)."""
@@ -243,7 +259,10 @@ class Space:
         if self.counter.stored is not None:
             ranks = _distinct_integers(generator, count.value, n)
             return [self._config_of_rank(int(rank)) for rank in ranks]
-        return self._rejection_sample(n, generator)
+        found = self._rejection_sample(n, generator)
+        if len(found) < n:
+            return self._sparse_sample(n, generator, found)
+        return found
 
     def repair(self, config: Mapping[str, Any], seed: int | None = None) -> dict[str, Any]:
         """A feasible configuration near ``config``, keeping as many of its values as it can.
@@ -296,20 +315,22 @@ class Space:
         return self._cumulative_counts
 
     def _rejection_sample(self, n: int, generator: np.random.Generator) -> list[dict[str, Any]]:
+        """Uniform: outer points drawn uniformly, accepted in proportion to their inner count.
+        Gives up after ``REJECTION_DRAWS`` draws (a sparse space; see ``_sparse_sample``)."""
         inner = self.counter.inner
         inner_size = self.compiled.variables[inner].parameter.size if inner else 1
         seen: set[tuple] = set()
         result: list[dict[str, Any]] = []
-        for _ in range(10_000):
-            flat = generator.integers(0, self.counter.outer_size, 1 << 16, dtype=np.int64)
-            counts, low = self.counter.evaluate(flat)
-            accepted = np.flatnonzero(generator.random(len(flat)) * inner_size < counts)
+        for _ in range(REJECTION_DRAWS // REJECTION_BATCH):
+            indices = self.counter.random_outer(generator, REJECTION_BATCH)
+            counts, low = self.counter.evaluate_indices(indices)
+            accepted = np.flatnonzero(generator.random(REJECTION_BATCH) * inner_size < counts)
             for position in accepted:
-                config = self._outer_config(int(flat[position]))
+                config = self._outer_values({name: int(index[position]) for name, index in indices.items()})
                 if inner is not None:
                     offset = int(generator.integers(0, counts[position]))
                     config[inner] = self.compiled.variables[inner].parameter.values[int(low[position]) + offset]
-                config = self._ordered({**config, **self._free_config(int(generator.integers(0, self.counter.free_size)))})
+                config = self._ordered({**config, **self._free_config(self._random_free_rank(generator))})
                 key = tuple(config.values())
                 if key not in seen:
                     seen.add(key)
@@ -317,6 +338,37 @@ class Space:
                     if len(result) == n:
                         return result
         return result
+
+    def _sparse_sample(self, n: int, generator: np.random.Generator, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rejection sampling found fewer than ``n`` points: the feasible share is too small to hit
+        by chance. The rest come from Z3 models spread by random hints (distinct, feasible, not
+        uniform); the pool is kept, so repairs that fall back to sampling do not search again."""
+        pool = self._sparse_pool = getattr(self, "_sparse_pool", None) or []
+        if len(pool) < max(n, SPARSE_POOL):
+            known = {tuple(config.values()) for config in pool}
+            for positions in self.smt.sample_positions(max(n, SPARSE_POOL) - len(pool), seed=self.seed, exclude=[self.positions(config) for config in pool]):
+                config = self._ordered({**self._outer_values(positions, inner=True), **self._free_config(self._random_free_rank(generator))})
+                if tuple(config.values()) not in known:
+                    known.add(tuple(config.values()))
+                    pool.append(config)
+        chosen = {tuple(config.values()): config for config in found}
+        for index in generator.permutation(len(pool)):
+            if len(chosen) >= n:
+                break
+            chosen.setdefault(tuple(pool[index].values()), pool[index])
+        if not chosen:
+            raise UndecidedSpaceError(
+                f"{self.spec.source}: no feasible point could be found: sampling the grid found none and Z3 gave up "
+                f"within its time limit ({self.smt_timeout:g} s per query); raise it with --smt-timeout SECONDS"
+            )
+        return list(chosen.values())
+
+    def _random_free_rank(self, generator: np.random.Generator) -> int:
+        return int(generator.integers(0, self.counter.free_size)) if self.counter.free_size < 2**63 else random.Random(int(generator.integers(2**63))).randrange(self.counter.free_size)
+
+    def _outer_values(self, indices: Mapping[str, int], inner: bool = False) -> dict[str, Any]:
+        """Parameter values of outer (and, with ``inner``, inner) value indices."""
+        return {name: self.compiled.variables[name].parameter.values[index] for name, index in indices.items() if inner or name != self.counter.inner}
 
     def positions(self, config: Mapping[str, Any]) -> dict[str, int]:
         """The position of each value in its parameter's value list."""
@@ -328,12 +380,26 @@ class Space:
         for name, value in bindings.items():
             variable = self.compiled.variables[name]
             symbols[variable.symbol] = value
-        return VectorEvaluator(symbols, self.compiled.auxiliaries)
+        return self.counter.vector_evaluator(symbols)
+
+
+def undecided_message(source: str, timeout: float) -> str:
+    """Why a space is neither feasible nor infeasible, and what to do about it."""
+    return (
+        f"{source}: feasibility could not be decided: Z3 gave up on the hard constraints within its time limit "
+        f"({timeout:g} s per query, tried with {RETRIES} seeds) and sampling the grid found no feasible point. "
+        "Raise the limit with --smt-timeout SECONDS, or narrow the parameter ranges or simplify the constraints"
+    )
 
 
 def _distinct_integers(generator: np.random.Generator, high: int, n: int) -> list[int]:
     """``n`` distinct integers in ``[0, high)``, uniformly, in draw order."""
     chosen: dict[int, None] = {}
+    if high >= 2**63:  # beyond int64 (free parameters multiply the count): exact Python integers
+        python_random = random.Random(int(generator.integers(2**63)))
+        while len(chosen) < n:
+            chosen.setdefault(python_random.randrange(high), None)
+        return list(chosen)
     while len(chosen) < n:
         for value in generator.integers(0, high, 2 * (n - len(chosen)), dtype=np.int64):
             chosen.setdefault(int(value), None)

@@ -13,7 +13,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 __all__ = ["Evaluation", "Probe", "RunStore", "config_key"]
 
@@ -147,6 +147,13 @@ class RunStore:
         rows = self.connection.execute("SELECT key, config, metrics, status, error, seconds, generation, created FROM evaluations ORDER BY id")
         for key, config, metrics, status, error, seconds, generation, created in rows:
             yield Evaluation(key, json.loads(config), status, json.loads(metrics or "{}"), error, seconds or 0.0, generation, created)
+
+    def forget(self, keys: Sequence[str]) -> None:
+        """Delete evaluations (in one transaction): failures caused by the environment say
+        nothing about their configurations, and a resumed run evaluates them again."""
+        with self.connection:
+            self.connection.execute("BEGIN")
+            self.connection.executemany("DELETE FROM evaluations WHERE key = ?", [(key,) for key in keys])
 
     def update_metrics(self, key: str, metrics: Mapping[str, Any]) -> None:
         """Replace stored metric values of one evaluation (a learned metric's refitted predictions)."""

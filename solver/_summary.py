@@ -45,6 +45,10 @@ def check_report(spec: Spec, space: Space) -> dict[str, Any]:
     if feasibility.feasible is False:
         report.update(count={"value": 0, "exact": True}, fraction=0.0, bounds={}, declared={})
         return report
+    if feasibility.feasible is None:  # Z3 gave up and sampling found no point: say so, claim nothing
+        count = space.count()
+        report.update(count=count.to_dict(), fraction=count.value / space.grid_size, bounds={}, declared={}, smt_timeout=space.smt_timeout)
+        return report
     count = space.count()
     bounds = space.bounds()
     report.update(
@@ -96,8 +100,10 @@ def render_check_report(report: dict[str, Any], console: Console) -> None:
     table.add_section()
     table.add_row("[bold]grid[/bold]", "", "", f"[bold]{report['grid_size']:,}[/bold]", "")
     console.print(table)
-    if report["feasible"] is not False:
+    if report["feasible"] is True:
         console.print(f"Feasible: {_count_text(report)}")
+    elif report["feasible"] is None:
+        console.print(f"Feasible: undecided (Z3 gave up; sampling estimate {_count_text(report)})")
     if report["constants"] or report["derived"]:
         names = Table(title="Constants and derived names", title_justify="left")
         names.add_column("name")

@@ -1,6 +1,8 @@
 """The ``solve`` command: a thin shell over library calls that picks the exit code.
 
-Exit codes: 0 done, 1 internal error (a bug), 2 invalid spec, 3 infeasible spec,
+Exit codes: 0 done, 1 internal error (a bug), 2 invalid spec or run (a user's mistake or the
+environment: the message says which file and what), 3 infeasible spec, 4 feasibility
+undecided (Z3 gave up), 5 the run stopped because evaluations keep failing the same way,
 130 interrupted.
 """
 
@@ -19,25 +21,33 @@ from rich.console import Console
 from avatar import objectives
 from avatar.specs import Location, Problem, Spec, SpecError, load
 
+from ._interrupts import watch_interrupts
 from ._learning import Prober
 from ._html import write_html_report
 from ._learning_report import write_learning_section
 from ._results import write_students_section
-from ._run import RunError, check_run_directory, front_table, run_directory, run_search, students_table
-from ._space import Space
+from ._run import check_run_directory, front_table, run_directory, run_search, students_table
+from ._errors import RepeatedFailureError, RunError, UndecidedSpaceError
+from ._smt import DEFAULT_TIMEOUT_MS
+from ._space import Space, undecided_message
 from ._summary import check_report, infeasible_message, render_check_report
 
 if TYPE_CHECKING:
     from avatar.trainer import Distillation
 
-__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_INTERNAL", "EXIT_INVALID", "EXIT_INFEASIBLE", "EXIT_INTERRUPTED"]
+__all__ = [
+    "main", "build_parser", "EXIT_OK", "EXIT_INTERNAL", "EXIT_INVALID", "EXIT_INFEASIBLE", "EXIT_UNDECIDED", "EXIT_FAILING", "EXIT_INTERRUPTED",
+]  # fmt: skip
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INVALID = 2
 EXIT_INFEASIBLE = 3
+EXIT_UNDECIDED = 4
+EXIT_FAILING = 5
 EXIT_INTERRUPTED = 130
 
+DEFAULT_SMT_TIMEOUT = DEFAULT_TIMEOUT_MS / 1000
 ONNX_MODULES = ("onnx", "onnxruntime", "onnxscript")  # the onnx extra; PyTorch's exporter needs onnxscript
 
 
@@ -45,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="solve",
         description="Validate an Avatar spec, compile its feasible space, search it, and distill the chosen students.",
-        epilog="Exit codes: 0 done, 1 internal error, 2 invalid spec, 3 infeasible spec, 130 interrupted.",
+        epilog="Exit codes: 0 done, 1 internal error, 2 invalid spec or run, 3 infeasible spec, 4 feasibility undecided, "
+        "5 evaluations keep failing the same way, 130 interrupted.",
     )
     parser.add_argument("spec", help="spec file (.yaml, .yml or .json)")
     parser.add_argument("--check", action="store_true", help="validate the spec and summarise its feasible space, then stop")
@@ -59,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--teacher", metavar="ID_OR_PATH", help="use this teacher instead of train.teacher (a Hugging Face id or folder)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a spec field, e.g. --set search.evaluations=50 (repeatable; VALUE is read as YAML)")
     parser.add_argument("--json", action="store_true", help="with --check: print one JSON document instead of tables")
+    parser.add_argument(
+        "--smt-timeout", type=_positive_seconds, default=DEFAULT_SMT_TIMEOUT, metavar="SECONDS",
+        help=f"seconds Z3 may take per query before it gives up (default {DEFAULT_SMT_TIMEOUT:g}; each query is tried with several seeds)",
+    )  # fmt: skip
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print only errors and the final line")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of internal errors")
@@ -72,19 +87,33 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError("must be a number of seconds above 0 and at most 86400")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``solve``; returns the exit code."""
     arguments = build_parser().parse_args(argv)
     console = Console(quiet=arguments.quiet or arguments.json, highlight=False)
     errors = Console(stderr=True, highlight=False)
     try:
-        return _run(arguments, console, errors)
+        with watch_interrupts():
+            return _run(arguments, console, errors)
     except SpecError as error:
         for problem in error.problems:
             errors.print(str(problem), markup=False, soft_wrap=True)
         count = len(error.problems)
         errors.print(f"{arguments.spec}: {count} problem{'s' if count != 1 else ''}; the spec is invalid", markup=False, soft_wrap=True)
         return EXIT_INVALID
+    except UndecidedSpaceError as error:
+        errors.print(str(error), markup=False, soft_wrap=True)
+        return EXIT_UNDECIDED
+    except RepeatedFailureError as error:
+        errors.print(f"{arguments.spec}: {error}", markup=False, soft_wrap=True)
+        return EXIT_FAILING
     except RunError as error:
         errors.print(f"{arguments.spec}: {error}", markup=False, soft_wrap=True)
         return EXIT_INVALID
@@ -118,7 +147,7 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
         raise SpecError([Problem(spec.source, spec.locate(path), path, message)])
     if will_train or (learns and not arguments.check):
         _preflight_training(spec, arguments)
-    space = Space.from_spec(spec, estimators=estimators)
+    space = Space.from_spec(spec, estimators=estimators, smt_timeout=arguments.smt_timeout)
     report = check_report(spec, space)
     if arguments.json:
         print(json.dumps(report, indent=2))
@@ -127,6 +156,9 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
     if report["feasible"] is False:
         errors.print(infeasible_message(report), markup=False, soft_wrap=True)
         return EXIT_INFEASIBLE
+    if report["feasible"] is None:
+        errors.print(undecided_message(spec.source, space.smt_timeout), markup=False, soft_wrap=True)
+        return EXIT_UNDECIDED
     console.print(f"[green]✓[/green] {arguments.spec} is valid and feasible")
     if arguments.check:
         return EXIT_OK

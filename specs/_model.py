@@ -191,6 +191,7 @@ class SearchSettings:
     evaluations: int = 1000
     time_limit: float | None = None
     evaluation_timeout: float | None = None
+    max_identical_failures: int = 10
     seed: int = 42
 
 

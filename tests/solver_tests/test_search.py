@@ -82,7 +82,7 @@ def test_failing_and_hanging_evaluations_are_recorded_and_the_search_goes_on(tmp
         "objectives:\n  gflops: maximize\n  size_mb: minimize\n",
         "estimators:\n  flaky_size: {class: 'tests.solver_tests.instrumented:FlakySizeEstimator', options: {fail_below: 96, hang_above: 200, hang_seconds: 5}}\n"
         "objectives:\n  gflops: maximize\n  flaky_size: minimize\n",
-    ).replace("search: {population: 10, evaluations: 60, seed: 3}", "search: {population: 10, evaluations: 40, seed: 3, evaluation_timeout: 0.5}")
+    ).replace("search: {population: 10, evaluations: 60, seed: 3}", "search: {population: 10, evaluations: 40, seed: 3, evaluation_timeout: 0.5, max_identical_failures: 0}")
     search, spec, space, store = make_search(tmp_path, text)
     result = search.run()
     failed = [evaluation for evaluation in result.evaluations if not evaluation.ok]
