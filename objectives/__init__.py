@@ -14,6 +14,7 @@ from ._flops import FlopsEstimator
 from ._latency import LatencyEstimator, LatencyModel
 from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, measure_inference, quantize_int8, time_inference, timing_input_ids
 from ._params import ParamsEstimator
+from ._plugins import ALLOW_ENVIRONMENT, allow_plugins, allowed_plugin_packages
 from ._registry import estimators_for, evaluate, get, load_estimator_class, spec_metrics, validate
 from ._roberta import RobertaFamily
 from ._size import BYTES_PER_PARAMETER, SizeEstimator
@@ -40,6 +41,9 @@ __all__ = [
     "spec_metrics",
     "estimators_for",
     "load_estimator_class",
+    "allow_plugins",
+    "allowed_plugin_packages",
+    "ALLOW_ENVIRONMENT",
     "ModelFamily",
     "RobertaFamily",
     "NumericView",

@@ -1,7 +1,8 @@
 """Finding estimators by name, loading plugins safely, and evaluating a configuration.
 
 Built-ins and installed plugins are entry points of the ``avatar.objectives`` group; a spec can
-also name a class directly (``estimators: {my_metric: {class: "package.module:Class"}}``). A
+also name a class directly (``estimators: {my_metric: {class: "package.module:Class"}}``) from
+a trusted package (see ``_plugins``: nothing else is ever imported because a spec says so). A
 plugin that fails to import, is not an estimator, or declares another metric name gives an
 ``EstimatorError`` naming the plugin and what went wrong.
 """
@@ -18,6 +19,7 @@ from avatar.specs import ENTRY_POINT_GROUP, Problem, SpecError, evaluate_express
 
 from ._base import Context, Estimator, EstimatorError, Measurement
 from ._families import get_family
+from ._plugins import check_plugin_reference
 
 if TYPE_CHECKING:
     from avatar.specs import Spec
@@ -54,7 +56,8 @@ def _distribution(entry: Any) -> str:
 
 
 def _import_reference(metric: str, reference: str) -> type:
-    module_name, _, attribute_path = reference.partition(":")
+    module_name = check_plugin_reference(metric, reference)  # before anything is imported
+    attribute_path = reference.partition(":")[2]
     try:
         target: Any = importlib.import_module(module_name)
         for attribute in attribute_path.split("."):

@@ -567,7 +567,10 @@ def _coefficient(node: FNode, symbol: FNode) -> FNode:
 def _integer_bounds(operator: str, slope: np.ndarray, offset: np.ndarray, first: int, step: int, n_values: int) -> tuple[np.ndarray, np.ndarray]:
     """Exact index interval on the grid ``first + step * k`` of ``slope * x + offset OP 0``,
     in integer arithmetic: with ``A = slope * step`` and ``C = -(offset + slope * first)`` the
-    condition is ``A * k OP C``. Only the branches that occur are computed."""
+    condition is ``A * k OP C``. Only the branches that occur are computed. Where these
+    products could leave int64 (a large grid start times a large slope), Python integers."""
+    if len(slope) and _could_overflow(slope, offset, abs(first) + abs(step) * n_values):
+        slope, offset = slope.astype(object), offset.astype(object)
     scaled = slope * step
     target = -(offset + slope * first)
     n_points = len(slope)
@@ -596,6 +599,15 @@ def _integer_bounds(operator: str, slope: np.ndarray, offset: np.ndarray, first:
             strict = np.asarray((operator == "<") & (ceil_quotient * size == goal), dtype=bool).astype(ceil_quotient.dtype)
             low[where] = _on_grid(ceil_quotient + strict, n_values)
     return np.clip(low, 0, n_values), np.clip(high, 0, n_values)
+
+
+def _could_overflow(slope: np.ndarray, offset: np.ndarray, reach: int) -> bool:
+    """Whether ``slope * x + offset`` with ``|x| <= reach`` could pass 2**62 in int64 arithmetic."""
+    if slope.dtype == object and offset.dtype == object:
+        return False  # exact already
+    largest_slope = int(np.max(np.abs(slope))) if len(slope) else 0
+    largest_offset = int(np.max(np.abs(offset))) if len(offset) else 0
+    return largest_slope * reach + largest_offset >= 2**62
 
 
 def _on_grid(positions: np.ndarray, n_values: int) -> np.ndarray:

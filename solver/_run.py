@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
+
+from filelock import FileLock, Timeout
 
 from rich.console import Console
 from rich.table import Table
@@ -25,10 +28,12 @@ from ._results import plot_front, select, student_rows, write_front, write_repor
 from ._search import Search, SearchHooks, SearchResult
 from ._space import Space
 from ._store import Evaluation, RunStore
+from ._terminal import plain
 
-__all__ = ["RunError", "RunOutcome", "run_directory", "check_run_directory", "run_search", "front_table", "students_table"]
+__all__ = ["RunError", "RunOutcome", "run_directory", "check_run_directory", "is_run_directory", "run_lock", "run_search", "front_table", "students_table"]
 
 STORE = "evaluations.sqlite"
+LOCK = ".avatar.lock"
 
 
 @dataclass
@@ -44,9 +49,46 @@ def run_directory(spec: Spec, out: str | None) -> Path:
 
 
 def check_run_directory(directory: Path, resume: bool) -> None:
-    """Refuse to start over a stored run unless asked to resume it (work is never lost)."""
+    """Refuse to start over a stored run unless asked to resume it, and to write into anything
+    but a new or empty folder or an Avatar run directory (a user's files are never overwritten)."""
+    if directory.exists() and not directory.is_dir():
+        raise RunError(f"{directory} is not a folder: the run directory must be a new or empty folder (choose one with --out)")
     if (directory / STORE).exists() and not resume:
         raise RunError(f"{directory} already holds a run; continue it with --resume, or choose another directory with --out")
+    if directory.is_dir() and not is_run_directory(directory):
+        others = sorted(path.name for path in directory.iterdir() if path.name != LOCK)
+        if others:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise RunError(f"{directory} is not empty ({shown}) and holds no Avatar run: refusing to write into it; choose a new or empty folder with --out")
+
+
+def is_run_directory(directory: Path) -> bool:
+    """Whether ``directory`` holds an Avatar run (its store, or a manifest Avatar wrote)."""
+    if (directory / STORE).is_file():
+        return True
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and isinstance(manifest.get("spec"), dict) and "search_hash" in manifest["spec"]
+
+
+@contextmanager
+def run_lock(directory: Path) -> Iterator[None]:
+    """Hold the run directory for this process: a second ``solve`` on it refuses at once (the
+    lock dies with its process, so a killed run never leaves the folder locked)."""
+    lock = FileLock(directory / LOCK, timeout=0)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except Timeout:  # before OSError: filelock's Timeout is a TimeoutError
+        raise RunError(f"{directory} is in use by another solve process; wait for it to finish, or choose another directory with --out") from None
+    except OSError as error:
+        raise RunError(f"cannot create or write the run directory {directory}: {error.strerror or error}") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _open_store(directory: Path, spec: Spec, resume: bool, source: str | None = None) -> RunStore:
@@ -236,7 +278,7 @@ def front_table(spec: Spec, outcome: RunOutcome, *, max_rows: int = 20, max_para
         order = [evaluation for evaluation in order if evaluation in picked]
     for evaluation in order:
         cells = [f"{evaluation.metrics[name]:.4g}" for name in result.objective_names]
-        cells += [str(evaluation.config[name]) for name in varying]
+        cells += [plain(evaluation.config[name]) for name in varying]
         table.add_row(*cells, "●" if evaluation.key in chosen else "")
     return table
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import sys
 import time
@@ -31,7 +32,7 @@ from ._execution import EvaluationTask, Executor, SerialExecutor
 from ._pareto import Normalisation, as_minimisation, hypervolume
 from ._problem import AvatarProblem, GridVariator
 from ._space import Space
-from ._store import Evaluation, RunStore, config_key
+from ._store import Evaluation, RunStore, StoreError, config_key
 from ._violation import violation
 
 __all__ = ["Search", "SearchResult", "SearchHooks", "GenerationStats", "ALGORITHMS", "objective_limits"]
@@ -184,6 +185,7 @@ class Search:
         self.problem = AvatarProblem(space, self.objective_names, self.directions, 0 if self.penalised else len(self.post), self.rng)
         self._front: dict[str, tuple[Evaluation, np.ndarray]] = {}
         for evaluation in sorted(store.evaluations(), key=_canonical_order):
+            self._check_stored(evaluation)
             self._remember(evaluation)
         self.started = time.monotonic()
         self.previous_elapsed = float(store.get_meta("elapsed", 0.0))
@@ -290,6 +292,19 @@ class Search:
             self.executor.cancel()
             self.store.forget([failed.key for failed in streak])
             raise RepeatedFailureError(evaluation.error or "", len(streak))
+
+    def _check_stored(self, evaluation: Evaluation) -> None:
+        """A stored evaluation must be a point of this space with finite objective values: a
+        store edited or damaged by hand must not crash the search halfway."""
+        problem = None
+        if not self.space.on_grid(evaluation.config):
+            problem = "its configuration is not a point of this spec's grid"
+        elif evaluation.ok and not all(_finite_number(evaluation.metrics.get(name)) for name in self.objective_names):
+            problem = "it lacks a finite value of an objective"
+        elif evaluation.ok and not set(self.metrics) <= set(evaluation.metrics):
+            problem = f"it lacks the metrics {sorted(set(self.metrics) - set(evaluation.metrics))}"
+        if problem is not None:
+            raise StoreError(f"{self.store.path}: stored evaluation {evaluation.key} cannot be replayed: {problem}; the store is damaged or not this run's")
 
     def _remember(self, evaluation: Evaluation) -> None:
         self.cache[tuple(self.problem.positions(evaluation.config))] = evaluation
@@ -490,3 +505,7 @@ def _divisions_for(population: int, n_objectives: int) -> int:
     while comb(n_objectives + divisions, divisions + 1) <= population:
         divisions += 1
     return divisions
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -370,6 +370,15 @@ class Space:
         """Parameter values of outer (and, with ``inner``, inner) value indices."""
         return {name: self.compiled.variables[name].parameter.values[index] for name, index in indices.items() if inner or name != self.counter.inner}
 
+    def on_grid(self, config: Mapping[str, Any]) -> bool:
+        """Whether ``config`` gives every parameter, and only those, a value of its grid."""
+        if set(config) != set(self._position):
+            return False
+        try:
+            return all(value in self._position[name] and not isinstance(value, bool) for name, value in config.items())
+        except TypeError:  # an unhashable value
+            return False
+
     def positions(self, config: Mapping[str, Any]) -> dict[str, int]:
         """The position of each value in its parameter's value list."""
         return {name: self._position[name][value] for name, value in config.items() if name in self._position}

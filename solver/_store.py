@@ -7,15 +7,47 @@ WAL journaling keeps readers and the single writer apart and makes commits cheap
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
-__all__ = ["Evaluation", "Probe", "RunStore", "config_key"]
+from ._errors import RunError
+
+__all__ = ["Evaluation", "Probe", "RunStore", "StoreError", "config_key"]
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+class StoreError(RunError):
+    """The store cannot be read or written: a damaged file (truncated, not a database, rows
+    that are not Avatar's), a full disk, a read-only folder. Never a bug of Avatar's."""
+
+
+def _guarded(method: _Method) -> _Method:
+    """Turn what a damaged or unwritable database raises into a ``StoreError`` naming the file."""
+
+    @functools.wraps(method)
+    def guarded(self: "RunStore", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as error:
+            raise StoreError(f"{self.path}: the run store cannot be used: {error} (a damaged store cannot be resumed: move it away to start a new run)") from None
+        except (ValueError, TypeError, KeyError) as error:
+            raise StoreError(f"{self.path}: the run store holds a row Avatar cannot read ({type(error).__name__}: {error}); it is damaged or not Avatar's") from None
+
+    return guarded  # type: ignore[return-value]
+
+
+def _json_object(text: str | None, what: str) -> dict[str, Any]:
+    value = json.loads(text or "{}")
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} is a {type(value).__name__}, not an object")
+    return value
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS evaluations (
@@ -120,13 +152,19 @@ class RunStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.connection = sqlite3.connect(self.path, isolation_level=None)  # autocommit: one write, one commit
+        self._open()
+
+    @_guarded
+    def _open(self) -> None:
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=NORMAL")
         self.connection.executescript(_SCHEMA)
+        self.connection.execute("SELECT COUNT(*) FROM evaluations").fetchone()  # a truncated file fails here, not mid-run
 
     def close(self) -> None:
         self.connection.close()
 
+    @_guarded
     def add(self, evaluation: Evaluation) -> None:
         """Store one evaluation (committed before this returns)."""
         self.connection.execute(
@@ -143,11 +181,20 @@ class RunStore:
             ),
         )
 
-    def evaluations(self) -> Iterator[Evaluation]:
+    @_guarded
+    def evaluations(self) -> list[Evaluation]:
+        """Every stored evaluation, in the order they finished (all read at once, so a damaged
+        row is found here, not halfway through a replay)."""
         rows = self.connection.execute("SELECT key, config, metrics, status, error, seconds, generation, created FROM evaluations ORDER BY id")
-        for key, config, metrics, status, error, seconds, generation, created in rows:
-            yield Evaluation(key, json.loads(config), status, json.loads(metrics or "{}"), error, seconds or 0.0, generation, created)
+        return [self._evaluation(*row) for row in rows]
 
+    @staticmethod
+    def _evaluation(key: Any, config: Any, metrics: Any, status: Any, error: Any, seconds: Any, generation: Any, created: Any) -> Evaluation:
+        if not isinstance(key, str) or not isinstance(generation, int) or status not in ("ok", "failed"):
+            raise ValueError(f"evaluation {key!r} has generation {generation!r} and status {status!r}")
+        return Evaluation(key, _json_object(config, "a configuration"), status, _json_object(metrics, "metrics"), error, float(seconds or 0.0), generation, float(created))
+
+    @_guarded
     def forget(self, keys: Sequence[str]) -> None:
         """Delete evaluations (in one transaction): failures caused by the environment say
         nothing about their configurations, and a resumed run evaluates them again."""
@@ -155,12 +202,14 @@ class RunStore:
             self.connection.execute("BEGIN")
             self.connection.executemany("DELETE FROM evaluations WHERE key = ?", [(key,) for key in keys])
 
+    @_guarded
     def update_metrics(self, key: str, metrics: Mapping[str, Any]) -> None:
         """Replace stored metric values of one evaluation (a learned metric's refitted predictions)."""
         row = self.connection.execute("SELECT metrics FROM evaluations WHERE key = ?", (key,)).fetchone()
         if row is not None:
             self.connection.execute("UPDATE evaluations SET metrics = ? WHERE key = ?", (json.dumps({**json.loads(row[0] or "{}"), **metrics}), key))
 
+    @_guarded
     def add_probe(self, probe: Probe) -> None:
         """Store one probe (committed before this returns)."""
         self.connection.execute(
@@ -168,27 +217,33 @@ class RunStore:
             (probe.key, json.dumps(probe.fidelity, sort_keys=True), json.dumps(probe.config), probe.status, probe.value, probe.error, probe.seconds, probe.stage, time.time()),
         )
 
+    @_guarded
     def probes(self, fidelity: Mapping[str, Any] | None = None) -> list[Probe]:
         """Stored probes in the order they finished (of one fidelity, when given)."""
         rows = self.connection.execute("SELECT key, config, fidelity, status, value, error, seconds, stage FROM probes ORDER BY id").fetchall()
-        probes = [Probe(key, json.loads(config), json.loads(stored), status, value, error, seconds or 0.0, stage) for key, config, stored, status, value, error, seconds, stage in rows]
+        probes = [Probe(key, _json_object(config, "a configuration"), _json_object(stored, "a fidelity"), status, value, error, seconds or 0.0, stage) for key, config, stored, status, value, error, seconds, stage in rows]
         return probes if fidelity is None else [probe for probe in probes if probe.fidelity == json.loads(json.dumps(dict(fidelity), sort_keys=True))]
 
+    @_guarded
     def count(self) -> int:
         return self.connection.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
 
+    @_guarded
     def record_generation(self, generation: int, evaluations: int, front_size: int, hypervolume: float, elapsed: float) -> None:
         self.connection.execute(
             "INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?, ?)", (generation, evaluations, front_size, hypervolume, elapsed)
         )
 
+    @_guarded
     def generations(self) -> list[dict[str, Any]]:
         rows = self.connection.execute("SELECT generation, evaluations, front_size, hypervolume, elapsed FROM generations ORDER BY generation")
         return [dict(zip(("generation", "evaluations", "front_size", "hypervolume", "elapsed"), row)) for row in rows]
 
+    @_guarded
     def set_meta(self, key: str, value: Any) -> None:
         self.connection.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
 
+    @_guarded
     def get_meta(self, key: str, default: Any = None) -> Any:
         row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])

@@ -6,11 +6,13 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from avatar import objectives
 from avatar.specs import Spec
 
 from ._space import Space
+from ._terminal import plain
 
 __all__ = ["check_report", "render_check_report"]
 
@@ -85,7 +87,7 @@ def _count_text(report: dict[str, Any]) -> str:
 
 def render_check_report(report: dict[str, Any], console: Console) -> None:
     """Print the report as tables."""
-    console.print(f"[bold]{report['name']}[/bold]  ({report['file']})")
+    console.print(Text.assemble((report["name"], "bold"), "  (", plain(report["file"]), ")"))
     table = Table(title="Search space", title_justify="left")
     table.add_column("parameter", no_wrap=True)
     table.add_column("kind", no_wrap=True)
@@ -96,7 +98,7 @@ def render_check_report(report: dict[str, Any], console: Console) -> None:
     for parameter in report["parameters"]:
         name = parameter["name"]
         tight = _tight_text(report, name) if name in bounds else ""
-        table.add_row(name, parameter["kind"], parameter["domain"], f"{parameter['size']:,}", tight)
+        table.add_row(name, parameter["kind"], plain(parameter["domain"]), f"{parameter['size']:,}", plain(tight))
     table.add_section()
     table.add_row("[bold]grid[/bold]", "", "", f"[bold]{report['grid_size']:,}[/bold]", "")
     console.print(table)
@@ -109,9 +111,9 @@ def render_check_report(report: dict[str, Any], console: Console) -> None:
         names.add_column("name")
         names.add_column("value")
         for name, value in report["constants"].items():
-            names.add_row(name, repr(value))
+            names.add_row(name, plain(repr(value)))
         for name, text in report["derived"].items():
-            names.add_row(name, text)
+            names.add_row(name, plain(text))
         console.print(names)
     if report["constraints"]:
         constraints = Table(title="Constraints", title_justify="left")
@@ -119,16 +121,16 @@ def render_check_report(report: dict[str, Any], console: Console) -> None:
             constraints.add_column(column, overflow="fold")
         for item in report["constraints"]:
             kind = "hard (in the space)" if item["hard"] else f"post-evaluation: {item['note']}"
-            constraints.add_row(item["name"], item["expression"], str(item["line"] or ""), kind)
+            constraints.add_row(item["name"], plain(item["expression"]), str(item["line"] or ""), plain(kind))
         console.print(constraints)
     estimators = Table(title="Metrics", title_justify="left")
     for column in ("metric", "unit", "kind", "how it is obtained"):
         estimators.add_column(column, overflow="fold")
     for row in report["estimators"]:
-        estimators.add_row(row["metric"], row["unit"], row["kind"], row["method"])
+        estimators.add_row(row["metric"], plain(row["unit"]), row["kind"], plain(row["method"]))
     console.print(estimators)
     goals = ", ".join(f"{direction} {metric}" for metric, direction in report["objectives"].items())
-    console.print(f"Objectives: {goals}")
+    console.print(plain(f"Objectives: {goals}"))
 
 
 def _tight_text(report: dict[str, Any], name: str) -> str:

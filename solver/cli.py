@@ -19,18 +19,19 @@ from typing import TYPE_CHECKING, Sequence
 from rich.console import Console
 
 from avatar import objectives
-from avatar.specs import Location, Problem, Spec, SpecError, load
+from avatar.specs import Problem, Spec, SpecError, load, parse_override
 
 from ._interrupts import watch_interrupts
 from ._learning import Prober
 from ._html import write_html_report
 from ._learning_report import write_learning_section
 from ._results import write_students_section
-from ._run import check_run_directory, front_table, run_directory, run_search, students_table
+from ._run import check_run_directory, front_table, run_directory, run_lock, run_search, students_table
 from ._errors import RepeatedFailureError, RunError, UndecidedSpaceError
 from ._smt import DEFAULT_TIMEOUT_MS
 from ._space import Space, undecided_message
 from ._summary import check_report, infeasible_message, render_check_report
+from ._terminal import visible
 
 if TYPE_CHECKING:
     from avatar.trainer import Distillation
@@ -69,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", metavar="PATH", help="use this dataset instead of task.data")
     parser.add_argument("--teacher", metavar="ID_OR_PATH", help="use this teacher instead of train.teacher (a Hugging Face id or folder)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a spec field, e.g. --set search.evaluations=50 (repeatable; VALUE is read as YAML)")
+    parser.add_argument(
+        "--allow-plugin", action="append", default=[], metavar="PACKAGE",
+        help="trust this top-level package for estimators.*.class references (repeatable; also AVATAR_ALLOW_PLUGINS). "
+        "Without it a spec may only name classes from avatar or from installed avatar.objectives plugins",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="with --check: print one JSON document instead of tables")
     parser.add_argument(
         "--smt-timeout", type=_positive_seconds, default=DEFAULT_SMT_TIMEOUT, metavar="SECONDS",
@@ -104,18 +110,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(arguments, console, errors)
     except SpecError as error:
         for problem in error.problems:
-            errors.print(str(problem), markup=False, soft_wrap=True)
+            errors.print(visible(str(problem)), markup=False, soft_wrap=True)
         count = len(error.problems)
-        errors.print(f"{arguments.spec}: {count} problem{'s' if count != 1 else ''}; the spec is invalid", markup=False, soft_wrap=True)
+        errors.print(visible(f"{arguments.spec}: {count} problem{'s' if count != 1 else ''}; the spec is invalid"), markup=False, soft_wrap=True)
         return EXIT_INVALID
     except UndecidedSpaceError as error:
-        errors.print(str(error), markup=False, soft_wrap=True)
+        errors.print(visible(str(error)), markup=False, soft_wrap=True)
         return EXIT_UNDECIDED
     except RepeatedFailureError as error:
-        errors.print(f"{arguments.spec}: {error}", markup=False, soft_wrap=True)
+        errors.print(visible(f"{arguments.spec}: {error}"), markup=False, soft_wrap=True)
         return EXIT_FAILING
     except RunError as error:
-        errors.print(f"{arguments.spec}: {error}", markup=False, soft_wrap=True)
+        errors.print(visible(f"{arguments.spec}: {error}"), markup=False, soft_wrap=True)
+        return EXIT_INVALID
+    except OSError as error:  # the environment: a folder that cannot be written, a full disk
+        where = f"{error.filename}: " if error.filename else ""
+        errors.print(visible(f"{arguments.spec}: {where}{error.strerror or error}"), markup=False, soft_wrap=True)
         return EXIT_INVALID
     except KeyboardInterrupt:
         errors.print("interrupted: every finished evaluation is stored; continue with --resume", markup=False)
@@ -124,8 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.verbose:
             errors.print(traceback.format_exc(), markup=False)
         errors.print(
-            f"internal error: {type(error).__name__}: {error}\n"
-            "This is a bug in Avatar, not in your spec. Please report it on the Avatar issue tracker "
+            visible(f"internal error: {type(error).__name__}: {error}\n")
+            + "This is a bug in Avatar, not in your spec. Please report it on the Avatar issue tracker "
             "with the spec and the output of the same command run with -v.",
             markup=False,
             soft_wrap=True,
@@ -134,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> int:
+    try:
+        objectives.allow_plugins(*arguments.allow_plugin)
+    except ValueError as error:
+        raise RunError(f"--allow-plugin: {error}") from None
     spec = load(arguments.spec, overrides=_overrides(arguments.set))
     objectives.validate(spec)
     if not arguments.check and not arguments.train_only:
@@ -154,15 +168,25 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
     else:
         render_check_report(report, console)
     if report["feasible"] is False:
-        errors.print(infeasible_message(report), markup=False, soft_wrap=True)
+        errors.print(visible(infeasible_message(report)), markup=False, soft_wrap=True)
         return EXIT_INFEASIBLE
     if report["feasible"] is None:
-        errors.print(undecided_message(spec.source, space.smt_timeout), markup=False, soft_wrap=True)
+        errors.print(visible(undecided_message(spec.source, space.smt_timeout)), markup=False, soft_wrap=True)
         return EXIT_UNDECIDED
-    console.print(f"[green]✓[/green] {arguments.spec} is valid and feasible")
+    console.print("[green]✓[/green] ", end="")
+    console.print(visible(f"{arguments.spec} is valid and feasible"), markup=False)
     if arguments.check:
         return EXIT_OK
     directory = run_directory(spec, arguments.out)
+    with run_lock(directory):
+        if not arguments.train_only:
+            check_run_directory(directory, arguments.resume)  # again, now that no other solve can start here
+        return _run_and_train(spec, space, report, directory, arguments, console, learns, will_train)
+
+
+def _run_and_train(
+    spec: Spec, space: Space, report: dict, directory: Path, arguments: argparse.Namespace, console: Console, learns: list[str], will_train: bool
+) -> int:
     distillation = None
     if not arguments.train_only:
         prober = None
@@ -171,14 +195,14 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
             prober = _prober(distillation)
         outcome = run_search(spec, space, report, out=arguments.out, resume=arguments.resume, jobs=arguments.jobs, scheduler=arguments.scheduler, console=console, prober=prober)
         console.print(front_table(spec, outcome))
-        console.print(f"Search stopped: {outcome.result.stopped_because}. {len(outcome.result.evaluations)} evaluations, {len(outcome.selected)} point(s) selected.")
+        console.print(visible(f"Search stopped: {outcome.result.stopped_because}. {len(outcome.result.evaluations)} evaluations, {len(outcome.selected)} point(s) selected."), markup=False)
     if not will_train and not arguments.no_train:
         console.print("train.teacher is not set: stopping after the search (set it, or pass --teacher, to distil the selected points)")
     if will_train:
         _train(spec, directory, arguments, console, distillation)
     written = ["report.md", "report.html", "pareto.csv", "pareto.json", "pareto.png", "selected.json", "evaluations.sqlite", "manifest.json"]
     written += [name for name in ("learning.json", "accuracy.png", "students.json", "students/") if (directory / name.rstrip("/")).exists()]
-    console.print(f"Results in {directory}/: " + ", ".join(written))
+    console.print(visible(f"Results in {directory}/: " + ", ".join(written)), markup=False)
     return EXIT_OK
 
 
@@ -201,19 +225,8 @@ def _prober(distillation: "Distillation") -> Prober:
 
 
 def _overrides(assignments: Sequence[str]) -> dict[str, object]:
-    """``FIELD=VALUE`` pairs from ``--set``, values read as YAML (``3``, ``true``, ``[a, b]``)."""
-    import yaml
-
-    overrides: dict[str, object] = {}
-    for assignment in assignments:
-        field, separator, text = assignment.partition("=")
-        if not separator or not field.strip():
-            raise SpecError([Problem("--set", Location(), (), f"'{assignment}' is not FIELD=VALUE (for example search.evaluations=50)")])
-        try:
-            overrides[field.strip()] = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise SpecError([Problem("--set", Location(), (field.strip(),), f"the value '{text}' is not valid YAML: {error}")]) from None
-    return overrides
+    """``FIELD=VALUE`` pairs from ``--set``, values read with the spec file's rules."""
+    return dict(parse_override(assignment) for assignment in assignments)
 
 
 def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
@@ -226,6 +239,14 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
     if not location.startswith("builtin:") and not Path(location).exists():
         hint = "override it with --data PATH" if arguments.data is None else "given with --data"
         problems.append(Problem(spec.source, spec.locate(("task", "data")), ("task", "data"), f"{location}: no such file or folder ({hint})"))
+    teacher = arguments.teacher or (spec.train.teacher.model if spec.train.teacher else None)
+    if teacher is not None:
+        from avatar.trainer import TeacherError, check_teacher_available
+
+        try:
+            check_teacher_available(teacher)
+        except TeacherError as error:
+            problems.append(Problem(spec.source, spec.locate(("train", "teacher")), ("train", "teacher"), str(error)))
     if problems:
         raise SpecError(problems)
 

@@ -24,7 +24,7 @@ from ._expr import (
     iter_nodes,
     parse_expression,
 )
-from ._loader import FORMATS, load, loads
+from ._loader import FORMATS, load, loads, parse_override
 from ._metrics import ENTRY_POINT_GROUP, registered_metric_names
 from ._model import (
     Constant,
@@ -50,6 +50,7 @@ from ._walkers import ValueType, evaluate_expression, infer_type, names_in, to_t
 __all__ = [
     "load",
     "loads",
+    "parse_override",
     "FORMATS",
     "Spec",
     "Parameter",

@@ -9,7 +9,6 @@ read it as a string) and ``yes``/``on`` stay strings.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +16,13 @@ from typing import Any
 import yaml
 
 from ._errors import Location
+from ._limits import MAX_DIGITS, number_problem
 
 __all__ = ["Document", "DocumentError", "parse_document", "MAX_FILE_BYTES"]
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NODES = 100_000
+MAX_DEPTH = 100
 
 Path = tuple[str | int, ...]
 
@@ -33,6 +34,8 @@ _NULLS = {"", "~", "null", "Null", "NULL"}
 _TRUES = {"true", "True", "TRUE"}
 _FALSES = {"false", "False", "FALSE"}
 _YAML_TAG = "tag:yaml.org,2002:"
+_COLLECTION_TAGS = {_YAML_TAG + "seq", _YAML_TAG + "map"}
+_TAGGED = re.compile(r"(&\S+\s+)?!")  # an explicit tag, after an anchor if any (``!!map`` resolves like no tag)
 _PLAIN_TAGS = {_YAML_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp", "value", "yaml")}
 
 
@@ -89,7 +92,7 @@ def parse_document(text: str, fmt: str) -> Document:
 
 def _parse_json(text: str) -> Document:
     try:
-        data = json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_reject_constant)
+        data = json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_BadNumber.constant, parse_int=_json_int, parse_float=_json_float)
     except json.JSONDecodeError as error:
         raise DocumentError(f"invalid JSON: {error.msg}", Location(error.lineno, error.colno)) from None
     except _DuplicateKey as error:
@@ -102,7 +105,50 @@ def _parse_json(text: str) -> Document:
         positions = _compose(text.replace("\t", " "), strict=False)
     except DocumentError:
         positions = Document(None)
+    for path, bad in _bad_numbers(data):
+        raise DocumentError(bad.message, positions.locate(path), path)
     return Document(data, positions.value_locations, positions.key_locations, positions.text_starts)
+
+
+class _BadNumber:
+    """A JSON number a spec may not hold, kept in place until its line is known."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    @classmethod
+    def constant(cls, name: str) -> "_BadNumber":
+        return cls(f"'{name}' is not a number a spec may use")
+
+
+def _json_int(text: str) -> int | _BadNumber:
+    digits = text.lstrip("-")
+    if len(digits) > MAX_DIGITS:
+        return _BadNumber(f"the number {text[:20]}... has too many digits")
+    value = int(text)
+    problem = number_problem(value, text)
+    return value if problem is None else _BadNumber(problem)
+
+
+def _json_float(text: str) -> float | _BadNumber:
+    value = float(text)
+    problem = number_problem(value, text)
+    return value if problem is None else _BadNumber(problem)
+
+
+def _bad_numbers(data: Any) -> list[tuple[Path, _BadNumber]]:
+    """Every refused number in parsed JSON, with its field path, in document order."""
+    found: list[tuple[Path, _BadNumber]] = []
+    stack: list[tuple[Path, Any]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _BadNumber):
+            found.append((path, value))
+        elif isinstance(value, dict):
+            stack.extend((path + (key,), item) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((path + (index,), item) for index, item in reversed(list(enumerate(value))))
+    return found
 
 
 class _DuplicateKey(Exception):
@@ -117,10 +163,6 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _DuplicateKey(key)
         result[key] = value
     return result
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"'{name}' is not a number a spec may use")
 
 
 def _mark(mark: Any) -> Location:
@@ -142,14 +184,15 @@ def _compose(text: str, *, strict: bool) -> Document:
         raise DocumentError("the file holds more than one YAML document", _mark(nodes[1].start_mark))
     if not nodes:
         return Document(None)
-    return _Builder(strict).build(nodes[0])
+    return _Builder(strict, text).build(nodes[0])
 
 
 class _Builder:
     """Turns a composed node graph into data, iteratively (no recursion limit to hit)."""
 
-    def __init__(self, strict: bool) -> None:
+    def __init__(self, strict: bool, text: str = "") -> None:
         self.strict = strict
+        self.text = text
         self.document = Document(None)
         self.n_nodes = 0
 
@@ -160,7 +203,9 @@ class _Builder:
             node, path, container, slot = stack.pop()
             self.n_nodes += 1
             if self.n_nodes > MAX_NODES:
-                raise DocumentError(f"the document has more than {MAX_NODES} values (are aliases expanding?)")
+                raise DocumentError(f"the document has more than {MAX_NODES} values (are aliases expanding?)", _mark(node.start_mark), path[:1])
+            if len(path) > MAX_DEPTH:  # also stops an alias that contains itself
+                raise DocumentError(f"the document is nested more than {MAX_DEPTH} levels deep (does an alias contain itself?)", _mark(node.start_mark))
             self.document.value_locations[path] = _mark(node.start_mark)
             container[slot] = self._value(node, path, stack)
         self.document.data = holder[0]
@@ -169,6 +214,9 @@ class _Builder:
     def _value(self, node: yaml.Node, path: Path, stack: list) -> Any:
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
+        if self.strict and (node.tag not in _COLLECTION_TAGS or _TAGGED.match(self.text, node.start_mark.index)):
+            tag = node.tag.replace(_YAML_TAG, "!!")
+            raise DocumentError(f"YAML tag '{tag}' is not supported in a spec (write the list or mapping without a tag)", _mark(node.start_mark), path)
         if isinstance(node, yaml.SequenceNode):
             items: list[Any] = [None] * len(node.value)
             for index in reversed(range(len(node.value))):
@@ -204,6 +252,8 @@ class _Builder:
             self.document.text_starts[path] = Location(node.start_mark.line + 1, node.start_mark.column + 1 + quote_width)
         if node.style is not None:  # quoted or block scalar: always a string
             return node.value
+        if not self.strict:  # positions only (of a JSON text): its numbers were judged by the JSON reader
+            return node.value
         return _resolve_plain(node.value, _mark(node.start_mark), path)
 
 
@@ -214,19 +264,15 @@ def _resolve_plain(text: str, location: Location, path: Path) -> Any:
         return True
     if text in _FALSES:
         return False
-    if _INT.fullmatch(text):
-        if len(text) > 100:
-            raise DocumentError(f"the number {text[:20]}... has too many digits", location, path)
-        return int(text)
-    if _HEX.fullmatch(text):
-        return int(text, 16)
-    if _OCT.fullmatch(text):
-        return int(text, 8)
-    if _FLOAT.fullmatch(text):
-        value = float(text)
-        if not math.isfinite(value):
-            raise DocumentError(f"the number {text} is too large", location, path)
-        return value
+    for pattern, convert in ((_INT, int), (_HEX, lambda digits: int(digits, 16)), (_OCT, lambda digits: int(digits, 8)), (_FLOAT, float)):
+        if pattern.fullmatch(text):
+            if convert is not float and len(text) > MAX_DIGITS:
+                raise DocumentError(f"the number {text[:20]}... has too many digits", location, path)
+            value = convert(text)
+            problem = number_problem(value, text)
+            if problem is not None:
+                raise DocumentError(problem, location, path)
+            return value
     if text.lower() in {".inf", "+.inf", "-.inf", ".nan"}:
         raise DocumentError(f"'{text}' is not a number a spec may use", location, path)
     return text

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Generic, Iterator, TypeVar
 
+from ._limits import number_problem
+
 __all__ = [
     "Expr",
     "Number",
@@ -243,6 +245,7 @@ def parse_expression(text: str) -> Expr:
     try:
         with warnings.catch_warnings():  # e.g. "1and 2": a warning is not the user's concern here
             warnings.simplefilter("ignore", SyntaxWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)  # an invalid escape in a string literal
             tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
         stripped = text.strip()
@@ -338,8 +341,9 @@ class _Converter:
         value = node.value
         if isinstance(value, bool) or value is None or not isinstance(value, (int, float, str)):
             raise self._fail(node, f"the literal '{self._quote(node)}' is not allowed; use numbers or quoted strings")
-        if isinstance(value, float) and value in (float("inf"), float("-inf")):
-            raise self._fail(node, f"the number '{self._quote(node)}' is too large")
+        problem = None if isinstance(value, str) else number_problem(value, self._quote(node))
+        if problem is not None:
+            raise self._fail(node, problem)
 
     def _check_operator(self, node: ast.UnaryOp | ast.BinOp) -> None:
         table = _UNARY if isinstance(node, ast.UnaryOp) else _BINARY

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import keyword
 import os
+import stat
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ._document import Document, DocumentError, parse_document
+from ._document import MAX_FILE_BYTES, Document, DocumentError, parse_document
 from ._domains import DomainError, make_parameter
 from ._errors import Location, Problem, SpecError
 from ._expr import FUNCTIONS, Expr, ExpressionError, Name, iter_nodes, parse_expression
@@ -40,7 +41,7 @@ from ._model import (
 from ._schema import did_you_mean, schema_issues
 from ._walkers import ValueType, infer_type, names_in
 
-__all__ = ["load", "loads", "FORMATS"]
+__all__ = ["load", "loads", "parse_override", "FORMATS"]
 
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 _RESERVED = set(FUNCTIONS) | {"True", "False", "None"}
@@ -64,7 +65,7 @@ def load(path: str | os.PathLike[str], *, metrics: Iterable[str] | None = None, 
     if fmt is None:
         raise SpecError([Problem(filename, Location(), (), f"unsupported file type '{Path(filename).suffix}'; use .yaml, .yml or .json")])
     try:
-        text = Path(filename).read_text(encoding="utf-8")
+        text = _read_spec_text(Path(filename))
     except FileNotFoundError:
         raise SpecError([Problem(filename, Location(), (), "no such file")]) from None
     except IsADirectoryError:
@@ -73,7 +74,42 @@ def load(path: str | os.PathLike[str], *, metrics: Iterable[str] | None = None, 
         raise SpecError([Problem(filename, Location(), (), f"is not UTF-8 text ({error.reason} at byte {error.start})")]) from None
     except OSError as error:
         raise SpecError([Problem(filename, Location(), (), f"cannot be read: {error.strerror}")]) from None
+    except ValueError as error:
+        raise SpecError([Problem(filename, Location(), (), str(error))]) from None
     return loads(text, format=fmt, filename=filename, metrics=metrics, overrides=overrides)
+
+
+def _read_spec_text(path: Path) -> str:
+    """The file's text; a FIFO, a device (``/dev/zero``) or a huge file is refused before it
+    is read, so that reading can neither block nor fill the memory."""
+    status = path.stat()
+    if stat.S_ISDIR(status.st_mode):
+        raise IsADirectoryError(path)
+    if not stat.S_ISREG(status.st_mode):
+        raise ValueError("is not a regular file (a pipe, a device or a socket cannot be a spec)")
+    with path.open("rb") as file:
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"the file is larger than the {MAX_FILE_BYTES // 1_000_000} MB a spec may have")
+    return data.decode("utf-8")
+
+
+def parse_override(assignment: str) -> tuple[str, Any]:
+    """``FIELD=VALUE`` (``solve --set``) as a field path and a value read like the spec file:
+    YAML 1.2 rules (``yes`` is a string, ``1e3`` a number), the same limits on numbers, no
+    NaN or infinity, no tags, no alias expansion beyond the spec's own limit.
+
+    Raises:
+        SpecError: naming ``--set`` and the field.
+    """
+    field, separator, text = assignment.partition("=")
+    if not separator or not field.strip():
+        raise SpecError([Problem("--set", Location(), (), f"'{assignment}' is not FIELD=VALUE (for example search.evaluations=50)")])
+    field = field.strip()
+    try:
+        return field, parse_document(text, "yaml").data
+    except DocumentError as error:
+        raise SpecError([Problem("--set", Location(), tuple(field.split(".")), f"the value '{text[:40]}': {error.message}")]) from None
 
 
 def loads(
@@ -351,6 +387,9 @@ class _SpecBuilder:
                 continue
             if metric not in known:
                 self.report(path, f"unknown metric '{metric}'", did_you_mean(metric, self.metrics | set(self.name_owner)), at_key=True)
+                continue
+            if self.name_owner.get(metric) == "constants":
+                self.report(path, f"'{metric}' is a constant: it has one value, so there is nothing to optimise (use a metric, a derived name or a numeric parameter)", at_key=True)
                 continue
             value_type = self.name_types.get(metric)
             if value_type is not None and not value_type.is_number:

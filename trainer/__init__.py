@@ -11,7 +11,7 @@ from ._metrics import classification_metrics, primary_metric
 from ._pipeline import Distillation, default_device, measure_teacher, prepare_distillation, train_selected
 from ._probe import DistillationProber, ProbeTask
 from ._student import distillation_loss, load_student, train_student
-from ._teacher import Teacher, TeacherError, TeacherForCloneDetection, prepare_teacher, resolve_teacher
+from ._teacher import Teacher, TeacherError, TeacherForCloneDetection, check_teacher_available, prepare_teacher, resolve_teacher
 from ._tokenizers import SPECIAL_TOKENS, TOKENIZER_TYPES, load_or_train_tokenizer, train_tokenizer
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "TeacherForCloneDetection",
     "prepare_teacher",
     "resolve_teacher",
+    "check_teacher_available",
     "SPECIAL_TOKENS",
     "TOKENIZER_TYPES",
     "load_or_train_tokenizer",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -58,6 +59,45 @@ def resolve_teacher(name: str) -> str:
         except ImportError:
             pass
     return name
+
+
+def check_teacher_available(name: str) -> None:
+    """Fail now, not after a long search, when the teacher cannot be had: a folder that is not
+    a model, or a hub id that is neither in the local Hugging Face cache nor downloadable
+    (offline mode, no network, no such repository).
+
+    Raises:
+        TeacherError: saying which of these it is and what to do.
+    """
+    from huggingface_hub import constants, model_info, try_to_load_from_cache
+    from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError
+
+    source = resolve_teacher(name)
+    folder = Path(source).expanduser()
+    if folder.is_dir():
+        if not (folder / "config.json").is_file():
+            raise TeacherError(f"the teacher folder {folder} holds no config.json: it is not a Hugging Face model folder")
+        return
+    try:
+        cached = try_to_load_from_cache(source, "config.json")
+    except HFValidationError:
+        raise TeacherError(f"the teacher '{name}' is neither a folder nor a Hugging Face model id") from None
+    if isinstance(cached, str):
+        return
+    if constants.HF_HUB_OFFLINE or os.environ.get("TRANSFORMERS_OFFLINE", "").upper() in {"1", "ON", "YES", "TRUE"}:
+        raise TeacherError(
+            f"the teacher '{name}' is not a folder and not in the Hugging Face cache, and downloads are off (HF_HUB_OFFLINE): "
+            "download it first, or pass a local model folder with --teacher"
+        )
+    try:
+        model_info(source, timeout=15)
+    except RepositoryNotFoundError:
+        raise TeacherError(f"the teacher '{name}' is not a folder, and the Hugging Face hub has no such model (or it is private)") from None
+    except Exception as error:  # noqa: BLE001 - any network or hub failure means the same to the user
+        text = str(error)
+        unreachable = isinstance(error, (OSError, ConnectionError)) or "Connection" in type(error).__name__ or "Max retries" in text
+        reason = "the hub cannot be reached (no network?)" if unreachable else f"{type(error).__name__}: {text.splitlines()[0][:160] if text else ''}"
+        raise TeacherError(f"the teacher '{name}' is not in the Hugging Face cache and cannot be downloaded: {reason}") from None
 
 
 class TeacherForCloneDetection(nn.Module):

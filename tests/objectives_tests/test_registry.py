@@ -60,6 +60,7 @@ def test_entry_point_plugin_is_usable_from_a_spec(plugin_installed, tmp_path):
 
 def test_module_class_reference_with_options(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(PLUGIN))
+    monkeypatch.setenv("AVATAR_ALLOW_PLUGINS", "tests avatar_plugin_example")
     text = SMALL_SPACE.replace(
         "objectives: {size_mb: minimize}",
         "estimators:\n  table:\n    class: avatar_plugin_example:EmbeddingParamsEstimator\n    options: {include_positions: true}\nobjectives: {table: minimize}",

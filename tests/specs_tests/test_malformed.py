@@ -234,5 +234,11 @@ def test_deep_yaml_nesting_is_a_spec_error():
 @pytest.mark.parametrize("step", ["3.4e-93", "5e-324"])
 def test_tiny_decimal_step_is_a_spec_error(step):
     text = BASE.replace("  drop: {range: [0.1, 0.3], step: 0.1}", f"  drop: {{range: [0.1, 0.3], step: {step}}}")
+    with pytest.raises(SpecError, match="is too small"):
+        loads(text, metrics=METRICS)
+
+
+def test_small_decimal_step_still_bounds_the_values():
+    text = BASE.replace("  drop: {range: [0.1, 0.3], step: 0.1}", "  drop: {range: [0.1, 0.3], step: 1.0e-12}")
     with pytest.raises(SpecError, match="at most 1,000,000 are allowed"):
         loads(text, metrics=METRICS)
