@@ -15,7 +15,7 @@ from ._latency import LatencyEstimator, LatencyModel
 from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, measure_inference, quantize_int8, time_inference, timing_input_ids
 from ._params import ParamsEstimator
 from ._plugins import ALLOW_ENVIRONMENT, allow_plugins, allowed_plugin_packages
-from ._registry import estimators_for, evaluate, get, load_estimator_class, spec_metrics, validate
+from ._registry import estimators_for, evaluate, get, load_estimator_class, metric_value, spec_metrics, validate
 from ._roberta import RobertaFamily
 from ._size import BYTES_PER_PARAMETER, SizeEstimator
 from ._surrogate import SURROGATE_KINDS, CrossValidation, Encoder, Surrogate, cross_validate
@@ -41,6 +41,7 @@ __all__ = [
     "spec_metrics",
     "estimators_for",
     "load_estimator_class",
+    "metric_value",
     "allow_plugins",
     "allowed_plugin_packages",
     "ALLOW_ENVIRONMENT",

@@ -45,7 +45,7 @@ from avatar import objectives
 from avatar.objectives import Term, as_node
 from avatar.specs import Expr, Parameter, Spec, Walker, names_in
 
-__all__ = ["Auxiliary", "Variable", "CompiledSpace", "compile_space", "ConstraintInfo"]
+__all__ = ["Auxiliary", "Variable", "CompiledSpace", "compile_space", "ConstraintInfo", "parameter_name"]
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ class _Compiler:
     def quotient(self, numerator: FNode, denominator: FNode) -> FNode:
         """``numerator // denominator`` (floor), defined where the denominator is not zero."""
         index = next(self.counter)
-        quotient = Symbol(f"_quotient_{index}", INT)
+        quotient = Symbol(f":quotient:{index}", INT)
         product = Times(denominator, quotient)
         positive = And(LE(product, numerator), LT(numerator, product + denominator))
         negative = And(LE(numerator, product), LT(product + denominator, numerator))
@@ -181,7 +181,7 @@ class _Compiler:
 
     def remainder(self, numerator: FNode, denominator: FNode) -> FNode:
         quotient = self.quotient(numerator, denominator)
-        remainder = Symbol(f"_remainder_{next(self.counter)}", INT)
+        remainder = Symbol(f":remainder:{next(self.counter)}", INT)
         self.definitions.append(Equals(remainder, numerator - Times(denominator, quotient)))
         self.auxiliaries[remainder] = Auxiliary(remainder, "remainder", numerator, denominator, quotient)
         return remainder
@@ -405,18 +405,30 @@ def _integerize(left: FNode, right: FNode) -> tuple[FNode, FNode]:
     return (Plus(terms) if terms else Int(0)), Int(int(constant))
 
 
+def _symbol_name(name: str, *, real: bool) -> str:
+    """PySMT keeps one symbol per name for the whole process, with one type: a parameter that is
+    real in one spec and whole in another needs two names. Avatar's own symbols (quotients,
+    grid positions) hold a ':', which a parameter name cannot, so they never meet one."""
+    return f"{name}:real" if real else name
+
+
+def parameter_name(symbol: FNode) -> str:
+    """The parameter a variable's symbol stands for (Avatar's own symbols start with ':')."""
+    return symbol.symbol_name().removesuffix(":real")
+
+
 def _variable(parameter: Parameter) -> tuple[Variable, FNode]:
     """The variable of a parameter and the formula restricting it to its grid."""
     if parameter.kind == "categorical":
-        symbol = Symbol(parameter.name, INT)
+        symbol = Symbol(_symbol_name(parameter.name, real=False), INT)
         return Variable(parameter, symbol, True), And(LE(Int(0), symbol), LT(symbol, Int(parameter.size)))
     real = any(isinstance(value, float) for value in parameter.values)
-    symbol = Symbol(parameter.name, REAL if real else INT)
+    symbol = Symbol(_symbol_name(parameter.name, real=real), REAL if real else INT)
     exact = parameter.values if not real else [Fraction(repr(value)) if isinstance(value, float) else Fraction(value) for value in parameter.values]
     steps = {exact[index + 1] - exact[index] for index in range(len(exact) - 1)}  # plain ints when it can: ranges have a million values
     if len(steps) == 1 and len(exact) > 2:
         step = Fraction(steps.pop())
-        position = Symbol(f"_position_{parameter.name}", INT)
+        position = Symbol(f":position:{parameter.name}", INT)
         offset = Term(ToReal(position)) * step if real else Term(position) * int(step)
         grid = Equals(symbol, as_node(offset + _constant(parameter.values[0], real=real)))
         bounds = And(LE(Int(0), position), LT(position, Int(parameter.size)))
@@ -456,7 +468,7 @@ def compile_space(
         infos.append(ConstraintInfo(constraint.name, constraint.text, line, True))
         mentioned |= used
     for formula in hard.values():
-        mentioned |= {symbol.symbol_name() for symbol in formula.get_free_variables()}
+        mentioned |= {parameter_name(symbol) for symbol in formula.get_free_variables()}
     mentioned |= _aux_dependencies(compiler.auxiliaries, set(hard.values()))
     free = [name for name in variables if name not in mentioned]
     return CompiledSpace(spec, variables, domains, compiler.definitions, compiler.auxiliaries, hard, infos, free)
@@ -474,7 +486,7 @@ def _aux_dependencies(auxiliaries: dict[FNode, Auxiliary], formulas: set[FNode])
         seen.add(symbol)
         auxiliary = auxiliaries.get(symbol)
         if auxiliary is None:
-            names.add(symbol.symbol_name())
+            names.add(parameter_name(symbol))
             continue
         for part in (auxiliary.numerator, auxiliary.denominator):
             pending += list(part.get_free_variables())

@@ -29,7 +29,7 @@ import numpy as np
 from pysmt.fnode import FNode
 from pysmt.shortcuts import Div, Int, Ite, Minus, Plus, Real, Times, ToReal
 
-from ._compile import CompiledSpace, Variable
+from ._compile import CompiledSpace, Variable, parameter_name
 from ._evaluate import VectorEvaluator, evaluate_exact
 from ._magnitude import INT64_SAFE, exact_nodes
 
@@ -134,7 +134,7 @@ class GridCounter:
         found: set[str] = set()
         for symbol in node.get_free_variables():
             if symbol not in self.auxiliaries:
-                found.add(symbol.symbol_name())
+                found.add(parameter_name(symbol))
                 continue
             if symbol not in self._aux_names:
                 auxiliary = self.auxiliaries[symbol]
@@ -154,7 +154,7 @@ class GridCounter:
                 if current in self.auxiliaries:
                     memo[current] = _NONLINEAR if name in self.depends[current] else 0
                 else:
-                    memo[current] = int(current.symbol_name() == name)
+                    memo[current] = int(parameter_name(current) == name)
                 continue
             if current.is_constant():
                 memo[current] = 0
@@ -251,7 +251,7 @@ class GridCounter:
             if node in mentions:
                 continue
             if node.is_symbol():
-                mentions[node] = self.depends[node] if node in self.auxiliaries else frozenset({node.symbol_name()})
+                mentions[node] = self.depends[node] if node in self.auxiliaries else frozenset({parameter_name(node)})
                 if node in self.auxiliaries:
                     auxiliary = self.auxiliaries[node]
                     stack.extend((part, False) for part in (auxiliary.numerator, auxiliary.denominator, auxiliary.quotient) if part is not None)
@@ -265,7 +265,7 @@ class GridCounter:
         dependents: dict[str, set[FNode]] = {name: set() for name in self.compiled.constrained}
         for node, names in mentions.items():
             for name in names:
-                if name in dependents and not (node.is_symbol() and node.symbol_name() == name):
+                if name in dependents and not (node.is_symbol() and parameter_name(node) == name):
                     dependents[name].add(node)
         return dependents
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["RunError", "RepeatedFailureError", "UndecidedSpaceError"]
+__all__ = ["RunError", "RepeatedFailureError", "UndecidedSpaceError", "FailureStreak"]
 
 
 class RunError(Exception):
@@ -16,13 +16,33 @@ class RepeatedFailureError(RunError):
     streak are not kept, so ``--resume`` evaluates them again once the cause is fixed. ``solve``
     exits with code 5."""
 
-    def __init__(self, error: str, count: int) -> None:
+    def __init__(self, error: str, count: int, what: str = "evaluations") -> None:
         self.error = error
         self.count = count
         super().__init__(
-            f"the run stopped: the last {count} evaluations all failed with the same error: {error}. "
+            f"the run stopped: the last {count} {what} all failed with the same error: {error}. "
             "Fix the cause, then continue with --resume (search.max_identical_failures sets how many such failures stop a run; 0 never stops)"
         )
+
+
+class FailureStreak:
+    """Consecutive failures with one and the same error, in the order results arrive: the
+    evidence for ``RepeatedFailureError``. A success or another error starts it over."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit  # 0: never
+        self.keys: list[str] = []
+        self.error: str | None = None
+
+    def add(self, key: str, error: str | None) -> list[str]:
+        """Record one result (``error`` None for a success); the keys of the streak once it
+        reaches the limit, else an empty list."""
+        if error is None or error != self.error:
+            self.keys = []
+        self.error = error
+        if error is not None:
+            self.keys.append(key)
+        return list(self.keys) if self.limit and len(self.keys) >= self.limit else []
 
 
 class UndecidedSpaceError(RunError):

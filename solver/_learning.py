@@ -26,6 +26,7 @@ import numpy as np
 
 from avatar import objectives
 
+from ._errors import FailureStreak, RepeatedFailureError, RunError
 from ._execution import Executor, Task
 from ._search import SearchResult
 from ._space import Space
@@ -132,21 +133,42 @@ class LearnedMetric:
             else:  # the estimator's fidelity, without the prober's source
                 task = self.prober.task(self.name, self.estimator, config, fidelity=self.estimator.fidelities[level])
             executor.submit(index, task)
+        failures = FailureStreak(self.space.spec.search.max_identical_failures)
         for index, result in executor.results():
             config = pending[index]
-            value = result.metrics.get(self.name) if result.error is None else None
-            error = result.error if result.error is not None else (None if value is not None else f"the probe returned no '{self.name}'")
+            value, error = self._probe_value(result)
             probe = Probe(config_key(config), config, fidelity, "ok" if error is None else "failed", value, error, result.seconds, stage)
             self.store.add_probe(probe)  # on disk before the next one is awaited
             for hook in self.hooks:
                 hook.probe_finished(self.name, probe)
+            streak = failures.add(probe.key, error)
+            if streak:
+                executor.cancel()
+                self.store.forget_probes(streak)
+                raise RepeatedFailureError(error or "", len(streak), what=f"probes of '{self.name}'")
+
+    def _probe_value(self, result: Any) -> tuple[float | None, str | None]:
+        """The probe's measured value, or why there is none (a NaN score fails the probe)."""
+        if result.error is not None:
+            return None, result.error
+        if self.name not in result.metrics:
+            return None, f"the probe returned no '{self.name}'"
+        try:
+            return objectives.metric_value(self.name, result.metrics[self.name]), None
+        except objectives.EstimatorError as error:
+            return None, str(error)
 
     def fit(self, stage: int) -> dict[str, Any] | None:
         """Refit on the successful probes of stages up to ``stage``; returns the cross-validation."""
         measured = [probe for probe in self.probes(stage) if probe.ok]
         if len(measured) < 2:
-            failed = len(self.probes(stage)) - len(measured)
-            raise RuntimeError(f"'{self.name}' could not be learned: {len(measured)} probe(s) succeeded and {failed} failed; see the probes in the run store")
+            failed = [probe for probe in self.probes(stage) if not probe.ok]
+            errors = {probe.error for probe in failed}
+            if failed and not measured and len(errors) == 1:  # the environment, not the configurations
+                self.store.forget_probes([probe.key for probe in failed])
+                raise RepeatedFailureError(errors.pop() or "", len(failed), what=f"probes of '{self.name}'")
+            first = f"; the first error: {failed[0].error}" if failed else ""
+            raise RunError(f"'{self.name}' could not be learned: {len(measured)} probe(s) succeeded and {len(failed)} failed{first} (see the probes in the run store)")
         levels = [self.level(probe) for probe in measured]
         options = {"levels": levels} if len(set(levels)) > 1 else {}
         validation = self.estimator.fit(self.space.parameters, [probe.config for probe in measured], [probe.value for probe in measured], seed=self.seed, **options)

@@ -27,7 +27,7 @@ from platypus import InjectedPopulation, Solution, TerminationCondition
 from avatar import objectives
 from avatar.specs import Compare, Name, Number, Spec, names_in
 
-from ._errors import RepeatedFailureError
+from ._errors import FailureStreak, RepeatedFailureError
 from ._execution import EvaluationTask, Executor, SerialExecutor
 from ._pareto import Normalisation, as_minimisation, hypervolume
 from ._problem import AvatarProblem, GridVariator
@@ -176,7 +176,7 @@ class Search:
         self.generation = generation_offset  # later rounds of a run continue the numbering
         self.new_evaluations = 0
         self.stagnant = 0
-        self.failure_streak: list[Evaluation] = []
+        self.failures = FailureStreak(spec.search.max_identical_failures)
         self.normalisation: Normalisation | None = None
         # Platypus' IBEA cannot rank infeasible solutions (it normalises feasible ones only):
         # it gets post-evaluation violations as a penalty added to every objective, and failed
@@ -280,17 +280,10 @@ class Search:
 
     def _watch_failures(self, evaluation: Evaluation) -> None:
         """Stop the run when evaluations keep failing with one error (see ``RepeatedFailureError``)."""
-        streak = self.failure_streak
-        if evaluation.ok:
-            streak.clear()
-            return
-        if streak and streak[-1].error != evaluation.error:
-            streak.clear()
-        streak.append(evaluation)
-        limit = self.spec.search.max_identical_failures
-        if limit and len(streak) >= limit:
+        streak = self.failures.add(evaluation.key, None if evaluation.ok else evaluation.error or "failed")
+        if streak:
             self.executor.cancel()
-            self.store.forget([failed.key for failed in streak])
+            self.store.forget(streak)
             raise RepeatedFailureError(evaluation.error or "", len(streak))
 
     def _check_stored(self, evaluation: Evaluation) -> None:

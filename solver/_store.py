@@ -203,6 +203,13 @@ class RunStore:
             self.connection.executemany("DELETE FROM evaluations WHERE key = ?", [(key,) for key in keys])
 
     @_guarded
+    def forget_probes(self, keys: Sequence[str]) -> None:
+        """Delete failed probes (in one transaction), as ``forget`` does evaluations."""
+        with self.connection:
+            self.connection.execute("BEGIN")
+            self.connection.executemany("DELETE FROM probes WHERE key = ? AND status = 'failed'", [(key,) for key in keys])
+
+    @_guarded
     def update_metrics(self, key: str, metrics: Mapping[str, Any]) -> None:
         """Replace stored metric values of one evaluation (a learned metric's refitted predictions)."""
         row = self.connection.execute("SELECT metrics FROM evaluations WHERE key = ?", (key,)).fetchone()

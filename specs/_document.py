@@ -176,6 +176,11 @@ def _compose(text: str, *, strict: bool) -> Document:
         mark = error.problem_mark or error.context_mark
         location = _mark(mark) if mark else Location()
         raise DocumentError(f"invalid YAML: {error.problem or error.context}", location) from None
+    except yaml.reader.ReaderError as error:  # a character YAML forbids, e.g. NUL
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        raise DocumentError(f"invalid YAML: the control character U+{code:04X} is not allowed in a spec", Location(line, column)) from None
     except yaml.YAMLError as error:
         raise DocumentError(f"invalid YAML: {error}") from None
     except RecursionError:

@@ -91,7 +91,7 @@ def _read_spec_text(path: Path) -> str:
         data = file.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise ValueError(f"the file is larger than the {MAX_FILE_BYTES // 1_000_000} MB a spec may have")
-    return data.decode("utf-8")
+    return data.decode("utf-8-sig")  # a byte-order mark (editors on Windows write one) is not text
 
 
 def parse_override(assignment: str) -> tuple[str, Any]:

@@ -128,11 +128,12 @@ def test_two_runs_on_one_folder_the_second_refuses(tmp_path):
     assert "already holds a run" in second.stderr or "in use" in second.stderr
 
 
-def test_a_teacher_that_cannot_be_had_is_found_before_the_search(tmp_path):
+def test_a_teacher_that_cannot_be_had_is_found_before_the_search(tmp_path, capsys):
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC.replace("data: d}", "data: builtin:python-clones}") + "train: {teacher: no-such-org/no-such-model}\n")
-    result = solve(str(spec), "--out", str(tmp_path / "run"), "-q", environment={"HF_HUB_OFFLINE": "1"})
-    assert result.returncode == EXIT_INVALID and "train.teacher" in result.stderr and "not in the Hugging Face cache" in result.stderr, result.stderr
+    assert main([str(spec), "--out", str(tmp_path / "run"), "-q"]) == EXIT_INVALID  # HF_HUB_OFFLINE=1 in the tests
+    err = capsys.readouterr().err
+    assert "train.teacher" in err and "not in the Hugging Face cache" in err, err
     assert not (tmp_path / "run" / "evaluations.sqlite").exists(), "refused before the search"
-    folder = solve(str(spec), "--out", str(tmp_path / "run"), "-q", "--teacher", str(tmp_path))
-    assert folder.returncode == EXIT_INVALID and "holds no config.json" in folder.stderr, folder.stderr
+    assert main([str(spec), "--out", str(tmp_path / "run"), "-q", "--teacher", str(tmp_path)]) == EXIT_INVALID
+    assert "holds no config.json" in capsys.readouterr().err

@@ -125,6 +125,7 @@ def test_allowed_plugin_packages_are_imported(tmp_path, capsys, monkeypatch):
     (tmp_path / "evilplugin.py").write_text(f"open({str(marker)!r}, 'w').close()\nclass Estimator: pass\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("AVATAR_ALLOW_PLUGINS", "tests")
+    monkeypatch.setattr("avatar.objectives._plugins._allowed", set())  # what --allow-plugin adds stays in this test
     text = SPEC.replace("objectives:\n", "estimators:\n  size_mb: {class: 'evilplugin:Estimator'}\nobjectives:\n")
     code, err = _solve(tmp_path, capsys, text, "--allow-plugin", "evilplugin")
     assert code == EXIT_INVALID and "is not an estimator" in err and marker.exists(), err
@@ -147,3 +148,11 @@ def test_spec_text_is_shown_as_written_in_the_terminal(tmp_path, capsys):
     assert main([str(path), "--check"]) == EXIT_INVALID
     err = capsys.readouterr().err
     assert "\x1b" not in err and "[bold]x" in err
+
+
+def test_control_characters_are_located_and_a_byte_order_mark_is_accepted(tmp_path, capsys):
+    code, err = _solve(tmp_path, capsys, SPEC.replace("name: faults", "name: fau\x00lts"))
+    assert code == EXIT_INVALID and err.startswith("spec.yaml:1:10: invalid YAML: the control character U+0000"), err
+    path = tmp_path / "spec.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(yaml.safe_load(SPEC)).encode())
+    assert main([str(path), "--check", "-q"]) == EXIT_OK, capsys.readouterr().err

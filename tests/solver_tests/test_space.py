@@ -321,3 +321,17 @@ def test_marginals_match_enumeration():
     for parameter in spec.parameters:
         expected = [sum(config[parameter.name] == value for config in points) for value in parameter.values]
         assert list(marginals[parameter.name]) == expected, parameter.name
+
+
+def test_a_name_can_be_whole_in_one_spec_and_real_in_another():
+    """PySMT keeps one symbol per name per process: two specs in one session (a notebook, the
+    test suite) may still give one name two types, or names like Avatar's own symbols."""
+    template = (
+        "name: typed\ntask: {kind: defect, data: d}\nspace:\n  d: DOMAIN\n  _quotient_0: {range: [1, 3]}\n"
+        "constants: {vocab_size: 1000, num_hidden_layers: 1, num_attention_heads: 1, intermediate_size: 64, hidden_size: 32, max_sequence_length: 64}\n"
+        "constraints:\n  c: d + _quotient_0 // 2 >= 2\nobjectives: {size_mb: minimize}\n"
+    )
+    whole = Space.from_spec(loads(template.replace("DOMAIN", "{range: [0, 4]}")))
+    real = Space.from_spec(loads(template.replace("DOMAIN", "{range: [0.5, 2.5], step: 0.5}")))
+    assert whole.count().value == sum(1 for d in range(5) for q in range(1, 4) if d + q // 2 >= 2)
+    assert real.count().value == sum(1 for d in (0.5, 1.0, 1.5, 2.0, 2.5) for q in range(1, 4) if d + q // 2 >= 2)
