@@ -10,6 +10,7 @@ from ._base import Context, Estimator, EstimatorError, Measurement, default_cach
 from ._closed_form import ClosedFormEstimator
 from ._energy import DEFAULT_INTENSITY_G_PER_KWH, DEFAULT_WATTS_PER_CORE, CarbonEstimator, EnergyEstimator
 from ._families import ModelFamily, NumericView, SymbolicView, family_names, get_family
+from ._files import write_json_atomically
 from ._flops import FlopsEstimator
 from ._latency import LatencyEstimator, LatencyModel
 from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, measure_inference, quantize_int8, time_inference, timing_input_ids
@@ -42,6 +43,7 @@ __all__ = [
     "estimators_for",
     "load_estimator_class",
     "metric_value",
+    "write_json_atomically",
     "allow_plugins",
     "allowed_plugin_packages",
     "ALLOW_ENVIRONMENT",

@@ -18,13 +18,13 @@ import json
 import os
 import platform
 import statistics
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ._base import Context
+from ._files import write_json_atomically
 
 __all__ = [
     "MeasurementProtocol",
@@ -170,10 +170,7 @@ class MeasurementCache:
         if self.folder is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        with os.fdopen(handle, "w") as file:
-            json.dump(measurement.to_dict(), file)
-        os.replace(temporary, self.folder / f"{key}.json")
+        write_json_atomically(self.folder / f"{key}.json", measurement.to_dict())
 
 
 _MEMORY: dict[tuple[str | None, str], InferenceMeasurement] = {}

@@ -11,7 +11,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from avatar.objectives import write_json_atomically
 from avatar.specs import Spec
+
+from ._errors import RunError
 
 __all__ = ["spec_hash", "search_hash", "library_versions", "write_manifest", "LIBRARIES"]
 
@@ -57,10 +60,20 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def _previous_manifest(path: Path) -> dict[str, Any]:
+    try:
+        previous = json.loads(path.read_text()) if path.exists() else {}
+    except (OSError, ValueError) as error:
+        previous = error
+    if not isinstance(previous, dict) or not isinstance(previous.get("sessions", []), list):
+        raise RunError(f"{path} is damaged ({previous if isinstance(previous, Exception) else 'not a manifest'}): move it away to continue the run (a new one records the sessions from now on)")
+    return previous
+
+
 def write_manifest(directory: Path, spec: Spec, *, seeds: dict[str, int], command: list[str], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write (or update) ``manifest.json``; earlier sessions of a resumed run are kept."""
     path = directory / "manifest.json"
-    previous = json.loads(path.read_text()) if path.exists() else {}
+    previous = _previous_manifest(path)
     sessions = previous.get("sessions", []) + [{"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": command}]
     manifest = {
         "spec": {"name": spec.name, "file": str(spec.source), "hash": spec_hash(spec), "search_hash": search_hash(spec), "resolved": spec.to_dict()},
@@ -70,5 +83,5 @@ def write_manifest(directory: Path, spec: Spec, *, seeds: dict[str, int], comman
         "sessions": sessions,
         **(extra or {}),
     }
-    path.write_text(json.dumps(manifest, indent=2, default=str))
+    write_json_atomically(path, manifest, indent=2, default=str)
     return manifest

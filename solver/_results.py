@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 import yaml
 
+from avatar.objectives import write_json_atomically
 from avatar.specs import Spec
 
 from ._pareto import as_minimisation, select_points
@@ -55,13 +56,13 @@ def write_front(directory: Path, spec: Spec, result: SearchResult) -> None:
         "evaluations": len(result.evaluations),
         "front": [evaluation.to_dict() for evaluation in result.front],
     }
-    (directory / "pareto.json").write_text(json.dumps(document, indent=2))
+    write_json_atomically(directory / "pareto.json", document, indent=2)
 
 
 def write_selected(directory: Path, selected: Sequence[tuple[Evaluation, str]], how: str | int) -> None:
     """``selected.json``: the points the trainer realises."""
     document = {"select": how, "points": [{**evaluation.to_dict(), "reason": reason} for evaluation, reason in selected]}
-    (directory / "selected.json").write_text(json.dumps(document, indent=2))
+    write_json_atomically(directory / "selected.json", document, indent=2)
 
 
 def plot_front(path: Path, result: SearchResult, selected: Sequence[tuple[Evaluation, str]] = ()) -> None:

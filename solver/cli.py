@@ -251,12 +251,27 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
         raise SpecError(problems)
 
 
+def _check_selected(spec: Spec, path: Path) -> None:
+    """``selected.json`` must hold points of this spec's space (it may have been edited)."""
+    try:
+        points = json.loads(path.read_text())["points"]
+        valid = isinstance(points, list) and all(
+            isinstance(point, dict) and isinstance(point.get("key"), str) and isinstance(point.get("config"), dict) and set(point["config"]) == set(spec.parameter_names)
+            for point in points
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        valid = False
+    if not valid:
+        raise RunError(f"{path} is damaged or holds points of another spec: run the search again (solve SPEC --resume) to rewrite it")
+
+
 def _train(spec: Spec, directory: Path, arguments: argparse.Namespace, console: Console, distillation: "Distillation | None") -> None:
     """Distil the selected points (imports torch only now)."""
     from avatar.trainer import primary_metric, train_selected
 
     if not (directory / "selected.json").exists():
         raise RunError(f"{directory} has no selected.json: run the search first (solve SPEC, without --train-only)")
+    _check_selected(spec, directory / "selected.json")
     distillation = distillation or _prepare(spec, arguments, console)
     summary = train_selected(spec, directory, console=console, distillation=distillation)
     primary = primary_metric(spec.task.kind)

@@ -10,7 +10,6 @@ so a resumed run trains exactly as an uninterrupted one would.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import time
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
+
+from avatar.objectives import write_json_atomically
 
 from ._encode import EncodedSet
 from ._metrics import classification_metrics, roc_auc
@@ -154,7 +155,7 @@ def train(
             },
             last_path,
         )
-        (checkpoint_dir / "history.json").write_text(json.dumps(result.history, indent=2))
+        write_json_atomically(checkpoint_dir / "history.json", result.history, indent=2)
         if on_epoch is not None:
             on_epoch(epoch, record)
     if best_path.exists():

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from avatar import objectives
+from avatar.objectives import write_json_atomically
 from avatar.specs import Spec, TeacherSettings
 
 from ._data import TaskData, load_task_data
@@ -130,6 +131,16 @@ def prepare_distillation(
     return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, warnings)
 
 
+def _finished_student(metrics_path: Path) -> dict[str, Any] | None:
+    """The metrics of a student realised earlier, or None: not yet, or a file a killed run left
+    unreadable (written by an older version; now written atomically), so it is trained again."""
+    try:
+        metrics = json.loads(metrics_path.read_text())
+    except (OSError, ValueError):
+        return None
+    return metrics if isinstance(metrics, dict) and "test" in metrics else None
+
+
 def train_selected(
     spec: Spec,
     run_dir: Path,
@@ -166,8 +177,9 @@ def train_selected(
         for point in points:
             folder = run_dir / "students" / point["key"]
             metrics_path = folder / "metrics.json"
-            if metrics_path.exists():
-                students.append(json.loads(metrics_path.read_text()))
+            finished = _finished_student(metrics_path)
+            if finished is not None:
+                students.append(finished)
                 continue
             step_started = time.perf_counter()
             task = progress.add_task(f"student {point['key'][:8]}", total=None, status="tokenizer")
@@ -184,8 +196,8 @@ def train_selected(
                 on_epoch=lambda epoch, record, task=task: progress.update(task, status=f"epoch {epoch + 1} valid {chosen_by} {record.get(f'valid_{chosen_by}', 0):.3f}"),
             )
             metrics["seconds"] = time.perf_counter() - step_started
-            metrics_path.write_text(json.dumps(metrics, indent=2))
+            write_json_atomically(metrics_path, metrics, indent=2)
             students.append(metrics)
     summary = {"data": {"source": task_data.source, **task_data.summary()}, "teacher": teacher_report, "students": students, "device": device, "seconds": timings}
-    (run_dir / "students.json").write_text(json.dumps(summary, indent=2))
+    write_json_atomically(run_dir / "students.json", summary, indent=2)
     return summary

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from avatar import objectives
+from avatar.objectives import write_json_atomically
 from avatar.specs import Spec
 
 from ._data import TaskData
@@ -206,7 +207,7 @@ def train_student(
         metrics["onnx"] = _exported(model, test, test_logits, settings, spec, length, vocab, folder)
     if spec.train.quantize:
         metrics["int8"] = _quantized(model, test, settings, spec, length, vocab, folder)
-    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    write_json_atomically(folder / "metrics.json", metrics, indent=2)
     _write_card(folder, spec, metrics)
     return metrics
 

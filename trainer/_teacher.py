@@ -24,7 +24,7 @@ import torch
 from filelock import FileLock
 from torch import nn
 
-from avatar.objectives import comparison_features, mean_pool
+from avatar.objectives import comparison_features, mean_pool, write_json_atomically
 from avatar.specs import TeacherSettings
 
 from ._data import TaskData
@@ -232,7 +232,7 @@ def _fine_tune(
     result = train(model, labeled, lambda logits, indices: nn.functional.cross_entropy(logits, labels[indices]), valid, loop, folder / "checkpoint", on_step=on_step)
     validation = {"metric": loop.metric, "value": result.best_metric, "epochs": result.epochs_run}
     _save(model, tokenizer, folder, data.kind)
-    (folder / MARKER).write_text(json.dumps({"task": data.kind, "source": settings.model, "data": data.fingerprint, "validation": validation}, indent=2))
+    write_json_atomically(folder / MARKER, {"task": data.kind, "source": settings.model, "data": data.fingerprint, "validation": validation}, indent=2)
     for leftover in (folder / "checkpoint").glob("*.pt"):
         leftover.unlink()
     return Teacher(model.to(device), tokenizer, folder, settings, data.kind, key, validation)

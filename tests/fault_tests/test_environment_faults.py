@@ -5,6 +5,7 @@ one folder, a teacher that cannot be had. Each is a one-line message and exit 2,
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -137,3 +138,52 @@ def test_a_teacher_that_cannot_be_had_is_found_before_the_search(tmp_path, capsy
     assert not (tmp_path / "run" / "evaluations.sqlite").exists(), "refused before the search"
     assert main([str(spec), "--out", str(tmp_path / "run"), "-q", "--teacher", str(tmp_path)]) == EXIT_INVALID
     assert "holds no config.json" in capsys.readouterr().err
+
+
+def test_a_damaged_manifest_or_selection_is_an_error_not_a_bug(tmp_path, capsys, finished):
+    run = tmp_path / "run"
+    shutil.copytree(finished / "run", run)
+    spec = str(finished / "spec.yaml")
+    for damaged in ("{oops", "[1, 2]"):
+        (run / "manifest.json").write_text(damaged)
+        assert main([spec, "--out", str(run), "--resume", "-q"]) == EXIT_INVALID
+        err = capsys.readouterr().err
+        assert "manifest.json is damaged" in err and "internal error" not in err, err
+    (run / "manifest.json").unlink()
+    assert main([spec, "--out", str(run), "--resume", "-q"]) == EXIT_OK, "a run without its manifest resumes (a new one is written)"
+    teacher = tmp_path / "teacher"
+    teacher.mkdir()
+    (teacher / "config.json").write_text("{}")  # enough for the checks before training
+    for damaged in ("{oops", '{"points": [{"key": "x", "config": {"a": 1}}]}', '{"points": 3}'):
+        (run / "selected.json").write_text(damaged)
+        assert main([spec, "--out", str(run), "--train-only", "--teacher", str(teacher), "--data", "builtin:python-clones", "-q"]) == EXIT_INVALID
+        err = capsys.readouterr().err
+        assert "selected.json is damaged" in err and "internal error" not in err, err
+
+
+def test_a_write_killed_halfway_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    from avatar.objectives import write_json_atomically
+
+    path = tmp_path / "metrics.json"
+    write_json_atomically(path, {"test": {"f1": 0.5}})
+
+    def killed(document, file, **options):
+        file.write('{"test": {"f1"')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("json.dump", killed)
+    with pytest.raises(KeyboardInterrupt):
+        write_json_atomically(path, {"test": {"f1": 0.9}})
+    monkeypatch.undo()
+    assert json.loads(path.read_text()) == {"test": {"f1": 0.5}} and [item.name for item in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_a_student_whose_metrics_file_was_cut_short_is_trained_again(tmp_path):
+    from avatar.trainer._pipeline import _finished_student
+
+    path = tmp_path / "metrics.json"
+    assert _finished_student(path) is None
+    path.write_text('{"test": {"f1"')  # what a kill during a plain write left (before atomic writes)
+    assert _finished_student(path) is None
+    path.write_text('{"test": {"f1": 0.5}}')
+    assert _finished_student(path) == {"test": {"f1": 0.5}}
