@@ -1,11 +1,13 @@
-"""A progress bar for the search: evaluations, front size, hypervolume, time left."""
+"""Progress of the search and of probes: bars on a terminal, timestamped lines elsewhere."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from avatar.objectives import progress_display
 
 from ._search import GenerationStats, Search, SearchHooks, SearchResult
 from ._store import Evaluation
@@ -18,11 +20,12 @@ class SearchProgress(SearchHooks):
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.progress: Progress | None = None
+        self.progress: Any = None  # rich Progress on a terminal, LineProgress elsewhere
         self.task: Any = None
 
     def start(self, search: Search) -> None:
-        self.progress = Progress(
+        self.progress = progress_display(
+            self.console,
             TextColumn("[bold]search[/bold]"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -30,7 +33,6 @@ class SearchProgress(SearchHooks):
             TimeElapsedColumn(),
             TextColumn("left"),
             TimeRemainingColumn(),
-            console=self.console,
             transient=False,
         )
         self.progress.start()
@@ -63,14 +65,15 @@ class ProbeProgress:
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.progress: Progress | None = None
+        self.progress: Any = None
         self.task: Any = None
 
     def probes_started(self, metric: str, stage: int, total: int, done: int, promoted: bool = False) -> None:
         self.close()
         what = "initial design" if stage == 0 else f"predicted front, round {stage}"
         what += ", promoted to longer probes" if promoted else ""
-        self.progress = Progress(
+        self.progress = progress_display(
+            self.console,
             TextColumn(f"[bold]probes[/bold] {metric} ({what})"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -78,10 +81,9 @@ class ProbeProgress:
             TimeElapsedColumn(),
             TextColumn("left"),
             TimeRemainingColumn(),
-            console=self.console,
         )
         self.progress.start()
-        self.task = self.progress.add_task("probes", total=total, completed=done, last="-", failed=0)
+        self.task = self.progress.add_task(f"probes {metric} ({what})", total=total, completed=done, last="-", failed=0)
 
     def probe_finished(self, metric: str, probe: Any) -> None:
         if self.progress is None:

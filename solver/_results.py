@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -116,15 +117,22 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _bounds_cells(check: dict[str, Any], name: str) -> tuple[str, str]:
+    """Declared and feasible values of one parameter: a range, or every choice of a string one."""
+    choices = check.get("choices", {}).get(name)
+    if choices is not None:
+        declared = next(item["domain"] for item in check["parameters"] if item["name"] == name)
+        return declared, "{" + ", ".join(map(str, choices)) + "}"
+    tight = check["bounds"][name]
+    return f"[{check['declared'][name][0]}, {check['declared'][name][1]}]", "unknown" if tight is None else f"[{tight[0]}, {tight[1]}]"
+
+
 def write_report(directory: Path, spec: Spec, check: dict[str, Any], result: SearchResult, selected: Sequence[tuple[Evaluation, str]], manifest: dict[str, Any]) -> None:
     """``report.md``: the spec, its feasible space, the search and the selected points."""
     count = check["count"]
     count_text = f"{count['value']:,} ({check['fraction']:.4%} of the grid, {'exact' if count['exact'] else 'estimated'})"
     failed = sum(1 for evaluation in result.evaluations if not evaluation.ok)
-    bounds_rows = [
-        [name, f"[{check['declared'][name][0]}, {check['declared'][name][1]}]", "unknown" if check["bounds"][name] is None else f"[{check['bounds'][name][0]}, {check['bounds'][name][1]}]"]
-        for name in check["bounds"]
-    ]
+    bounds_rows = [[name, *_bounds_cells(check, name)] for name in check["bounds"]]
     generations = result.generations
     step = max(1, len(generations) // 20)
     history = [[item["generation"], item["evaluations"], item["front_size"], f"{item['hypervolume']:.4f}", f"{item['elapsed']:.1f}"] for item in generations[::step]]
@@ -196,6 +204,14 @@ def student_rows(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
+def kept_text(student_score: float, teacher_score: float, primary: str) -> str:
+    """How much of the teacher's score a student keeps; a teacher scoring 0 has nothing to keep
+    (an F1 of 0 means it predicts one class for every example), and the cell says so."""
+    if not teacher_score or not math.isfinite(teacher_score):
+        return f"n/a: the teacher's {primary} is {teacher_score:g}" + (" (it predicts one class)" if primary == "f1" else "")
+    return f"{student_score / teacher_score:.1%}"
+
+
 def write_students_section(directory: Path, summary: dict[str, Any], primary: str) -> None:
     """Add (or replace) the realised students in ``report.md``: each against the teacher."""
     teacher = summary["teacher"]
@@ -203,7 +219,6 @@ def write_students_section(directory: Path, summary: dict[str, Any], primary: st
     teacher_scores = [f"{teacher['test']['accuracy']:.4f}", f"{teacher['test']['f1']:.4f}", _optional(teacher["test"].get("auc"))]
     rows = [["teacher " + str(teacher["model"]), f"{teacher['size_mb']:.2f}", f"{teacher['latency_ms']:.2f}", f"{1000 * teacher['energy_j']:.3g}", f"{1000 * teacher['carbon_g']:.3g}", *teacher_scores, "1x", "1x", "100%"]]
     for name, student in student_rows(summary):
-        kept = student["test"][primary] / teacher["test"][primary] if teacher["test"][primary] else float("nan")
         rows.append(
             [
                 f"student `{name}`",
@@ -216,7 +231,7 @@ def write_students_section(directory: Path, summary: dict[str, Any], primary: st
                 _optional(student["test"].get("auc")),
                 _ratio(teacher["size_mb"], student["size_mb"]),
                 _ratio(teacher["latency_ms"], student["latency_ms"]),
-                f"{kept:.1%}",
+                kept_text(student["test"][primary], teacher["test"][primary], primary),
             ]
         )
     estimated = any(item.get("energy_estimated") for item in [teacher, *(student for _, student in student_rows(summary))])

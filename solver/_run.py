@@ -24,7 +24,7 @@ from ._html import write_html_report
 from ._learning_report import write_learning_section
 from ._learning import LearnedMetric, Prober, learned_estimators, mark_step, probe_source, steps_done
 from ._progress import ProbeProgress, SearchProgress
-from ._results import plot_front, select, student_rows, write_front, write_report, write_selected
+from ._results import kept_text, plot_front, select, student_rows, write_front, write_report, write_selected
 from ._search import Search, SearchHooks, SearchResult
 from ._space import Space
 from ._store import Evaluation, RunStore
@@ -291,7 +291,6 @@ def students_table(summary: dict[str, Any], primary: str) -> Table:
         table.add_column(column, justify="right")
     table.add_row("teacher", f"{teacher['size_mb']:.2f}", f"{teacher['latency_ms']:.2f}", f"{teacher['test'][primary]:.4f}", "", "", "")
     for name, student in student_rows(summary):
-        kept = student["test"][primary] / teacher["test"][primary] if teacher["test"][primary] else float("nan")
         table.add_row(
             name,
             f"{student['size_mb']:.3f}",
@@ -299,6 +298,6 @@ def students_table(summary: dict[str, Any], primary: str) -> Table:
             f"{student['test'][primary]:.4f}",
             f"{teacher['size_mb'] / student['size_mb']:.0f}x",
             f"{teacher['latency_ms'] / student['latency_ms']:.0f}x",
-            f"{kept:.1%}",
+            kept_text(student["test"][primary], teacher["test"][primary], primary),
         )
     return table

@@ -49,6 +49,7 @@ EXIT_FAILING = 5
 EXIT_INTERRUPTED = 130
 
 DEFAULT_SMT_TIMEOUT = DEFAULT_TIMEOUT_MS / 1000
+LOG_WIDTH = 200  # columns of output that goes to a file or a pipe
 ONNX_MODULES = ("onnx", "onnxruntime", "onnxscript")  # the onnx extra; PyTorch's exporter needs onnxscript
 
 
@@ -105,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     console = Console(quiet=arguments.quiet or arguments.json, highlight=False)
     errors = Console(stderr=True, highlight=False)
+    for stream in (console, errors):
+        if not stream.is_terminal:  # a log file or a pipe: Rich would cut tables and lines at 80 columns
+            stream.width = max(stream.width, LOG_WIDTH)
     try:
         with watch_interrupts():
             return _run(arguments, console, errors)
