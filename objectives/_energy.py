@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ._base import Context, Estimator, Measurement
-from ._measure import MeasurementProtocol, RaplMeter, measure_inference
+from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, measure_inference
 
 __all__ = ["EnergyEstimator", "CarbonEstimator", "DEFAULT_WATTS_PER_CORE", "DEFAULT_INTENSITY_G_PER_KWH"]
 
@@ -42,9 +42,15 @@ class EnergyEstimator(Estimator):
         measurement = measure_inference(
             config, context, MeasurementProtocol(self.warmup, self.repeats), energy_meter=RaplMeter(self.rapl_root)
         )
+        joules, estimated = self.joules(measurement)
+        return Measurement(joules, {"estimated": float(estimated)})
+
+    def joules(self, measurement: InferenceMeasurement) -> tuple[float, bool]:
+        """Energy of one timed inference, and whether it is an estimate (no RAPL counters). The
+        trainer prices realised students with this too, so the spec's options apply to them."""
         if measurement.rapl_joules is not None:
-            return Measurement(measurement.rapl_joules, {"estimated": 0.0})
-        return Measurement(measurement.cpu_seconds * self.watts_per_core, {"estimated": 1.0})
+            return measurement.rapl_joules, False
+        return measurement.cpu_seconds * self.watts_per_core, True
 
     def method(self, context: Context) -> str:
         if RaplMeter(self.rapl_root).read() is not None:
@@ -81,6 +87,10 @@ class CarbonEstimator(Estimator):
     def evaluate(self, config: Mapping[str, Any], context: Context) -> Measurement:
         energy = self._energy().evaluate(config, context)
         return Measurement(energy.value / _JOULES_PER_KWH * self.intensity_g_per_kwh, dict(energy.details))
+
+    def grams(self, measurement: InferenceMeasurement) -> float:
+        """Emissions of one timed inference (see ``EnergyEstimator.joules``)."""
+        return self._energy().joules(measurement)[0] / _JOULES_PER_KWH * self.intensity_g_per_kwh
 
     def method(self, context: Context) -> str:
         return f"energy ({self._energy().method(context)}) x {self.intensity_g_per_kwh:g} gCO2e/kWh"

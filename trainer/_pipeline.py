@@ -24,7 +24,7 @@ from avatar.specs import Spec, TeacherSettings
 
 from ._data import TaskData, load_task_data
 from ._metrics import checkpoint_metric
-from ._student import measure_inference, train_student
+from ._student import model_costs, train_student
 from ._teacher import Teacher, TeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
 
 __all__ = ["Distillation", "prepare_distillation", "measure_teacher", "train_selected", "default_device"]
@@ -55,7 +55,7 @@ def measure_teacher(teacher: Teacher, spec: Spec) -> dict[str, float]:
     (on the CPU, the spec's threads), so that ratios compare like with like."""
     device = next(teacher.model.parameters()).device
     vocab = int(getattr(teacher.tokenizer, "vocab_size", 1000))
-    measured = measure_inference(teacher.model.cpu(), spec, teacher.settings.max_length, vocab, spec.model.threads)
+    measured = model_costs(teacher.model.cpu(), spec, teacher.settings.max_length, vocab, spec.model.threads)
     teacher.model.to(device)
     return measured
 

@@ -30,7 +30,7 @@ from ._onnx import ONNX_FILE, OnnxStudent, export_onnx
 from ._threshold import fold_threshold, margins, tune_threshold
 from ._tokenizers import load_or_train_tokenizer
 
-__all__ = ["Distilled", "distil", "distillation_loss", "train_student", "load_student", "inference_function", "measure_inference"]
+__all__ = ["Distilled", "distil", "distillation_loss", "train_student", "load_student", "inference_function", "model_costs"]
 
 
 def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, labels: torch.Tensor, temperature: float, hard_label_weight: float) -> torch.Tensor:
@@ -59,21 +59,23 @@ def inference_function(model: nn.Module, task_kind: str, length: int, vocab_size
     return infer
 
 
-def measure_inference(model: nn.Module, spec: Spec, length: int, vocab_size: int, threads: int) -> dict[str, float]:
+def model_costs(model: nn.Module, spec: Spec, length: int, vocab_size: int, threads: int) -> dict[str, float]:
     """Latency, energy and carbon of one batch-1 inference of ``model`` (students and teacher alike)."""
-    return _costs(inference_function(model, spec.task.kind, length, vocab_size), threads)
+    return _costs(inference_function(model, spec.task.kind, length, vocab_size), spec, threads)
 
 
-def _costs(infer: Callable[[], Any], threads: int) -> dict[str, float]:
-    """Latency, energy and carbon of one inference, by the ``latency_ms`` protocol."""
+def _costs(infer: Callable[[], Any], spec: Spec, threads: int) -> dict[str, float]:
+    """Latency, energy and carbon of one inference, by the ``latency_ms`` protocol, priced by
+    the spec's ``energy_j`` and ``carbon_g`` estimators (their options, such as
+    ``watts_per_core`` and ``intensity_g_per_kwh``, apply to realised students as to the search)."""
     timing = objectives.time_inference(infer, threads)
-    energy = timing.rapl_joules if timing.rapl_joules is not None else timing.cpu_seconds * objectives.DEFAULT_WATTS_PER_CORE
+    energy, estimated = objectives.get("energy_j", spec).joules(timing)
     return {
         "latency_ms": timing.median_ms,
         "latency_ms_p90": timing.p90_ms,
         "energy_j": energy,
-        "energy_estimated": float(timing.rapl_joules is None),
-        "carbon_g": energy / 3.6e6 * objectives.DEFAULT_INTENSITY_G_PER_KWH,
+        "energy_estimated": float(estimated),
+        "carbon_g": objectives.get("carbon_g", spec).grams(timing),
     }
 
 
@@ -201,7 +203,7 @@ def train_student(
         "size_mb": _folder_megabytes(folder),
         "size_mb_estimated": objectives.get("size_mb").evaluate(config, objectives.Context.from_spec(spec)),
         "notes": distilled.notes,
-        **measure_inference(model, spec, length, vocab, spec.model.threads),
+        **model_costs(model, spec, length, vocab, spec.model.threads),
     }
     if spec.train.onnx:
         metrics["onnx"] = _exported(model, test, test_logits, settings, spec, length, vocab, folder)
@@ -264,7 +266,7 @@ def _quantized(model: nn.Module, test: EncodedSet, settings: LoopSettings, spec:
     quantized = objectives.quantize_int8(model.cpu())
     path = folder / "model-int8.pt"
     torch.save(quantized.state_dict(), path)
-    return {"test": logit_scores(predict_logits(quantized, test, settings.batch_size, "cpu"), test.labels.tolist()), "size_mb": path.stat().st_size / 1e6, **measure_inference(quantized, spec, length, vocab, spec.model.threads)}
+    return {"test": logit_scores(predict_logits(quantized, test, settings.batch_size, "cpu"), test.labels.tolist()), "size_mb": path.stat().st_size / 1e6, **model_costs(quantized, spec, length, vocab, spec.model.threads)}
 
 
 def _exported(model: nn.Module, test: EncodedSet, test_logits: torch.Tensor, settings: LoopSettings, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
@@ -277,7 +279,7 @@ def _exported(model: nn.Module, test: EncodedSet, test_logits: torch.Tensor, set
         "test": logit_scores(logits, test.labels.tolist()),
         "max_logit_difference": float((logits - test_logits).abs().max()) if len(test) else 0.0,
         "size_mb": path.stat().st_size / 1e6,
-        **_costs(exported.inference_function(spec.task.kind, length, vocab), spec.model.threads),
+        **_costs(exported.inference_function(spec.task.kind, length, vocab), spec, spec.model.threads),
     }
 
 

@@ -370,3 +370,18 @@ def test_two_runs_that_need_one_teacher_fine_tune_it_once(tmp_path, defect_file,
         teachers = list(pool.map(lambda _: _teacher.prepare_teacher(spec.train.teacher, data, tmp_path / "cache", seed=1, device="cpu"), range(2)))
     assert len(fine_tunings) == 1
     assert teachers[0].folder == teachers[1].folder and teachers[0].validation == teachers[1].validation
+
+
+def test_students_are_priced_with_the_specs_energy_and_carbon_options(monkeypatch):
+    from avatar.objectives import InferenceMeasurement
+    from avatar.trainer._student import _costs
+    from tests.fault_tests.helpers import SPEC
+
+    timing = InferenceMeasurement((2.0, 2.0, 3.0), cpu_seconds=0.01, rapl_joules=None)
+    monkeypatch.setattr("avatar.objectives.time_inference", lambda infer, threads: timing)
+    options = "estimators:\n  energy_j: {options: {watts_per_core: 40}}\n  carbon_g: {options: {watts_per_core: 40, intensity_g_per_kwh: 100}}\nobjectives:\n"
+    costs = _costs(lambda: None, loads(SPEC.replace("objectives:\n", options)), 1)
+    assert costs["energy_j"] == pytest.approx(0.4) and costs["energy_estimated"] == 1.0
+    assert costs["carbon_g"] == pytest.approx(0.4 / 3.6e6 * 100)
+    default = _costs(lambda: None, loads(SPEC), 1)
+    assert default["energy_j"] == pytest.approx(0.1) and default["carbon_g"] == pytest.approx(0.1 / 3.6e6 * 480)
