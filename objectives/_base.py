@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, Sequence
 
-from avatar.specs import FrozenDict
+from avatar.specs import AvatarError, FrozenDict
 
 if TYPE_CHECKING:
     from avatar.specs import Spec
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Estimator", "Measurement", "Context", "EstimatorError", "default_cache_dir"]
 
 
-class EstimatorError(Exception):
+class EstimatorError(AvatarError):
     """An estimator could not be found, loaded, or could not evaluate a configuration.
 
     ``metric`` names the estimator concerned, so messages and run records can say which.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from avatar.specs import AvatarError
+
 __all__ = ["RunError", "RepeatedFailureError", "UndecidedSpaceError", "FailureStreak"]
 
 
-class RunError(Exception):
+class RunError(AvatarError):
     """A run cannot start or go on as asked (its directory holds another run or other files, the
     store is damaged, a file cannot be written). ``solve`` exits with code 2."""
 

@@ -16,7 +16,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from avatar import objectives
-from avatar.specs import Spec
+from avatar.specs import AvatarError, Spec
 
 from ._compile import CompiledSpace, ConstraintInfo, compile_space
 from ._count import Count, GridCounter
@@ -31,7 +31,7 @@ REJECTION_DRAWS = 1 << 24  # then the space is too sparse to sample by chance: Z
 SPARSE_POOL = 256
 
 
-class InfeasibleSpecError(Exception):
+class InfeasibleSpecError(AvatarError):
     """No point of the grid meets the hard constraints; ``core`` names the conflicting ones."""
 
     def __init__(self, source: str, core: list[ConstraintInfo], bounds: list[str]) -> None:

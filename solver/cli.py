@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Sequence
 from rich.console import Console
 
 from avatar import objectives
-from avatar.specs import Problem, Spec, SpecError, load, parse_override
+from avatar.specs import AvatarError, Problem, Spec, SpecError, load, parse_override
 
 from ._interrupts import watch_interrupts
 from ._learning import Prober
@@ -29,7 +29,7 @@ from ._results import write_students_section
 from ._run import check_run_directory, front_table, run_directory, run_lock, run_search, students_table
 from ._errors import RepeatedFailureError, RunError, UndecidedSpaceError
 from ._smt import DEFAULT_TIMEOUT_MS
-from ._space import Space, undecided_message
+from ._space import InfeasibleSpecError, Space, undecided_message
 from ._summary import check_report, infeasible_message, render_check_report
 from ._terminal import visible
 
@@ -125,6 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors.print(visible(f"{arguments.spec}: {error}"), markup=False, soft_wrap=True)
         return EXIT_FAILING
     except RunError as error:
+        errors.print(visible(f"{arguments.spec}: {error}"), markup=False, soft_wrap=True)
+        return EXIT_INVALID
+    except InfeasibleSpecError as error:
+        errors.print(visible(str(error)), markup=False, soft_wrap=True)
+        return EXIT_INFEASIBLE
+    except AvatarError as error:  # a broken plugin, unusable data or teacher met after the checks
         errors.print(visible(f"{arguments.spec}: {error}"), markup=False, soft_wrap=True)
         return EXIT_INVALID
     except OSError as error:  # the environment: a folder that cannot be written, a full disk

@@ -7,7 +7,7 @@ Importing this package never imports torch or the other Avatar packages.
 """
 
 from ._domains import DEFAULT_LOG_POINTS, MAX_DOMAIN_SIZE
-from ._errors import Location, Problem, SpecError
+from ._errors import AvatarError, Location, Problem, SpecError
 from ._expr import (
     Binary,
     BoolOp,
@@ -69,6 +69,7 @@ __all__ = [
     "OutputSettings",
     "FrozenDict",
     "SpecError",
+    "AvatarError",
     "Problem",
     "Location",
     "SCHEMA_PATH",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-__all__ = ["Location", "Problem", "SpecError", "format_path"]
+__all__ = ["AvatarError", "Location", "Problem", "SpecError", "format_path"]
 
 
 @dataclass(frozen=True, order=True)
@@ -57,8 +57,14 @@ class Problem:
         return (self.location.line or 0, self.location.column or 0)
 
 
+class AvatarError(Exception):
+    """Base of every error Avatar reports to its user rather than as a bug: an invalid spec, an
+    infeasible or undecided space, a run that cannot start or go on, a broken plugin, data or a
+    teacher that cannot be used. ``except AvatarError`` catches all of them and nothing else."""
+
+
 @dataclass
-class SpecError(Exception):
+class SpecError(AvatarError):
     """A spec is invalid. Holds every problem found, in line order.
 
     ``str(error)`` gives one line per problem, each reading

@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from avatar.specs import Spec, SplitSettings
+from avatar.specs import AvatarError, Spec, SplitSettings
 
 __all__ = ["Example", "TaskData", "DataError", "load_task_data", "split_examples", "BUILTIN_PREFIX"]
 
 BUILTIN_PREFIX = "builtin:"
 
 
-class DataError(Exception):
+class DataError(AvatarError):
     """The task's data cannot be read (a user-fixable problem: missing or malformed files)."""
 
 

@@ -25,7 +25,7 @@ from filelock import FileLock
 from torch import nn
 
 from avatar.objectives import comparison_features, mean_pool, write_json_atomically
-from avatar.specs import TeacherSettings
+from avatar.specs import AvatarError, TeacherSettings
 
 from ._data import TaskData
 from ._encode import EncodedSet, encode
@@ -43,7 +43,7 @@ MARKER = "avatar_teacher.json"
 CHECKPOINT_METRIC = "auc"  # part of the cache key: teachers chosen otherwise are not reused
 
 
-class TeacherError(Exception):
+class TeacherError(AvatarError):
     """The teacher cannot be found or loaded (a user-fixable problem)."""
 
 
