@@ -34,10 +34,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from avatar.solver import Space
-from avatar.solver._results import select, write_selected
-from avatar.solver._run import run_search
-from avatar.solver._summary import check_report
+from avatar.solver import Space, check_report, run_search, select, write_selected
 from avatar.specs import Spec, loads
 from avatar.trainer import DistillationProber, measure_teacher, prepare_distillation, primary_metric, train_selected
 

@@ -37,10 +37,7 @@ from rich.console import Console
 from rich.table import Table
 
 from avatar import objectives
-from avatar.solver import Space
-from avatar.solver._pareto import Normalisation, as_minimisation, hypervolume, nondominated
-from avatar.solver._search import Search, objective_limits
-from avatar.solver._store import RunStore
+from avatar.solver import Normalisation, RunStore, Search, Space, as_minimisation, hypervolume, nondominated, objective_limits
 from avatar.specs import loads
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "specs" / "examples" / "avatar-devign.yaml"

@@ -11,13 +11,16 @@ Importing this package does not import torch.
 
 from ._compile import CompiledSpace, ConstraintInfo, compile_space
 from ._count import Count
+from ._errors import RepeatedFailureError, UndecidedSpaceError
 from ._execution import DaskExecutor, EvaluationTask, Executor, PoolExecutor, SerialExecutor, Task, TaskResult, make_executor
 from ._learning import LearnedMetric, Prober, learned_estimators
-from ._pareto import Normalisation, hypervolume, nondominated, select_points
+from ._pareto import Normalisation, as_minimisation, hypervolume, nondominated, select_points
+from ._results import select, write_selected
 from ._run import RunError, RunOutcome, run_search
-from ._search import ALGORITHMS, GenerationStats, Search, SearchHooks, SearchResult
+from ._search import ALGORITHMS, GenerationStats, Search, SearchHooks, SearchResult, objective_limits
 from ._space import Bound, Feasibility, InfeasibleSpecError, Space
-from ._store import Evaluation, Probe, RunStore, config_key
+from ._store import Evaluation, Probe, RunStore, StoreError, config_key
+from ._summary import check_report
 
 __all__ = [
     "Space",
@@ -55,4 +58,12 @@ __all__ = [
     "run_search",
     "RunOutcome",
     "RunError",
+    "StoreError",
+    "RepeatedFailureError",
+    "UndecidedSpaceError",
+    "as_minimisation",
+    "objective_limits",
+    "select",
+    "write_selected",
+    "check_report",
 ]
