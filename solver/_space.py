@@ -85,6 +85,7 @@ class Space:
         self.smt = SmtSpace(compiled, seed=seed, timeout_ms=max(1, round(smt_timeout * 1000)))
         self._bounds: dict[str, Bound] | None = None
         self._feasibility: Feasibility | None = None
+        self._sparse_pool: list[dict[str, Any]] = []  # Z3 points of a space too sparse to sample by chance (see _sparse_sample)
         self._position = {
             parameter.name: {value: position for position, value in enumerate(parameter.values)} for parameter in spec.parameters
         }
@@ -343,7 +344,7 @@ class Space:
         """Rejection sampling found fewer than ``n`` points: the feasible share is too small to hit
         by chance. The rest come from Z3 models spread by random hints (distinct, feasible, not
         uniform); the pool is kept, so repairs that fall back to sampling do not search again."""
-        pool = self._sparse_pool = getattr(self, "_sparse_pool", None) or []
+        pool = self._sparse_pool
         if len(pool) < max(n, SPARSE_POOL):
             known = {tuple(config.values()) for config in pool}
             for positions in self.smt.sample_positions(max(n, SPARSE_POOL) - len(pool), seed=self.seed, exclude=[self.positions(config) for config in pool]):

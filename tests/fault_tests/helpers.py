@@ -9,26 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import REPOSITORY
+from tests.helpers import REPOSITORY, SEARCH_SPACE
 
-SPEC = """\
-name: faults
-task: {kind: defect, data: d}
-space:
-  vocab_size:          {range: [1000, 8000], step: 1000}
-  num_hidden_layers:   {range: [1, 4]}
-  hidden_size:         {range: [32, 256], step: 32}
-  num_attention_heads: {choices: [1, 2, 4, 8]}
-  intermediate_size:   {range: [64, 1024], step: 64}
-  max_sequence_length: {choices: [128, 256]}
-constraints:
-  heads_divide_hidden: hidden_size % num_attention_heads == 0
-  under_1mb: size_mb <= 1
-objectives:
-  gflops: maximize
-  size_mb: minimize
-search: {population: 10, evaluations: 40, seed: 3}
-"""
+# the search tests' space without hidden_act, and a budget of 40
+SPEC = (
+    SEARCH_SPACE.replace("name: searched", "name: faults")
+    .replace("  hidden_act:          {choices: [gelu, relu]}\n", "")
+    .replace("evaluations: 60", "evaluations: 40")
+)
 
 
 def faulty_spec(fault: str, *, on: int = 64, seconds: float = 30.0, search: str = "search: {population: 10, evaluations: 40, seed: 3}") -> str:
