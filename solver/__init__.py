@@ -9,18 +9,39 @@
 Importing this package does not import torch.
 """
 
-from ._compile import CompiledSpace, ConstraintInfo, compile_space
-from ._count import Count
 from ._errors import RepeatedFailureError, UndecidedSpaceError
-from ._execution import DaskExecutor, EvaluationTask, Executor, PoolExecutor, SerialExecutor, Task, TaskResult, make_executor
-from ._learning import LearnedMetric, Prober, learned_estimators
-from ._pareto import Normalisation, as_minimisation, hypervolume, nondominated, select_points
-from ._results import select, write_selected
 from ._run import RunError, RunOutcome, run_search
-from ._search import ALGORITHMS, GenerationStats, Search, SearchHooks, SearchResult, objective_limits
-from ._space import Bound, Feasibility, InfeasibleSpecError, Space
-from ._store import Evaluation, Probe, RunStore, StoreError, config_key
-from ._summary import check_report
+from .report import check_report, select, write_selected
+from .search import (
+    ALGORITHMS,
+    DaskExecutor,
+    Evaluation,
+    EvaluationTask,
+    Executor,
+    GenerationStats,
+    LearnedMetric,
+    Normalisation,
+    PoolExecutor,
+    Probe,
+    Prober,
+    RunStore,
+    Search,
+    SearchHooks,
+    SearchResult,
+    SerialExecutor,
+    StoreError,
+    Task,
+    TaskResult,
+    as_minimisation,
+    config_key,
+    hypervolume,
+    learned_estimators,
+    make_executor,
+    nondominated,
+    objective_limits,
+    select_points,
+)
+from .space import Bound, CompiledSpace, ConstraintInfo, Count, Feasibility, InfeasibleSpecError, Space, compile_space
 
 __all__ = [
     "Space",

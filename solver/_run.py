@@ -18,17 +18,17 @@ from avatar import objectives
 from avatar.specs import Spec
 
 from ._errors import RunError
-from ._execution import Executor, make_executor
+from .search._execution import Executor, make_executor
 from ._manifest import search_hash, write_manifest
-from ._html import write_html_report
-from ._learning_report import write_learning_section
-from ._learning import LearnedMetric, Prober, learned_estimators, mark_step, probe_source, steps_done
-from ._progress import ProbeProgress, SearchProgress
-from ._results import kept_text, plot_front, select, student_rows, write_front, write_report, write_selected
-from ._search import Search, SearchHooks, SearchResult
-from ._space import Space
-from ._store import Evaluation, RunStore
-from ._terminal import plain
+from .report._html import write_html_report
+from .report._learning_report import write_learning_section
+from .search._learning import LearnedMetric, Prober, learned_estimators, mark_step, probe_source, steps_done
+from .report._progress import ProbeProgress, SearchProgress
+from .report._results import kept_text, plot_front, select, student_rows, write_front, write_report, write_selected
+from .search._search import Search, SearchHooks, SearchResult
+from .space._space import Space
+from .search._store import Evaluation, RunStore
+from .report._terminal import plain
 
 __all__ = ["RunError", "RunOutcome", "run_directory", "check_run_directory", "is_run_directory", "run_lock", "run_search", "front_table", "students_table"]
 

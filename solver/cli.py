@@ -22,16 +22,16 @@ from avatar import objectives
 from avatar.specs import AvatarError, Problem, Spec, SpecError, load, parse_override
 
 from ._interrupts import watch_interrupts
-from ._learning import Prober
-from ._html import write_html_report
-from ._learning_report import write_learning_section
-from ._results import write_students_section
+from .search._learning import Prober
+from .report._html import write_html_report
+from .report._learning_report import write_learning_section
+from .report._results import write_students_section
 from ._run import check_run_directory, front_table, run_directory, run_lock, run_search, students_table
 from ._errors import RepeatedFailureError, RunError, UndecidedSpaceError
-from ._smt import DEFAULT_TIMEOUT_MS
-from ._space import InfeasibleSpecError, Space, undecided_message
-from ._summary import check_report, infeasible_message, render_check_report
-from ._terminal import visible
+from .space._smt import DEFAULT_TIMEOUT_MS
+from .space._space import InfeasibleSpecError, Space, undecided_message
+from .report._summary import check_report, infeasible_message, render_check_report
+from .report._terminal import visible
 
 if TYPE_CHECKING:
     from avatar.trainer import Distillation

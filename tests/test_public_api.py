@@ -29,7 +29,7 @@ def test_every_error_meant_for_users_is_an_avatar_error():
     from avatar.objectives import EstimatorError
     from avatar.solver import InfeasibleSpecError, RunError
     from avatar.solver._errors import RepeatedFailureError, UndecidedSpaceError
-    from avatar.solver._store import StoreError
+    from avatar.solver.search._store import StoreError
     from avatar.specs import AvatarError, SpecError
     from avatar.trainer import DataError, TeacherError
 

@@ -12,8 +12,8 @@ import pytest
 
 from avatar.solver import RunError, Space, run_search
 from avatar.solver._errors import RepeatedFailureError
-from avatar.solver._store import RunStore
-from avatar.solver._summary import check_report
+from avatar.solver.search._store import RunStore
+from avatar.solver.report._summary import check_report
 from avatar.specs import loads
 
 from .helpers import SPEC

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from avatar.solver import Space
-from avatar.solver._search import Search, SearchHooks
-from avatar.solver._store import RunStore
+from avatar.solver.search._search import Search, SearchHooks
+from avatar.solver.search._store import RunStore
 from avatar.specs import loads
 
 from .helpers import SPEC, front_keys, start_solve, stored, solve

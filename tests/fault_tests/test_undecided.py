@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from avatar.solver import Space
-from avatar.solver._count import Count
+from avatar.solver.space._count import Count
 from avatar.solver._errors import UndecidedSpaceError
-from avatar.solver._smt import SmtCheck
+from avatar.solver.space._smt import SmtCheck
 from avatar.solver.cli import EXIT_UNDECIDED, main
 from avatar.specs import loads
 

@@ -36,7 +36,7 @@ def test_lines_are_complete_timestamped_and_rate_limited():
 
 def test_search_progress_in_a_log(tmp_path):
     from avatar.solver import Space, run_search
-    from avatar.solver._summary import check_report
+    from avatar.solver.report._summary import check_report
     from avatar.specs import loads
     from tests.fault_tests.helpers import SPEC
 

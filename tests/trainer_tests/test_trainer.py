@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from avatar.objectives import get_family
-from avatar.solver._results import write_students_section
+from avatar.solver.report._results import write_students_section
 from avatar.specs import loads
 from avatar.trainer import (
     DataError,

@@ -11,7 +11,7 @@ from rich.text import Text
 from avatar import objectives
 from avatar.specs import Spec
 
-from ._space import Space
+from ..space._space import Space
 from ._terminal import plain
 
 __all__ = ["check_report", "render_check_report"]

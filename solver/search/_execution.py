@@ -23,7 +23,7 @@ from typing import Any, Iterable, Iterator, Mapping, Protocol
 from avatar import objectives
 from avatar.specs import Spec
 
-from ._interrupts import ignore_interrupts, is_real_interrupt
+from .._interrupts import ignore_interrupts, is_real_interrupt
 
 __all__ = ["Task", "EvaluationTask", "TaskResult", "run_task", "Executor", "SerialExecutor", "PoolExecutor", "DaskExecutor", "make_executor"]
 

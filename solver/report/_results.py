@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import math
 from pathlib import Path
 from typing import Any, Sequence
@@ -14,9 +13,9 @@ import yaml
 from avatar.objectives import write_json_atomically
 from avatar.specs import Spec
 
-from ._pareto import as_minimisation, select_points
-from ._search import SearchResult
-from ._store import Evaluation
+from ..search._pareto import as_minimisation, select_points
+from ..search._search import SearchResult
+from ..search._store import Evaluation
 
 __all__ = ["student_rows", "select", "write_front", "write_selected", "plot_front", "write_report", "write_students_section", "STUDENTS_HEADING"]
 

@@ -14,8 +14,8 @@ import pytest
 from avatar import objectives
 from avatar.objectives import AccuracyEstimator, Surrogate, cross_validate
 from avatar.solver import RunError, Space, run_search
-from avatar.solver._store import RunStore
-from avatar.solver._summary import check_report
+from avatar.solver.search._store import RunStore
+from avatar.solver.report._summary import check_report
 from avatar.specs import loads
 
 SPEC = """\

@@ -21,7 +21,7 @@ from avatar.specs import AvatarError, Spec
 from ._compile import CompiledSpace, ConstraintInfo, compile_space
 from ._count import Count, GridCounter
 from ._evaluate import VectorEvaluator, evaluate_exact
-from ._errors import UndecidedSpaceError
+from .._errors import UndecidedSpaceError
 from ._smt import DEFAULT_TIMEOUT_MS, RETRIES, SmtSpace
 
 __all__ = ["Space", "Feasibility", "Bound", "InfeasibleSpecError"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
-from ._errors import RunError
+from .._errors import RunError
 
 __all__ = ["Evaluation", "Probe", "RunStore", "StoreError", "config_key"]
 

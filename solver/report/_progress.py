@@ -9,8 +9,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 
 from avatar.objectives import progress_display
 
-from ._search import GenerationStats, Search, SearchHooks, SearchResult
-from ._store import Evaluation
+from ..search._search import GenerationStats, Search, SearchHooks, SearchResult
+from ..search._store import Evaluation
 
 __all__ = ["SearchProgress", "ProbeProgress"]
 

@@ -27,11 +27,11 @@ from platypus import InjectedPopulation, Solution, TerminationCondition
 from avatar import objectives
 from avatar.specs import Compare, Name, Number, Spec, names_in
 
-from ._errors import FailureStreak, RepeatedFailureError
+from .._errors import FailureStreak, RepeatedFailureError
 from ._execution import EvaluationTask, Executor, SerialExecutor
 from ._pareto import Normalisation, as_minimisation, hypervolume
 from ._problem import AvatarProblem, GridVariator
-from ._space import Space
+from ..space._space import Space
 from ._store import Evaluation, RunStore, StoreError, config_key
 from ._violation import violation
 

@@ -26,10 +26,10 @@ import numpy as np
 
 from avatar import objectives
 
-from ._errors import FailureStreak, RepeatedFailureError, RunError
+from .._errors import FailureStreak, RepeatedFailureError, RunError
 from ._execution import Executor, Task
 from ._search import SearchResult
-from ._space import Space
+from ..space._space import Space
 from ._store import Evaluation, Probe, RunStore, config_key
 
 __all__ = ["Prober", "probe_source", "LearnedMetric", "learned_estimators", "ProbeHooks", "steps_done", "mark_step"]

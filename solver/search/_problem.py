@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 from platypus import Problem, Solution, Type, Variator
 
-from ._space import Space
+from ..space._space import Space
 
 __all__ = ["GridPosition", "GridVariator", "AvatarProblem"]
 
