@@ -86,17 +86,17 @@ def run(kind: str, data_root: Path, console: Console, promote: bool = False) -> 
     started = time.perf_counter()
     space = Space.from_spec(spec)
     with tempfile.TemporaryDirectory() as directory:
-        outcome = run_search(spec, space, check_report(spec, space), out=directory, console=console, prober=DistillationProber(distillation))
+        outcome = run_search(space, check_report(space), out=directory, console=console, prober=DistillationProber(distillation))
         timings["search (probes and latency calibration included)"] = time.perf_counter() - started
         learning = json.loads((Path(directory) / "learning.json").read_text())[0]
         started = time.perf_counter()
-        summary = train_selected(spec, Path(directory), console=console, distillation=distillation)
+        summary = train_selected(space, None, Path(directory), console=console, distillation=distillation).to_dict()
         timings["knee student and evaluations"] = time.perf_counter() - started
         # Beside the knee, the point a user who wants the most accurate student within the
         # limits would pick: the best predicted accuracy on the front.
         started = time.perf_counter()
         write_selected(Path(directory), select(outcome.result, "best:accuracy"), "best:accuracy")
-        best = train_selected(spec, Path(directory), console=console, distillation=distillation)
+        best = train_selected(space, None, Path(directory), console=console, distillation=distillation).to_dict()
         timings["best-predicted student and evaluations"] = time.perf_counter() - started
     timings["  probes"] = sum(probe["seconds"] or 0.0 for probe in learning["probes"])
     students = {"knee": summary["students"][0], "best predicted accuracy": best["students"][0]}

@@ -98,7 +98,7 @@ def run_avatar(spec, space, estimators, context, evaluator: Evaluator, seed: int
     wrapped = {name: _Counting(estimators[name], evaluator, name) for name in evaluator.names}
     with tempfile.TemporaryDirectory() as directory:
         store = RunStore(Path(directory) / "evaluations.sqlite")
-        search = Search(spec, space, store, estimators=wrapped, context=context, algorithm=algorithm, evaluations=evaluations, seed=seed)
+        search = Search(space.with_estimators(wrapped), store, algorithm=algorithm, evaluations=evaluations, seed=seed)
         started = time.perf_counter()
         search.run()
         total = time.perf_counter() - started
@@ -219,9 +219,7 @@ def main() -> int:
     started = time.perf_counter()
     space = Space.from_spec(spec)  # calibrates predicted latency on this machine (cached)
     console.print(f"space compiled in {time.perf_counter() - started:.1f} s; {space.count().value:,} feasible of {spec.grid_size:,}")
-    context = objectives.Context.from_spec(spec)
-    estimators = objectives.estimators_for(spec)
-    estimators["latency_ms"].calibrate(objectives.Context.from_spec(spec, sample_configurations=lambda n, s: space.sample(n, s)))
+    context, estimators = space.context, space.estimators  # latency calibrated on this space by Space.from_spec
     console.print(f"predicted latency: {estimators['latency_ms'].method(context)}")
 
     methods: dict[str, Callable[[Evaluator, int], Any]] = {

@@ -78,7 +78,7 @@ def main() -> int:
     bounds = space.bounds()
     ours = compile_seconds + feasibility.seconds + count.seconds + space.bounds_seconds
     models, reference_seconds = blocking_clause_enumeration(space, arguments.models)
-    constrained_total = count.value // space.counter.free_size
+    constrained_total = count.value // space.grid.free_size
     extrapolated = reference_seconds / max(models, 1) * constrained_total
 
     table = Table(title=f"Avatar example space ({len(spec.parameters)} parameters, 3 MB): grid {spec.grid_size:,}")

@@ -5,12 +5,13 @@ Built-in metrics: ``params``, ``size_mb`` and ``gflops`` (exact closed forms), `
 Importing this package does not import torch; building or measuring a model does.
 """
 
+from avatar.specs import write_json_atomically  # re-exported: plugins write their files whole too
+
 from ._accuracy import AccuracyEstimator, AccuracyProxyEstimator
 from ._base import Context, Estimator, EstimatorError, Measurement, default_cache_dir
 from ._closed_form import ClosedFormEstimator
 from ._energy import DEFAULT_INTENSITY_G_PER_KWH, DEFAULT_WATTS_PER_CORE, CarbonEstimator, EnergyEstimator
 from ._families import ModelFamily, NumericView, SymbolicView, family_names, get_family
-from ._files import write_json_atomically
 from ._flops import FlopsEstimator
 from ._latency import LatencyEstimator, LatencyModel
 from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, measure_inference, quantize_int8, time_inference, timing_input_ids

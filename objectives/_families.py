@@ -121,6 +121,7 @@ def _families() -> dict[str, type[ModelFamily]]:
 
 
 def family_names() -> list[str]:
+    """The registered model families, sorted."""
     return sorted(_families())
 
 

@@ -23,8 +23,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from avatar.specs import write_json_atomically
+
 from ._base import Context
-from ._files import write_json_atomically
 
 __all__ = [
     "MeasurementProtocol",
@@ -43,6 +44,8 @@ _NOT_LATENCY_RELEVANT = {"hidden_dropout_prob", "attention_probs_dropout_prob"}
 
 @dataclass(frozen=True)
 class MeasurementProtocol:
+    """How latency is measured: warm-up runs, then timed repeats (the median is reported)."""
+
     warmup: int = 5
     repeats: int = 20
 
@@ -138,6 +141,7 @@ def latency_relevant(config: Mapping[str, Any], context: Context) -> dict[str, A
 
 
 def measurement_key(config: Mapping[str, Any], context: Context, protocol: MeasurementProtocol) -> str:
+    """The cache key of a measurement: what changes latency (architecture, family, task, dtype, device, machine, protocol)."""
     payload = {
         "architecture": latency_relevant(config, context),
         "family": context.family,

@@ -8,13 +8,9 @@ import platform
 import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
-from avatar.objectives import write_json_atomically
-from avatar.specs import Spec
-
-from ._errors import RunError
+from avatar.specs import Manifest, RunDirectory, Spec
 
 __all__ = ["spec_hash", "search_hash", "library_versions", "write_manifest", "LIBRARIES"]
 
@@ -60,28 +56,21 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _previous_manifest(path: Path) -> dict[str, Any]:
-    try:
-        previous = json.loads(path.read_text()) if path.exists() else {}
-    except (OSError, ValueError) as error:
-        previous = error
-    if not isinstance(previous, dict) or not isinstance(previous.get("sessions", []), list):
-        raise RunError(f"{path} is damaged ({previous if isinstance(previous, Exception) else 'not a manifest'}): move it away to continue the run (a new one records the sessions from now on)")
-    return previous
+def write_manifest(run: RunDirectory, spec: Spec, *, seeds: dict[str, int], command: list[str], extra: dict[str, Any] | None = None) -> Manifest:
+    """Write (or update) ``manifest.json``; earlier sessions of a resumed run are kept.
 
-
-def write_manifest(directory: Path, spec: Spec, *, seeds: dict[str, int], command: list[str], extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write (or update) ``manifest.json``; earlier sessions of a resumed run are kept."""
-    path = directory / "manifest.json"
-    previous = _previous_manifest(path)
-    sessions = previous.get("sessions", []) + [{"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": command}]
-    manifest = {
-        "spec": {"name": spec.name, "file": str(spec.source), "hash": spec_hash(spec), "search_hash": search_hash(spec), "resolved": spec.to_dict()},
-        "seeds": seeds,
-        "libraries": library_versions(),
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine()},
-        "sessions": sessions,
-        **(extra or {}),
-    }
-    write_json_atomically(path, manifest, indent=2, default=str)
+    Raises:
+        RunFileError: the existing manifest is damaged (it names the file and what to do).
+    """
+    previous = run.manifest()
+    session = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": command}
+    manifest = Manifest(
+        spec={"name": spec.name, "file": str(spec.source), "hash": spec_hash(spec), "search_hash": search_hash(spec), "resolved": spec.to_dict()},
+        seeds=seeds,
+        libraries=library_versions(),
+        machine={"platform": platform.platform(), "processor": platform.processor() or platform.machine()},
+        sessions=(*(previous.sessions if previous else ()), session),
+        extra=extra or {},
+    )
+    run.write_manifest(manifest)
     return manifest

@@ -7,37 +7,36 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Iterator, Sequence
 
 from filelock import FileLock, Timeout
 
 from rich.console import Console
-from rich.table import Table
 
-from avatar import objectives
-from avatar.specs import Spec
+from avatar.specs import LearningRecord, RunDirectory, SpaceReport, Spec
 
 from ._errors import RunError
-from .search._execution import Executor, make_executor
 from ._manifest import search_hash, write_manifest
-from .report._html import write_html_report
-from .report._learning_report import write_learning_section
-from .search._learning import LearnedMetric, Prober, learned_estimators, mark_step, probe_source, steps_done
 from .report._progress import ProbeProgress, SearchProgress
-from .report._results import kept_text, plot_front, select, student_rows, write_front, write_report, write_selected
+from .report._report import write_report
+from .report._results import plot_front, select, selection_of, write_front
+from .report._summary import check_report
+from .search._execution import Executor, make_executor
+from .search._learning import LearnedMetric, Prober, learned_estimators, mark_step, probe_source, steps_done
 from .search._search import Search, SearchHooks, SearchResult
-from .space._space import Space
 from .search._store import Evaluation, RunStore
-from .report._terminal import plain
+from .space import Space
 
-__all__ = ["RunError", "RunOutcome", "run_directory", "check_run_directory", "is_run_directory", "run_lock", "run_search", "front_table", "students_table"]
+__all__ = ["RunError", "RunOutcome", "run_directory", "check_run_directory", "is_run_directory", "run_lock", "run_search"]
 
-STORE = "evaluations.sqlite"
-LOCK = ".avatar.lock"
+STORE = RunDirectory.STORE
+LOCK = RunDirectory.LOCK
 
 
 @dataclass
 class RunOutcome:
+    """What a finished search leaves: its run directory, the search result and the selected points."""
+
     directory: Path
     result: SearchResult
     selected: list[tuple[Evaluation, str]]
@@ -67,7 +66,7 @@ def is_run_directory(directory: Path) -> bool:
     if (directory / STORE).is_file():
         return True
     try:
-        manifest = json.loads((directory / "manifest.json").read_text())
+        manifest = json.loads((directory / RunDirectory.MANIFEST).read_text())
     except (OSError, ValueError):
         return False
     return isinstance(manifest, dict) and isinstance(manifest.get("spec"), dict) and "search_hash" in manifest["spec"]
@@ -118,9 +117,8 @@ def _open_store(directory: Path, spec: Spec, resume: bool, source: str | None = 
 
 
 def run_search(
-    spec: Spec,
     space: Space,
-    check: dict[str, Any],
+    check: SpaceReport | None = None,
     *,
     out: str | None = None,
     resume: bool = False,
@@ -130,12 +128,16 @@ def run_search(
     console: Console | None = None,
     hooks: Sequence[SearchHooks] = (),
     prober: Prober | None = None,
+    report: bool = True,
 ) -> RunOutcome:
-    """Search ``space`` and write every result into the run directory.
+    """Search ``space`` and write every result into the run directory; with ``report``, render
+    ``report.md`` and ``report.html`` (``solve`` renders them itself after training instead).
 
     With a learned metric (``accuracy``), ``prober`` measures its probes and the run alternates
     probe stages and search rounds (see ``_learning``).
     """
+    spec = space.spec
+    check = check_report(space) if check is None else check
     console = console or Console(quiet=True)
     directory = run_directory(spec, out)
     directory.mkdir(parents=True, exist_ok=True)
@@ -145,46 +147,43 @@ def run_search(
     probe_progress = ProbeProgress(console)
     owned = executor is None
     executor = executor or make_executor(jobs or spec.execution.jobs, scheduler or spec.execution.scheduler)
+    run = RunDirectory(directory)
     try:
-        (directory / "space.json").write_text(json.dumps(check, indent=2, default=str))
-        manifest = write_manifest(directory, spec, seeds={"search": spec.search.seed, "sample": spec.search.seed}, command=list(sys.argv))
+        run.write_space_report(check)
+        write_manifest(run, spec, seeds={"search": spec.search.seed, "sample": spec.search.seed}, command=list(sys.argv))
         learning: list[LearnedMetric] = []
         if learned:
             if prober is None:
                 names = ", ".join(f"'{name}'" for name in learned)
                 raise RunError(f"{names} is learned from probes (short distillations): the run needs a teacher (train.teacher or --teacher)")
             learning = [LearnedMetric(name, estimator, space, store, prober, [probe_progress]) for name, estimator in learned.items()]
-            result = _search_with_learning(spec, space, store, learning, executor, [progress, *hooks])
+            result = _search_with_learning(space, store, learning, executor, [progress, *hooks])
         else:
-            result = Search(spec, space, store, executor=executor, hooks=[progress, *hooks]).run()
+            result = Search(space, store, executor=executor, hooks=[progress, *hooks]).run()
+        store.set_meta("stopped_because", result.stopped_because)
         selected = select(result, spec.train.select)
         write_front(directory, spec, result)
-        write_selected(directory, selected, spec.train.select)
+        run.write_selection(selection_of(selected, spec.train.select))
         if result.evaluations:
-            plot_front(directory / "pareto.png", result, selected)
-        learning_summary = [_learning_summary(item, result, space) for item in learning]
-        if learning_summary:
-            (directory / "learning.json").write_text(json.dumps(learning_summary, indent=2))
-        write_report(directory, spec, check, result, selected, manifest)
-        write_learning_section(directory)
-        write_html_report(directory)
-        return RunOutcome(directory, result, selected)
+            plot_front(directory / RunDirectory.PARETO_PNG, result, selected)
+        if learning:
+            run.write_learning([_learning_record(item, result, space) for item in learning])
     finally:
         progress.close()
         probe_progress.close()
         if owned:
             executor.shutdown()
         store.close()
+    if report:
+        write_report(run, spec)
+    return RunOutcome(directory, result, selected)
 
 
-def _search_with_learning(
-    spec: Spec, space: Space, store: RunStore, learning: list[LearnedMetric], executor: Executor, hooks: Sequence[SearchHooks]
-) -> SearchResult:
+def _search_with_learning(space: Space, store: RunStore, learning: list[LearnedMetric], executor: Executor, hooks: Sequence[SearchHooks]) -> SearchResult:
     """Probe stage 0, search round 0, probe stage 1, search round 1, ...; finished steps of a
     resumed run are skipped (never replayed with a later surrogate)."""
     rounds = max(item.estimator.rounds for item in learning)
     done = steps_done(store)
-    context = space.context or objectives.Context.from_spec(spec)
     result: SearchResult | None = None
     for stage in range(rounds):
         probe_step, search_step = 2 * stage, 2 * stage + 1
@@ -193,43 +192,44 @@ def _search_with_learning(
                 if stage == 0:
                     configs = item.initial_design()
                 else:
-                    configs = item.candidates(_round_search(spec, space, store, stage - 1, executor, ()).result(), item.estimator.per_round)
+                    configs = item.candidates(_round_search(space, store, stage - 1, executor, ()).result(), item.estimator.per_round)
                 item.probe(configs, stage, executor)
         for item in learning:  # also on resume: the surrogate of this round, from its probes
             item.fit(stage)
         if probe_step >= done:
             if stage > 0:
                 for item in learning:
-                    item.rescore(context)
+                    item.rescore(space.context)
             mark_step(store, probe_step)
         last = stage == rounds - 1
         if search_step >= done or last:
-            result = _round_search(spec, space, store, stage, executor, hooks).run()
+            result = _round_search(space, store, stage, executor, hooks).run()
             mark_step(store, search_step)
     assert result is not None
     return result
 
 
-def _round_search(spec: Spec, space: Space, store: RunStore, stage: int, executor: Executor, hooks: Sequence[SearchHooks]) -> Search:
+def _round_search(space: Space, store: RunStore, stage: int, executor: Executor, hooks: Sequence[SearchHooks]) -> Search:
     """Search round ``stage``: its own seed, a cumulative budget, generations numbered on."""
+    settings = space.spec.search
     offsets = store.get_meta("round_offsets", [])
     if stage >= len(offsets):
         generations = [row["generation"] for row in store.generations()] + [evaluation.generation for evaluation in store.evaluations()]
         offsets = offsets + [max(generations) + 1 if generations else 0]
         store.set_meta("round_offsets", offsets)
     return Search(
-        spec, space, store, executor=executor, hooks=hooks, seed=spec.search.seed + stage, evaluations=spec.search.evaluations * (stage + 1), generation_offset=offsets[stage]
+        space, store, executor=executor, hooks=hooks, seed=settings.seed + stage, evaluations=settings.evaluations * (stage + 1), generation_offset=offsets[stage]
     )
 
 
-def _learning_summary(item: LearnedMetric, result: SearchResult, space: Space) -> dict[str, Any]:
+def _learning_record(item: LearnedMetric, result: SearchResult, space: Space) -> LearningRecord:
     """What the report shows of a learned metric: fits, probes, and the predicted front."""
-    context = space.context or objectives.Context.from_spec(space.spec)
+    context = space.context
     probes = item.probes()
     measured = [probe for probe in probes if probe.ok]
     validation = item.estimator.validation_
     out_of_fold = dict(zip(((probe.key, item.level(probe)) for probe in measured), validation.predictions)) if validation and len(validation.predictions) == len(measured) else {}
-    return {
+    return LearningRecord.from_dict({
         "metric": item.name,
         "method": item.estimator.method(context),
         "fidelity": item.estimator.fidelity,
@@ -251,53 +251,4 @@ def _learning_summary(item: LearnedMetric, result: SearchResult, space: Space) -
             for probe in probes
         ],
         "front": [{"key": evaluation.key, "predicted": evaluation.metrics.get(item.name), "std": evaluation.metrics.get(f"{item.name}_std"), **{name: evaluation.metrics[name] for name in result.objective_names}} for evaluation in result.front],
-    }
-
-
-def front_table(spec: Spec, outcome: RunOutcome, *, max_rows: int = 20, max_parameters: int = 4) -> Table:
-    """The front as a rich table: objectives, then the parameters that vary most on it (all of
-    it is in pareto.csv)."""
-    result = outcome.result
-    chosen = {evaluation.key for evaluation, _ in outcome.selected}
-    spread = {name: len({repr(evaluation.config[name]) for evaluation in result.front}) for name in spec.parameter_names}
-    varying = sorted((name for name in spec.parameter_names if spread[name] > 1), key=lambda name: -spread[name])[:max_parameters]
-    varying = [name for name in spec.parameter_names if name in varying]
-    shown = f", {max_rows} shown; all in pareto.csv" if len(result.front) > max_rows else ""
-    table = Table(title=f"Feasible Pareto front: {len(result.front)} points{shown} (hypervolume {result.hypervolume:.4f})", title_justify="left")
-    for name, direction in zip(result.objective_names, result.directions):
-        table.add_column(f"{name} ({'max' if direction == 'maximize' else 'min'})", justify="right")
-    for name in varying:
-        table.add_column(name, justify="right")
-    table.add_column("selected")
-    order = sorted(result.front, key=lambda evaluation: evaluation.metrics[result.objective_names[0]])
-    if len(order) > max_rows:  # the selected points, then an even spread of the others
-        picked = [evaluation for evaluation in order if evaluation.key in chosen]
-        others = [evaluation for evaluation in order if evaluation.key not in chosen]
-        step = len(others) / max(1, max_rows - len(picked))
-        picked += [others[int(index * step)] for index in range(max_rows - len(picked))]
-        order = [evaluation for evaluation in order if evaluation in picked]
-    for evaluation in order:
-        cells = [f"{evaluation.metrics[name]:.4g}" for name in result.objective_names]
-        cells += [plain(evaluation.config[name]) for name in varying]
-        table.add_row(*cells, "●" if evaluation.key in chosen else "")
-    return table
-
-
-def students_table(summary: dict[str, Any], primary: str) -> Table:
-    """The realised students against the teacher."""
-    teacher = summary["teacher"]
-    table = Table(title="Realised students (test split)", title_justify="left")
-    for column in ("model", "size MB", "latency ms", primary, "smaller", "faster", f"{primary} kept"):
-        table.add_column(column, justify="right")
-    table.add_row("teacher", f"{teacher['size_mb']:.2f}", f"{teacher['latency_ms']:.2f}", f"{teacher['test'][primary]:.4f}", "", "", "")
-    for name, student in student_rows(summary):
-        table.add_row(
-            name,
-            f"{student['size_mb']:.3f}",
-            f"{student['latency_ms']:.2f}",
-            f"{student['test'][primary]:.4f}",
-            f"{teacher['size_mb'] / student['size_mb']:.0f}x",
-            f"{teacher['latency_ms'] / student['latency_ms']:.0f}x",
-            kept_text(student["test"][primary], teacher["test"][primary], primary),
-        )
-    return table
+    })

@@ -19,19 +19,18 @@ from typing import TYPE_CHECKING, Sequence
 from rich.console import Console
 
 from avatar import objectives
-from avatar.specs import AvatarError, Problem, Spec, SpecError, load, parse_override
+from avatar.specs import AvatarError, Problem, RunDirectory, RunFileError, SpaceReport, Spec, SpecError, load, parse_override
 
-from ._interrupts import watch_interrupts
-from .search._learning import Prober
-from .report._html import write_html_report
-from .report._learning_report import write_learning_section
-from .report._results import write_students_section
-from ._run import check_run_directory, front_table, run_directory, run_lock, run_search, students_table
 from ._errors import RepeatedFailureError, RunError, UndecidedSpaceError
+from ._interrupts import watch_interrupts
+from ._run import check_run_directory, run_directory, run_lock, run_search
+from .report._report import write_report
+from .report._summary import check_report, infeasible_message, render_check_report
+from .report._tables import front_table, students_table
+from .report._terminal import visible
+from .search._learning import Prober
 from .space._smt import DEFAULT_TIMEOUT_MS
 from .space._space import InfeasibleSpecError, Space, undecided_message
-from .report._summary import check_report, infeasible_message, render_check_report
-from .report._terminal import visible
 
 if TYPE_CHECKING:
     from avatar.trainer import Distillation
@@ -54,6 +53,7 @@ ONNX_MODULES = ("onnx", "onnxruntime", "onnxscript")  # the onnx extra; PyTorch'
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``solve`` command line (its ``--help`` is the reference of every option)."""
     parser = argparse.ArgumentParser(
         prog="solve",
         description="Validate an Avatar spec, compile its feasible space, search it, and distill the chosen students.",
@@ -112,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with watch_interrupts():
             return _run(arguments, console, errors)
+    except InfeasibleSpecError as error:
+        errors.print(visible(str(error)), markup=False, soft_wrap=True)
+        return EXIT_INFEASIBLE
     except SpecError as error:
         for problem in error.problems:
             errors.print(visible(str(problem)), markup=False, soft_wrap=True)
@@ -127,9 +130,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunError as error:
         errors.print(visible(f"{arguments.spec}: {error}"), markup=False, soft_wrap=True)
         return EXIT_INVALID
-    except InfeasibleSpecError as error:
-        errors.print(visible(str(error)), markup=False, soft_wrap=True)
-        return EXIT_INFEASIBLE
     except AvatarError as error:  # a broken plugin, unusable data or teacher met after the checks
         errors.print(visible(f"{arguments.spec}: {error}"), markup=False, soft_wrap=True)
         return EXIT_INVALID
@@ -172,15 +172,15 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
     if will_train or (learns and not arguments.check):
         _preflight_training(spec, arguments)
     space = Space.from_spec(spec, estimators=estimators, smt_timeout=arguments.smt_timeout)
-    report = check_report(spec, space)
+    report = check_report(space)
     if arguments.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(report.to_dict(), indent=2))
     else:
         render_check_report(report, console)
-    if report["feasible"] is False:
+    if report.feasible is False:
         errors.print(visible(infeasible_message(report)), markup=False, soft_wrap=True)
         return EXIT_INFEASIBLE
-    if report["feasible"] is None:
+    if report.feasible is None:
         errors.print(visible(undecided_message(spec.source, space.smt_timeout)), markup=False, soft_wrap=True)
         return EXIT_UNDECIDED
     console.print("[green]✓[/green] ", end="")
@@ -195,7 +195,7 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
 
 
 def _run_and_train(
-    spec: Spec, space: Space, report: dict, directory: Path, arguments: argparse.Namespace, console: Console, learns: list[str], will_train: bool
+    spec: Spec, space: Space, report: SpaceReport, directory: Path, arguments: argparse.Namespace, console: Console, learns: list[str], will_train: bool
 ) -> int:
     distillation = None
     if not arguments.train_only:
@@ -203,16 +203,22 @@ def _run_and_train(
         if learns:
             distillation = _prepare(spec, arguments, console)
             prober = _prober(distillation)
-        outcome = run_search(spec, space, report, out=arguments.out, resume=arguments.resume, jobs=arguments.jobs, scheduler=arguments.scheduler, console=console, prober=prober)
+        outcome = run_search(
+            space, report, out=arguments.out, resume=arguments.resume, jobs=arguments.jobs, scheduler=arguments.scheduler, console=console, prober=prober, report=not will_train
+        )
         console.print(front_table(spec, outcome))
         console.print(visible(f"Search stopped: {outcome.result.stopped_because}. {len(outcome.result.evaluations)} evaluations, {len(outcome.selected)} point(s) selected."), markup=False)
     if not will_train and not arguments.no_train:
         console.print("train.teacher is not set: stopping after the search (set it, or pass --teacher, to distil the selected points)")
+    run = RunDirectory(directory)
     if will_train:
-        _train(spec, directory, arguments, console, distillation)
-    written = ["report.md", "report.html", "pareto.csv", "pareto.json", "pareto.png", "selected.json", "evaluations.sqlite", "manifest.json"]
-    written += [name for name in ("learning.json", "accuracy.png", "students.json", "students/") if (directory / name.rstrip("/")).exists()]
-    console.print(visible(f"Results in {directory}/: " + ", ".join(written)), markup=False)
+        try:
+            _train(space, run, arguments, console, distillation)
+        except BaseException:
+            _render_what_stands(run, spec)
+            raise
+        write_report(run, spec)  # once, at the end, from the records of the search and the students
+    console.print(visible(f"Results in {directory}/: " + ", ".join(run.results())), markup=False)
     return EXIT_OK
 
 
@@ -261,34 +267,28 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
         raise SpecError(problems)
 
 
-def _check_selected(spec: Spec, path: Path) -> None:
-    """``selected.json`` must hold points of this spec's space (it may have been edited)."""
+def _render_what_stands(run: RunDirectory, spec: Spec) -> None:
+    """Training stopped: render the report of what the run holds (the search's results), if it
+    can be; the error that stopped training is the one to report, never one from rendering."""
     try:
-        points = json.loads(path.read_text())["points"]
-        valid = isinstance(points, list) and all(
-            isinstance(point, dict) and isinstance(point.get("key"), str) and isinstance(point.get("config"), dict) and set(point["config"]) == set(spec.parameter_names)
-            for point in points
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        valid = False
-    if not valid:
-        raise RunError(f"{path} is damaged or holds points of another spec: run the search again (solve SPEC --resume) to rewrite it")
+        write_report(run, spec)
+    except Exception:  # noqa: BLE001 - best effort, the original error follows
+        pass
 
 
-def _train(spec: Spec, directory: Path, arguments: argparse.Namespace, console: Console, distillation: "Distillation | None") -> None:
+def _train(space: Space, run: RunDirectory, arguments: argparse.Namespace, console: Console, distillation: "Distillation | None") -> None:
     """Distil the selected points (imports torch only now)."""
-    from avatar.trainer import primary_metric, train_selected
+    from avatar.trainer import train_selected
 
-    if not (directory / "selected.json").exists():
-        raise RunError(f"{directory} has no selected.json: run the search first (solve SPEC, without --train-only)")
-    _check_selected(spec, directory / "selected.json")
+    spec = space.spec
+    selection = run.selection()
+    try:
+        selection.check_parameters(spec.parameter_names)
+    except ValueError as error:
+        raise RunFileError(f"{run.selected} is damaged or holds points of another spec ({error}): run the search again (solve SPEC --resume) to rewrite it") from None
     distillation = distillation or _prepare(spec, arguments, console)
-    summary = train_selected(spec, directory, console=console, distillation=distillation)
-    primary = primary_metric(spec.task.kind)
-    write_students_section(directory, summary, primary)
-    write_learning_section(directory, summary["students"], primary)
-    write_html_report(directory)
-    console.print(students_table(summary, primary))
+    students = train_selected(space, selection.points, run, console=console, distillation=distillation)
+    console.print(students_table(students))
 
 
 if __name__ == "__main__":

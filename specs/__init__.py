@@ -1,14 +1,17 @@
-"""Avatar specs: the schema, the loader and the expression language.
+"""Avatar specs: the schema, the loader and the expression language, and the typed records of a
+run's files (``RunDirectory``), which every other package may read and write.
 
 >>> from avatar.specs import load
->>> spec = load("specs/examples/quickstart.yaml")  # doctest: +SKIP
+>>> load("specs/examples/quickstart.yaml").name  # run from the repository root
+'quickstart'
 
 Importing this package never imports torch or the other Avatar packages.
 """
 
 from ._domains import DEFAULT_LOG_POINTS, MAX_DOMAIN_SIZE
 from ._errors import AvatarError, Location, Problem, SpecError
-from ._expr import (
+from ._expr import parse_expression
+from ._syntax import (
     Binary,
     BoolOp,
     Call,
@@ -22,8 +25,8 @@ from ._expr import (
     Unary,
     Walker,
     iter_nodes,
-    parse_expression,
 )
+from ._files import write_json_atomically
 from ._loader import FORMATS, load, loads, parse_override
 from ._metrics import ENTRY_POINT_GROUP, registered_metric_names
 from ._model import (
@@ -44,6 +47,8 @@ from ._model import (
     TeacherSettings,
     TrainSettings,
 )
+from ._records import LearningRecord, Manifest, SelectedPoint, Selection, SpaceReport, StudentRecord, StudentsRecord, TeacherRecord
+from ._run_directory import RunDirectory, RunFileError
 from ._schema import SCHEMA_PATH, schema
 from ._walkers import ValueType, evaluate_expression, infer_type, names_in, to_text
 
@@ -97,4 +102,15 @@ __all__ = [
     "infer_type",
     "evaluate_expression",
     "to_text",
+    "RunDirectory",
+    "RunFileError",
+    "SelectedPoint",
+    "Selection",
+    "StudentRecord",
+    "TeacherRecord",
+    "StudentsRecord",
+    "LearningRecord",
+    "SpaceReport",
+    "Manifest",
+    "write_json_atomically",
 ]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Mapping
 
 from ._errors import Location
-from ._expr import Expr
+from ._syntax import Expr
 from ._walkers import ValueType
 
 __all__ = [
@@ -117,6 +117,8 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Constant:
+    """A named value from the spec's ``constants`` section, usable in every expression."""
+
     name: str
     value: Scalar
     location: Location = field(default=Location(), compare=False)
@@ -145,6 +147,8 @@ class Constraint:
 
 @dataclass(frozen=True)
 class Objective:
+    """One metric to minimise or maximise (``objectives`` section)."""
+
     metric: str
     direction: Literal["minimize", "maximize"]
     location: Location = field(default=Location(), compare=False)
@@ -162,6 +166,8 @@ class EstimatorSettings:
 
 @dataclass(frozen=True)
 class SplitSettings:
+    """How the data is split: shares of validation, test and labelled examples, and the seed."""
+
     valid: float = 0.1
     test: float = 0.2
     labeled: float = 0.5
@@ -170,6 +176,8 @@ class SplitSettings:
 
 @dataclass(frozen=True)
 class TaskSettings:
+    """The task (``defect`` or ``clone``), its data location and split, and an optional cap on examples."""
+
     kind: Literal["defect", "clone"]
     data: str
     split: SplitSettings = SplitSettings()
@@ -178,6 +186,8 @@ class TaskSettings:
 
 @dataclass(frozen=True)
 class ModelSettings:
+    """The student's model family and how it is measured: dtype, device and CPU threads."""
+
     family: str = "roberta"
     dtype: Literal["fp32", "fp16", "int8"] = "fp32"
     device: str = "cpu"
@@ -186,6 +196,8 @@ class ModelSettings:
 
 @dataclass(frozen=True)
 class SearchSettings:
+    """The search: algorithm, population, budget, time limits, failure limit and seed."""
+
     algorithm: str = "nsga2"
     population: int = 20
     evaluations: int = 1000
@@ -197,6 +209,8 @@ class SearchSettings:
 
 @dataclass(frozen=True)
 class TeacherSettings:
+    """The teacher model (a Hugging Face id or folder) and how it is fine-tuned."""
+
     model: str
     epochs: int = 3
     learning_rate: float = 2e-5
@@ -206,6 +220,8 @@ class TeacherSettings:
 
 @dataclass(frozen=True)
 class TrainSettings:
+    """How selected points are realised: teacher, selection, distillation and export options."""
+
     teacher: TeacherSettings | None = None
     select: str | int = "knee"
     epochs: int = 10
@@ -221,12 +237,16 @@ class TrainSettings:
 
 @dataclass(frozen=True)
 class ExecutionSettings:
+    """Where evaluations run: local worker processes (``jobs``) or a Dask scheduler."""
+
     jobs: int = 1
     scheduler: str | None = None
 
 
 @dataclass(frozen=True)
 class OutputSettings:
+    """Where the run directory goes (``output.dir``; ``--out`` overrides it)."""
+
     dir: str | None = None
 
 

@@ -6,7 +6,7 @@ import enum
 from fractions import Fraction
 from typing import Callable, Mapping, Sequence
 
-from ._expr import (
+from ._syntax import (
     Binary,
     BoolOp,
     Call,

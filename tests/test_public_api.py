@@ -35,6 +35,7 @@ def test_every_error_meant_for_users_is_an_avatar_error():
 
     for error in (SpecError, EstimatorError, InfeasibleSpecError, RunError, RepeatedFailureError, UndecidedSpaceError, StoreError, DataError, TeacherError):
         assert issubclass(error, AvatarError), error
+    assert issubclass(InfeasibleSpecError, SpecError), "an infeasible space is a kind of spec problem"
 
 
 def test_an_avatar_error_met_late_is_a_message_not_a_bug(monkeypatch, capsys, tmp_path):

@@ -10,7 +10,8 @@ from ._data import BUILTIN_PREFIX, DataError, Example, TaskData, load_task_data,
 from ._metrics import classification_metrics, primary_metric
 from ._pipeline import Distillation, default_device, measure_teacher, prepare_distillation, train_selected
 from ._probe import DistillationProber, ProbeTask
-from ._student import distillation_loss, load_student, train_student
+from ._distil import distillation_loss
+from ._student import load_student, train_student
 from ._teacher import Teacher, TeacherError, TeacherForCloneDetection, check_teacher_available, prepare_teacher, resolve_teacher
 from ._tokenizers import SPECIAL_TOKENS, TOKENIZER_TYPES, load_or_train_tokenizer, train_tokenizer
 

@@ -46,6 +46,8 @@ class Example:
 
 @dataclass
 class TaskData:
+    """A task's examples split into labelled, unlabelled, validation and test parts, with where they came from."""
+
     kind: str
     labeled: list[Example]
     unlabeled: list[Example]

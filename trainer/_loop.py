@@ -30,6 +30,8 @@ __all__ = ["LoopSettings", "LoopResult", "train", "predict_logits", "logits_of",
 
 @dataclass(frozen=True)
 class LoopSettings:
+    """One training run: epochs, learning rate, batch size, early-stopping patience, seed, metric and device."""
+
     epochs: int
     learning_rate: float
     batch_size: int
@@ -42,6 +44,8 @@ class LoopSettings:
 
 @dataclass
 class LoopResult:
+    """How a training run went: the best validation metric and its epoch, epochs run, and the history."""
+
     best_metric: float
     best_epoch: int
     epochs_run: int
@@ -50,6 +54,7 @@ class LoopResult:
 
 
 def logits_of(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The logits of a batch, for Hugging Face outputs and plain tensors alike."""
     output = model(**batch)
     return output.logits if hasattr(output, "logits") else output
 

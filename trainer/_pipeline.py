@@ -1,4 +1,4 @@
-"""Train every point of a run's ``selected.json``: data, teacher, then one student each.
+"""Train the selected points of a run (``selected.json``): data, teacher, then one student each.
 
 Progress is shown for teacher fine-tuning, teacher inference and each student's training.
 Finished students are skipped when the command is run again, and an interrupted student
@@ -12,7 +12,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 from rich.console import Console
@@ -20,11 +20,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 
 from avatar import objectives
 from avatar.objectives import write_json_atomically
-from avatar.specs import Spec, TeacherSettings
+from avatar.specs import RunDirectory, SelectedPoint, Spec, StudentRecord, StudentsRecord, TeacherSettings
 
 from ._data import TaskData, load_task_data
-from ._metrics import checkpoint_metric
-from ._student import model_costs, train_student
+from ._metrics import checkpoint_metric, primary_metric
+from ._costs import model_costs
+from ._student import train_student
 from ._teacher import Teacher, TeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
 
 __all__ = ["Distillation", "prepare_distillation", "measure_teacher", "train_selected", "default_device"]
@@ -133,17 +134,20 @@ def prepare_distillation(
 
 def _finished_student(metrics_path: Path) -> dict[str, Any] | None:
     """The metrics of a student realised earlier, or None: not yet, or a file a killed run left
-    unreadable (written by an older version; now written atomically), so it is trained again."""
+    unreadable (written by an older version; now written atomically) or incomplete, so it is
+    trained again."""
     try:
         metrics = json.loads(metrics_path.read_text())
+        StudentRecord.from_dict(metrics)
     except (OSError, ValueError):
         return None
-    return metrics if isinstance(metrics, dict) and "test" in metrics else None
+    return metrics
 
 
 def train_selected(
-    spec: Spec,
-    run_dir: Path,
+    space_or_spec: Any,
+    points: Sequence[SelectedPoint] | None,
+    run: RunDirectory | Path,
     *,
     data: str | None = None,
     teacher: str | None = None,
@@ -151,17 +155,19 @@ def train_selected(
     cache_dir: Path | None = None,
     device: str | None = None,
     distillation: Distillation | None = None,
-) -> dict[str, Any]:
-    """Realise the points in ``run_dir/selected.json``; returns (and writes) ``students.json``.
+) -> StudentsRecord:
+    """Realise ``points`` (by default the run's ``selected.json``) into ``run``; returns (and
+    writes) the ``students.json`` record. ``space_or_spec`` is the run's ``Space`` (or just its
+    spec: the trainer needs no more of it).
 
     Raises:
         DataError, TeacherError: the data or the teacher cannot be used.
+        RunFileError: no search has written the selection yet, or it is damaged.
     """
+    spec: Spec = getattr(space_or_spec, "spec", space_or_spec)
+    run = run if isinstance(run, RunDirectory) else RunDirectory(run)
     console = console or Console(quiet=True)
-    selected_path = run_dir / "selected.json"
-    if not selected_path.exists():
-        raise FileNotFoundError(f"{selected_path} does not exist: run the search first")
-    points = json.loads(selected_path.read_text())["points"]
+    points = run.selection().points if points is None else points
     distillation = distillation or prepare_distillation(spec, data=data, teacher=teacher, console=console, cache_dir=cache_dir, device=device)
     task_data, prepared, logits, cache_dir, device = distillation.data, distillation.teacher, distillation.logits, distillation.cache_dir, distillation.device
     timings = dict(distillation.seconds)
@@ -175,14 +181,14 @@ def train_selected(
         prepared.model.cpu()
         students, chosen_by = [], checkpoint_metric(spec.task.kind, spec.train.tune_threshold)
         for point in points:
-            folder = run_dir / "students" / point["key"]
+            folder = run.student_folder(point.key)
             metrics_path = folder / "metrics.json"
             finished = _finished_student(metrics_path)
             if finished is not None:
                 students.append(finished)
                 continue
             step_started = time.perf_counter()
-            task = progress.add_task(f"student {point['key'][:8]}", total=None, status="tokenizer")
+            task = progress.add_task(f"student {point.key[:8]}", total=None, status="tokenizer")
             metrics = train_student(
                 spec,
                 point,
@@ -199,5 +205,6 @@ def train_selected(
             write_json_atomically(metrics_path, metrics, indent=2)
             students.append(metrics)
     summary = {"data": {"source": task_data.source, **task_data.summary()}, "teacher": teacher_report, "students": students, "device": device, "seconds": timings}
-    write_json_atomically(run_dir / "students.json", summary, indent=2)
-    return summary
+    record = StudentsRecord.from_dict({**summary, "primary": primary_metric(spec.task.kind)})
+    run.write_students(record)
+    return record

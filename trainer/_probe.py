@@ -24,7 +24,7 @@ from avatar.specs import Spec
 from ._data import TaskData
 from ._metrics import primary_metric
 from ._pipeline import Distillation
-from ._student import distil
+from ._distil import distil
 
 __all__ = ["ProbeTask", "DistillationProber"]
 

@@ -9,13 +9,14 @@ front with the realised students at their measured values.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ._results import markdown_table, replace_section
+from avatar.specs import LearningRecord, RunDirectory, StudentsRecord
 
-__all__ = ["LEARNING_HEADING", "write_learning_section", "student_predictions"]
+from ._markdown import markdown_table
+
+__all__ = ["LEARNING_HEADING", "learning_section", "student_predictions"]
 
 LEARNING_HEADING = "## Learned metrics"
 
@@ -130,15 +131,14 @@ Realised students: the prediction (a short probe's validation score) against the
     return text + "\n"
 
 
-def write_learning_section(directory: Path, students: Sequence[Mapping[str, Any]] = (), primary: str = "f1") -> None:
-    """Write (or rewrite) the section and its plots from ``learning.json``, if the run has one."""
-    path = directory / "learning.json"
-    if not path.exists():
-        return
-    learning = json.loads(path.read_text())
+def learning_section(run: RunDirectory, learning: Sequence[LearningRecord], students: StudentsRecord | None) -> str:
+    """The section on every learned metric; draws each one's plot into the run directory."""
+    realised = [student.to_dict() for student in students.students] if students else []
+    primary = students.primary if students else "f1"
     parts = [LEARNING_HEADING, ""]
-    for summary in learning:
-        predictions = student_predictions([summary], students, primary)
-        _plot(directory / f"{summary['metric']}.png", summary, predictions)
+    for record in learning:
+        summary = record.to_dict()
+        predictions = student_predictions([summary], realised, primary)
+        _plot(run.learned_plot(record.metric), summary, predictions)
         parts.append(_section(summary, predictions))
-    replace_section(directory / "report.md", LEARNING_HEADING, "\n".join(parts), before="## Selected for training")
+    return "\n".join(parts)

@@ -8,10 +8,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from avatar import objectives
-from avatar.specs import Spec
+from avatar.specs import SpaceReport
 
-from ..space._space import Space
+from ..space import Space
 from ._terminal import plain
 
 __all__ = ["check_report", "render_check_report"]
@@ -21,8 +20,10 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (int, float, str)) else str(value)
 
 
-def check_report(spec: Spec, space: Space) -> dict[str, Any]:
-    """Everything ``--check`` knows about the spec and its feasible space, as JSON data."""
+def check_report(space: Space) -> SpaceReport:
+    """Everything ``--check`` knows about the spec and its feasible space (``space.json``;
+    ``solve --check --json`` prints its ``to_dict()``)."""
+    spec = space.spec
     feasibility = space.check()
     report: dict[str, Any] = {
         "name": spec.name,
@@ -42,15 +43,15 @@ def check_report(spec: Spec, space: Space) -> dict[str, Any]:
         "core_bounds": list(feasibility.core_bounds) if feasibility.feasible is False else [],
         "core_is_minimal": feasibility.core_is_minimal,
         "objectives": {objective.metric: objective.direction for objective in spec.objectives},
-        "estimators": _estimators(spec, space),
+        "estimators": _estimators(space),
     }
     if feasibility.feasible is False:
         report.update(count={"value": 0, "exact": True}, fraction=0.0, bounds={}, declared={})
-        return report
+        return SpaceReport.from_dict(report)
     if feasibility.feasible is None:  # Z3 gave up and sampling found no point: say so, claim nothing
         count = space.count()
         report.update(count=count.to_dict(), fraction=count.value / space.grid_size, bounds={}, declared={}, smt_timeout=space.smt_timeout)
-        return report
+        return SpaceReport.from_dict(report)
     count = space.count()
     bounds = space.bounds()
     report.update(
@@ -61,15 +62,14 @@ def check_report(spec: Spec, space: Space) -> dict[str, Any]:
         choices={name: list(bound.choices) for name, bound in bounds.items() if bound.choices is not None},
         seconds={"check": round(feasibility.seconds, 3), "count": round(count.seconds, 3), "bounds": round(space.bounds_seconds, 3)},
     )
-    return report
+    return SpaceReport.from_dict(report)
 
 
-def _estimators(spec: Spec, space: Space) -> list[dict[str, Any]]:
+def _estimators(space: Space) -> list[dict[str, Any]]:
     """How each metric the spec uses is obtained (exact, measured, predicted, estimated)."""
-    context = space.context or objectives.Context.from_spec(spec)
-    estimators = space.estimators if space.estimators is not None else objectives.estimators_for(spec)
+    context = space.context
     rows = []
-    for metric, estimator in estimators.items():
+    for metric, estimator in space.estimators.items():
         rows.append({"metric": metric, "unit": estimator.unit, "kind": estimator.kind, "symbolic": estimator.is_symbolic(context), "method": estimator.method(context)})
     return rows
 
@@ -85,8 +85,9 @@ def _count_text(report: dict[str, Any]) -> str:
     )
 
 
-def render_check_report(report: dict[str, Any], console: Console) -> None:
+def render_check_report(space_report: SpaceReport, console: Console) -> None:
     """Print the report as tables."""
+    report = space_report.to_dict()
     console.print(Text.assemble((report["name"], "bold"), "  (", plain(report["file"]), ")"))
     table = Table(title="Search space", title_justify="left")
     table.add_column("parameter", no_wrap=True)
@@ -146,8 +147,9 @@ def _tight_text(report: dict[str, Any], name: str) -> str:
     return f"[{tight[0]}, {tight[1]}]"
 
 
-def infeasible_message(report: dict[str, Any]) -> str:
+def infeasible_message(space_report: SpaceReport) -> str:
     """One paragraph naming the conflicting constraints with their lines."""
+    report = space_report.to_dict()
     lines = {item["name"]: item for item in report["constraints"]}
     parts = ", ".join(f"'{name}' (line {lines[name]['line']}: {lines[name]['expression']})" for name in report["core"])
     text = f"{report['file']}: the spec is infeasible: no point of the grid satisfies all of {parts}"

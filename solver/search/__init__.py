@@ -5,11 +5,12 @@ decide where evaluations run (``_execution``); ``_learning`` alternates probes a
 when an objective is learned; ``_pareto`` owns fronts, hypervolume and selection.
 """
 
-from ._execution import DaskExecutor, EvaluationTask, Executor, PoolExecutor, SerialExecutor, Task, TaskResult, make_executor
+from ._execution import DaskExecutor, Executor, PoolExecutor, SerialExecutor, make_executor
 from ._learning import LearnedMetric, Prober, learned_estimators
 from ._pareto import Normalisation, as_minimisation, hypervolume, nondominated, select_points
 from ._search import ALGORITHMS, GenerationStats, Search, SearchHooks, SearchResult, objective_limits
 from ._store import Evaluation, Probe, RunStore, StoreError, config_key
+from ._tasks import EvaluationTask, Task, TaskResult
 
 __all__ = [
     "Search", "SearchResult", "SearchHooks", "GenerationStats", "ALGORITHMS", "objective_limits",

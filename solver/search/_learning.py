@@ -27,7 +27,8 @@ import numpy as np
 from avatar import objectives
 
 from .._errors import FailureStreak, RepeatedFailureError, RunError
-from ._execution import Executor, Task
+from ._execution import Executor
+from ._tasks import Task
 from ._search import SearchResult
 from ..space._space import Space
 from ._store import Evaluation, Probe, RunStore, config_key
@@ -58,6 +59,8 @@ def probe_source(prober: Prober | None) -> str | None:
 
 
 class ProbeHooks(Protocol):
+    """Called as probes of a learned metric start, finish and are fitted (progress listens)."""
+
     def probes_started(self, metric: str, stage: int, total: int, done: int, promoted: bool = False) -> None: ...
 
     def probe_finished(self, metric: str, probe: Probe) -> None: ...
@@ -67,7 +70,7 @@ class ProbeHooks(Protocol):
 
 def learned_estimators(space: Space) -> dict[str, objectives.Estimator]:
     """The space's estimators that learn from probes."""
-    return {name: estimator for name, estimator in (space.estimators or {}).items() if estimator.kind == "learned"}
+    return {name: estimator for name, estimator in space.estimators.items() if estimator.kind == "learned"}
 
 
 @dataclass
@@ -205,4 +208,5 @@ def steps_done(store: RunStore) -> int:
 
 
 def mark_step(store: RunStore, step: int) -> None:
+    """Record that learning step ``step`` (a probe stage or a search round) is finished, so a resume skips it."""
     store.set_meta("learning_steps_done", step + 1)

@@ -2,6 +2,13 @@
 
 Everything here works on *minimisation* vectors: an objective to maximise is negated first
 (``as_minimisation``), so one set of functions serves every spec.
+
+>>> import numpy as np
+>>> points = as_minimisation(np.array([[0.9, 3.0], [0.8, 1.0], [0.7, 2.0]]), ["maximize", "minimize"])
+>>> nondominated(points).tolist()  # (0.7, 2.0) is worse than (0.8, 1.0) in both
+[0, 1]
+>>> round(hypervolume(points[[0, 1]], Normalisation((-1.0, 0.0), (0.0, 4.0))), 6)  # share of the box dominated
+0.625
 """
 
 from __future__ import annotations
@@ -11,7 +18,9 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["as_minimisation", "nondominated", "hypervolume", "Normalisation", "select_points", "knee_index"]
+from avatar.specs import Compare, Name, Number, Spec
+
+__all__ = ["as_minimisation", "nondominated", "hypervolume", "Normalisation", "objective_limits", "select_points", "knee_index"]
 
 
 def as_minimisation(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
@@ -154,3 +163,27 @@ def select_points(points: np.ndarray, how: str | int, objective_names: Sequence[
         chosen.append(farthest)
         distances = np.minimum(distances, np.linalg.norm(unit - unit[farthest], axis=1))
     return chosen
+
+
+def objective_limits(spec: Spec, objective_names: Sequence[str]) -> list[float | None]:
+    """Each objective's hard limit in minimisation form (``size_mb <= 3`` gives 3), if any."""
+    limits: list[float | None] = []
+    for name, direction in zip(objective_names, (objective.direction for objective in spec.objectives)):
+        found = None
+        for constraint in spec.constraints:
+            expression = constraint.expression
+            if not (isinstance(expression, Compare) and len(expression.operators) == 1):
+                continue
+            left, right = expression.operands
+            operator = expression.operators[0]
+            if isinstance(right, Name) and isinstance(left, Number):
+                left, right = right, left
+                operator = {"<=": ">=", "<": ">", ">=": "<=", ">": "<"}.get(operator, operator)
+            if isinstance(left, Name) and left.id == name and isinstance(right, Number):
+                value = float(right.value)
+                if direction == "minimize" and operator in ("<=", "<"):
+                    found = value
+                elif direction == "maximize" and operator in (">=", ">"):
+                    found = -value
+        limits.append(found)
+    return limits

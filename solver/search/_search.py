@@ -14,131 +14,44 @@ from __future__ import annotations
 
 import math
 import random
-import sys
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
-import platypus
-from platypus import InjectedPopulation, Solution, TerminationCondition
+from platypus import Solution
 
-from avatar import objectives
-from avatar.specs import Compare, Name, Number, Spec, names_in
+from avatar.specs import names_in
 
 from .._errors import FailureStreak, RepeatedFailureError
-from ._execution import EvaluationTask, Executor, SerialExecutor
-from ._pareto import Normalisation, as_minimisation, hypervolume
+from ..space import Space
+from ._algorithms import ALGORITHMS, BudgetReached, CachedEvaluator, build_algorithm, platypus_random
+from ._execution import Executor, SerialExecutor
+from ._outcome import GenerationStats, SearchHooks, SearchResult
+from ._pareto import Normalisation, as_minimisation, hypervolume, objective_limits
 from ._problem import AvatarProblem, GridVariator
-from ..space._space import Space
 from ._store import Evaluation, RunStore, StoreError, config_key
+from ._tasks import EvaluationTask
 from ._violation import violation
 
 __all__ = ["Search", "SearchResult", "SearchHooks", "GenerationStats", "ALGORITHMS", "objective_limits"]
 
-ALGORITHMS = ("nsga2", "nsga3", "spea2", "ibea", "moead", "epsmoea", "random")
 STAGNANT_GENERATIONS = 5
 _WORST = 1e300
 _PENALTY = 1e6
 
 
-@dataclass(frozen=True)
-class GenerationStats:
-    generation: int
-    evaluations: int
-    front_size: int
-    hypervolume: float
-    elapsed: float
-
-
-class SearchHooks:
-    """Called at the run's milestones; persistence never depends on them (progress does)."""
-
-    def start(self, search: "Search") -> None: ...
-
-    def evaluation(self, search: "Search", evaluation: Evaluation) -> None: ...
-
-    def generation(self, search: "Search", stats: GenerationStats) -> None: ...
-
-    def end(self, search: "Search", result: "SearchResult") -> None: ...
-
-
-@dataclass
-class SearchResult:
-    """All evaluations, the feasible Pareto front, and how the run went."""
-
-    objective_names: list[str]
-    directions: list[str]
-    evaluations: list[Evaluation]
-    front: list[Evaluation]
-    normalisation: Normalisation | None
-    hypervolume: float
-    generations: list[dict[str, Any]] = field(default_factory=list)
-    stopped_because: str = ""
-
-    def front_points(self) -> np.ndarray:
-        """The front's objective values (as reported, not negated)."""
-        return np.array([[evaluation.metrics[name] for name in self.objective_names] for evaluation in self.front], dtype=float).reshape(-1, len(self.objective_names))
-
-
-def objective_limits(spec: Spec, objective_names: Sequence[str]) -> list[float | None]:
-    """Each objective's hard limit in minimisation form (``size_mb <= 3`` gives 3), if any."""
-    limits: list[float | None] = []
-    for name, direction in zip(objective_names, (objective.direction for objective in spec.objectives)):
-        found = None
-        for constraint in spec.constraints:
-            expression = constraint.expression
-            if not (isinstance(expression, Compare) and len(expression.operators) == 1):
-                continue
-            left, right = expression.operands
-            operator = expression.operators[0]
-            if isinstance(right, Name) and isinstance(left, Number):
-                left, right = right, left
-                operator = {"<=": ">=", "<": ">", ">=": "<=", ">": "<"}.get(operator, operator)
-            if isinstance(left, Name) and left.id == name and isinstance(right, Number):
-                value = float(right.value)
-                if direction == "minimize" and operator in ("<=", "<"):
-                    found = value
-                elif direction == "maximize" and operator in (">=", ">"):
-                    found = -value
-        limits.append(found)
-    return limits
-
-
-class _Budget(TerminationCondition):
-    def __init__(self, search: "Search") -> None:
-        super().__init__()
-        self.search = search
-
-    def initialize(self, algorithm: Any) -> None:
-        pass
-
-    def shouldTerminate(self, algorithm: Any) -> bool:
-        return self.search.stop_reason() is not None
-
-
-class _CachedEvaluator(platypus.Evaluator):
-    def __init__(self, search: "Search") -> None:
-        super().__init__()
-        self.search = search
-
-    def evaluate_all(self, jobs: list[Any]) -> list[Any]:
-        self.search.evaluate_solutions([job.solution for job in jobs])
-        return jobs
-
-
 class Search:
-    """One run of a search over ``space``, stored in ``store``."""
+    """One run of a search over ``space``, stored in ``store``.
+
+    The constructor only stores its settings; ``run()`` (or ``result()``) replays the store and
+    builds the problem, so a ``Search`` costs nothing until it is used. The space brings the
+    spec, the context and the estimators: the search evaluates with those very objects."""
 
     def __init__(
         self,
-        spec: Spec,
         space: Space,
         store: RunStore,
         *,
-        estimators: Mapping[str, objectives.Estimator] | None = None,
-        context: objectives.Context | None = None,
         executor: Executor | None = None,
         hooks: Sequence[SearchHooks] = (),
         algorithm: str | None = None,
@@ -148,32 +61,46 @@ class Search:
         seed: int | None = None,
         generation_offset: int = 0,
     ) -> None:
-        self.spec = spec
+        settings = space.spec.search
         self.space = space
+        self.spec = space.spec
         self.store = store
-        self.context = context or space.context or objectives.Context.from_spec(spec)
-        if estimators is None:
-            estimators = space.estimators if space.estimators is not None else objectives.estimators_for(spec)
-        self.estimators = dict(estimators)
         self.executor = executor or SerialExecutor()  # a given executor is shut down by its owner
         self.hooks = list(hooks)
-        settings = spec.search
         self.algorithm_name = algorithm or settings.algorithm
         self.population = population or settings.population
         self.budget = evaluations or settings.evaluations
         self.time_limit = time_limit if time_limit is not None else settings.time_limit
         self.timeout = settings.evaluation_timeout
         self.seed = settings.seed if seed is None else seed
+        self.generation_offset = generation_offset
+        self._replayed = False
+
+    @property
+    def estimators(self) -> dict[str, Any]:
+        return self.space.estimators
+
+    @property
+    def context(self) -> Any:
+        return self.space.context
+
+    def _replay(self) -> None:
+        """Build the problem and answer every stored evaluation from the store (once): a
+        resumed run then makes the same choices as the run it continues."""
+        if self._replayed:
+            return
+        self._replayed = True
+        spec = self.spec
         self.objective_names = [objective.metric for objective in spec.objectives]
         self.directions = [objective.direction for objective in spec.objectives]
         constraints = {constraint.name: constraint for constraint in spec.constraints}
-        self.post = [constraints[item.name] for item in space.post_constraints]
+        self.post = [constraints[item.name] for item in self.space.post_constraints]
         self.metrics = self._metrics_to_evaluate()
         self.rng = random.Random(self.seed)
         self.cache: dict[tuple, Evaluation] = {}
         self._batch_done = 0
         self.proposed: set[tuple] = set()
-        self.generation = generation_offset  # later rounds of a run continue the numbering
+        self.generation = self.generation_offset  # later rounds of a run continue the numbering
         self.new_evaluations = 0
         self.stagnant = 0
         self.failures = FailureStreak(spec.search.max_identical_failures)
@@ -182,13 +109,13 @@ class Search:
         # it gets post-evaluation violations as a penalty added to every objective, and failed
         # or unevaluated solutions as points beyond the worst value seen.
         self.penalised = self.algorithm_name == "ibea"
-        self.problem = AvatarProblem(space, self.objective_names, self.directions, 0 if self.penalised else len(self.post), self.rng)
+        self.problem = AvatarProblem(self.space, self.objective_names, self.directions, 0 if self.penalised else len(self.post), self.rng)
         self._front: dict[str, tuple[Evaluation, np.ndarray]] = {}
-        for evaluation in sorted(store.evaluations(), key=_canonical_order):
+        for evaluation in sorted(self.store.evaluations(), key=_canonical_order):
             self._check_stored(evaluation)
             self._remember(evaluation)
         self.started = time.monotonic()
-        self.previous_elapsed = float(store.get_meta("elapsed", 0.0))
+        self.previous_elapsed = float(self.store.get_meta("elapsed", 0.0))
 
     # -- what to evaluate ----------------------------------------------------------------------
 
@@ -395,6 +322,8 @@ class Search:
             hook.generation(self, stats)
 
     def result(self, stopped_because: str = "") -> SearchResult:
+        """All evaluations so far (the stored ones too) and the feasible front."""
+        self._replay()
         self._ensure_normalisation()
         front = self.front()
         volume = hypervolume(self._points(front), self.normalisation) if front and self.normalisation else 0.0
@@ -416,16 +345,18 @@ class Search:
         if self.algorithm_name not in ALGORITHMS:
             raise ValueError(f"unknown algorithm '{self.algorithm_name}'; choose from {', '.join(ALGORITHMS)}")
         self.space.require_feasible()
+        self._replay()
         self.store.set_meta("seed", self.seed)
         for hook in self.hooks:
             hook.start(self)
         try:
-            with _platypus_random(random.Random(f"platypus:{self.seed}")):
+            with platypus_random(random.Random(f"platypus:{self.seed}")):
                 if self.algorithm_name == "random":
                     self._run_random()
                 else:
-                    algorithm = self._algorithm()
-                    algorithm.run(_Budget(self), callback=lambda _: self._record_generation())
+                    variator = GridVariator(self.problem, self.rng, self.is_known, self.proposed.add)
+                    algorithm = build_algorithm(self.algorithm_name, self.problem, self.population, variator, CachedEvaluator(self), self._initial_population)
+                    algorithm.run(BudgetReached(self), callback=lambda _: self._record_generation())
         finally:
             self.store.set_meta("elapsed", self.elapsed)
         result = self.result(self.stop_reason() or "")
@@ -435,27 +366,6 @@ class Search:
 
     def _initial_population(self, size: int) -> list[Solution]:
         return [self.problem.solution(config) for config in self.space.sample(size, seed=self.seed)]
-
-    def _algorithm(self) -> Any:
-        variator = GridVariator(self.problem, self.rng, self.is_known, self.proposed.add)
-        evaluator = _CachedEvaluator(self)
-        common = dict(variator=variator, evaluator=evaluator, log_frequency=None)
-        name, size = self.algorithm_name, self.population
-        if name == "nsga2":
-            return platypus.NSGAII(self.problem, population_size=size, generator=InjectedPopulation(self._initial_population(size)), **common)
-        if name == "spea2":
-            return platypus.SPEA2(self.problem, population_size=size, generator=InjectedPopulation(self._initial_population(size)), **common)
-        if name == "epsmoea":
-            epsilons = [1e-9] * self.problem.nobjs
-            return platypus.EpsMOEA(self.problem, epsilons, population_size=size, generator=InjectedPopulation(self._initial_population(size)), **common)
-        if name == "ibea":
-            return platypus.IBEA(self.problem, population_size=size, generator=InjectedPopulation(self._initial_population(size)), **common)
-        if name == "moead":
-            return platypus.MOEAD(self.problem, population_size=size, neighborhood_size=min(10, size), generator=InjectedPopulation(self._initial_population(size)), **common)
-        divisions = _divisions_for(size, self.problem.nobjs)
-        algorithm = platypus.NSGAIII(self.problem, divisions_outer=divisions, **common)
-        algorithm.generator = InjectedPopulation(self._initial_population(algorithm.population_size))
-        return algorithm
 
     def _run_random(self) -> None:
         """Uniform sampling of the feasible space, one population-sized batch at a time."""
@@ -469,35 +379,8 @@ class Search:
             self._record_generation()
 
 
-@contextmanager
-def _platypus_random(generator: random.Random) -> Iterator[None]:
-    """Give Platypus a private generator for the run.
-
-    Platypus draws from the module ``random``; a library in another thread of this process
-    (a Dask client, for one) may draw from it too, which would make runs irreproducible.
-    """
-    modules = [module for name, module in sys.modules.items() if name.startswith("platypus") and getattr(module, "random", None) is random]
-    for module in modules:
-        module.random = generator
-    try:
-        yield
-    finally:
-        for module in modules:
-            module.random = random
-
-
 def _canonical_order(evaluation: Evaluation) -> tuple[int, str]:
     return (evaluation.generation, evaluation.key)
-
-
-def _divisions_for(population: int, n_objectives: int) -> int:
-    """NSGA-III reference-point divisions giving a population near the requested size."""
-    from math import comb
-
-    divisions = 1
-    while comb(n_objectives + divisions, divisions + 1) <= population:
-        divisions += 1
-    return divisions
 
 
 def _finite_number(value: Any) -> bool:

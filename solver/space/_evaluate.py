@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 from pysmt.fnode import FNode
 
-from ._compile import Auxiliary
+from ._compiled import Auxiliary
 
 __all__ = ["evaluate_exact", "evaluate_vectorised", "VectorEvaluator"]
 

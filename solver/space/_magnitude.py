@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping
 
 from pysmt.fnode import FNode
 
-from ._compile import Auxiliary, Variable
+from ._compiled import Auxiliary, Variable
 
 __all__ = ["exact_nodes", "INT64_SAFE", "FLOAT_SAFE"]
 

@@ -56,7 +56,7 @@ def _feasible_mask(space: "Space", base: dict[str, Any], grids: dict[str, np.nda
         variable = space.compiled.variables[parameter.name]
         if parameter.name in grids:
             positions = grids[parameter.name]
-            values[parameter.name] = positions if variable.is_index else space.counter.arrays[parameter.name][positions]
+            values[parameter.name] = positions if variable.is_index else space.grid.value_array(parameter.name)[positions]
         else:
             position = space._position[parameter.name][base[parameter.name]]
             values[parameter.name] = position if variable.is_index else base[parameter.name]

@@ -17,7 +17,7 @@ from typing import Any
 import z3
 from pysmt.shortcuts import Solver
 
-from ._compile import CompiledSpace
+from ._compiled import CompiledSpace
 
 __all__ = ["SmtSpace", "SmtCheck", "SmtBounds"]
 

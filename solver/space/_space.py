@@ -7,8 +7,8 @@ sampling, enumeration and membership use the same formulas evaluated without the
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-import itertools
 import random
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
@@ -16,30 +16,34 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from avatar import objectives
-from avatar.specs import AvatarError, Spec
+from avatar.specs import Location, Problem, Spec, SpecError
 
-from ._compile import CompiledSpace, ConstraintInfo, compile_space
-from ._count import Count, GridCounter
-from ._evaluate import VectorEvaluator, evaluate_exact
+from ._compile import compile_space
+from ._compiled import CompiledSpace, ConstraintInfo
+from ._grid import Count, FeasibleGrid
 from .._errors import UndecidedSpaceError
+from ._evaluate import VectorEvaluator, evaluate_exact
 from ._smt import DEFAULT_TIMEOUT_MS, RETRIES, SmtSpace
 
 __all__ = ["Space", "Feasibility", "Bound", "InfeasibleSpecError"]
 
-REJECTION_BATCH = 1 << 16
-REJECTION_DRAWS = 1 << 24  # then the space is too sparse to sample by chance: Z3 finds the rest
-SPARSE_POOL = 256
+SPARSE_POOL = 256  # Z3 points kept for a space too sparse to sample by chance
 
 
-class InfeasibleSpecError(AvatarError):
-    """No point of the grid meets the hard constraints; ``core`` names the conflicting ones."""
+class InfeasibleSpecError(SpecError):
+    """No point of the grid meets the hard constraints: a spec problem (``solve`` exits 3 for it);
+    ``core`` names the conflicting constraints, ``bounds`` the parameters whose ranges take part."""
 
     def __init__(self, source: str, core: list[ConstraintInfo], bounds: list[str]) -> None:
         self.source = source
         self.core = core
         self.bounds = bounds
         names = ", ".join(f"'{item.name}' (line {item.line})" for item in core) or "its constraints"
-        super().__init__(f"{source}: the spec is infeasible: no point of the grid satisfies all of {names}")
+        line = core[0].line if core else None
+        super().__init__([Problem(source, Location(line), ("constraints",), f"the spec is infeasible: no point of the grid satisfies all of {names}")])
+
+    def __reduce__(self):  # type: ignore[override]
+        return (type(self), (self.source, self.core, self.bounds))
 
 
 @dataclass(frozen=True)
@@ -70,18 +74,18 @@ class Space:
         spec: Spec,
         compiled: CompiledSpace,
         *,
+        estimators: Mapping[str, objectives.Estimator],
+        context: objectives.Context,
         seed: int = 0,
-        estimators: Mapping[str, objectives.Estimator] | None = None,
-        context: objectives.Context | None = None,
         smt_timeout: float = DEFAULT_TIMEOUT_MS / 1000,
     ) -> None:
         self.spec = spec
         self.compiled = compiled
         self.seed = seed
-        self.estimators = dict(estimators) if estimators is not None else None
+        self.estimators = dict(estimators)
         self.context = context
         self.parameters = spec.parameters
-        self.counter = GridCounter(compiled)
+        self.grid = FeasibleGrid(compiled, spec.parameters, seed=seed)
         self.smt = SmtSpace(compiled, seed=seed, timeout_ms=max(1, round(smt_timeout * 1000)))
         self._bounds: dict[str, Bound] | None = None
         self._feasibility: Feasibility | None = None
@@ -112,9 +116,17 @@ class Space:
         estimators = dict(estimators) if estimators is not None else objectives.estimators_for(spec)
         calibrated = frozenset(name for name, estimator in estimators.items() if estimator.kind == "predicted")
         if calibrated and context.sample_configurations is None:
-            preliminary = cls(spec, compile_space(spec, context, estimators, exclude=calibrated), seed=seed)
+            preliminary = cls(spec, compile_space(spec, context, estimators, exclude=calibrated), estimators=estimators, context=context, seed=seed)
             context = dataclasses.replace(context, sample_configurations=lambda n, sample_seed: preliminary.sample(n, sample_seed))
-        return cls(spec, compile_space(spec, context, estimators), seed=seed, estimators=estimators, context=context, smt_timeout=smt_timeout)
+        return cls(spec, compile_space(spec, context, estimators), estimators=estimators, context=context, seed=seed, smt_timeout=smt_timeout)
+
+    def with_estimators(self, estimators: Mapping[str, objectives.Estimator]) -> "Space":
+        """This space (same formula, grid and caches) evaluating with other estimator objects,
+        an instrumented wrapper for one. The compiled closed forms stay those of the originals,
+        so the replacements must compute the same metrics."""
+        other = copy.copy(self)
+        other.estimators = {**self.estimators, **estimators}
+        return other
 
     # -- description ---------------------------------------------------------------------------
 
@@ -182,7 +194,7 @@ class Space:
 
     def count(self) -> Count:
         """The number of feasible grid points: exact, or an estimate with a 95% interval."""
-        return self.counter.count(seed=self.seed)
+        return self.grid.count()
 
     def marginals(self) -> dict[str, np.ndarray]:
         """For each parameter, the exact number of feasible points taking each of its values.
@@ -190,27 +202,7 @@ class Space:
         Raises:
             ValueError: the space was too large for an exact count.
         """
-        count = self.count()
-        if not count.exact or self.counter.stored is None:
-            raise ValueError("exact marginals need an exact count; this space was only estimated")
-        flats, counts, lows = self.counter.stored
-        total_constrained = int(counts.sum())
-        result: dict[str, np.ndarray] = {}
-        indices = self.counter.decode(flats)
-        for name in self.counter.outer:
-            size = self.compiled.variables[name].parameter.size
-            result[name] = np.bincount(indices[name], weights=counts, minlength=size).astype(np.int64) * self.counter.free_size
-        if self.counter.inner is not None:
-            size = self.compiled.variables[self.counter.inner].parameter.size
-            changes = np.zeros(size + 1, dtype=np.int64)
-            np.add.at(changes, lows, 1)
-            np.add.at(changes, lows + counts, -1)
-            result[self.counter.inner] = np.cumsum(changes)[:size] * self.counter.free_size
-        for parameter in self.parameters:
-            if parameter.name in self.compiled.free:
-                share = total_constrained * self.counter.free_size // parameter.size
-                result[parameter.name] = np.full(parameter.size, share, dtype=np.int64)
-        return {parameter.name: result[parameter.name] for parameter in self.parameters}
+        return self.grid.marginals()
 
     def contains(self, config: Mapping[str, Any]) -> bool:
         """Whether ``config`` is a feasible grid point (exact; no solver; agrees with Z3)."""
@@ -227,25 +219,15 @@ class Space:
 
     def enumerate(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
         """Feasible points one by one, in grid order (for small spaces and tests)."""
-        produced = 0
-        free = [parameter for parameter in self.parameters if parameter.name in self.compiled.free]
-        for start, counts, low in self.counter.scan():
-            for position in np.flatnonzero(counts):
-                base = self._outer_config(int(start + position))
-                inner_values = self._inner_values(int(low[position]), int(counts[position]))
-                for inner in inner_values:
-                    for free_values in itertools.product(*(parameter.values for parameter in free)):
-                        if limit is not None and produced >= limit:
-                            return
-                        produced += 1
-                        yield self._ordered({**base, **inner, **dict(zip((parameter.name for parameter in free), free_values))})
+        return self.grid.enumerate(limit)
 
     def sample(self, n: int, seed: int | None = None) -> list[dict[str, Any]]:
         """``n`` distinct feasible configurations drawn uniformly (fewer if fewer exist).
 
         Uniform and exact: the count's decomposition gives every feasible point a rank, and
         ranks are drawn uniformly without replacement. For spaces too large to enumerate,
-        outer points are drawn uniformly and accepted in proportion to their inner count.
+        outer points are drawn uniformly and accepted in proportion to their inner count; a
+        space too sparse for that gets the rest from Z3 (see ``_sparse_sample``).
 
         Raises:
             InfeasibleSpecError: the space is empty.
@@ -255,13 +237,8 @@ class Space:
         if count.exact and count.value == 0:
             self.require_feasible()
             raise InfeasibleSpecError(self.spec.source, list(self.hard_constraints), [])
-        if count.exact and count.value <= n:
-            return list(self.enumerate())
-        if self.counter.stored is not None:
-            ranks = _distinct_integers(generator, count.value, n)
-            return [self._config_of_rank(int(rank)) for rank in ranks]
-        found = self._rejection_sample(n, generator)
-        if len(found) < n:
+        found = self.grid.sample(n, generator)
+        if len(found) < n and not count.exact:
             return self._sparse_sample(n, generator, found)
         return found
 
@@ -277,69 +254,6 @@ class Space:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _ordered(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        return {parameter.name: values[parameter.name] for parameter in self.parameters}
-
-    def _outer_config(self, flat: int) -> dict[str, Any]:
-        indices = self.counter.decode(np.array([flat], dtype=np.int64))
-        return {name: self.compiled.variables[name].parameter.values[int(index[0])] for name, index in indices.items()}
-
-    def _inner_values(self, low: int, count: int) -> list[dict[str, Any]]:
-        inner = self.counter.inner
-        if inner is None:
-            return [{}]
-        values = self.compiled.variables[inner].parameter.values
-        return [{inner: values[position]} for position in range(low, low + count)]
-
-    def _free_config(self, rank: int) -> dict[str, Any]:
-        config = {}
-        for parameter in reversed([parameter for parameter in self.parameters if parameter.name in self.compiled.free]):
-            rank, position = divmod(rank, parameter.size)
-            config[parameter.name] = parameter.values[position]
-        return config
-
-    def _config_of_rank(self, rank: int) -> dict[str, Any]:
-        constrained_rank, free_rank = divmod(rank, self.counter.free_size)
-        flats, counts, lows = self.counter.stored
-        cumulative = self._cumulative()
-        position = int(np.searchsorted(cumulative, constrained_rank, side="right"))
-        offset = constrained_rank - (int(cumulative[position]) - int(counts[position]))
-        config = self._outer_config(int(flats[position]))
-        if self.counter.inner is not None:
-            values = self.compiled.variables[self.counter.inner].parameter.values
-            config[self.counter.inner] = values[int(lows[position]) + offset]
-        return self._ordered({**config, **self._free_config(free_rank)})
-
-    def _cumulative(self) -> np.ndarray:
-        if getattr(self, "_cumulative_counts", None) is None:
-            self._cumulative_counts = np.cumsum(self.counter.stored[1])
-        return self._cumulative_counts
-
-    def _rejection_sample(self, n: int, generator: np.random.Generator) -> list[dict[str, Any]]:
-        """Uniform: outer points drawn uniformly, accepted in proportion to their inner count.
-        Gives up after ``REJECTION_DRAWS`` draws (a sparse space; see ``_sparse_sample``)."""
-        inner = self.counter.inner
-        inner_size = self.compiled.variables[inner].parameter.size if inner else 1
-        seen: set[tuple] = set()
-        result: list[dict[str, Any]] = []
-        for _ in range(REJECTION_DRAWS // REJECTION_BATCH):
-            indices = self.counter.random_outer(generator, REJECTION_BATCH)
-            counts, low = self.counter.evaluate_indices(indices)
-            accepted = np.flatnonzero(generator.random(REJECTION_BATCH) * inner_size < counts)
-            for position in accepted:
-                config = self._outer_values({name: int(index[position]) for name, index in indices.items()})
-                if inner is not None:
-                    offset = int(generator.integers(0, counts[position]))
-                    config[inner] = self.compiled.variables[inner].parameter.values[int(low[position]) + offset]
-                config = self._ordered({**config, **self._free_config(self._random_free_rank(generator))})
-                key = tuple(config.values())
-                if key not in seen:
-                    seen.add(key)
-                    result.append(config)
-                    if len(result) == n:
-                        return result
-        return result
-
     def _sparse_sample(self, n: int, generator: np.random.Generator, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Rejection sampling found fewer than ``n`` points: the feasible share is too small to hit
         by chance. The rest come from Z3 models spread by random hints (distinct, feasible, not
@@ -348,7 +262,7 @@ class Space:
         if len(pool) < max(n, SPARSE_POOL):
             known = {tuple(config.values()) for config in pool}
             for positions in self.smt.sample_positions(max(n, SPARSE_POOL) - len(pool), seed=self.seed, exclude=[self.positions(config) for config in pool]):
-                config = self._ordered({**self._outer_values(positions, inner=True), **self._free_config(self._random_free_rank(generator))})
+                config = self.grid.complete(positions, generator)
                 if tuple(config.values()) not in known:
                     known.add(tuple(config.values()))
                     pool.append(config)
@@ -363,13 +277,6 @@ class Space:
                 f"within its time limit ({self.smt_timeout:g} s per query); raise it with --smt-timeout SECONDS"
             )
         return list(chosen.values())
-
-    def _random_free_rank(self, generator: np.random.Generator) -> int:
-        return int(generator.integers(0, self.counter.free_size)) if self.counter.free_size < 2**63 else random.Random(int(generator.integers(2**63))).randrange(self.counter.free_size)
-
-    def _outer_values(self, indices: Mapping[str, int], inner: bool = False) -> dict[str, Any]:
-        """Parameter values of outer (and, with ``inner``, inner) value indices."""
-        return {name: self.compiled.variables[name].parameter.values[index] for name, index in indices.items() if inner or name != self.counter.inner}
 
     def on_grid(self, config: Mapping[str, Any]) -> bool:
         """Whether ``config`` gives every parameter, and only those, a value of its grid."""
@@ -386,11 +293,7 @@ class Space:
 
     def vector_evaluator(self, bindings: Mapping[str, Any]) -> VectorEvaluator:
         """An evaluator of the hard formulas for parameter values (scalars or arrays)."""
-        symbols = {}
-        for name, value in bindings.items():
-            variable = self.compiled.variables[name]
-            symbols[variable.symbol] = value
-        return self.counter.vector_evaluator(symbols)
+        return self.grid.vector_evaluator(bindings)
 
 
 def undecided_message(source: str, timeout: float) -> str:
@@ -400,19 +303,3 @@ def undecided_message(source: str, timeout: float) -> str:
         f"({timeout:g} s per query, tried with {RETRIES} seeds) and sampling the grid found no feasible point. "
         "Raise the limit with --smt-timeout SECONDS, or narrow the parameter ranges or simplify the constraints"
     )
-
-
-def _distinct_integers(generator: np.random.Generator, high: int, n: int) -> list[int]:
-    """``n`` distinct integers in ``[0, high)``, uniformly, in draw order."""
-    chosen: dict[int, None] = {}
-    if high >= 2**63:  # beyond int64 (free parameters multiply the count): exact Python integers
-        python_random = random.Random(int(generator.integers(2**63)))
-        while len(chosen) < n:
-            chosen.setdefault(python_random.randrange(high), None)
-        return list(chosen)
-    while len(chosen) < n:
-        for value in generator.integers(0, high, 2 * (n - len(chosen)), dtype=np.int64):
-            chosen.setdefault(int(value), None)
-            if len(chosen) == n:
-                break
-    return list(chosen)

@@ -185,5 +185,8 @@ def test_a_student_whose_metrics_file_was_cut_short_is_trained_again(tmp_path):
     assert _finished_student(path) is None
     path.write_text('{"test": {"f1"')  # what a kill during a plain write left (before atomic writes)
     assert _finished_student(path) is None
-    path.write_text('{"test": {"f1": 0.5}}')
-    assert _finished_student(path) == {"test": {"f1": 0.5}}
+    whole = {"key": "k", "config": {}, "test": {"f1": 0.5}, "size_mb": 1.0, "latency_ms": 2.0, "energy_j": 0.1, "carbon_g": 0.01}
+    path.write_text(json.dumps({k: v for k, v in whole.items() if k != "latency_ms"}))
+    assert _finished_student(path) is None, "a student without its measurements is trained again"
+    path.write_text(json.dumps(whole))
+    assert _finished_student(path) == whole

@@ -53,7 +53,7 @@ class Prober:
 def _run(tmp_path, fault: str, resume: bool = False):
     spec = loads(LEARNED)
     space = Space.from_spec(spec)
-    return run_search(spec, space, check_report(spec, space), out=str(tmp_path / "run"), resume=resume, prober=Prober(fault))
+    return run_search(space, check_report(space), out=str(tmp_path / "run"), resume=resume, prober=Prober(fault))
 
 
 def _probes(tmp_path):

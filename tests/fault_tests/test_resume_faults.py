@@ -37,7 +37,7 @@ class InterruptAfter(SearchHooks):
 def _search(directory, text: str, algorithm: str, hooks=(), evaluations: int | None = None):
     spec = loads(text)
     store = RunStore(directory / "evaluations.sqlite")
-    return Search(spec, Space.from_spec(spec), store, algorithm=algorithm, hooks=list(hooks), evaluations=evaluations), store
+    return Search(Space.from_spec(spec), store, algorithm=algorithm, hooks=list(hooks), evaluations=evaluations), store
 
 
 def _outcome(result) -> tuple[set[str], list[str]]:

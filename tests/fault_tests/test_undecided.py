@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from avatar.solver import Space
-from avatar.solver.space._count import Count
+from avatar.solver.space import Count
 from avatar.solver._errors import UndecidedSpaceError
 from avatar.solver.space._smt import SmtCheck
 from avatar.solver.cli import EXIT_UNDECIDED, main
@@ -32,7 +32,7 @@ def test_an_exact_count_decides_when_z3_gives_up():
 
 def test_undecided_is_not_feasible():
     space = _giving_up(Space.from_spec(loads(FERMAT)))
-    space.counter.count = lambda **_: Count(0, False, 0, 10**12, 1000, 0.1)  # sampling found no feasible point
+    space.grid.count = lambda **_: Count(0, False, 0, 10**12, 1000, 0.1)  # sampling found no feasible point
     assert space.check().feasible is None
     with pytest.raises(UndecidedSpaceError, match="--smt-timeout"):
         space.require_feasible()

@@ -43,6 +43,6 @@ def test_search_progress_in_a_log(tmp_path):
     stream = io.StringIO()
     spec = loads(SPEC)
     space = Space.from_spec(spec)
-    run_search(spec, space, check_report(spec, space), out=str(tmp_path / "run"), console=Console(file=stream))
+    run_search(space, check_report(space), out=str(tmp_path / "run"), console=Console(file=stream))
     lines = [line for line in stream.getvalue().splitlines() if " search " in line]
     assert lines and all(STAMP.match(line) for line in lines) and "40/40" in lines[-1] and "hypervolume" in lines[-1]

@@ -10,7 +10,7 @@ import pytest
 
 from avatar.solver.cli import main
 from tests.helpers import EXAMPLES
-from tests.solver_tests.test_space import CORE_SPACE
+from tests.solver_tests.space_tests.test_space import CORE_SPACE
 
 SOLVE = [sys.executable, "-m", "avatar.solver.cli"]
 

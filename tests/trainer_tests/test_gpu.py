@@ -31,9 +31,9 @@ def test_a_student_trained_on_the_gpu_reloads_on_the_cpu_with_the_same_predictio
     point = {"key": f"gpu-{kind}", "config": CONFIG, "status": "ok", "metrics": {}, "reason": "test"}
     (run / "selected.json").write_text(json.dumps({"select": "knee", "points": [point]}))
     assert default_device() == "cuda"
-    summary = train_selected(spec, run, cache_dir=tmp_path / "cache", device=default_device())
-    student = summary["students"][0]
-    assert summary["device"] == "cuda" and len(student["restarts"]) == 2 and student["threshold"]["folded"]
+    summary = train_selected(spec, None, run, cache_dir=tmp_path / "cache", device=default_device())
+    student = summary.students[0].to_dict()
+    assert summary.device == "cuda" and len(student["restarts"]) == 2 and student["threshold"]["folded"]
     folder = run / "students" / student["key"]
     model = load_student(folder, kind).eval()
     encoded = encode(load_task_data(spec).test, AutoTokenizer.from_pretrained(folder), CONFIG["max_sequence_length"])

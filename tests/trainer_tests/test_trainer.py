@@ -17,8 +17,8 @@ import pytest
 import torch
 
 from avatar.objectives import get_family
-from avatar.solver.report._results import write_students_section
-from avatar.specs import loads
+from avatar.solver.report._markdown import students_section
+from avatar.specs import StudentsRecord, loads
 from avatar.trainer import (
     DataError,
     TeacherError,
@@ -55,14 +55,14 @@ def test_student_is_trained_saved_and_reloaded_with_the_same_predictions(kind, t
     spec = loads(student_spec(kind, data, tiny_teacher), filename=str(tmp_path / "spec.yaml"))
     run = tmp_path / "run"
     _select(run, spec, CONFIG)
-    summary = train_selected(spec, run, cache_dir=tmp_path / "cache", device="cpu")
-    student = summary["students"][0]
+    summary = train_selected(spec, None, run, cache_dir=tmp_path / "cache", device="cpu")
+    student = summary.students[0].to_dict()
     folder = run / "students" / student["key"]
     assert (folder / "model.safetensors").exists() and (folder / "metrics.json").exists()
     assert set(student["test"]) == {"accuracy", "precision", "recall", "f1", "auc"}
     assert student["size_mb"] == pytest.approx(student["size_mb_estimated"], rel=0.05)
-    assert summary["teacher"]["test"] and summary["teacher"]["latency_ms"] > 0
-    assert "auc" in summary["teacher"]["test"] and "test_at_validation_tuned" in summary["teacher"]["threshold"]
+    assert summary.teacher.to_dict()["test"] and summary.teacher.to_dict()["latency_ms"] > 0
+    assert "auc" in summary.teacher.to_dict()["test"] and "test_at_validation_tuned" in summary.teacher.to_dict()["threshold"]
     # the best epoch is chosen threshold-free; the cut is tuned on validation and never hurts there
     threshold = student["threshold"]
     assert student["validation"]["metric"] == "auc" and threshold["tuned"] and threshold["folded"]
@@ -80,8 +80,8 @@ def test_student_is_trained_saved_and_reloaded_with_the_same_predictions(kind, t
         valid_logits = torch.cat([model(**batch).logits for _, batch in valid.batches(8, "cpu")])
     assert tune_threshold(margins(valid_logits).tolist(), valid.labels.tolist(), primary_metric(kind)) == 0.0
     # a second run skips the finished student
-    again = train_selected(spec, run, cache_dir=tmp_path / "cache", device="cpu")
-    assert again["students"][0]["test"] == student["test"]
+    again = train_selected(spec, None, run, cache_dir=tmp_path / "cache", device="cpu")
+    assert again.students[0].test == student["test"]
 
 
 def test_every_parameter_of_the_student_changes(clone_folder, tmp_path):
@@ -171,7 +171,7 @@ def test_missing_teacher_is_a_teacher_error(tmp_path, defect_file):
     spec = loads(student_spec("defect", defect_file, tmp_path / "no-such-teacher"))
     _select(tmp_path / "run", spec, CONFIG)
     with pytest.raises(TeacherError):
-        train_selected(spec, tmp_path / "run", cache_dir=tmp_path / "cache", device="cpu")
+        train_selected(spec, None, tmp_path / "run", cache_dir=tmp_path / "cache", device="cpu")
 
 
 def test_offline_teacher_resolves_to_the_shipped_copy():
@@ -277,8 +277,8 @@ def test_onnx_export_and_int8_are_evaluated_and_measured_again(kind, tmp_path, c
     spec = loads(student_spec(kind, data, tiny_teacher, onnx="true", quantize="true"), filename=str(tmp_path / "spec.yaml"))
     run = tmp_path / "run"
     _select(run, spec, CONFIG)
-    summary = train_selected(spec, run, cache_dir=tmp_path / "cache", device="cpu")
-    student = summary["students"][0]
+    summary = train_selected(spec, None, run, cache_dir=tmp_path / "cache", device="cpu")
+    student = summary.students[0].to_dict()
     folder = run / "students" / student["key"]
     exported = student["onnx"]
     assert exported["test"] == student["test"] and exported["max_logit_difference"] < 1e-4, "the export computes what the student computes"
@@ -291,9 +291,7 @@ def test_onnx_export_and_int8_are_evaluated_and_measured_again(kind, tmp_path, c
     assert logits.shape == (3, 2)
     card = (folder / "README.md").read_text()
     assert "model.onnx" in card and "model-int8.pt" in card
-    (run / "report.md").write_text("# Report\n\n## Reproducibility\n")
-    write_students_section(run, summary, primary_metric(kind))
-    report = (run / "report.md").read_text()
+    report = students_section(summary)
     assert f"student `{student['key'][:12]} (ONNX Runtime)`" in report and f"student `{student['key'][:12]} (int8)`" in report
 
 
@@ -306,10 +304,8 @@ def test_a_teacher_that_predicts_one_class_is_flagged_in_the_report(tmp_path):
     (warning,) = teacher_warnings(constant)
     assert "class 0 for 99.0%" in warning and "train.teacher.epochs" in warning
     teacher = {"model": "t", "size_mb": 90.0, "latency_ms": 70.0, "energy_j": 1.0, "carbon_g": 0.1, "test": {"accuracy": 0.54, "f1": 0.0}, "warnings": [warning]}
-    summary = {"teacher": teacher, "students": [], "data": {"source": "d", "labeled": 1, "unlabeled": 1, "valid": 1, "test": 1}}
-    (tmp_path / "report.md").write_text("# Report\n\n## Reproducibility\n")
-    write_students_section(tmp_path, summary, "accuracy")
-    assert f"**Warning:** {warning}." in (tmp_path / "report.md").read_text()
+    summary = StudentsRecord.from_dict({"teacher": teacher, "students": [], "data": {"source": "d", "labeled": 1, "unlabeled": 1, "valid": 1, "test": 1}})
+    assert f"**Warning:** {warning}." in students_section(summary)
 
 
 def test_a_tokenizer_cached_by_two_workers_at_once_is_not_lost(tmp_path, monkeypatch):
@@ -336,13 +332,11 @@ def test_without_threshold_tuning_models_predict_at_the_default_cut_and_restarts
     spec = loads(student_spec("defect", defect_file, tiny_teacher, tune_threshold="false", restarts=2), filename=str(tmp_path / "spec.yaml"))
     run = tmp_path / "run"
     _select(run, spec, CONFIG)
-    summary = train_selected(spec, run, cache_dir=tmp_path / "cache", device="cpu")
-    student = summary["students"][0]
+    summary = train_selected(spec, None, run, cache_dir=tmp_path / "cache", device="cpu")
+    student = summary.students[0].to_dict()
     assert student["validation"]["metric"] == "accuracy" and student["threshold"]["margin"] == 0.0
     assert "decision threshold" not in (run / "students" / student["key"] / "README.md").read_text()
-    (run / "report.md").write_text("# Report\n\n## Reproducibility\n")
-    write_students_section(run, summary, "accuracy")
-    assert "decision threshold" not in (run / "report.md").read_text()
+    assert "decision threshold" not in students_section(summary)
     restarts = student["restarts"]
     assert [restart["seed"] for restart in restarts] == [spec.train.seed, spec.train.seed + 1]
     assert student["validation"]["best"] == max(restart["best"] for restart in restarts)
@@ -374,7 +368,7 @@ def test_two_runs_that_need_one_teacher_fine_tune_it_once(tmp_path, defect_file,
 
 def test_students_are_priced_with_the_specs_energy_and_carbon_options(monkeypatch):
     from avatar.objectives import InferenceMeasurement
-    from avatar.trainer._student import _costs
+    from avatar.trainer._costs import inference_costs as _costs
     from tests.fault_tests.helpers import SPEC
 
     timing = InferenceMeasurement((2.0, 2.0, 3.0), cpu_seconds=0.01, rapl_joules=None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from avatar.solver import Space, check_report, run_search
-from avatar.solver.report._results import kept_text
+from avatar.solver.report._markdown import kept_text
 from avatar.specs import loads
 from tests.helpers import SEARCH_SPACE
 
@@ -14,7 +14,7 @@ def test_report_lists_every_choice_of_a_string_parameter(tmp_path):
     )
     spec = loads(text)
     space = Space.from_spec(spec)
-    run_search(spec, space, check_report(spec, space), out=str(tmp_path / "run"))
+    run_search(space, check_report(space), out=str(tmp_path / "run"))
     report = (tmp_path / "run" / "report.md").read_text()
     assert "| hidden_act | {gelu, relu, silu} | {gelu, relu} |" in report, "declared: every choice, not the first and last"
 
@@ -23,3 +23,18 @@ def test_a_teacher_scoring_zero_gives_a_reason_not_nan():
     assert kept_text(0.5, 0.8, "f1") == "62.5%"
     assert kept_text(0.5, 0.0, "f1") == "n/a: the teacher's f1 is 0 (it predicts one class)"
     assert kept_text(0.5, float("nan"), "accuracy").startswith("n/a: ")
+
+
+def test_the_report_is_rendered_from_the_records_alone(tmp_path):
+    from avatar.solver import write_report
+    from avatar.specs import RunDirectory
+
+    spec = loads(SEARCH_SPACE)
+    run = RunDirectory(tmp_path / "run")
+    run_search(Space.from_spec(spec), out=str(run.path), report=False)
+    assert not run.report_md.exists() and run.selected.exists(), "rendering waits for the end of the run"
+    first = write_report(run, spec).read_text()
+    assert write_report(run, spec).read_text() == first, "rendering is a pure function of the records"
+    for heading in ("## Feasible space", "## Search", "## Pareto front", "## Selected for training", "## Reproducibility"):
+        assert first.count(heading) == 1, heading
+    assert "## Realised students" not in first and run.report_html.exists()

@@ -122,7 +122,7 @@ def test_accuracy_proxy_is_exact_labelled_and_free():
 def _run(tmp_path, resume=False, prober=None):
     spec = loads(SPEC)
     space = Space.from_spec(spec)
-    return run_search(spec, space, check_report(spec, space), out=str(tmp_path / "run"), resume=resume, prober=prober or FakeProber())
+    return run_search(space, check_report(space), out=str(tmp_path / "run"), resume=resume, prober=prober or FakeProber())
 
 
 def test_rounds_probe_the_predicted_front_and_move_it_toward_measured_truth(tmp_path):
@@ -195,7 +195,7 @@ def test_a_learned_metric_without_a_prober_is_refused(tmp_path):
     spec = loads(SPEC)
     space = Space.from_spec(spec)
     with pytest.raises(RunError, match="learned from probes"):
-        run_search(spec, space, check_report(spec, space), out=str(tmp_path / "run"))
+        run_search(space, check_report(space), out=str(tmp_path / "run"))
 
 
 class SourcedProber(FakeProber):
@@ -263,7 +263,7 @@ def test_multi_fidelity_promotes_the_best_short_probes_and_predicts_the_longer_p
     FakeProber.calls, FidelityProber.epochs = [], []
     spec = loads(PROMOTING)
     space = Space.from_spec(spec)
-    outcome = run_search(spec, space, check_report(spec, space), out=str(tmp_path / "run"), prober=FidelityProber())
+    outcome = run_search(space, check_report(space), out=str(tmp_path / "run"), prober=FidelityProber())
     store = RunStore(tmp_path / "run" / "evaluations.sqlite")
     probes = store.probes()
     short = [probe for probe in probes if probe.fidelity["epochs"] == 1]
@@ -283,7 +283,7 @@ def test_multi_fidelity_promotes_the_best_short_probes_and_predicts_the_longer_p
     assert "Multi-fidelity" in report and "promoted" in report
     store.close()
     FakeProber.calls = []
-    again = run_search(spec, space, check_report(spec, space), out=str(tmp_path / "run"), resume=True, prober=FidelityProber())
+    again = run_search(space, check_report(space), out=str(tmp_path / "run"), resume=True, prober=FidelityProber())
     assert FakeProber.calls == [] and [e.key for e in again.result.front] == [e.key for e in outcome.result.front]
 
 

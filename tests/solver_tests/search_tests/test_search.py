@@ -22,11 +22,13 @@ from avatar.specs import loads
 from tests.helpers import REPOSITORY, SEARCH_SPACE
 from tests.solver_tests.instrumented import RecordingSizeEstimator
 
-def make_search(tmp_path, text=SEARCH_SPACE, name="run", **options):
+def make_search(tmp_path, text=SEARCH_SPACE, name="run", estimators=None, **options):
     spec = loads(text)
     space = Space.from_spec(spec)
+    if estimators is not None:  # instrumented objects computing the same metrics
+        space = space.with_estimators(estimators)
     store = RunStore(tmp_path / name / "evaluations.sqlite")
-    return Search(spec, space, store, **options), spec, space, store
+    return Search(space, store, **options), spec, space, store
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
@@ -81,7 +83,7 @@ def test_post_constraints_keep_violating_points_off_the_front(tmp_path, algorith
     space = Space.from_spec(spec, estimators={**objectives.estimators_for(spec), "gflops": flops})
     assert [item.name for item in space.post_constraints] == ["cheap"]
     store = RunStore(tmp_path / "evaluations.sqlite")
-    result = Search(spec, space, store, algorithm=algorithm).run()
+    result = Search(space, store, algorithm=algorithm).run()
     assert result.front and all(evaluation.metrics["gflops"] <= 0.05 for evaluation in result.front)
     assert any(evaluation.metrics["gflops"] > 0.05 for evaluation in result.evaluations)
 
@@ -92,7 +94,7 @@ def test_resume_continues_without_reevaluating(tmp_path):
     store.close()
     RecordingSizeEstimator.seen = []
     estimators = {**objectives.estimators_for(spec), "size_mb": RecordingSizeEstimator()}
-    resumed = Search(spec, space, RunStore(tmp_path / "run" / "evaluations.sqlite"), estimators=estimators)
+    resumed = Search(space.with_estimators(estimators), RunStore(tmp_path / "run" / "evaluations.sqlite"))
     result = resumed.run()
     assert len(result.evaluations) == 60 and len(RecordingSizeEstimator.seen) == 30
     uninterrupted = make_search(tmp_path, name="whole")[0].run()
@@ -172,3 +174,14 @@ def test_dask_local_cluster_gives_the_serial_front(tmp_path):
             assert executor.workers == 2
             remote = make_search(tmp_path, name="dask", evaluations=30, executor=executor)[0].run()
     assert [evaluation.key for evaluation in remote.front] == [evaluation.key for evaluation in serial.front]
+
+
+def test_the_constructor_only_stores_and_run_replays(tmp_path, monkeypatch):
+    search, _, _, store = make_search(tmp_path, evaluations=20)
+    replays = []
+    original = store.evaluations
+    monkeypatch.setattr(store, "evaluations", lambda: replays.append(1) or original())
+    again = Search(search.space, store)
+    assert not replays and not hasattr(again, "problem"), "a Search costs nothing until it is used"
+    result = again.run()
+    assert replays == [1] and len(result.evaluations) == again.budget

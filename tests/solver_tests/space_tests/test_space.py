@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from avatar import objectives
 from avatar.solver import InfeasibleSpecError, Space
+from avatar.solver.space import FeasibleGrid
 from avatar.specs import ExpressionError, evaluate_expression, load, loads, names_in
 from tests.helpers import EXAMPLES
 
@@ -229,7 +230,7 @@ def test_count_with_estimator_closed_forms_matches_brute_force(dtype):
     feasible = brute_force(spec, metrics)
     assert 0 < len(feasible) < spec.grid_size
     assert space.count().value == len(feasible)
-    assert space.counter.inner is not None, "a closed-form inner count is used"
+    assert space.grid.inner is not None, "a closed-form inner count is used"
     assert all(space.contains(config) for config in space.sample(50, seed=1))
 
 
@@ -308,7 +309,7 @@ def test_estimated_count_when_the_grid_is_too_large():
     spec = load(EXAMPLES / "avatar-devign.yaml")
     space = Space.from_spec(spec)
     exact = space.count()
-    estimate = space.counter.__class__(space.compiled).count(exact_limit=1000, time_budget=3.0, seed=1)
+    estimate = FeasibleGrid(space.compiled, space.parameters, seed=1).count(exact_limit=1000, time_budget=3.0)
     assert not estimate.exact and estimate.low <= exact.value <= estimate.high
     assert abs(estimate.value - exact.value) / exact.value < 0.05
 

@@ -1,4 +1,4 @@
-"""Counting the feasible grid points without enumerating models one SMT call at a time.
+"""The decomposition that counts the feasible grid without enumerating models one SMT call at a time.
 
 Decomposition:
   * parameters that no hard constraint mentions multiply the count by their domain sizes;
@@ -20,105 +20,48 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-import time
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Iterator
 
 import numpy as np
 from pysmt.fnode import FNode
-from pysmt.shortcuts import Div, Int, Ite, Minus, Plus, Real, Times, ToReal
+from pysmt.shortcuts import Minus, Plus, Times, ToReal
 
-from ._compile import CompiledSpace, Variable, parameter_name
+from ._compiled import CompiledSpace, Variable, parameter_name
 from ._evaluate import VectorEvaluator, evaluate_exact
+from ._linear import Atom, as_comparison, bounds, coefficient, conjuncts, integer_bounds, uncertain, zero_like
 from ._magnitude import INT64_SAFE, exact_nodes
 
-__all__ = ["Count", "GridCounter", "EXACT_LIMIT"]
+__all__ = ["GridDecomposition", "CHUNK"]
 
-EXACT_LIMIT = 30_000_000
 CHUNK = 1 << 19
 TOLERANCE = 1e-9
 _NONLINEAR = 99
 
 
-@dataclass(frozen=True)
-class Count:
-    """A feasible count; ``exact`` is false for a sampled estimate with a 95% interval."""
+class GridDecomposition:
+    """The feasible grid split into outer, inner and free parameters, evaluated block by block.
 
-    value: int
-    exact: bool
-    low: int | None = None
-    high: int | None = None
-    samples: int = 0
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"value": self.value, "exact": self.exact}
-        if not self.exact:
-            data.update({"low": self.low, "high": self.high, "confidence": 0.95, "samples": self.samples})
-        return data
-
-
-@dataclass(frozen=True)
-class _Atom:
-    """One conjunct of the hard constraints; comparisons are kept as ``left OP right``."""
-
-    node: FNode
-    operator: str | None = None  # "<=", "<", "==" for comparisons usable in closed form
-    left: FNode | None = None
-    right: FNode | None = None
-    inner: bool = False
-
-
-def _conjuncts(formula: FNode) -> list[FNode]:
-    pending, atoms = [formula], []
-    while pending:
-        node = pending.pop()
-        if node.is_and():
-            pending.extend(reversed(node.args()))
-        else:
-            atoms.append(node)
-    return atoms
-
-
-def _as_comparison(node: FNode) -> tuple[str, FNode, FNode] | None:
-    negated = node.is_not()
-    body = node.arg(0) if negated else node
-    if not (body.is_le() or body.is_lt() or body.is_equals()):
-        return None
-    left, right = body.arg(0), body.arg(1)
-    if not (left.get_type().is_int_type() or left.get_type().is_real_type()):
-        return None
-    if not negated:
-        return ("<=" if body.is_le() else "<" if body.is_lt() else "==", left, right)
-    if body.is_equals():
-        return None
-    return ("<" if body.is_le() else "<=", right, left)  # not (l <= r) is r < l
-
-
-class GridCounter:
-    """Counts, samples and enumerates the feasible grid of a compiled space."""
+    ``scan`` and ``evaluate`` give, for outer points, how many inner values are feasible and
+    the first of them; ``FeasibleGrid`` builds counts, ranks and samples on these."""
 
     def __init__(self, compiled: CompiledSpace) -> None:
         self.compiled = compiled
         self.auxiliaries = compiled.auxiliaries
         self.variables = compiled.variables
         formulas = list(compiled.hard.values())
-        self.atom_nodes = [atom for formula in formulas for atom in _conjuncts(formula)]
+        self.atom_nodes = [atom for formula in formulas for atom in conjuncts(formula)]
         self.depends = self._dependencies()
         self.inner = self._choose_inner()
         self.atoms = [self._atom(node) for node in self.atom_nodes]
         self.outer = [name for name in compiled.constrained if name != self.inner]
         self.outer_sizes = [self.variables[name].parameter.size for name in self.outer]
         self.outer_size = math.prod(self.outer_sizes)
-        self.free_size = math.prod(self.variables[name].parameter.size for name in compiled.free)
         self.arrays = {name: self._array(self.variables[name]) for name in compiled.constrained}
         self.comparisons = self._nested_real_comparisons()
         self.linear_parts = {atom.node: self._linear_parts(atom) for atom in self.atoms if atom.inner}
         self.exact_nodes = exact_nodes(self._roots(), self.variables, self.auxiliaries)
         self.dependents = self._dependents()
-        self.stored: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._count: Count | None = None
 
     # -- analysis ------------------------------------------------------------------------
 
@@ -180,7 +123,7 @@ class GridCounter:
         for node in self.atom_nodes:
             if name not in self._names(node):
                 continue
-            comparison = _as_comparison(node)
+            comparison = as_comparison(node)
             if comparison is None:
                 return False
             _, left, right = comparison
@@ -196,11 +139,11 @@ class GridCounter:
         ]
         return max(candidates, key=lambda name: self.variables[name].parameter.size, default=None)
 
-    def _atom(self, node: FNode) -> _Atom:
+    def _atom(self, node: FNode) -> Atom:
         if self.inner is None or self.inner not in self._names(node):
-            return _Atom(node)
-        operator, left, right = _as_comparison(node)
-        return _Atom(node, operator, left, right, inner=True)
+            return Atom(node)
+        operator, left, right = as_comparison(node)
+        return Atom(node, operator, left, right, inner=True)
 
     def _nested_real_comparisons(self) -> list[tuple[FNode, FNode]]:
         """Sides of every comparison of real terms in the outer atoms (checked for near-ties)."""
@@ -219,18 +162,18 @@ class GridCounter:
             pending.extend(node.args())
         return pairs
 
-    def _linear_parts(self, atom: _Atom) -> tuple[FNode, FNode]:
+    def _linear_parts(self, atom: Atom) -> tuple[FNode, FNode]:
         """``(slope, offset)`` terms of ``left - right`` as a linear function of the inner value."""
         symbol = self.variables[self.inner].symbol
         difference = Minus(atom.left, atom.right)
-        offset = difference.substitute({symbol: _zero_like(symbol)})
+        offset = difference.substitute({symbol: zero_like(symbol)})
         leading = self.variables[self.outer[0]].symbol if self.outer else None
         if leading is not None and self._degree(offset, self.outer[0]) == 1:
             # Split off the leading parameter too: both parts are then cached across blocks.
-            coefficient = _coefficient(offset, leading)
-            factor = ToReal(leading) if coefficient.get_type().is_real_type() and leading.get_type().is_int_type() else leading
-            offset = Plus(Times(coefficient, factor), offset.substitute({leading: _zero_like(leading)}))
-        return _coefficient(difference, symbol), offset
+            leading_coefficient = coefficient(offset, leading)
+            factor = ToReal(leading) if leading_coefficient.get_type().is_real_type() and leading.get_type().is_int_type() else leading
+            offset = Plus(Times(leading_coefficient, factor), offset.substitute({leading: zero_like(leading)}))
+        return coefficient(difference, symbol), offset
 
     def _roots(self) -> list[FNode]:
         """Every term the counter evaluates."""
@@ -371,14 +314,13 @@ class GridCounter:
             is_integer = slope_node.get_type().is_int_type()
             exact = self._is_exact(slope_node, offset_node)
             if is_integer and integer_grid:
-                atom_low, atom_high = _integer_bounds(atom.operator, slope, offset, int(grid[0]), int(grid[1]), len(values))
+                atom_low, atom_high = integer_bounds(atom.operator, slope, offset, int(grid[0]), int(grid[1]), len(values))
             else:
-                atom_low, atom_high = _bounds(atom.operator, slope, offset, values, exact=exact)
+                atom_low, atom_high = bounds(atom.operator, slope, offset, values, exact=exact)
             if not is_integer and not exact:
                 slope_error = TOLERANCE * np.broadcast_to(evaluate.magnitude(slope_node), (n_full,))[selected]
                 offset_error = TOLERANCE * np.broadcast_to(evaluate.magnitude(offset_node), (n_full,))[selected]
-                uncertain = np.flatnonzero(_uncertain(slope, offset, slope_error, offset_error, values))
-                for point in uncertain:
+                for point in np.flatnonzero(uncertain(slope, offset, slope_error, offset_error, values)):
                     atom_low[point], atom_high[point] = self._exact_bounds(atom, indices, selected[point])
             low = np.maximum(low, atom_low)
             high = np.minimum(high, atom_high)
@@ -432,7 +374,7 @@ class GridCounter:
             counts, low = self.evaluate(np.arange(start, min(start + CHUNK, self.outer_size), dtype=np.int64))
             yield start, counts, low
 
-    def _exact_bounds(self, atom: _Atom, indices: dict[str, np.ndarray], point: int) -> tuple[int, int]:
+    def _exact_bounds(self, atom: Atom, indices: dict[str, np.ndarray], point: int) -> tuple[int, int]:
         symbol = self.variables[self.inner].symbol
         exact = self._exact_bindings(indices, point)
         difference = Minus(atom.left, atom.right)
@@ -450,182 +392,3 @@ class GridCounter:
         if slope > 0:
             return 0, right if atom.operator == "<=" else left
         return (left if atom.operator == "<=" else right), len(values)
-
-    # -- counting ----------------------------------------------------------------------------
-
-    def count(self, *, exact_limit: int = EXACT_LIMIT, time_budget: float = 25.0, precision: float = 0.004, seed: int = 0) -> Count:
-        """The number of feasible grid points (exact when the outer grid is small enough).
-
-        An estimate stops when its 95% interval is within ``precision`` of the value on each
-        side, or after ``time_budget`` seconds.
-        """
-        if self._count is not None:
-            return self._count
-        started = time.perf_counter()
-        if self.outer_size <= exact_limit:
-            flats, counts, lows = [], [], []
-            for start, chunk_counts, chunk_low in self.scan():
-                keep = np.flatnonzero(chunk_counts > 0)
-                flats.append(keep + start)
-                counts.append(chunk_counts[keep])
-                lows.append(chunk_low[keep])
-            self.stored = (np.concatenate(flats), np.concatenate(counts), np.concatenate(lows))
-            total = int(self.stored[1].sum()) * self.free_size
-            self._count = Count(total, True, seconds=time.perf_counter() - started)
-        else:
-            self._count = self._estimate(started, time_budget, precision, seed)
-        return self._count
-
-    def _estimate(self, started: float, time_budget: float, precision: float, seed: int) -> Count:
-        generator = np.random.default_rng(seed)
-        samples = np.zeros(0, dtype=np.float64)
-        while True:
-            counts, _ = self.evaluate_indices(self.random_outer(generator, CHUNK))
-            samples = np.concatenate([samples, counts.astype(np.float64)])
-            mean = samples.mean()
-            half_width = 1.96 * samples.std(ddof=1) / math.sqrt(len(samples))
-            precise = mean > 0 and half_width <= precision * mean
-            if precise or time.perf_counter() - started > time_budget:
-                break
-        scale = self.outer_size * self.free_size  # may exceed a float: scaled in exact arithmetic
-        seconds = time.perf_counter() - started
-        if mean == 0:
-            inner_size = len(self.arrays[self.inner]) if self.inner else 1
-            return Count(0, False, 0, math.ceil(Fraction(3, len(samples)) * scale * inner_size), len(samples), seconds)
-        return Count(
-            round(Fraction(mean) * scale),
-            False,
-            math.floor(Fraction(max(0.0, mean - half_width)) * scale),
-            math.ceil(Fraction(mean + half_width) * scale),
-            len(samples),
-            seconds,
-        )
-
-
-def _bounds(operator: str, slope: np.ndarray, offset: np.ndarray, values: np.ndarray, *, exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Index interval ``[low, high)`` of grid values satisfying ``slope * x + offset OP 0``
-    (with ``exact``, slope and offset are object arrays and the threshold is a fraction)."""
-    n_values = len(values)
-    if exact:
-        threshold = _exact_threshold(offset, slope)
-        values = np.array([Fraction(repr(float(value))) if isinstance(value, (float, np.floating)) else int(value) for value in values], dtype=object)
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            threshold = np.where(slope != 0, -offset / np.where(slope != 0, slope, 1), 0.0)
-    left = np.searchsorted(values, threshold, side="left")
-    right = np.searchsorted(values, threshold, side="right")
-    low = np.zeros(len(slope), dtype=np.int64)
-    high = np.full(len(slope), n_values, dtype=np.int64)
-    positive, negative, flat = slope > 0, slope < 0, slope == 0
-    if operator == "==":
-        low, high = np.where(flat, 0, left), np.where(flat, n_values, right)
-        holds = offset == 0
-    else:
-        strict = operator == "<"
-        high = np.where(positive, left if strict else right, high)
-        low = np.where(negative, right if strict else left, low)
-        holds = offset < 0 if strict else offset <= 0
-    empty = np.asarray(flat & ~holds, dtype=bool)
-    return np.where(empty, 0, low).astype(np.int64), np.where(empty, 0, high).astype(np.int64)
-
-
-_exact_threshold = np.frompyfunc(lambda offset, slope: -Fraction(offset) / slope if slope != 0 else Fraction(0), 2, 1)
-
-
-def _zero_like(node: FNode) -> FNode:
-    return Real(0) if node.get_type().is_real_type() else Int(0)
-
-
-def _coefficient(node: FNode, symbol: FNode) -> FNode:
-    """The coefficient of ``symbol`` in a term of degree at most 1 in it, reusing subterms."""
-    zero = Real(0) if node.get_type().is_real_type() else Int(0)
-    if symbol not in node.get_free_variables():
-        return zero
-    if node == symbol:
-        return Real(1) if node.get_type().is_real_type() else Int(1)
-    arguments = node.args()
-    if node.is_plus():
-        parts = [_coefficient(argument, symbol) for argument in arguments]
-        parts = [part for part in parts if part != zero]
-        return Plus(parts) if parts else zero
-    if node.is_minus():
-        return Minus(_coefficient(arguments[0], symbol), _coefficient(arguments[1], symbol))
-    if node.is_times():
-        factors = list(arguments)
-        position = next(index for index, factor in enumerate(factors) if symbol in factor.get_free_variables())
-        factors[position] = _coefficient(factors[position], symbol)
-        return Times(factors)
-    if node.is_toreal():
-        return ToReal(_coefficient(arguments[0], symbol))
-    if node.is_div():
-        return Div(_coefficient(arguments[0], symbol), arguments[1])
-    if node.is_ite():
-        return Ite(arguments[0], _coefficient(arguments[1], symbol), _coefficient(arguments[2], symbol))
-    raise ValueError(f"{node} is not linear in {symbol}")
-
-
-def _integer_bounds(operator: str, slope: np.ndarray, offset: np.ndarray, first: int, step: int, n_values: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact index interval on the grid ``first + step * k`` of ``slope * x + offset OP 0``,
-    in integer arithmetic: with ``A = slope * step`` and ``C = -(offset + slope * first)`` the
-    condition is ``A * k OP C``. Only the branches that occur are computed. Where these
-    products could leave int64 (a large grid start times a large slope), Python integers."""
-    if len(slope) and _could_overflow(slope, offset, abs(first) + abs(step) * n_values):
-        slope, offset = slope.astype(object), offset.astype(object)
-    scaled = slope * step
-    target = -(offset + slope * first)
-    n_points = len(slope)
-    low = np.zeros(n_points, dtype=np.int64)
-    high = np.full(n_points, n_values, dtype=np.int64)
-    for sign in (1, -1, 0):
-        where = np.flatnonzero(scaled > 0 if sign > 0 else scaled < 0 if sign < 0 else scaled == 0)
-        if not len(where):
-            continue
-        size, goal = np.abs(scaled[where]), sign * target[where]
-        if sign == 0:
-            constant = target[where]  # the condition reads 0 OP C
-            holds = {"<=": constant >= 0, "<": constant > 0, "==": constant == 0}[operator]
-            high[where] = np.where(holds, n_values, 0)
-            continue
-        floor_quotient = np.floor_divide(goal, size)
-        if operator == "==":
-            exact = np.asarray(floor_quotient * size == goal, dtype=bool)
-            low[where] = _on_grid(np.where(exact, floor_quotient, n_values), n_values)
-            high[where] = _on_grid(np.where(exact, floor_quotient + 1, 0), n_values)
-        elif sign > 0:  # k <= C / A  (k < C / A when strict)
-            strict = np.asarray((operator == "<") & (floor_quotient * size == goal), dtype=bool).astype(floor_quotient.dtype)
-            high[where] = _on_grid(floor_quotient + 1 - strict, n_values)
-        else:  # k >= C / A with A < 0, i.e. k >= -C / |A| ... written as  |A| * k >= -C
-            ceil_quotient = -np.floor_divide(-goal, size)
-            strict = np.asarray((operator == "<") & (ceil_quotient * size == goal), dtype=bool).astype(ceil_quotient.dtype)
-            low[where] = _on_grid(ceil_quotient + strict, n_values)
-    return np.clip(low, 0, n_values), np.clip(high, 0, n_values)
-
-
-def _could_overflow(slope: np.ndarray, offset: np.ndarray, reach: int) -> bool:
-    """Whether ``slope * x + offset`` with ``|x| <= reach`` could pass 2**62 in int64 arithmetic."""
-    if slope.dtype == object and offset.dtype == object:
-        return False  # exact already
-    largest_slope = int(np.max(np.abs(slope))) if len(slope) else 0
-    largest_offset = int(np.max(np.abs(offset))) if len(offset) else 0
-    return largest_slope * reach + largest_offset >= 2**62
-
-
-def _on_grid(positions: np.ndarray, n_values: int) -> np.ndarray:
-    """Positions clipped to ``[0, n_values]`` as int64 (exact object arrays may hold huge ones)."""
-    return np.minimum(np.maximum(positions, 0), n_values).astype(np.int64)
-
-
-def _uncertain(slope: np.ndarray, offset: np.ndarray, slope_error: np.ndarray, offset_error: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Points where float rounding could change the interval of ``slope * x + offset OP 0``:
-    the slope may be zero or of the other sign, or some grid value ``v`` has
-    ``|slope * v + offset|`` within the rounding bound ``slope_error * |v| + offset_error``."""
-    unsure_slope = np.abs(slope) <= slope_error
-    with np.errstate(divide="ignore", invalid="ignore"):
-        threshold = np.where(slope != 0, -offset / np.where(slope != 0, slope, 1), 0.0)
-    position = np.searchsorted(values, threshold)
-    near = np.zeros(len(slope), dtype=bool)
-    for shift in (-1, 0):
-        candidate = values[np.clip(position + shift, 0, len(values) - 1)]
-        residual = np.abs(slope * candidate + offset)
-        near |= residual <= slope_error * np.abs(candidate) + offset_error
-    return unsure_slope | near

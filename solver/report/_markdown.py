@@ -1,0 +1,207 @@
+"""The report's Markdown, section by section, each rendered from the run's records.
+
+Every function here is pure (records in, text out), so the same model gives ``report.md``
+and, through it, ``report.html``; ``_report`` assembles the sections in order.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import yaml
+
+from avatar.specs import Manifest, Selection, SpaceReport, Spec, StudentsRecord
+
+if TYPE_CHECKING:
+    from ._report import SearchSummary
+
+__all__ = [
+    "markdown_table",
+    "kept_text",
+    "student_rows",
+    "header_section",
+    "space_section",
+    "search_section",
+    "selected_section",
+    "students_section",
+    "reproducibility_section",
+    "STUDENTS_HEADING",
+]
+
+STUDENTS_HEADING = "## Realised students"
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown table; floats in 6 significant digits, text escaped so it never becomes HTML."""
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.6g}"
+        text = str(value).replace("|", "\\|")
+        # Spec text (constraint expressions) never turns into HTML tags in report.html.
+        return text if text.startswith("`") else text.replace("<", "&lt;").replace(">", "&gt;")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.1f}x" if denominator else "n/a"
+
+
+def kept_text(student_score: float, teacher_score: float, primary: str) -> str:
+    """How much of the teacher's score a student keeps; a teacher scoring 0 has nothing to keep
+    (an F1 of 0 means it predicts one class for every example), and the cell says so."""
+    if not teacher_score or not math.isfinite(teacher_score):
+        return f"n/a: the teacher's {primary} is {teacher_score:g}" + (" (it predicts one class)" if primary == "f1" else "")
+    return f"{student_score / teacher_score:.1%}"
+
+
+def student_rows(summary: StudentsRecord) -> list[tuple[str, Mapping[str, Any]]]:
+    """Each realised student, then its ONNX export and int8 model where they were made, each
+    with its own test metrics, size and costs."""
+    rows: list[tuple[str, Mapping[str, Any]]] = []
+    for student in summary.students:
+        rows.append((student.key[:12], student.to_dict()))
+        rows.extend((f"{student.key[:12]} ({label})", variant) for label, variant in student.variants())
+    return rows
+
+
+def header_section(spec: Spec, manifest: Manifest | None) -> str:
+    """The title, what was run (the spec as run, overrides applied) and from which seed."""
+    digest = manifest.spec.get("hash", "")[:16] if manifest else "unknown"
+    seed = manifest.seeds.get("search", spec.search.seed) if manifest else spec.search.seed
+    return f"""# Avatar run: {spec.name}
+
+Spec `{spec.source}`, hash `{digest}`; search seed {seed}.
+
+<details><summary>The spec as run (command-line overrides applied)</summary>
+
+```yaml
+{yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True).strip()}
+```
+
+</details>
+"""
+
+
+def space_section(space: SpaceReport) -> str:
+    """The feasible space: its count, each parameter's declared and feasible values, the constraints."""
+    count = space.count
+    count_text = f"{count['value']:,} ({space.fraction:.4%} of the grid, {'exact' if count['exact'] else 'estimated'})"
+    bounds_rows = [[name, *space.bounds_cells(name)] for name in space.bounds]
+    constraints = [[item["name"], item["expression"], "hard" if item["hard"] else "post-evaluation"] for item in space.constraints]
+    return f"""## Feasible space
+
+Grid: {space.grid_size:,} points. Feasible: {count_text}.
+
+{markdown_table(["parameter", "declared", "feasible"], bounds_rows)}
+
+{markdown_table(["constraint", "condition", "kind"], constraints) if constraints else "No constraints."}
+"""
+
+
+def search_section(spec: Spec, search: "SearchSummary") -> str:
+    """How the search went (budget, failures, hypervolume by generation) and its front."""
+    generations = list(search.generations)
+    step = max(1, len(generations) // 20)
+    shown = generations[::step]
+    if generations and generations[-1] not in shown:
+        shown.append(generations[-1])
+    history = [[item["generation"], item["evaluations"], item["front_size"], f"{item['hypervolume']:.4f}", f"{item['elapsed']:.1f}"] for item in shown]
+    normalisation = search.normalisation
+    reference = list(normalisation["reference"]) if normalisation else "n/a"
+    ideal = list(normalisation["ideal"]) if normalisation else "n/a"
+    header, rows = search.front_rows(spec)
+    objectives = ", ".join(f"{direction} `{name}`" for name, direction in search.objectives.items())
+    return f"""## Search
+
+Algorithm `{spec.search.algorithm}`, population {spec.search.population}; {search.evaluations} distinct configurations evaluated ({search.failed} failed); stopped: {search.stopped_because or 'done'}.
+Objectives: {objectives}.
+Hypervolume of the feasible front: {search.hypervolume:.4f} (reference point {reference}, ideal {ideal}).
+
+{markdown_table(["generation", "evaluations", "front size", "hypervolume", "seconds"], history)}
+
+![Pareto front](pareto.png)
+
+## Pareto front ({len(search.front)} points)
+
+{markdown_table(header, rows)}
+"""
+
+
+def selected_section(spec: Spec, selection: Selection | None, objective_names: Sequence[str]) -> str:
+    """The points chosen for training, and why."""
+    points = selection.points if selection else ()
+    rows = [[point.key, point.reason, *(_number(point.metrics.get(name)) for name in objective_names)] for point in points]
+    table = markdown_table(["key", "why", *objective_names], rows) if rows else "Nothing selected: the front is empty."
+    return f"""## Selected for training (`select: {spec.train.select}`)
+
+{table}
+"""
+
+
+def students_section(summary: StudentsRecord) -> str:
+    """The realised students against the teacher: size, latency, energy, carbon and test scores."""
+    teacher, primary = summary.teacher, summary.primary
+    header = ["model", "size MB", "latency ms", "energy J / 1,000 inferences", "carbon g / 1,000 inferences", "accuracy", "F1", "ROC AUC", "smaller", "faster", f"{primary} kept"]
+    teacher_scores = [f"{teacher.test['accuracy']:.4f}", f"{teacher.test['f1']:.4f}", _optional(teacher.test.get("auc"))]
+    rows = [["teacher " + teacher.model, f"{teacher.size_mb:.2f}", f"{teacher.latency_ms:.2f}", f"{1000 * teacher.energy_j:.3g}", f"{1000 * teacher.carbon_g:.3g}", *teacher_scores, "1x", "1x", "100%"]]
+    for name, student in student_rows(summary):
+        rows.append(
+            [
+                f"student `{name}`",
+                f"{student['size_mb']:.3f}",
+                f"{student['latency_ms']:.2f}",
+                f"{1000 * student['energy_j']:.3g}",
+                f"{1000 * student['carbon_g']:.3g}",
+                f"{student['test']['accuracy']:.4f}",
+                f"{student['test']['f1']:.4f}",
+                _optional(student["test"].get("auc")),
+                _ratio(teacher.size_mb, student["size_mb"]),
+                _ratio(teacher.latency_ms, student["latency_ms"]),
+                kept_text(student["test"][primary], teacher.test[primary], primary),
+            ]
+        )
+    estimated = teacher.extra.get("energy_estimated") or any(student.get("energy_estimated") for _, student in student_rows(summary))
+    data = summary.data
+    warnings = "".join(f"\n**Warning:** {warning}.\n" for warning in teacher.warnings)
+    return f"""{STUDENTS_HEADING}
+
+Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples. Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
+
+{markdown_table(header, rows)}
+{warnings}
+Each student is in `students/<key>/` (model, tokenizer, `metrics.json`, `README.md` with how to load it; `model.onnx` and `model-int8.pt` when `train.onnx` and `train.quantize` are set).
+"""
+
+
+def reproducibility_section(manifest: Manifest | None) -> str:
+    """The library versions the run used (from its manifest)."""
+    libraries = sorted(manifest.libraries.items()) if manifest else []
+    return f"""## Reproducibility
+
+{markdown_table(["library", "version"], libraries)}
+"""
+
+
+def _number(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "n/a"
+
+
+def _optional(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def _threshold_sentence(summary: StudentsRecord, primary: str) -> str:
+    """How the predictions were cut, when the students' thresholds were tuned (``train.tune_threshold``)."""
+    if not any(student.extra.get("threshold", {}).get("tuned") for student in summary.students):
+        return ""
+    teacher = summary.teacher.extra.get("threshold")
+    reference = f" (at a threshold tuned on validation, its {primary} would be {teacher['test_at_validation_tuned'][primary]:.4f})" if teacher else ""
+    return (
+        f" Students predict at a decision threshold chosen on the validation split for {primary} and folded into their output bias "
+        f"(distillation shows them no labels; their {primary} at the default threshold is in `metrics.json`); the teacher at its own, "
+        f"fitted to the labelled split by its fine-tuning{reference}."
+    )

@@ -1,0 +1,89 @@
+"""``report.md`` and ``report.html``, rendered once from the run's records.
+
+The report is a pure function of what the run directory holds: the space report, the front
+(``pareto.json`` and the store's generations), the selection, the learned metrics, the realised
+students and the manifest. ``solve`` renders it when a run ends (after training, when it
+trains); ``--resume`` and ``--train-only`` render it again from the same files, so it never
+holds a section spliced into an older version of itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from avatar.specs import RunDirectory, RunFileError, Spec
+
+from ..search._store import RunStore
+from ._html import write_html_report
+from ._learning_report import learning_section
+from ._markdown import header_section, reproducibility_section, search_section, selected_section, space_section, students_section
+
+__all__ = ["SearchSummary", "write_report"]
+
+
+@dataclass(frozen=True)
+class SearchSummary:
+    """The search as the report shows it: the front and its figures (``pareto.json``), and how
+    the run went (the store's generations, failures and stop reason)."""
+
+    objectives: Mapping[str, str]
+    hypervolume: float
+    normalisation: Mapping[str, Any] | None
+    evaluations: int
+    front: tuple[Mapping[str, Any], ...]
+    failed: int = 0
+    stopped_because: str = ""
+    generations: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
+
+    @classmethod
+    def read(cls, run: RunDirectory) -> "SearchSummary":
+        path = run / RunDirectory.PARETO_JSON
+        try:
+            document = json.loads(path.read_text())
+            summary = cls(document["objectives"], float(document["hypervolume"]), document["normalisation"], int(document["evaluations"]), tuple(document["front"]))
+        except FileNotFoundError:
+            raise RunFileError(f"{run.path} has no {RunDirectory.PARETO_JSON}: run the search first") from None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise RunFileError(f"{path} is damaged ({error}): run the search again (solve SPEC --resume) to rewrite it") from None
+        if not run.store.exists():
+            return summary
+        store = RunStore(run.store)
+        try:
+            failed = sum(1 for evaluation in store.evaluations() if not evaluation.ok)
+            return cls(**{**summary.__dict__, "failed": failed, "stopped_because": str(store.get_meta("stopped_because", "")), "generations": tuple(store.generations())})
+        finally:
+            store.close()
+
+    def front_rows(self, spec: Spec) -> tuple[list[str], list[list[Any]]]:
+        """The front as a table: key, objectives and other metrics, then every parameter."""
+        metric_names = list(self.objectives)
+        for evaluation in self.front:
+            metric_names += [name for name in evaluation["metrics"] if name not in metric_names]
+        metric_names = [name for name in metric_names if name not in spec.parameter_names]  # an objective on a parameter is its column
+        header = ["key", *metric_names, *spec.parameter_names]
+        rows = [[item["key"], *(item["metrics"].get(name) for name in metric_names), *(item["config"][name] for name in spec.parameter_names)] for item in self.front]
+        return header, rows
+
+
+def write_report(run: RunDirectory | Path, spec: Spec) -> Path:
+    """Render ``report.md`` (and ``report.html`` from it) from the run's records; returns the
+    Markdown's path. Plots of learned metrics are drawn on the way."""
+    run = run if isinstance(run, RunDirectory) else RunDirectory(run)
+    search = SearchSummary.read(run)
+    manifest = run.manifest()
+    selection = run.selection() if run.selected.exists() else None
+    students = run.students()
+    sections = [header_section(spec, manifest), space_section(run.space_report()), search_section(spec, search)]
+    learning = run.learning()
+    if learning:
+        sections.append(learning_section(run, learning, students))
+    sections.append(selected_section(spec, selection, list(search.objectives)))
+    if students is not None:
+        sections.append(students_section(students))
+    sections.append(reproducibility_section(manifest))
+    run.report_md.write_text("\n".join(sections))
+    write_html_report(run.path)
+    return run.report_md

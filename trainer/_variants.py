@@ -1,0 +1,97 @@
+"""A student's exported variants and its model card: the ONNX export and the int8 model, each
+evaluated on the test split and measured again, and the ``README.md`` saying how to load them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from torch import nn
+
+from avatar import objectives
+from avatar.specs import Spec
+
+from ._costs import inference_costs, model_costs
+from ._encode import EncodedSet
+from ._loop import LoopSettings, logit_scores, predict_logits
+from ._onnx import ONNX_FILE, OnnxStudent, export_onnx
+
+__all__ = ["quantized_variant", "onnx_variant", "write_card"]
+
+
+def quantized_variant(model: nn.Module, test: EncodedSet, settings: LoopSettings, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
+    """int8 dynamic quantization of the linear layers, evaluated and measured again (CPU)."""
+    quantized = objectives.quantize_int8(model.cpu())
+    path = folder / "model-int8.pt"
+    torch.save(quantized.state_dict(), path)
+    return {"test": logit_scores(predict_logits(quantized, test, settings.batch_size, "cpu"), test.labels.tolist()), "size_mb": path.stat().st_size / 1e6, **model_costs(quantized, spec, length, vocab, spec.model.threads)}
+
+
+def onnx_variant(model: nn.Module, test: EncodedSet, test_logits: torch.Tensor, settings: LoopSettings, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
+    """The ONNX export, evaluated on the test split and measured again (ONNX Runtime, CPU)."""
+    path = export_onnx(model, spec.task.kind, length, folder / ONNX_FILE)
+    exported = OnnxStudent(path, spec.model.threads)
+    logits = exported.logits(test, settings.batch_size)
+    return {
+        "file": path.name,
+        "test": logit_scores(logits, test.labels.tolist()),
+        "max_logit_difference": float((logits - test_logits).abs().max()) if len(test) else 0.0,
+        "size_mb": path.stat().st_size / 1e6,
+        **inference_costs(exported.inference_function(spec.task.kind, length, vocab), spec, spec.model.threads),
+    }
+
+
+def write_card(folder: Path, spec: Spec, metrics: Mapping[str, Any]) -> None:
+    """The student's ``README.md``: scores, size and latency, how to load it and its exported variants."""
+    if spec.task.kind == "clone":
+        loading = "from avatar.objectives import RobertaForCloneDetection\nmodel = RobertaForCloneDetection.from_pretrained(folder)  # input_ids: (batch, 2, length)"
+    else:
+        loading = "from transformers import AutoModelForSequenceClassification\nmodel = AutoModelForSequenceClassification.from_pretrained(folder)"
+    scores = ", ".join(f"{name} {value:.4f}" for name, value in metrics["test"].items())
+    (folder / "README.md").write_text(
+        f"""# Avatar student {metrics['key']} ({spec.name})
+
+Distilled for `{spec.task.kind}` from `{spec.train.teacher.model if spec.train.teacher else 'the teacher'}`.
+Test ({metrics['test_examples']} examples): {scores}. Size {metrics['size_mb']:.3f} MB, {metrics['params']:,} parameters,
+CPU latency {metrics['latency_ms']:.2f} ms at batch 1.
+
+```python
+from transformers import AutoTokenizer
+folder = "{folder.name}"
+tokenizer = AutoTokenizer.from_pretrained(folder)
+{loading}
+```
+
+{_threshold_card(metrics)}{_variants_card(metrics)}Configuration: `{json.dumps(metrics['config'])}`
+"""
+    )
+
+
+def _threshold_card(metrics: Mapping[str, Any]) -> str:
+    """The model card's line on the decision threshold, when one was tuned and folded in."""
+    threshold = metrics.get("threshold", {})
+    if not threshold.get("margin"):
+        return ""
+    return (
+        f"The decision threshold was tuned on the validation split ({threshold['metric']} {threshold['validation_at_default']:.4f} -> "
+        f"{threshold['validation_tuned']:.4f}) and folded into the output bias: `argmax` of the logits predicts class 1 where the "
+        f"untuned model gave it a probability above {threshold['probability']:.3f}.\n\n"
+    )
+
+
+def _variants_card(metrics: Mapping[str, Any]) -> str:
+    """The model card's lines on the ONNX export and the int8 model, when they were made."""
+    lines = []
+    if "onnx" in metrics:
+        onnx = metrics["onnx"]
+        lines.append(
+            f"`{onnx['file']}` (ONNX, inputs `input_ids` and `attention_mask`, output `logits`): test F1 {onnx['test']['f1']:.4f}, "
+            f"{onnx['size_mb']:.3f} MB, {onnx['latency_ms']:.2f} ms with ONNX Runtime; "
+            "`onnxruntime.InferenceSession(path).run(None, {\"input_ids\": ids, \"attention_mask\": mask})`."
+        )
+    if "int8" in metrics:
+        int8 = metrics["int8"]
+        lines.append(f"`model-int8.pt` (int8 dynamic quantization, a state dict): test F1 {int8['test']['f1']:.4f}, {int8['size_mb']:.3f} MB, {int8['latency_ms']:.2f} ms.")
+    return "".join(line + "\n\n" for line in lines)
