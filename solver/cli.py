@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from avatar.trainer import Distillation
 
 __all__ = [
-    "main", "build_parser", "EXIT_OK", "EXIT_INTERNAL", "EXIT_INVALID", "EXIT_INFEASIBLE", "EXIT_UNDECIDED", "EXIT_FAILING", "EXIT_INTERRUPTED",
+    "main", "build_parser", "EXIT_OK", "EXIT_INTERNAL", "EXIT_INVALID", "EXIT_INFEASIBLE", "EXIT_UNDECIDED", "EXIT_FAILING", "EXIT_WEAK_TEACHER", "EXIT_INTERRUPTED",
 ]  # fmt: skip
 
 EXIT_OK = 0
@@ -45,6 +45,7 @@ EXIT_INVALID = 2
 EXIT_INFEASIBLE = 3
 EXIT_UNDECIDED = 4
 EXIT_FAILING = 5
+EXIT_WEAK_TEACHER = 6  # WeakTeacherError.exit_code
 EXIT_INTERRUPTED = 130
 
 DEFAULT_SMT_TIMEOUT = DEFAULT_TIMEOUT_MS / 1000
@@ -130,9 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunError as error:
         errors.print(visible(f"{arguments.spec}: {error}"), markup=False, soft_wrap=True)
         return EXIT_INVALID
-    except AvatarError as error:  # a broken plugin, unusable data or teacher met after the checks
+    except AvatarError as error:  # a broken plugin, unusable data, a teacher too weak to distil from, met after the checks
         errors.print(visible(f"{arguments.spec}: {error}"), markup=False, soft_wrap=True)
-        return EXIT_INVALID
+        return error.exit_code
     except OSError as error:  # the environment: a folder that cannot be written, a full disk
         where = f"{error.filename}: " if error.filename else ""
         errors.print(visible(f"{arguments.spec}: {where}{error.strerror or error}"), markup=False, soft_wrap=True)

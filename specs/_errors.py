@@ -60,7 +60,10 @@ class Problem:
 class AvatarError(Exception):
     """Base of every error Avatar reports to its user rather than as a bug: an invalid spec, an
     infeasible or undecided space, a run that cannot start or go on, a broken plugin, data or a
-    teacher that cannot be used. ``except AvatarError`` catches all of them and nothing else."""
+    teacher that cannot be used. ``except AvatarError`` catches all of them and nothing else.
+    ``exit_code`` is what ``solve`` exits with when one ends a run (2 unless a kind says otherwise)."""
+
+    exit_code: int = 2
 
 
 @dataclass

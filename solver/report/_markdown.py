@@ -169,7 +169,7 @@ def students_section(summary: StudentsRecord) -> str:
     warnings = "".join(f"\n**Warning:** {warning}.\n" for warning in teacher.warnings)
     return f"""{STUDENTS_HEADING}
 
-Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples. Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
+Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples.{_teacher_sentence(teacher.extra.get("validation"))} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
 
 {markdown_table(header, rows)}
 {warnings}
@@ -184,6 +184,15 @@ def reproducibility_section(manifest: Manifest | None) -> str:
 
 {markdown_table(["library", "version"], libraries)}
 """
+
+
+def _teacher_sentence(validation: Mapping[str, Any] | None) -> str:
+    """How the teacher's fine-tuning went, when Avatar fine-tuned it."""
+    if not validation or "value" not in validation or "epochs" not in validation:
+        return ""
+    best = f", best at epoch {validation['best_epoch']}" if "best_epoch" in validation else ""
+    limit = f" of at most {validation['max_epochs']}" if "max_epochs" in validation else ""
+    return f" The teacher was fine-tuned for {validation['epochs']} epoch(s){limit}{best}: validation {validation.get('metric', 'auc')} {validation['value']:.4f}."
 
 
 def _number(value: Any) -> str:
