@@ -6,7 +6,8 @@ students distilled on the teacher's logits, evaluated on the test split once, me
 saved in Hugging Face format. Importing this package imports torch.
 """
 
-from ._data import BUILTIN_PREFIX, DataError, Example, TaskData, load_task_data, split_examples
+from ._data import BUILTIN_PREFIX, DataError, Example, TaskData, load_task_data, read_examples, split_examples
+from ._pair_split import PairSplit, split_pairs, split_pairs_at_random
 from ._metrics import classification_metrics, primary_metric
 from ._pipeline import Distillation, default_device, measure_teacher, prepare_distillation, train_selected
 from ._probe import DistillationProber, ProbeTask
@@ -22,6 +23,10 @@ __all__ = [
     "TaskData",
     "load_task_data",
     "split_examples",
+    "read_examples",
+    "PairSplit",
+    "split_pairs",
+    "split_pairs_at_random",
     "classification_metrics",
     "primary_metric",
     "default_device",

@@ -23,7 +23,9 @@ from typing import Sequence
 
 from avatar.specs import AvatarError, Spec, SplitSettings
 
-__all__ = ["Example", "TaskData", "DataError", "load_task_data", "split_examples", "BUILTIN_PREFIX"]
+from ._pair_split import split_pairs
+
+__all__ = ["Example", "TaskData", "DataError", "load_task_data", "read_examples", "split_examples", "split_task_examples", "BUILTIN_PREFIX"]
 
 BUILTIN_PREFIX = "builtin:"
 
@@ -55,6 +57,7 @@ class TaskData:
     test: list[Example]
     source: str
     fingerprint: str = field(default="")
+    dropped: int = 0  # pairs whose two functions fell on two sides of the split
 
     @property
     def train(self) -> list[Example]:
@@ -64,7 +67,7 @@ class TaskData:
         return [text for example in examples for text in example.texts]
 
     def summary(self) -> dict[str, int]:
-        return {"labeled": len(self.labeled), "unlabeled": len(self.unlabeled), "valid": len(self.valid), "test": len(self.test)}
+        return {"labeled": len(self.labeled), "unlabeled": len(self.unlabeled), "valid": len(self.valid), "test": len(self.test), "dropped": self.dropped}
 
 
 def _fingerprint(examples: Sequence[Example], extra: str) -> str:
@@ -168,35 +171,26 @@ def _stratified(examples: Sequence[Example], fractions: Sequence[float], generat
     return parts
 
 
-def _by_group(examples: Sequence[Example], fractions: Sequence[float], generator: random.Random) -> list[list[Example]]:
-    """Assign whole groups (methods) to parts; examples spanning two parts are dropped."""
-    groups = sorted({group for example in examples for group in example.groups})
-    generator.shuffle(groups)
-    side: dict[str, int] = {}
-    start = 0
-    for index, fraction in enumerate(fractions):
-        end = len(groups) if index == len(fractions) - 1 else start + round(fraction * len(groups))
-        for group in groups[start:end]:
-            side[group] = index
-        start = end
-    parts: list[list[Example]] = [[] for _ in fractions]
-    for example in examples:
-        sides = {side[group] for group in example.groups}
-        if len(sides) == 1:
-            parts[sides.pop()].append(example)
-    return parts
-
-
 def split_examples(kind: str, parts: dict[str, list[Example]], split: SplitSettings, max_examples: int | None = None) -> tuple[list[Example], ...]:
     """``(labeled, unlabeled, valid, test)`` from the read parts, seeded by ``split.seed``."""
+    return split_task_examples(kind, parts, split, max_examples)[:4]
+
+
+def split_task_examples(kind: str, parts: dict[str, list[Example]], split: SplitSettings, max_examples: int | None = None) -> tuple[list[Example], list[Example], list[Example], list[Example], int]:
+    """``split_examples`` and the number of pairs dropped because their functions fell on two
+    sides (pooled pair data only: see ``_pair_split``)."""
     generator = random.Random(split.seed)
+    dropped = 0
     if "all" in parts:
         examples = list(parts["all"])
         if max_examples is not None and len(examples) > max_examples:
             examples = generator.sample(examples, max_examples)
         fractions = (1.0 - split.valid - split.test, split.valid, split.test)
-        splitter = _by_group if kind == "clone" else _stratified
-        train, valid, test = splitter(examples, fractions, generator)
+        if kind == "clone":
+            pairs = split_pairs(examples, fractions, generator)
+            (train, valid, test), dropped = pairs.parts, pairs.dropped
+        else:
+            train, valid, test = _stratified(examples, fractions, generator)
     else:
         train, valid = list(parts["train"]), list(parts["valid"])
         test = list(parts.get("test", []))
@@ -204,7 +198,24 @@ def split_examples(kind: str, parts: dict[str, list[Example]], split: SplitSetti
             scale = max_examples / (len(train) + len(valid) + len(test))
             train, valid, test = (generator.sample(part, max(1, round(scale * len(part)))) for part in (train, valid, test))
     labeled, unlabeled = _stratified(train, (split.labeled, 1.0 - split.labeled), generator)
-    return labeled, unlabeled, valid, test
+    return labeled, unlabeled, valid, test, dropped
+
+
+def read_examples(kind: str, location: str, split: SplitSettings) -> dict[str, list[Example]]:
+    """The examples at ``location`` before splitting: ``{"all": [...]}`` for pooled data, or
+    the splits a folder (or the built-in set) keeps (``train``, ``valid``, ``test``).
+
+    Raises:
+        DataError: missing or malformed files, or an unknown built-in dataset.
+    """
+    if location.startswith(BUILTIN_PREFIX):
+        from ._python_clones import builtin_dataset
+
+        return builtin_dataset(location.removeprefix(BUILTIN_PREFIX), kind, split=split)
+    path = Path(location)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder (task.data; override it with --data PATH)")
+    return _read_clone(path) if kind == "clone" else _read_defect(path)
 
 
 def load_task_data(spec: Spec, data: str | None = None) -> TaskData:
@@ -214,19 +225,11 @@ def load_task_data(spec: Spec, data: str | None = None) -> TaskData:
         DataError: missing or malformed files, or an unknown built-in dataset.
     """
     location = spec.task_data(data)
-    if location.startswith(BUILTIN_PREFIX):
-        from ._python_clones import builtin_dataset
-
-        parts = builtin_dataset(location.removeprefix(BUILTIN_PREFIX), spec.task.kind, split=spec.task.split)
-    else:
-        path = Path(location)
-        if not path.exists():
-            raise DataError(f"{path}: no such file or folder (task.data; override it with --data PATH)")
-        parts = _read_clone(path) if spec.task.kind == "clone" else _read_defect(path)
-    labeled, unlabeled, valid, test = split_examples(spec.task.kind, parts, spec.task.split, spec.task.max_examples)
+    parts = read_examples(spec.task.kind, location, spec.task.split)
+    labeled, unlabeled, valid, test, dropped = split_task_examples(spec.task.kind, parts, spec.task.split, spec.task.max_examples)
     if not labeled or not unlabeled or not valid or not test:
         sizes = {"labeled": len(labeled), "unlabeled": len(unlabeled), "valid": len(valid), "test": len(test)}
         raise DataError(f"{location}: too little data for the splits {sizes}; use more examples or change task.split")
-    data_out = TaskData(spec.task.kind, labeled, unlabeled, valid, test, location)
+    data_out = TaskData(spec.task.kind, labeled, unlabeled, valid, test, location, dropped=dropped)
     data_out.fingerprint = _fingerprint(labeled + unlabeled + valid + test, f"{spec.task.kind}:{spec.task.split}")
     return data_out

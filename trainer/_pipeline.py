@@ -114,6 +114,7 @@ def prepare_distillation(
     started = time.perf_counter()
     task_data = load_task_data(spec, data)
     timings: dict[str, float] = {"data": time.perf_counter() - started}
+    console.print(_data_line(task_data), highlight=False, markup=False)
     with _progress(console) as progress:
         fine_tune = progress.add_task(f"teacher {settings.model}", total=None, status="fine-tuning")
         step_started = time.perf_counter()
@@ -142,6 +143,15 @@ def prepare_distillation(
     for warning in warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, warnings)
+
+
+def _data_line(data: TaskData) -> str:
+    """What the data gave: each split's size, and the pairs a split by function had to drop."""
+    sizes = data.summary()
+    line = f"data {data.source}: {sizes['labeled']} labelled, {sizes['unlabeled']} unlabelled, {sizes['valid']} validation, {sizes['test']} test examples"
+    if data.dropped:
+        line += f"; {data.dropped} pairs dropped (their two functions fell on two sides of the split; no function is on two sides)"
+    return line
 
 
 def _weak_teacher_message(settings: TeacherSettings, teacher: Teacher, warning: str, auc: float) -> str:

@@ -70,6 +70,9 @@ def build_tiny_teacher(folder: Path, corpus: list[str]) -> Path:
     tokenizer.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
     wrapped = PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]", model_max_length=128)
     config = BertConfig(vocab_size=len(wrapped), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, max_position_embeddings=256)
+    import torch
+
+    torch.manual_seed(0)  # the same tiny teacher in every session
     BertModel(config).save_pretrained(folder)
     wrapped.save_pretrained(folder)
     return folder

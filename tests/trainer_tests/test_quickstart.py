@@ -24,6 +24,9 @@ REDUCED = {
     "estimators.accuracy.options.probe_epochs": 1,
     "train.epochs": 1,
     "train.teacher.epochs": 1,
+    # the tiny stand-in teacher after one epoch may be too weak to distil from (the quickstart's
+    # own MiniLM teacher is not: validation AUC 1.0, classes 50/50 after its one epoch)
+    "train.teacher.accept_weak": True,
     "train.teacher.max_length": 64,
     "space.max_sequence_length": {"choices": [64]},
     "model.threads": 1,
