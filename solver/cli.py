@@ -258,12 +258,18 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
         problems.append(Problem(spec.source, spec.locate(("task", "data")), ("task", "data"), f"{location}: no such file or folder ({hint})"))
     teacher = arguments.teacher or (spec.train.teacher.model if spec.train.teacher else None)
     if teacher is not None:
-        from avatar.trainer import TeacherError, check_teacher_available
+        from avatar.trainer import TeacherError, check_teacher_available, has_task_head, resolve_teacher
 
         try:
             check_teacher_available(teacher)
         except TeacherError as error:
             problems.append(Problem(spec.source, spec.locate(("train", "teacher")), ("train", "teacher"), str(error)))
+        else:
+            finetune = spec.train.teacher.finetune if spec.train.teacher else "auto"
+            if finetune == "never" and not has_task_head(resolve_teacher(teacher)):
+                path = ("train", "teacher", "finetune")
+                message = f"finetune: never, but the teacher {teacher} has no classification head for the task's 2 labels (a sequence classifier, or for clone a cross-encoder): use finetune: auto to fine-tune it"
+                problems.append(Problem(spec.source, spec.locate(path), path, message))
     if problems:
         raise SpecError(problems)
 

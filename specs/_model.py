@@ -211,7 +211,9 @@ class SearchSettings:
 class TeacherSettings:
     """The teacher model (a Hugging Face id or folder), how it is fine-tuned (up to ``epochs``,
     stopping after ``patience`` epochs without a better validation ROC AUC), and whether a teacher
-    that predicts (almost) one class may still be distilled from (``accept_weak``)."""
+    that predicts (almost) one class may still be distilled from (``accept_weak``). ``finetune``:
+    ``auto`` uses a classifier that already has the task's labels as it is, ``always`` fine-tunes
+    every teacher, ``never`` refuses one without such a head."""
 
     model: str
     epochs: int = 10
@@ -220,6 +222,7 @@ class TeacherSettings:
     batch_size: int = 16
     max_length: int = 256
     accept_weak: bool = False
+    finetune: str = "auto"
 
 
 @dataclass(frozen=True)

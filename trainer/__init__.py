@@ -13,7 +13,7 @@ from ._pipeline import Distillation, default_device, measure_teacher, prepare_di
 from ._probe import DistillationProber, ProbeTask
 from ._distil import distillation_loss
 from ._student import load_student, train_student
-from ._teacher import Teacher, TeacherError, TeacherForCloneDetection, WeakTeacherError, check_teacher_available, prepare_teacher, resolve_teacher
+from ._teacher import Teacher, TeacherError, TeacherForCloneDetection, WeakTeacherError, check_teacher_available, has_task_head, prepare_teacher, resolve_teacher
 from ._tokenizers import SPECIAL_TOKENS, TOKENIZER_TYPES, load_or_train_tokenizer, train_tokenizer
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "Teacher",
     "TeacherError",
     "WeakTeacherError",
+    "has_task_head",
     "TeacherForCloneDetection",
     "prepare_teacher",
     "resolve_teacher",

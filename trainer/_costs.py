@@ -32,9 +32,10 @@ def inference_function(model: nn.Module, task_kind: str, length: int, vocab_size
     return infer
 
 
-def model_costs(model: nn.Module, spec: Spec, length: int, vocab_size: int, threads: int) -> dict[str, float]:
-    """Latency, energy and carbon of one batch-1 inference of ``model`` (students and teacher alike)."""
-    return inference_costs(inference_function(model, spec.task.kind, length, vocab_size), spec, threads)
+def model_costs(model: nn.Module, spec: Spec, length: int, vocab_size: int, threads: int, *, task_kind: str | None = None) -> dict[str, float]:
+    """Latency, energy and carbon of one batch-1 inference of ``model`` (students and teacher
+    alike); ``task_kind`` overrides the input shape (a cross-encoder reads a pair as one sequence)."""
+    return inference_costs(inference_function(model, task_kind or spec.task.kind, length, vocab_size), spec, threads)
 
 
 def inference_costs(infer: Callable[[], Any], spec: Spec, threads: int) -> dict[str, float]:

@@ -9,7 +9,7 @@ import torch
 
 from ._data import Example
 
-__all__ = ["EncodedSet", "encode"]
+__all__ = ["EncodedSet", "encode", "encode_text_pairs"]
 
 
 @dataclass
@@ -19,6 +19,7 @@ class EncodedSet:
     ids: list[list[list[int]]]
     labels: torch.Tensor
     pad_id: int
+    type_ids: list[list[list[int]]] | None = None  # segment ids of a text pair (cross-encoders)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -29,13 +30,20 @@ class EncodedSet:
         width = max(len(sequence) for row in rows for sequence in row)
         input_ids = torch.full((len(rows), len(rows[0]), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros_like(input_ids)
+        types = torch.zeros_like(input_ids)
         for row_index, row in enumerate(rows):
             for column, sequence in enumerate(row):
                 input_ids[row_index, column, : len(sequence)] = torch.tensor(sequence)
                 mask[row_index, column, : len(sequence)] = 1
-        if input_ids.shape[1] == 1:  # a single function: (batch, length)
-            input_ids, mask = input_ids[:, 0], mask[:, 0]
-        return {"input_ids": input_ids.to(device), "attention_mask": mask.to(device)}
+                if self.type_ids is not None:
+                    segments = self.type_ids[indices[row_index]][column]
+                    types[row_index, column, : len(segments)] = torch.tensor(segments)
+        if input_ids.shape[1] == 1:  # a single sequence: (batch, length)
+            input_ids, mask, types = input_ids[:, 0], mask[:, 0], types[:, 0]
+        batch = {"input_ids": input_ids.to(device), "attention_mask": mask.to(device)}
+        if self.type_ids is not None:
+            batch["token_type_ids"] = types.to(device)
+        return batch
 
     def batches(self, batch_size: int, device: Any, order: Sequence[int] | None = None) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
         indices = list(order) if order is not None else list(range(len(self)))
@@ -52,3 +60,13 @@ def encode(examples: Sequence[Example], tokenizer: Any, max_length: int) -> Enco
     ids = [encoded[index * width : (index + 1) * width] for index in range(len(examples))]
     labels = torch.tensor([example.label for example in examples], dtype=torch.long)
     return EncodedSet(ids, labels, tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
+
+
+def encode_text_pairs(examples: Sequence[Example], tokenizer: Any, max_length: int) -> EncodedSet:
+    """Each example's two functions as one text pair, the way a cross-encoder reads them
+    (``[CLS] a [SEP] b [SEP]``, truncated longest first to ``max_length`` tokens in all)."""
+    encoded = tokenizer([example.texts[0] for example in examples], [example.texts[-1] for example in examples], truncation=True, max_length=max_length)
+    ids = [[sequence] for sequence in encoded["input_ids"]]
+    types = [[sequence] for sequence in encoded["token_type_ids"]] if "token_type_ids" in encoded else None
+    labels = torch.tensor([example.label for example in examples], dtype=torch.long)
+    return EncodedSet(ids, labels, tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0, types)

