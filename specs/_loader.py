@@ -22,6 +22,9 @@ from ._model import Spec
 __all__ = ["load", "loads", "parse_override", "FORMATS"]
 
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
+# Fields a spec may give as one string standing for a mapping: an override of one of their
+# settings (``--set train.teacher.accept_weak=true``) expands the string first.
+_SHORTHANDS = {("train", "teacher"): "model"}
 
 
 def load(path: str | os.PathLike[str], *, metrics: Iterable[str] | None = None, overrides: Mapping[str, Any] | None = None) -> Spec:
@@ -118,6 +121,8 @@ def _override(document: Document, filename: str, dotted: str, value: Any) -> Non
         child = target.get(part)
         if child is None:
             child = target[part] = {}
+        if isinstance(child, str) and path[: depth + 1] in _SHORTHANDS:  # `teacher: ID` is `teacher: {model: ID}`
+            child = target[part] = {_SHORTHANDS[path[: depth + 1]]: child}
         if not isinstance(child, dict):
             raise SpecError([Problem(filename, document.locate(path[: depth + 1]), path[: depth + 1], f"override '{dotted}': this field is not a mapping")])
         target = child

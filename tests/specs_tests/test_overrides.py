@@ -6,7 +6,7 @@ import pytest
 
 from avatar.solver.cli import main
 from avatar.specs import SpecError, load
-from tests.helpers import EXAMPLE_SPECS
+from tests.helpers import EXAMPLE_SPECS, EXAMPLES
 
 QUICKSTART = next(path for path in EXAMPLE_SPECS if path.stem == "quickstart")
 
@@ -17,6 +17,11 @@ def test_overrides_replace_fields_and_create_mappings():
     assert dict(next(item for item in spec.estimators if item.metric == "latency_ms").options) == {"mode": "predicted"}
     assert spec.parameter("max_sequence_length").values == (64,)
     assert spec.to_dict()["search"]["evaluations"] == 7, "the report and manifest show the spec as run"
+
+
+def test_a_setting_of_a_teacher_given_as_a_string_can_be_overridden():
+    spec = load(EXAMPLES / "avatar-devign.yaml", overrides={"train.teacher.accept_weak": True, "train.teacher.epochs": 4})
+    assert (spec.train.teacher.model, spec.train.teacher.accept_weak, spec.train.teacher.epochs) == ("microsoft/codebert-base", True, 4)
 
 
 def test_overridden_values_are_validated_like_the_file():
