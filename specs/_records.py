@@ -33,7 +33,7 @@ def _get(data: Mapping[str, Any], key: str, kinds: type | tuple[type, ...], *, o
     value = data[key]
     if value is None and optional:
         return None
-    numeric = kinds in (float, (int, float)) or kinds == (float, int)
+    numeric = kinds == (int, float)
     if isinstance(value, bool) and kinds is not bool and not (isinstance(kinds, tuple) and bool in kinds):
         raise ValueError(f"'{key}' is {value!r}, not a {_kind_name(kinds)}")
     if numeric and isinstance(value, int):

@@ -222,7 +222,7 @@ def prepare_teacher(
     """
     source = resolve_teacher(settings.model)
     if settings.finetune != "always" and not (Path(source) / MARKER).exists() and has_task_head(source):
-        return _as_is(source, settings, data, device)
+        return _as_is(source, settings, data, cache_dir, device)
     if settings.finetune == "never" and not (Path(source) / MARKER).exists():
         raise TeacherError(
             f"train.teacher.finetune: never, but {settings.model} has no classification head for the task's 2 labels "
@@ -268,7 +268,7 @@ def own_max_length(tokenizer: Any, config: Any) -> int:
     return positions - 2 if "roberta" in getattr(config, "model_type", "") else positions
 
 
-def _as_is(source: str, settings: TeacherSettings, data: TaskData, device: str) -> Teacher:
+def _as_is(source: str, settings: TeacherSettings, data: TaskData, cache_dir: Path, device: str) -> Teacher:
     """A classifier that already has the task's labels, with its own tokenizer and length; for
     pairs it reads both functions as one text pair (a cross-encoder). Its validation ROC AUC is
     measured here, as a fine-tuned teacher's is."""
@@ -281,9 +281,8 @@ def _as_is(source: str, settings: TeacherSettings, data: TaskData, device: str) 
         raise TeacherError(f"cannot load the teacher '{source}': {error}".splitlines()[0]) from error
     length = own_max_length(tokenizer, model.config)
     teacher = Teacher(model.to(device).eval(), tokenizer, Path(source), settings, data.kind, _key(source, "as-is", length), {}, "as-is", data.kind == "clone", length)
-    valid = teacher.encode(data.valid)
-    auc = logit_scores(predict_logits(teacher.model, valid, settings.batch_size, device), valid.labels.tolist())["auc"]
-    teacher.validation = {"metric": CHECKPOINT_METRIC, "value": auc}
+    valid = teacher_logits(teacher, data.valid, "valid", data.fingerprint, cache_dir, device)  # cached: the weak-teacher check and the report reuse it
+    teacher.validation = {"metric": CHECKPOINT_METRIC, "value": logit_scores(valid, [example.label for example in data.valid])["auc"]}
     return teacher
 
 

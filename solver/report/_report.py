@@ -9,6 +9,7 @@ holds a section spliced into an older version of itself.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,7 @@ class SearchSummary:
         store = RunStore(run.store)
         try:
             failed = sum(1 for evaluation in store.evaluations() if not evaluation.ok)
-            return cls(**{**summary.__dict__, "failed": failed, "stopped_because": str(store.get_meta("stopped_because", "")), "generations": tuple(store.generations())})
+            return dataclasses.replace(summary, failed=failed, stopped_because=str(store.get_meta("stopped_because", "")), generations=tuple(store.generations()))
         finally:
             store.close()
 
