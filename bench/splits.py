@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 from rich.console import Console
 from rich.table import Table
 
-from avatar.specs import SplitSettings
+from avatar.specs import TaskSettings
 from avatar.trainer import Example, PairSplit, read_examples, split_pairs, split_pairs_at_random
 
 FRACTIONS = (0.7, 0.1, 0.2)
@@ -37,11 +37,11 @@ COLUMNS = ("train", "valid", "test", "kept", "dropped")
 
 
 def bigclonebench(data: Path) -> list[Example]:
-    return read_examples("clone", str(data / "bigclonebench-codexglue-test4000"), SplitSettings())["all"]
+    return read_examples(TaskSettings("clone", str(data / "bigclonebench-codexglue-test4000")))["all"]
 
 
 def long_python_clones(min_lines: int) -> list[Example]:
-    parts = read_examples("clone", "builtin:python-clones", SplitSettings())
+    parts = read_examples(TaskSettings("clone", "builtin:python-clones"))
     pooled = [example for part in parts.values() for example in part]
     return [example for example in pooled if all(text.count("\n") + 1 >= min_lines for text in example.texts)]
 

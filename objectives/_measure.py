@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from avatar.specs import write_json_atomically
+from avatar.specs import PAIR_KINDS, write_json_atomically
 
 from ._base import Context
 
@@ -275,7 +275,7 @@ def timing_input_ids(task_kind: str, length: int, vocab_size: int) -> Any:
     teacher, ONNX export) reads this same input."""
     import torch
 
-    shape = (1, 2, length) if task_kind == "clone" else (1, length)
+    shape = (1, 2, length) if task_kind in PAIR_KINDS else (1, length)
     return torch.randint(3, max(vocab_size, 4), shape, generator=torch.Generator().manual_seed(0))
 
 

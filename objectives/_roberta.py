@@ -21,6 +21,8 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Mapping
 
+from avatar.specs import PAIR_KINDS
+
 from ._base import EstimatorError
 from ._families import REQUIRED, ModelFamily
 
@@ -80,7 +82,7 @@ class RobertaFamily(ModelFamily):
     def linear_weights(self, view: Any, task_kind: str) -> Any:
         """Weights of the linear layers (what int8 dynamic quantization stores in one byte)."""
         hidden, layers, intermediate = view.number("hidden_size"), view.number("num_hidden_layers"), view.number("intermediate_size")
-        head = 2 * hidden * hidden + 2 * hidden if task_kind == "clone" else hidden * hidden + 2 * hidden
+        head = 2 * hidden * hidden + 2 * hidden if task_kind in PAIR_KINDS else hidden * hidden + 2 * hidden
         return layers * (4 * hidden * hidden + 2 * hidden * intermediate) + head
 
     def flops(self, view: Any, task_kind: str) -> Any:
@@ -92,7 +94,7 @@ class RobertaFamily(ModelFamily):
         feed_forward = 4 * length * hidden * intermediate
         attention = (4 + relative_products) * length * length * hidden
         encoder = layers * (projections + feed_forward + attention)
-        if task_kind == "clone":
+        if task_kind in PAIR_KINDS:
             return 2 * encoder + 2 * (2 * hidden) * hidden + 2 * hidden * 2
         return encoder + 2 * hidden * hidden + 2 * hidden * 2
 
@@ -110,7 +112,7 @@ class RobertaFamily(ModelFamily):
         key_only = view.flag("position_embedding_type", "relative_key")
         key_query = view.flag("position_embedding_type", "relative_key_query")
         absolute = view.flag("position_embedding_type", "absolute")
-        per_layer = 2 * layers if task_kind == "clone" else layers
+        per_layer = 2 * layers if task_kind in PAIR_KINDS else layers
         scores = per_layer * heads * length * length
         distances = per_layer * length * length * head_size
         features = {
@@ -131,7 +133,7 @@ class RobertaFamily(ModelFamily):
 
     @staticmethod
     def _head_params(hidden: Any, task_kind: str) -> Any:
-        if task_kind == "clone":
+        if task_kind in PAIR_KINDS:
             return 2 * hidden * hidden + hidden + 2 * hidden + 2
         return hidden * hidden + hidden + 2 * hidden + 2
 
@@ -183,7 +185,7 @@ class RobertaFamily(ModelFamily):
         if self.numeric(config).value("position_embedding_type") != "absolute":
             overrides.setdefault("attn_implementation", "eager")  # what transformers falls back to anyway
         hf_config = self.hf_config(config, **overrides)
-        model_class = RobertaForCloneDetection if task_kind == "clone" else RobertaForSequenceClassification
+        model_class = RobertaForCloneDetection if task_kind in PAIR_KINDS else RobertaForSequenceClassification
         return model_class(hf_config)
 
     # -- validation ------------------------------------------------------------------------

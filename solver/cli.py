@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Sequence
 from rich.console import Console
 
 from avatar import objectives
-from avatar.specs import AvatarError, Problem, RunDirectory, RunFileError, SpaceReport, Spec, SpecError, load, parse_override
+from avatar.specs import NAMED_DATA, AvatarError, Problem, RunDirectory, RunFileError, SpaceReport, Spec, SpecError, load, parse_override
 
 from ._errors import RepeatedFailureError, RunError, UndecidedSpaceError
 from ._interrupts import watch_interrupts
@@ -229,8 +229,8 @@ def _prepare(spec: Spec, arguments: argparse.Namespace, console: Console) -> "Di
 
     try:
         return prepare_distillation(spec, data=arguments.data, teacher=arguments.teacher, console=console)
-    except DataError as error:
-        raise SpecError([Problem(spec.source, spec.locate(("task", "data")), ("task", "data"), str(error))]) from None
+    except DataError as error:  # it names the spec field the problem is about (task.data, task.fields.label, ...)
+        raise SpecError([Problem(spec.source, spec.locate(error.field), error.field, str(error))]) from None
     except TeacherError as error:
         raise SpecError([Problem(spec.source, spec.locate(("train", "teacher")), ("train", "teacher"), str(error))]) from None
 
@@ -253,9 +253,18 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
         message = f"ONNX export needs the onnx extra ({', '.join(missing)} not installed): pip install 'avatar-lm[onnx]'"
         problems.append(Problem(spec.source, spec.locate(("train", "onnx")), ("train", "onnx"), message))
     location = spec.task_data(arguments.data)
-    if not location.startswith("builtin:") and not Path(location).exists():
+    if not location.startswith(NAMED_DATA) and not Path(location).exists():
         hint = "override it with --data PATH" if arguments.data is None else "given with --data"
         problems.append(Problem(spec.source, spec.locate(("task", "data")), ("task", "data"), f"{location}: no such file or folder ({hint})"))
+    if spec.task.functions and not Path(spec.resolve_path(spec.task.functions)).is_file():
+        problems.append(Problem(spec.source, spec.locate(("task", "functions")), ("task", "functions"), f"{spec.resolve_path(spec.task.functions)}: no such file (the table of functions that task.fields.ids point into)"))
+    if not problems:  # read it now: a field the data lacks is found before the search, not after
+        from avatar.trainer import DataError, load_task_data
+
+        try:
+            load_task_data(spec, arguments.data)
+        except DataError as error:
+            problems.append(Problem(spec.source, spec.locate(error.field), error.field, str(error)))
     teacher = arguments.teacher or (spec.train.teacher.model if spec.train.teacher else None)
     if teacher is not None:
         from avatar.trainer import TeacherError, check_teacher_available, has_task_head, resolve_teacher

@@ -21,6 +21,8 @@ from ._model import (
     Derived,
     EstimatorSettings,
     ExecutionSettings,
+    PAIR_KINDS,
+    FieldSettings,
     FrozenDict,
     ModelSettings,
     Objective,
@@ -95,6 +97,8 @@ class SpecBuilder:
         constraints = self.build_constraints(constraints_expressions)
         objectives = self.build_objectives()
         train = self.build_train(objectives)
+        if not self.is_broken(("task",)):
+            self.check_task_fields(self.section("task"))
         if self.problems:
             raise SpecError(self.problems)
         return Spec(
@@ -297,7 +301,29 @@ class SpecBuilder:
     def build_task(self) -> TaskSettings:
         task = dict(self.section("task"))
         task["split"] = settings_from(SplitSettings, task.get("split", {}))
+        fields = dict(task.get("fields", {}))
+        for name in ("texts", "ids"):
+            if name in fields:
+                fields[name] = tuple(fields[name])
+        task["fields"] = settings_from(FieldSettings, fields)
+        if "labels" in task:
+            task["labels"] = tuple(task["labels"])
+        task["split_names"] = FrozenDict(task.get("split_names", {}))
         return settings_from(TaskSettings, task)
+
+    def check_task_fields(self, task: dict[str, Any]) -> None:
+        """The fields a task's kind needs: pairs name two texts or two ids (ids need a table of
+        functions); one text is not a pair's."""
+        kind, fields = task.get("kind"), task.get("fields", {})
+        if kind in ("classify", "defect") and ("texts" in fields or "ids" in fields):
+            name = "texts" if "texts" in fields else "ids"
+            self.report(("task", "fields", name), f"task.kind {kind} reads one text per example: use task.fields.text (or task.kind: pair)")
+        if kind in PAIR_KINDS and "texts" in fields and "ids" in fields:
+            self.report(("task", "fields", "ids"), "a pair is given either by two text fields (texts) or by two ids into task.functions (ids), not both")
+        if "ids" in fields and not task.get("functions"):
+            self.report(("task", "fields", "ids"), "task.fields.ids point into a table of functions: set task.functions to its file")
+        if kind in PAIR_KINDS and "text" in fields:
+            self.report(("task", "fields", "text"), "a pair has two texts: use task.fields.texts: [FIELD1, FIELD2], or ids into task.functions")
 
     def build_train(self, objectives: tuple[Objective, ...]) -> TrainSettings:
         train = dict(self.section("train"))

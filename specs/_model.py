@@ -25,6 +25,9 @@ __all__ = [
     "Objective",
     "EstimatorSettings",
     "SplitSettings",
+    "FieldSettings",
+    "PAIR_KINDS",
+    "NAMED_DATA",
     "TaskSettings",
     "ModelSettings",
     "SearchSettings",
@@ -174,14 +177,51 @@ class SplitSettings:
     seed: int = 42
 
 
+PAIR_KINDS = ("pair", "clone")
+
+
+@dataclass(frozen=True)
+class FieldSettings:
+    """Which field of a row holds what (``task.fields``); the defaults are CodeXGLUE's names."""
+
+    text: str = "func"
+    texts: tuple[str, str] | None = None
+    ids: tuple[str, str] | None = None
+    label: str = "target"
+    id: str | None = None
+    function_id: str = "idx"
+    function_text: str = "func"
+
+
 @dataclass(frozen=True)
 class TaskSettings:
-    """The task (``defect`` or ``clone``), its data location and split, and an optional cap on examples."""
+    """The task (``classify`` one text or a ``pair`` of texts; ``defect`` and ``clone`` are their
+    CodeXGLUE presets), its classes, its data (location, fields, splits) and an optional cap on
+    examples."""
 
-    kind: Literal["defect", "clone"]
+    kind: Literal["defect", "clone", "classify", "pair"]
     data: str
     split: SplitSettings = SplitSettings()
     max_examples: int | None = None
+    labels: tuple[str | int, ...] | None = None
+    fields: FieldSettings = FieldSettings()
+    functions: str | None = None
+    config: str | None = None
+    split_names: FrozenDict = field(default_factory=FrozenDict)
+
+    @property
+    def is_pair(self) -> bool:
+        """Whether an example is two texts (``pair``, ``clone``) rather than one."""
+        return self.kind in PAIR_KINDS
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.labels) if self.labels else 2
+
+    @property
+    def fields_given(self) -> bool:
+        """Whether ``task.fields`` maps the data (else the CodeXGLUE layouts and names apply)."""
+        return self.fields != FieldSettings()
 
 
 @dataclass(frozen=True)
@@ -215,7 +255,7 @@ class TeacherSettings:
     ``auto`` uses a classifier that already has the task's labels as it is, ``always`` fine-tunes
     every teacher, ``never`` refuses one without such a head."""
 
-    model: str
+    model: str | None = None
     epochs: int = 10
     patience: int = 3
     learning_rate: float = 2e-5
@@ -223,6 +263,16 @@ class TeacherSettings:
     max_length: int = 256
     accept_weak: bool = False
     finetune: str = "auto"
+    predictions: str | None = None
+    prediction_ids: str | None = None
+    outputs: str = "logits"
+    size_mb: float | None = None
+    latency_ms: float | None = None
+
+    @property
+    def name(self) -> str:
+        """How the teacher is called in messages and reports: its model, else its predictions file."""
+        return self.model or f"predictions {self.predictions}"
 
 
 @dataclass(frozen=True)
@@ -255,6 +305,9 @@ class OutputSettings:
     """Where the run directory goes (``output.dir``; ``--out`` overrides it)."""
 
     dir: str | None = None
+
+
+NAMED_DATA = ("builtin:", "hf:")  # data named rather than found on disk
 
 
 @dataclass(frozen=True)
@@ -303,13 +356,16 @@ class Spec:
 
     def task_data(self, override: str | None = None) -> str:
         """Where the task's data is: ``override`` (e.g. ``--data``) as given, else
-        ``task.data`` with a relative path taken from the spec's folder; ``builtin:`` names
-        are returned unchanged."""
+        ``task.data`` with a relative path taken from the spec's folder; ``builtin:`` and
+        ``hf:`` names are returned unchanged."""
         if override is not None:
-            return override if override.startswith("builtin:") else str(Path(override).expanduser())
-        value = self.task.data
-        if value.startswith("builtin:"):
-            return value
+            return override if override.startswith(NAMED_DATA) else str(Path(override).expanduser())
+        if self.task.data.startswith(NAMED_DATA):
+            return self.task.data
+        return self.resolve_path(self.task.data)
+
+    def resolve_path(self, value: str) -> str:
+        """A path written in the spec: relative ones are taken from the spec's folder."""
         path = Path(value).expanduser()
         return str(path if path.is_absolute() else Path(self.source).parent / path)
 

@@ -1,12 +1,17 @@
-"""Task data: CodeXGLUE layouts on disk, the built-in ``python-clones`` set, and seeded splits.
+"""Task data: the examples of a task, read from the formats people have, and seeded splits.
 
-* ``defect`` (CodeXGLUE Defect-detection / Devign): JSON lines with ``func`` and ``target``.
-  A folder with ``train.jsonl`` and ``valid.jsonl`` (and ``test.jsonl``) keeps its splits;
-  otherwise every ``*.jsonl`` is pooled and split here, stratified by label.
-* ``clone`` (CodeXGLUE BigCloneBench): ``data.jsonl`` with ``func`` and ``idx``, and pair files
-  ``idx1<TAB>idx2<TAB>label``. ``train.txt`` and ``valid.txt`` (and ``test.txt``) are kept as
-  splits; otherwise all pair files are pooled and split here *by method*: each method goes to
-  one side, and a pair crossing sides is dropped, so no method is seen in training and test.
+* Tables (``_tables``): JSON lines, CSV, TSV, Parquet, Arrow, a folder saved by Hugging Face
+  ``datasets`` or an ``hf:`` dataset, mapped to examples by ``task.fields`` and ``task.labels``
+  (``_examples``). The CodeXGLUE names are the defaults, so Devign's ``func``/``target``/
+  ``idx`` JSON lines need no mapping.
+* ``clone``/``pair`` data in the CodeXGLUE BigCloneBench layout: ``data.jsonl`` with ``func``
+  and ``idx``, and pair files ``idx1<TAB>idx2<TAB>label``.
+* ``builtin:python-clones``, made from the Python standard library.
+
+Data with its own splits (files or splits named train, valid or validation, test) keeps them;
+a missing validation or test split is carved out of train, and pooled data is split here,
+stratified by label, pairs *by function*: each function goes to one side and a pair crossing
+sides is dropped, so no function is seen in training and test.
 
 The training part is then split into a labelled share (fine-tunes the teacher) and an
 unlabelled one (distilled on the teacher's outputs). Everything is deterministic for a seed.
@@ -19,31 +24,31 @@ import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
-from avatar.specs import AvatarError, Spec, SplitSettings
+from avatar.specs import Spec, SplitSettings, TaskSettings
 
+from ._examples import examples_from_rows, read_functions
 from ._pair_split import split_pairs
+from ._tables import HF_PREFIX, DataError, read_table, read_tables
 
 __all__ = ["Example", "TaskData", "DataError", "load_task_data", "read_examples", "split_examples", "split_task_examples", "BUILTIN_PREFIX"]
 
 BUILTIN_PREFIX = "builtin:"
 
 
-class DataError(AvatarError):
-    """The task's data cannot be read (a user-fixable problem: missing or malformed files)."""
-
-
 @dataclass(frozen=True)
 class Example:
-    """One labelled input: a function (defect) or a pair of functions (clone).
+    """One labelled input: a text (classify, defect) or a pair of texts (pair, clone), its class
+    index, and its ``id`` (what a teacher predictions file is keyed by).
 
-    ``groups`` are the method ids the example uses; a split never puts one group on two sides.
+    ``groups`` are the function ids the example uses; a split never puts one group on two sides.
     """
 
     texts: tuple[str, ...]
     label: int
     groups: tuple[str, ...]
+    id: str = ""
 
 
 @dataclass
@@ -80,41 +85,6 @@ def _fingerprint(examples: Sequence[Example], extra: str) -> str:
 # -- reading ---------------------------------------------------------------------------------------
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    with open(path, encoding="utf-8") as file:
-        for number, line in enumerate(file, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as error:
-                raise DataError(f"{path}:{number}: not a JSON line ({error.msg})") from None
-    return rows
-
-
-def _defect_examples(path: Path, rows: list[dict]) -> list[Example]:
-    examples = []
-    for number, row in enumerate(rows, 1):
-        if "func" not in row or "target" not in row:
-            raise DataError(f"{path}: row {number} lacks 'func' or 'target' (the Defect-detection format)")
-        identifier = str(row.get("idx", f"{path.name}:{number}"))
-        examples.append(Example((row["func"],), int(row["target"]), (identifier,)))
-    return examples
-
-
-def _read_defect(path: Path) -> dict[str, list[Example]]:
-    if path.is_file():
-        return {"all": _defect_examples(path, _read_jsonl(path))}
-    named = {name: path / f"{name}.jsonl" for name in ("train", "valid", "test")}
-    if named["train"].exists() and named["valid"].exists():
-        return {name: _defect_examples(file, _read_jsonl(file)) for name, file in named.items() if file.exists()}
-    files = sorted(path.glob("*.jsonl"))
-    if not files:
-        raise DataError(f"{path}: no *.jsonl file (expected CodeXGLUE Defect-detection JSON lines with 'func' and 'target')")
-    return {"all": [example for file in files for example in _defect_examples(file, _read_jsonl(file))]}
-
-
 def _read_pairs(path: Path, functions: dict[str, str]) -> list[Example]:
     examples = []
     with open(path, encoding="utf-8") as file:
@@ -128,28 +98,27 @@ def _read_pairs(path: Path, functions: dict[str, str]) -> list[Example]:
             if first not in functions or second not in functions:
                 missing = first if first not in functions else second
                 raise DataError(f"{path}:{number}: method {missing} is not in data.jsonl")
-            examples.append(Example((functions[first], functions[second]), int(label), (first, second)))
+            if label not in ("0", "1"):
+                raise DataError(f"{path}:{number}: label {label!r} is not 0 or 1")
+            examples.append(Example((functions[first], functions[second]), int(label), (first, second), f"{first}/{second}"))
     return examples
 
 
+def _is_codexglue_clone(path: Path) -> bool:
+    return path.is_dir() and (path / "data.jsonl").is_file() and any(path.glob("*.txt"))
+
+
 def _read_clone(path: Path) -> dict[str, list[Example]]:
-    if not path.is_dir():
-        raise DataError(f"{path}: a clone dataset is a folder with data.jsonl and pair files")
-    data = path / "data.jsonl"
-    if not data.exists():
-        raise DataError(f"{path}: no data.jsonl (expected the CodeXGLUE BigCloneBench layout)")
+    """The CodeXGLUE BigCloneBench layout (pair files are kept as splits when named so)."""
     functions = {}
-    for row in _read_jsonl(data):
-        if "func" not in row or "idx" not in row:
-            raise DataError(f"{data}: every row needs 'func' and 'idx'")
-        functions[str(row["idx"])] = row["func"]
+    for row in read_table(path / "data.jsonl"):
+        if "func" not in row.values or "idx" not in row.values:
+            raise DataError(f"{row.where}: every row needs 'func' and 'idx' (the BigCloneBench layout)")
+        functions[str(row.values["idx"])] = row.values["func"]
     named = {name: path / f"{name}.txt" for name in ("train", "valid", "test")}
-    if named["train"].exists() and named["valid"].exists():
+    if named["train"].exists():
         return {name: _read_pairs(file, functions) for name, file in named.items() if file.exists()}
-    files = sorted(path.glob("*.txt"))
-    if not files:
-        raise DataError(f"{path}: no pair file (*.txt lines 'idx1<TAB>idx2<TAB>label')")
-    return {"all": [example for file in files for example in _read_pairs(file, functions)]}
+    return {"all": [example for file in sorted(path.glob("*.txt")) for example in _read_pairs(file, functions)]}
 
 
 # -- splitting -------------------------------------------------------------------------------------
@@ -171,51 +140,71 @@ def _stratified(examples: Sequence[Example], fractions: Sequence[float], generat
     return parts
 
 
-def split_examples(kind: str, parts: dict[str, list[Example]], split: SplitSettings, max_examples: int | None = None) -> tuple[list[Example], ...]:
-    """``(labeled, unlabeled, valid, test)`` from the read parts, seeded by ``split.seed``."""
-    return split_task_examples(kind, parts, split, max_examples)[:4]
+def split_examples(task: TaskSettings, parts: dict[str, list[Example]]) -> tuple[list[Example], ...]:
+    """``(labeled, unlabeled, valid, test)`` from the read parts, seeded by ``task.split.seed``."""
+    return split_task_examples(task, parts)[:4]
 
 
-def split_task_examples(kind: str, parts: dict[str, list[Example]], split: SplitSettings, max_examples: int | None = None) -> tuple[list[Example], list[Example], list[Example], list[Example], int]:
+def split_task_examples(task: TaskSettings, parts: dict[str, list[Example]]) -> tuple[list[Example], list[Example], list[Example], list[Example], int]:
     """``split_examples`` and the number of pairs dropped because their functions fell on two
-    sides (pooled pair data only: see ``_pair_split``)."""
+    sides (pairs split here only: see ``_pair_split``)."""
+    split, max_examples = task.split, task.max_examples
     generator = random.Random(split.seed)
-    dropped = 0
+
+    def divide(examples: list[Example], fractions: tuple[float, ...]) -> tuple[list[list[Example]], int]:
+        if task.is_pair:
+            pairs = split_pairs(examples, fractions, generator)
+            return list(pairs.parts), pairs.dropped
+        return _stratified(examples, fractions, generator), 0
+
     if "all" in parts:
         examples = list(parts["all"])
         if max_examples is not None and len(examples) > max_examples:
             examples = generator.sample(examples, max_examples)
-        fractions = (1.0 - split.valid - split.test, split.valid, split.test)
-        if kind == "clone":
-            pairs = split_pairs(examples, fractions, generator)
-            (train, valid, test), dropped = pairs.parts, pairs.dropped
-        else:
-            train, valid, test = _stratified(examples, fractions, generator)
+        (train, valid, test), dropped = divide(examples, (1.0 - split.valid - split.test, split.valid, split.test))
     else:
-        train, valid = list(parts["train"]), list(parts["valid"])
-        test = list(parts.get("test", []))
+        train, valid, test = (list(parts.get(name, [])) for name in ("train", "valid", "test"))
         if max_examples is not None and len(train) + len(valid) + len(test) > max_examples:
             scale = max_examples / (len(train) + len(valid) + len(test))
-            train, valid, test = (generator.sample(part, max(1, round(scale * len(part)))) for part in (train, valid, test))
+            train, valid, test = (generator.sample(part, max(1, round(scale * len(part)))) if part else part for part in (train, valid, test))
+        train, valid, test, dropped = _carve_missing(train, valid, test, split, divide)
     labeled, unlabeled = _stratified(train, (split.labeled, 1.0 - split.labeled), generator)
     return labeled, unlabeled, valid, test, dropped
 
 
-def read_examples(kind: str, location: str, split: SplitSettings) -> dict[str, list[Example]]:
-    """The examples at ``location`` before splitting: ``{"all": [...]}`` for pooled data, or
-    the splits a folder (or the built-in set) keeps (``train``, ``valid``, ``test``).
+def _carve_missing(train: list[Example], valid: list[Example], test: list[Example], split: SplitSettings, divide: Callable) -> tuple[list[Example], list[Example], list[Example], int]:
+    """Data with a train split but no validation or test split: the missing ones are taken out
+    of train by their ``task.split`` shares (as if train were the whole)."""
+    if valid and test:
+        return train, valid, test, 0
+    shares = {"valid": 0.0 if valid else split.valid, "test": 0.0 if test else split.test}
+    (train, carved_valid, carved_test), dropped = divide(train, (1.0 - shares["valid"] - shares["test"], shares["valid"], shares["test"]))
+    return train, valid or carved_valid, test or carved_test, dropped
+
+
+def read_examples(task: TaskSettings, location: str | None = None, functions: str | None = None) -> dict[str, list[Example]]:
+    """The examples at ``location`` (default ``task.data``) before splitting: ``{"all": [...]}``
+    for pooled data, or the splits the data keeps (``train``, and ``valid``, ``test`` when it
+    has them). ``functions`` is the table that pair ids point into (``task.functions``).
 
     Raises:
-        DataError: missing or malformed files, or an unknown built-in dataset.
+        DataError: missing or malformed files or rows, or an unknown built-in dataset.
     """
+    location = task.data if location is None else location
     if location.startswith(BUILTIN_PREFIX):
         from ._python_clones import builtin_dataset
 
-        return builtin_dataset(location.removeprefix(BUILTIN_PREFIX), kind, split=split)
+        return builtin_dataset(location.removeprefix(BUILTIN_PREFIX), task)
     path = Path(location)
-    if not path.exists():
-        raise DataError(f"{path}: no such file or folder (task.data; override it with --data PATH)")
-    return _read_clone(path) if kind == "clone" else _read_defect(path)
+    if task.is_pair and not task.fields_given and _is_codexglue_clone(path):
+        return _read_clone(path)
+    if task.is_pair and not (task.fields.texts or task.fields.ids):
+        if path.exists() or location.startswith(HF_PREFIX):
+            raise DataError(f"{location}: not the BigCloneBench layout (data.jsonl and idx1<TAB>idx2<TAB>label pair files); map other pair data with task.fields (texts, or ids into task.functions)", ("task", "fields"))
+    table = Path(functions) if functions else None
+    function_texts = read_functions(table, task) if table is not None and task.fields.ids else None
+    tables = read_tables(location, task.split_names, task.config, exclude=table)
+    return {name: examples_from_rows(rows, task, function_texts) for name, rows in tables.items()}
 
 
 def load_task_data(spec: Spec, data: str | None = None) -> TaskData:
@@ -225,11 +214,19 @@ def load_task_data(spec: Spec, data: str | None = None) -> TaskData:
         DataError: missing or malformed files, or an unknown built-in dataset.
     """
     location = spec.task_data(data)
-    parts = read_examples(spec.task.kind, location, spec.task.split)
-    labeled, unlabeled, valid, test, dropped = split_task_examples(spec.task.kind, parts, spec.task.split, spec.task.max_examples)
+    functions = spec.resolve_path(spec.task.functions) if spec.task.functions else None
+    parts = read_examples(spec.task, location, functions)
+    labeled, unlabeled, valid, test, dropped = split_task_examples(spec.task, parts)
     if not labeled or not unlabeled or not valid or not test:
         sizes = {"labeled": len(labeled), "unlabeled": len(unlabeled), "valid": len(valid), "test": len(test)}
         raise DataError(f"{location}: too little data for the splits {sizes}; use more examples or change task.split")
     data_out = TaskData(spec.task.kind, labeled, unlabeled, valid, test, location, dropped=dropped)
-    data_out.fingerprint = _fingerprint(labeled + unlabeled + valid + test, f"{spec.task.kind}:{spec.task.split}")
+    data_out.fingerprint = _fingerprint(labeled + unlabeled + valid + test, _fingerprint_key(spec.task))
     return data_out
+
+
+def _fingerprint_key(task: TaskSettings) -> str:
+    """What besides the examples makes the data: the kind and split (as before), and the
+    classes when named."""
+    key = f"{task.kind}:{task.split}"
+    return key + f":{list(task.labels)}" if task.labels else key

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from avatar.specs import PAIR_KINDS
+
 __all__ = ["classification_metrics", "primary_metric", "checkpoint_metric", "roc_auc"]
 
 
@@ -23,7 +25,7 @@ def classification_metrics(predictions: Sequence[int], labels: Sequence[int]) ->
 def primary_metric(task_kind: str) -> str:
     """What early stopping and reports rank by: F1 for clone detection (as BigCloneBench
     results are reported), accuracy for defect prediction (as Devign results are)."""
-    return "f1" if task_kind == "clone" else "accuracy"
+    return "f1" if task_kind in PAIR_KINDS else "accuracy"
 
 
 def checkpoint_metric(task_kind: str, tune_threshold: bool) -> str:

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from avatar import objectives
+from avatar.specs import PAIR_KINDS
 
 from ._encode import EncodedSet
 
@@ -42,7 +43,7 @@ class _Logits(nn.Module):
 
 def export_onnx(model: nn.Module, task_kind: str, max_length: int, path: Path) -> Path:
     """Export ``model`` (on the CPU, eval mode) to ``path`` with dynamic batch and length."""
-    shape = (2, 2, max_length) if task_kind == "clone" else (2, max_length)
+    shape = (2, 2, max_length) if task_kind in PAIR_KINDS else (2, max_length)
     input_ids = torch.randint(5, 100, shape, generator=torch.Generator().manual_seed(0))
     mask = torch.ones_like(input_ids)
     batch, length = torch.export.Dim("batch"), torch.export.Dim("length", max=max_length)

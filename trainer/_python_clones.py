@@ -18,7 +18,7 @@ import sysconfig
 import textwrap
 from pathlib import Path
 
-from avatar.specs import SplitSettings
+from avatar.specs import TaskSettings
 
 from ._data import DataError, Example
 
@@ -145,14 +145,15 @@ def _original(function: ast.FunctionDef) -> str:
     return textwrap.dedent(ast.unparse(function))
 
 
-def builtin_dataset(name: str, kind: str, *, split: SplitSettings) -> dict[str, list[Example]]:
+def builtin_dataset(name: str, task: TaskSettings) -> dict[str, list[Example]]:
     """The pairs of a built-in dataset, already split by function into train, valid and test
     (pairs are formed within each side, so no function is on two sides and the classes stay
     balanced everywhere)."""
     if name != "python-clones":
         raise DataError(f"unknown built-in dataset 'builtin:{name}'; the built-in one is 'builtin:python-clones'")
-    if kind != "clone":
-        raise DataError("builtin:python-clones is a clone-detection dataset; set task.kind: clone")
+    if not task.is_pair or task.num_labels != 2:
+        raise DataError("builtin:python-clones is a clone-detection dataset (pairs, 2 labels); set task.kind: clone")
+    split = task.split
     generator = random.Random(split.seed)
     functions = stdlib_functions(split.seed)
     if len(functions) < 60:
@@ -175,9 +176,9 @@ def _pairs(functions: list[tuple[str, ast.FunctionDef]], generator: random.Rando
 
     examples: list[Example] = []
     for index, (identifier, function) in enumerate(functions):
-        examples.append(Example((view(function), view(function)), 1, (identifier,)))
+        examples.append(Example((view(function), view(function)), 1, (identifier,), f"{identifier}/{identifier}"))
         window = [candidate for candidate in by_length[max(0, rank[index] - 5) : rank[index] + 6] if candidate != index]
         other_identifier, other_function = functions[generator.choice(window)]
-        examples.append(Example((view(function), view(other_function)), 0, (identifier, other_identifier)))
+        examples.append(Example((view(function), view(other_function)), 0, (identifier, other_identifier), f"{identifier}/{other_identifier}"))
     generator.shuffle(examples)
     return examples

@@ -15,7 +15,7 @@ from torch import nn
 
 from avatar import objectives
 from avatar.objectives import write_json_atomically
-from avatar.specs import SelectedPoint, Spec
+from avatar.specs import PAIR_KINDS, SelectedPoint, Spec
 
 from ._costs import model_costs
 from ._data import TaskData
@@ -112,7 +112,7 @@ def _tuned_threshold(distilled: Distilled, spec: Spec) -> dict[str, Any]:
 
 def load_student(folder: str | Path, task_kind: str) -> nn.Module:
     """Load a saved student the documented way."""
-    if task_kind == "clone":
+    if task_kind in PAIR_KINDS:
         from avatar.objectives import RobertaForCloneDetection
 
         return RobertaForCloneDetection.from_pretrained(folder)

@@ -30,7 +30,7 @@ from filelock import FileLock
 from torch import nn
 
 from avatar.objectives import comparison_features, mean_pool, write_json_atomically
-from avatar.specs import AvatarError, TeacherSettings
+from avatar.specs import PAIR_KINDS, AvatarError, TeacherSettings
 
 from ._data import TaskData
 from ._encode import EncodedSet, encode, encode_text_pairs
@@ -177,7 +177,7 @@ def _load(folder: str, task_kind: str) -> tuple[nn.Module, Any]:
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder)
-        if task_kind == "clone":
+        if task_kind in PAIR_KINDS:
             model = TeacherForCloneDetection(AutoModel.from_pretrained(folder))
             head = Path(folder) / "pair_head.pt"
             if head.exists():
@@ -191,7 +191,7 @@ def _load(folder: str, task_kind: str) -> tuple[nn.Module, Any]:
 
 def _save(model: nn.Module, tokenizer: Any, folder: Path, task_kind: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    if task_kind == "clone":
+    if task_kind in PAIR_KINDS:
         model.encoder.save_pretrained(folder)
         head = {key: value for key, value in model.state_dict().items() if not key.startswith("encoder.")}
         torch.save(head, folder / "pair_head.pt")
@@ -234,7 +234,7 @@ def prepare_teacher(
         model, tokenizer = _load(source, data.kind)
         return Teacher(model.to(device), tokenizer, Path(source), settings, data.kind, _key(source, "as-is"), json.loads(marker.read_text()).get("validation", {}))
     fine_tuning = dataclasses.replace(settings, accept_weak=False, finetune="always")  # what shapes the teacher: accepting it does not
-    key = _key(settings.model, source, data.kind, data.fingerprint, fine_tuning, seed, TeacherForCloneDetection.head_version if data.kind == "clone" else "", CHECKPOINT_METRIC)
+    key = _key(settings.model, source, data.kind, data.fingerprint, fine_tuning, seed, TeacherForCloneDetection.head_version if data.kind in PAIR_KINDS else "", CHECKPOINT_METRIC)
     folder = cache_dir / "teachers" / key
     folder.parent.mkdir(parents=True, exist_ok=True)
     # Two runs that need the same teacher fine-tune it once: the second waits for the first
@@ -280,7 +280,7 @@ def _as_is(source: str, settings: TeacherSettings, data: TaskData, cache_dir: Pa
     except (OSError, ValueError) as error:
         raise TeacherError(f"cannot load the teacher '{source}': {error}".splitlines()[0]) from error
     length = own_max_length(tokenizer, model.config)
-    teacher = Teacher(model.to(device).eval(), tokenizer, Path(source), settings, data.kind, _key(source, "as-is", length), {}, "as-is", data.kind == "clone", length)
+    teacher = Teacher(model.to(device).eval(), tokenizer, Path(source), settings, data.kind, _key(source, "as-is", length), {}, "as-is", data.kind in PAIR_KINDS, length)
     valid = teacher_logits(teacher, data.valid, "valid", data.fingerprint, cache_dir, device)  # cached: the weak-teacher check and the report reuse it
     teacher.validation = {"metric": CHECKPOINT_METRIC, "value": logit_scores(valid, [example.label for example in data.valid])["auc"]}
     return teacher

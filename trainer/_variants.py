@@ -45,7 +45,7 @@ def onnx_variant(model: nn.Module, test: EncodedSet, test_logits: torch.Tensor, 
 
 def write_card(folder: Path, spec: Spec, metrics: Mapping[str, Any]) -> None:
     """The student's ``README.md``: scores, size and latency, how to load it and its exported variants."""
-    if spec.task.kind == "clone":
+    if spec.task.is_pair:
         loading = "from avatar.objectives import RobertaForCloneDetection\nmodel = RobertaForCloneDetection.from_pretrained(folder)  # input_ids: (batch, 2, length)"
     else:
         loading = "from transformers import AutoModelForSequenceClassification\nmodel = AutoModelForSequenceClassification.from_pretrained(folder)"

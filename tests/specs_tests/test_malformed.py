@@ -72,7 +72,7 @@ CASES = [
     Case("misspelt-parameter-field", 4, "stepp", "space.hidden_size.stepp", "unknown field 'stepp' (did you mean 'step'?)", replace={4: "  hidden_size: {range: [16, 256], stepp: 16}"}),
     Case("choices-and-range", 6, "range", "space.tok.range", "unknown field 'range'", replace={6: "  tok: {choices: [bpe, word], range: [1, 2]}"}),
     Case("invalid-parameter-name", 6, "tok-en", "space.tok-en", "'tok-en' is not a valid name", replace={6: "  tok-en: {choices: [bpe, word]}"}),
-    Case("task-kind-misspelt", 2, "defct", "task.kind", "expected one of defect, clone; got the string 'defct' (did you mean 'defect'?)", replace={2: "task: {kind: defct, data: d}"}),
+    Case("task-kind-misspelt", 2, "defct", "task.kind", "expected one of defect, clone, classify, pair; got the string 'defct' (did you mean 'defect'?)", replace={2: "task: {kind: defct, data: d}"}),
     Case("objective-direction", 11, "minimise", "objectives.size_mb", "expected one of minimize, maximize; got the string 'minimise' (did you mean 'minimize'?)", replace={11: "  size_mb: minimise"}),
     Case("select-misspelt", 12, "kne", "train.select", "expected knee, all, a whole number of points, or best:METRIC, got the string 'kne'", append="train: {select: kne}\n"),
     Case("bad-scheduler", 12, "localhost", "execution.scheduler", "expected a scheduler address such as tcp://host:8786", append="execution: {scheduler: localhost}\n"),
@@ -170,7 +170,7 @@ def test_error_text_reads_file_line_column_field_message(write_spec):
     path = write_spec(BASE.replace("kind: defect", "kind: defct"))
     with pytest.raises(SpecError) as raised:
         load(path, metrics=METRICS)
-    assert str(raised.value) == f"{path}:2:14: task.kind: expected one of defect, clone; got the string 'defct' (did you mean 'defect'?)"
+    assert str(raised.value) == f"{path}:2:14: task.kind: expected one of defect, clone, classify, pair; got the string 'defct' (did you mean 'defect'?)"
 
 
 def test_json_syntax_error_has_line_and_column(write_spec):

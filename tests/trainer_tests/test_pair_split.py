@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from avatar.specs import SplitSettings, loads
+from avatar.specs import TaskSettings, loads
 from avatar.trainer import load_task_data, read_examples, split_pairs, split_pairs_at_random
 from tests.helpers import REPOSITORY
 from tests.trainer_tests.conftest import student_spec
@@ -65,14 +65,14 @@ def test_each_side_gets_its_share_and_more_pairs_survive_than_at_random():
 def test_loaded_clone_data_counts_its_dropped_pairs(clone_folder):
     spec = loads(student_spec("clone", clone_folder, "unused"))
     data = load_task_data(spec)
-    pairs = read_examples("clone", str(clone_folder), spec.task.split)["all"]
+    pairs = read_examples(spec.task, str(clone_folder))["all"]
     assert data.dropped + len(data.train) + len(data.valid) + len(data.test) == len(pairs)
     assert data.summary()["dropped"] == data.dropped
 
 
 @pytest.mark.slow
 def test_bigclonebench_keeps_each_sides_share_and_more_pairs():
-    examples = read_examples("clone", str(REPOSITORY.parent / "shared" / "data" / "bigclonebench-codexglue-test4000"), SplitSettings())["all"]
+    examples = read_examples(TaskSettings("clone", str(REPOSITORY.parent / "shared" / "data" / "bigclonebench-codexglue-test4000")))["all"]
     new = [split_pairs(examples, FRACTIONS, random.Random(seed)) for seed in range(3)]
     old = [split_pairs_at_random(examples, FRACTIONS, random.Random(seed)) for seed in range(3)]
     assert statistics.median(split.kept for split in new) > statistics.median(split.kept for split in old)

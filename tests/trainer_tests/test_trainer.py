@@ -143,11 +143,11 @@ def test_python_clones_are_deterministic_and_rewrites_keep_meaning():
         exec(compile(rewritten, "rewritten", "exec"), namespace_rewritten)
         for a, b in [(1, 2), (-3, 5), (0, 0)]:
             assert namespace_original["f"](a, b) == namespace_rewritten["f"](a, b)
-    from avatar.specs import SplitSettings
+    from avatar.specs import SplitSettings, TaskSettings
 
     split = SplitSettings(seed=3)
-    first = builtin_dataset("python-clones", "clone", split=split)
-    assert first == builtin_dataset("python-clones", "clone", split=split)
+    first = builtin_dataset("python-clones", TaskSettings("clone", "builtin:python-clones", split))
+    assert first == builtin_dataset("python-clones", TaskSettings("clone", "builtin:python-clones", split))
     train_ids = {group for example in first["train"] for group in example.groups}
     test_ids = {group for example in first["test"] for group in example.groups}
     assert not train_ids & test_ids
