@@ -33,7 +33,7 @@ from .space._smt import DEFAULT_TIMEOUT_MS
 from .space._space import InfeasibleSpecError, Space, undecided_message
 
 if TYPE_CHECKING:
-    from avatar.trainer import Distillation
+    from avatar.trainer import Distillation, TaskData
 
 __all__ = [
     "main", "build_parser", "EXIT_OK", "EXIT_INTERNAL", "EXIT_INVALID", "EXIT_INFEASIBLE", "EXIT_UNDECIDED", "EXIT_FAILING", "EXIT_WEAK_TEACHER", "EXIT_INTERRUPTED",
@@ -225,12 +225,15 @@ def _run_and_train(
 
 def _prepare(spec: Spec, arguments: argparse.Namespace, console: Console) -> "Distillation":
     """Data, teacher and its logits (imports torch only now); user mistakes become spec errors."""
-    from avatar.trainer import DataError, TeacherError, prepare_distillation
+    from avatar.trainer import DataError, PredictionsError, TeacherError, prepare_distillation
 
     try:
         return prepare_distillation(spec, data=arguments.data, teacher=arguments.teacher, console=console)
     except DataError as error:  # it names the spec field the problem is about (task.data, task.fields.label, ...)
         raise SpecError([Problem(spec.source, spec.locate(error.field), error.field, str(error))]) from None
+    except PredictionsError as error:
+        path = ("train", "teacher", "predictions")
+        raise SpecError([Problem(spec.source, spec.locate(path), path, str(error))]) from None
     except TeacherError as error:
         raise SpecError([Problem(spec.source, spec.locate(("train", "teacher")), ("train", "teacher"), str(error))]) from None
 
@@ -262,9 +265,11 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
         from avatar.trainer import DataError, load_task_data
 
         try:
-            load_task_data(spec, arguments.data)
+            task_data = load_task_data(spec, arguments.data)
         except DataError as error:
             problems.append(Problem(spec.source, spec.locate(error.field), error.field, str(error)))
+        else:
+            problems += _predictions_problems(spec, arguments, task_data)
     teacher = arguments.teacher or (spec.train.teacher.model if spec.train.teacher else None)
     if teacher is not None:
         from avatar.trainer import TeacherError, check_teacher_available, has_task_head, resolve_teacher
@@ -275,12 +280,31 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
             problems.append(Problem(spec.source, spec.locate(("train", "teacher")), ("train", "teacher"), str(error)))
         else:
             finetune = spec.train.teacher.finetune if spec.train.teacher else "auto"
-            if finetune == "never" and not has_task_head(resolve_teacher(teacher)):
+            predictions = bool(spec.train.teacher and spec.train.teacher.predictions)  # the model is only measured
+            if finetune == "never" and not predictions and not has_task_head(resolve_teacher(teacher)):
                 path = ("train", "teacher", "finetune")
                 message = f"finetune: never, but the teacher {teacher} has no classification head for the task's 2 labels (a sequence classifier, or for clone a cross-encoder): use finetune: auto to fine-tune it"
                 problems.append(Problem(spec.source, spec.locate(path), path, message))
     if problems:
         raise SpecError(problems)
+
+
+def _predictions_problems(spec: Spec, arguments: argparse.Namespace, task_data: "TaskData") -> list[Problem]:
+    """A teacher given as its predictions: the file is read and every example's id looked up
+    now, so a missing id or a malformed line is found before the search."""
+    from avatar.trainer import PredictionsError, read_predictions, teacher_settings
+
+    settings = teacher_settings(spec, arguments.teacher)
+    if settings is None or not settings.predictions:
+        return []
+    path = ("train", "teacher", "predictions")
+    try:
+        ids = Path(settings.prediction_ids) if settings.prediction_ids else None
+        predictions = read_predictions(Path(settings.predictions), spec.task.num_labels, outputs=settings.outputs, ids_path=ids)
+        predictions.for_examples(task_data.unlabeled + task_data.valid + task_data.test)
+    except PredictionsError as error:
+        return [Problem(spec.source, spec.locate(path), path, str(error))]
+    return []
 
 
 def _render_what_stands(run: RunDirectory, spec: Spec) -> None:

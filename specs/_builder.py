@@ -311,6 +311,17 @@ class SpecBuilder:
         task["split_names"] = FrozenDict(task.get("split_names", {}))
         return settings_from(TaskSettings, task)
 
+    def check_predictions(self, teacher: dict[str, Any]) -> None:
+        """A teacher is a model or its predictions; some settings only mean something for the
+        latter."""
+        if not teacher.get("model") and not teacher.get("predictions"):
+            self.report(("train", "teacher"), "a teacher needs 'model' (a Hugging Face id or folder) or 'predictions' (its outputs on the data, a file)")
+        if teacher.get("predictions"):
+            return
+        for name in ("prediction_ids", "outputs", "size_mb", "latency_ms"):
+            if name in teacher:
+                self.report(("train", "teacher", name), f"'{name}' describes a teacher given as its predictions: set train.teacher.predictions (a model's size and latency are measured)", at_key=True)
+
     def check_task_fields(self, task: dict[str, Any]) -> None:
         """The fields a task's kind needs: pairs name two texts or two ids (ids need a table of
         functions); one text is not a pair's."""
@@ -322,6 +333,8 @@ class SpecBuilder:
             self.report(("task", "fields", "ids"), "a pair is given either by two text fields (texts) or by two ids into task.functions (ids), not both")
         if "ids" in fields and not task.get("functions"):
             self.report(("task", "fields", "ids"), "task.fields.ids point into a table of functions: set task.functions to its file")
+        if len(task.get("labels", ())) > 2:
+            self.report(("task", "labels"), f"{len(task['labels'])} labels: Avatar distils two-label tasks only so far (students, teachers and metrics have two classes)")
         if kind in PAIR_KINDS and "text" in fields:
             self.report(("task", "fields", "text"), "a pair has two texts: use task.fields.texts: [FIELD1, FIELD2], or ids into task.functions")
 
@@ -332,6 +345,7 @@ class SpecBuilder:
             train["teacher"] = TeacherSettings(model=teacher)
         elif isinstance(teacher, dict) and not self.is_broken(("train", "teacher")):
             train["teacher"] = settings_from(TeacherSettings, teacher)
+            self.check_predictions(teacher)
         select = train.get("select")
         if isinstance(select, str) and select.startswith("best:") and not self.is_broken(("train", "select")):
             metric = select.removeprefix("best:")

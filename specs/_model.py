@@ -263,11 +263,12 @@ class TeacherSettings:
     max_length: int = 256
     accept_weak: bool = False
     finetune: str = "auto"
-    predictions: str | None = None
-    prediction_ids: str | None = None
-    outputs: str = "logits"
-    size_mb: float | None = None
-    latency_ms: float | None = None
+    # Not in the repr, which keys the fine-tuned teachers' cache: they do not shape fine-tuning.
+    predictions: str | None = field(default=None, repr=False)
+    prediction_ids: str | None = field(default=None, repr=False)
+    outputs: str = field(default="logits", repr=False)
+    size_mb: float | None = field(default=None, repr=False)
+    latency_ms: float | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:

@@ -176,14 +176,15 @@ class StudentRecord:
 
 @dataclass(frozen=True)
 class TeacherRecord:
-    """The teacher as the students are compared with it: test scores, size and costs."""
+    """The teacher as the students are compared with it: test scores, size and costs (``None``
+    when unknown: a teacher given only as its predictions)."""
 
     model: str
     test: Mapping[str, float | None]
-    size_mb: float
-    latency_ms: float
-    energy_j: float
-    carbon_g: float
+    size_mb: float | None
+    latency_ms: float | None
+    energy_j: float | None
+    carbon_g: float | None
     warnings: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -196,7 +197,7 @@ class TeacherRecord:
     @classmethod
     def from_dict(cls, data: Any) -> "TeacherRecord":
         data = _object(data, "the teacher")
-        measured = {name: _get(data, name, (int, float)) for name in _MEASURED}
+        measured = {name: _get(data, name, (int, float), optional=True) for name in _MEASURED}
         warnings = tuple(str(item) for item in _get(data, "warnings", list, optional=True) or ())
         return cls(str(_get(data, "model", (str, int, float))), _scores(data, "test"), **measured, warnings=warnings, extra=_rest(data, cls._FIELDS))
 

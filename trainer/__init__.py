@@ -9,10 +9,11 @@ saved in Hugging Face format. Importing this package imports torch.
 from ._data import BUILTIN_PREFIX, DataError, Example, TaskData, load_task_data, read_examples, split_examples
 from ._pair_split import PairSplit, split_pairs, split_pairs_at_random
 from ._metrics import classification_metrics, primary_metric
-from ._pipeline import Distillation, default_device, measure_teacher, prepare_distillation, train_selected
+from ._pipeline import Distillation, default_device, measure_teacher, prepare_distillation, teacher_settings, train_selected
 from ._probe import DistillationProber, ProbeTask
 from ._distil import distillation_loss
 from ._student import load_student, train_student
+from ._predictions import Predictions, PredictionsError, read_predictions
 from ._teacher import Teacher, TeacherError, TeacherForCloneDetection, WeakTeacherError, check_teacher_available, has_task_head, prepare_teacher, resolve_teacher
 from ._tokenizers import SPECIAL_TOKENS, TOKENIZER_TYPES, load_or_train_tokenizer, train_tokenizer
 
@@ -32,6 +33,7 @@ __all__ = [
     "default_device",
     "Distillation",
     "prepare_distillation",
+    "teacher_settings",
     "measure_teacher",
     "DistillationProber",
     "ProbeTask",
@@ -41,6 +43,9 @@ __all__ = [
     "train_student",
     "Teacher",
     "TeacherError",
+    "PredictionsError",
+    "Predictions",
+    "read_predictions",
     "WeakTeacherError",
     "has_task_head",
     "TeacherForCloneDetection",

@@ -29,7 +29,7 @@ from ._student import train_student
 from ._threshold import margins
 from ._teacher import Teacher, TeacherError, WeakTeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
 
-__all__ = ["Distillation", "prepare_distillation", "measure_teacher", "train_selected", "default_device", "WEAK_TEACHER_AUC"]
+__all__ = ["Distillation", "prepare_distillation", "teacher_settings", "measure_teacher", "train_selected", "default_device", "WEAK_TEACHER_AUC"]
 
 # A teacher is too weak to distil from when it gives one class to 98% or more of the
 # distillation split *and* ranks the validation split little better than chance: a teacher
@@ -58,9 +58,12 @@ def _progress(console: Console) -> Any:
     )
 
 
-def measure_teacher(teacher: Teacher, spec: Spec) -> dict[str, float]:
+def measure_teacher(teacher: Teacher, spec: Spec) -> dict[str, float | None]:
     """The teacher's latency, energy and carbon at its ``max_length``, by the students' protocol
-    (on the CPU, the spec's threads), so that ratios compare like with like."""
+    (on the CPU, the spec's threads), so that ratios compare like with like. A teacher given only
+    as predictions has what its settings declare (``latency_ms``), the rest unknown."""
+    if teacher.model is None:
+        return {"latency_ms": teacher.settings.latency_ms, "energy_j": None, "carbon_g": None}
     device = next(teacher.model.parameters()).device
     vocab = int(getattr(teacher.tokenizer, "vocab_size", 1000))
     shape = "defect" if teacher.pair_as_text else spec.task.kind  # a cross-encoder reads one sequence
@@ -72,7 +75,26 @@ def measure_teacher(teacher: Teacher, spec: Spec) -> dict[str, float]:
 def _teacher_summary(teacher: Teacher, data: TaskData, spec: Spec, cache_dir: Path, device: str) -> dict[str, Any]:
     test, threshold = evaluate_teacher(teacher, data, cache_dir, device)
     measured = measure_teacher(teacher, spec)
-    return {"model": teacher.settings.model, "path": teacher.path, "max_length": teacher.max_length, "folder": str(teacher.folder), "test": test, "threshold": threshold, "validation": teacher.validation, "size_mb": teacher.size_bytes() / 1e6, "params": sum(p.numel() for p in teacher.model.parameters()), **measured}
+    size = teacher.size_bytes()
+    summary = {"model": teacher.settings.name, "path": teacher.path, "max_length": teacher.max_length, "folder": str(teacher.folder), "test": test, "threshold": threshold, "validation": teacher.validation}
+    summary.update(size_mb=size / 1e6 if size is not None else teacher.settings.size_mb, **measured)
+    if teacher.model is not None:
+        summary["params"] = sum(p.numel() for p in teacher.model.parameters())
+    if teacher.predictions is not None:
+        summary.update(predictions=str(teacher.predictions.path), outputs=teacher.settings.outputs)
+    return summary
+
+
+def teacher_settings(spec: Spec, teacher: str | None = None) -> TeacherSettings | None:
+    """The spec's teacher settings, with ``--teacher`` replacing the model (the spec's other
+    settings kept) and the predictions files' paths taken from the spec's folder."""
+    settings = spec.train.teacher
+    if teacher:
+        settings = dataclasses.replace(settings, model=teacher) if settings else TeacherSettings(model=teacher)
+    if settings is not None and settings.predictions:
+        ids = spec.resolve_path(settings.prediction_ids) if settings.prediction_ids else None
+        settings = dataclasses.replace(settings, predictions=spec.resolve_path(settings.predictions), prediction_ids=ids)
+    return settings
 
 
 @dataclass
@@ -102,12 +124,10 @@ def prepare_distillation(
     logits on the distillation split.
 
     Raises:
-        DataError, TeacherError: the data or the teacher cannot be used.
+        DataError, TeacherError, PredictionsError: the data or the teacher cannot be used.
     """
     console = console or Console(quiet=True)
-    settings = spec.train.teacher
-    if teacher:  # --teacher replaces the model and keeps the spec's fine-tuning settings
-        settings = dataclasses.replace(settings, model=teacher) if settings else TeacherSettings(model=teacher)
+    settings = teacher_settings(spec, teacher)
     if settings is None:
         raise TeacherError("train.teacher is not set: name a Hugging Face model id or folder (or pass --teacher)")
     cache_dir = Path(cache_dir) if cache_dir is not None else objectives.default_cache_dir()
@@ -117,7 +137,7 @@ def prepare_distillation(
     timings: dict[str, float] = {"data": time.perf_counter() - started}
     console.print(_data_line(task_data), highlight=False, markup=False)
     with _progress(console) as progress:
-        fine_tune = progress.add_task(f"teacher {settings.model}", total=None, status="loading")
+        fine_tune = progress.add_task(f"teacher {settings.name}", total=None, status="loading")
         step_started = time.perf_counter()
         prepared = prepare_teacher(
             settings,
@@ -159,9 +179,10 @@ def _weak_teacher_message(settings: TeacherSettings, teacher: Teacher, warning: 
     validation = teacher.validation
     fitted = f", fine-tuned for {validation['epochs']} of at most {validation.get('max_epochs', settings.epochs)} epochs" if "epochs" in validation else ""
     return (
-        f"the teacher {settings.model} is too weak to distil from (validation ROC AUC {auc:.3f}, below {WEAK_TEACHER_AUC}{fitted}): {warning}. "
-        "The run stops before probes and students are trained; the fine-tuned teacher is cached, so a rerun does not fine-tune it again. "
-        "To distil from it anyway, set train.teacher.accept_weak: true"
+        f"the teacher {settings.name} is too weak to distil from (validation ROC AUC {auc:.3f}, below {WEAK_TEACHER_AUC}{fitted}): {warning}. "
+        "The run stops before probes and students are trained"
+        + ("; the fine-tuned teacher is cached, so a rerun does not fine-tune it again. " if teacher.path == "fine-tuned" else ". ")
+        + "To distil from it anyway, set train.teacher.accept_weak: true"
     )
 
 
@@ -207,11 +228,13 @@ def train_selected(
     with _progress(console) as progress:
         step_started = time.perf_counter()
         testing = progress.add_task("teacher on the test split", total=None, status="")
-        prepared.model.to(device)
+        if prepared.model is not None:
+            prepared.model.to(device)
         teacher_report = {**_teacher_summary(prepared, task_data, spec, cache_dir, device), "warnings": distillation.warnings}
         progress.update(testing, total=1, completed=1)
         timings["teacher_test"] = time.perf_counter() - step_started
-        prepared.model.cpu()
+        if prepared.model is not None:
+            prepared.model.cpu()
         students, chosen_by = [], checkpoint_metric(spec.task.kind, spec.train.tune_threshold)
         for point in points:
             folder = run.student_folder(point.key)

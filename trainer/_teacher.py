@@ -36,6 +36,7 @@ from ._data import TaskData
 from ._encode import EncodedSet, encode, encode_text_pairs
 from ._loop import LoopSettings, logit_scores, predict_logits, save_atomically, train
 from ._metrics import primary_metric
+from ._predictions import Predictions, read_predictions
 from ._threshold import margins, tune_threshold
 
 __all__ = ["Teacher", "TeacherError", "WeakTeacherError", "resolve_teacher", "prepare_teacher", "teacher_warnings", "TeacherForCloneDetection", "has_task_head"]
@@ -144,18 +145,20 @@ class TeacherForCloneDetection(nn.Module):
 
 @dataclass
 class Teacher:
-    """A fine-tuned teacher ready to label data."""
+    """A teacher ready to label data: a model (fine-tuned here or used as it is), or its
+    ``predictions`` on the data (then ``model`` is only there to be measured, or ``None``)."""
 
-    model: nn.Module
+    model: nn.Module | None
     tokenizer: Any
     folder: Path
     settings: TeacherSettings
     task_kind: str
     fingerprint: str
     validation: dict[str, float]
-    path: str = "fine-tuned"  # or "as-is": a classifier with the task's labels, not fine-tuned here
+    path: str = "fine-tuned"  # "as-is": a classifier with the task's labels; "predictions": its outputs, given
     pair_as_text: bool = False  # a cross-encoder: a pair is one text pair, not two sequences
     own_max_length: int | None = None  # an as-is teacher reads as much as it was trained to
+    predictions: Predictions | None = None
 
     @property
     def max_length(self) -> int:
@@ -166,7 +169,10 @@ class Teacher:
             return encode_text_pairs(examples, self.tokenizer, self.max_length)
         return encode(examples, self.tokenizer, self.max_length)
 
-    def size_bytes(self) -> int:
+    def size_bytes(self) -> int | None:
+        """The teacher's weights on disk; ``None`` for predictions without a model."""
+        if self.model is None:
+            return None
         if not self.folder.is_dir():  # a hub id: the weights it holds
             return sum(parameter.numel() * parameter.element_size() for parameter in self.model.parameters())
         return sum(path.stat().st_size for path in self.folder.iterdir() if path.suffix in (".safetensors", ".bin", ".pt"))
@@ -220,6 +226,8 @@ def prepare_teacher(
     Raises:
         TeacherError: ``finetune: never`` and the teacher has no head for the task's labels.
     """
+    if settings.predictions:
+        return _from_predictions(settings, data, device)
     source = resolve_teacher(settings.model)
     if settings.finetune != "always" and not (Path(source) / MARKER).exists() and has_task_head(source):
         return _as_is(source, settings, data, cache_dir, device)
@@ -286,6 +294,44 @@ def _as_is(source: str, settings: TeacherSettings, data: TaskData, cache_dir: Pa
     return teacher
 
 
+def _from_predictions(settings: TeacherSettings, data: TaskData, device: str) -> Teacher:
+    """A teacher given as its outputs (``train.teacher.predictions``, an absolute path here).
+    ``train.teacher.model``, when also given, is loaded only to be measured for the report."""
+    ids_path = Path(settings.prediction_ids) if settings.prediction_ids else None
+    predictions = read_predictions(Path(settings.predictions), 2, outputs=settings.outputs, ids_path=ids_path)
+    _check_unique_ids(data)
+    model = tokenizer = length = None
+    folder = predictions.path
+    if settings.model:
+        source = resolve_teacher(settings.model)
+        model, tokenizer = _load_to_measure(source)
+        length, folder = own_max_length(tokenizer, model.config), Path(source)
+    teacher = Teacher(model, tokenizer, folder, settings, data.kind, predictions.fingerprint, {}, "predictions", data.kind in PAIR_KINDS, length, predictions)
+    predictions.for_examples(data.unlabeled + data.valid + data.test)  # every id is there, before anything is paid for
+    valid = predictions.for_examples(data.valid)
+    teacher.validation = {"metric": CHECKPOINT_METRIC, "value": logit_scores(valid, [example.label for example in data.valid])["auc"]}
+    return teacher
+
+
+def _check_unique_ids(data: TaskData) -> None:
+    """Predictions are matched by id, so two examples may not share one."""
+    seen: set[str] = set()
+    for example in data.labeled + data.unlabeled + data.valid + data.test:
+        if example.id in seen:
+            raise TeacherError(f"{data.source}: the example id {example.id!r} is given twice, so predictions cannot be matched to examples: set task.fields.id to a field with unique ids")
+        seen.add(example.id)
+
+
+def _load_to_measure(source: str) -> tuple[nn.Module, Any]:
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+    try:
+        model_class = AutoModelForSequenceClassification if has_task_head(source) else AutoModel
+        return model_class.from_pretrained(source).eval(), AutoTokenizer.from_pretrained(source)
+    except (OSError, ValueError) as error:
+        raise TeacherError(f"cannot load the teacher '{source}' (train.teacher.model, loaded to measure its size and latency): {error}".splitlines()[0]) from error
+
+
 def _fine_tune(
     source: str,
     settings: TeacherSettings,
@@ -317,7 +363,10 @@ def _fine_tune(
 
 
 def teacher_logits(teacher: Teacher, examples, name: str, data_fingerprint: str, cache_dir: Path, device: str, on_batch: Callable[[int], None] | None = None) -> torch.Tensor:
-    """The teacher's logits on ``examples`` (cached by teacher, data and split name)."""
+    """The teacher's logits on ``examples`` (cached by teacher, data and split name; a teacher
+    given as predictions reads them from its file)."""
+    if teacher.predictions is not None:
+        return teacher.predictions.for_examples(examples)
     path = cache_dir / "logits" / f"{teacher.fingerprint}-{data_fingerprint}-{name}.pt"
     if path.exists():
         return torch.load(path, weights_only=True)

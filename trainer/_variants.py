@@ -53,7 +53,7 @@ def write_card(folder: Path, spec: Spec, metrics: Mapping[str, Any]) -> None:
     (folder / "README.md").write_text(
         f"""# Avatar student {metrics['key']} ({spec.name})
 
-Distilled for `{spec.task.kind}` from `{spec.train.teacher.model if spec.train.teacher else 'the teacher'}`.
+Distilled for `{spec.task.kind}` from `{spec.train.teacher.name if spec.train.teacher else 'the teacher'}`.
 Test ({metrics['test_examples']} examples): {scores}. Size {metrics['size_mb']:.3f} MB, {metrics['params']:,} parameters,
 CPU latency {metrics['latency_ms']:.2f} ms at batch 1.
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import yaml
 
-from avatar.specs import Manifest, Selection, SpaceReport, Spec, StudentsRecord
+from avatar.specs import Manifest, Selection, SpaceReport, Spec, StudentsRecord, TeacherRecord
 
 if TYPE_CHECKING:
     from ._report import SearchSummary
@@ -46,8 +46,16 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def _ratio(numerator: float, denominator: float) -> str:
+def _ratio(numerator: float | None, denominator: float) -> str:
+    """How many times ``numerator`` is ``denominator``; a dash when the teacher's figure is not
+    known (a teacher given only as its predictions)."""
+    if numerator is None:
+        return "—"
     return f"{numerator / denominator:.1f}x" if denominator else "n/a"
+
+
+def _figure(value: float | None, form: str, scale: float = 1.0) -> str:
+    return "—" if value is None else format(scale * value, form)
 
 
 def kept_text(student_score: float, teacher_score: float, primary: str) -> str:
@@ -147,7 +155,8 @@ def students_section(summary: StudentsRecord) -> str:
     teacher, primary = summary.teacher, summary.primary
     header = ["model", "size MB", "latency ms", "energy J / 1,000 inferences", "carbon g / 1,000 inferences", "accuracy", "F1", "ROC AUC", "smaller", "faster", f"{primary} kept"]
     teacher_scores = [f"{teacher.test['accuracy']:.4f}", f"{teacher.test['f1']:.4f}", _optional(teacher.test.get("auc"))]
-    rows = [["teacher " + teacher.model, f"{teacher.size_mb:.2f}", f"{teacher.latency_ms:.2f}", f"{1000 * teacher.energy_j:.3g}", f"{1000 * teacher.carbon_g:.3g}", *teacher_scores, "1x", "1x", "100%"]]
+    measured = [_figure(teacher.size_mb, ".2f"), _figure(teacher.latency_ms, ".2f"), _figure(teacher.energy_j, ".3g", 1000), _figure(teacher.carbon_g, ".3g", 1000)]
+    rows = [["teacher " + teacher.model, *measured, *teacher_scores, "1x", "1x", "100%"]]
     for name, student in student_rows(summary):
         rows.append(
             [
@@ -169,7 +178,7 @@ def students_section(summary: StudentsRecord) -> str:
     warnings = "".join(f"\n**Warning:** {warning}.\n" for warning in teacher.warnings)
     return f"""{STUDENTS_HEADING}
 
-Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples{_dropped_text(data.get("dropped"))}.{_teacher_sentence(teacher.extra.get("validation"), teacher.extra.get("path"))} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
+Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples{_dropped_text(data.get("dropped"))}.{_teacher_sentence(teacher.extra.get("validation"), teacher.extra.get("path"))}{_unmeasured_sentence(teacher)} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
 
 {markdown_table(header, rows)}
 {warnings}
@@ -190,11 +199,25 @@ def _dropped_text(dropped: int | None) -> str:
     return f" ({dropped} pairs dropped: their two functions fell on two sides of the split, and no function may be on two)" if dropped else ""
 
 
+def _unmeasured_sentence(teacher: TeacherRecord) -> str:
+    """Why a teacher's costs are missing: it was given only as its predictions."""
+    unknown = [name for name, value in (("size", teacher.size_mb), ("latency", teacher.latency_ms), ("energy and carbon", teacher.energy_j)) if value is None]
+    if not unknown:
+        return ""
+    return (
+        f" The teacher's {', '.join(unknown)} are not known: it was given as its predictions, without train.teacher.model to measure"
+        " (declare train.teacher.size_mb and latency_ms, or name the model), so those columns and ratios are left out."
+    )
+
+
 def _teacher_sentence(validation: Mapping[str, Any] | None, path: str | None = None) -> str:
-    """How the teacher's fine-tuning went, when Avatar fine-tuned it."""
+    """Where the teacher came from: used as it is, given as predictions, or fine-tuned here (and
+    how that went)."""
+    auc = f": validation {validation.get('metric', 'auc')} {validation['value']:.4f}" if validation and "value" in validation else ""
     if path == "as-is":
-        auc = f": validation {validation.get('metric', 'auc')} {validation['value']:.4f}" if validation and "value" in validation else ""
         return f" The teacher was used as it is (its own classification head, tokenizer and input length; not fine-tuned here){auc}."
+    if path == "predictions":
+        return f" The teacher was given as its predictions on the data (train.teacher.predictions; no teacher model ran here){auc}."
     if not validation or "value" not in validation or "epochs" not in validation:
         return ""
     best = f", best at epoch {validation['best_epoch']}" if "best_epoch" in validation else ""

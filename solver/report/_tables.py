@@ -52,15 +52,16 @@ def students_table(summary: StudentsRecord) -> Table:
     table = Table(title="Realised students (test split)", title_justify="left")
     for column in ("model", "size MB", "latency ms", primary, "smaller", "faster", f"{primary} kept"):
         table.add_column(column, justify="right")
-    table.add_row("teacher", f"{teacher['size_mb']:.2f}", f"{teacher['latency_ms']:.2f}", f"{teacher['test'][primary]:.4f}", "", "", "")
+    size, latency = teacher["size_mb"], teacher["latency_ms"]  # None: a teacher given only as predictions
+    table.add_row("teacher", "—" if size is None else f"{size:.2f}", "—" if latency is None else f"{latency:.2f}", f"{teacher['test'][primary]:.4f}", "", "", "")
     for name, student in student_rows(summary):
         table.add_row(
             name,
             f"{student['size_mb']:.3f}",
             f"{student['latency_ms']:.2f}",
             f"{student['test'][primary]:.4f}",
-            f"{teacher['size_mb'] / student['size_mb']:.0f}x",
-            f"{teacher['latency_ms'] / student['latency_ms']:.0f}x",
+            "—" if size is None else f"{size / student['size_mb']:.0f}x",
+            "—" if latency is None else f"{latency / student['latency_ms']:.0f}x",
             kept_text(student["test"][primary], teacher["test"][primary], primary),
         )
     return table

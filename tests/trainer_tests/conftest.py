@@ -95,6 +95,21 @@ def tiny_teacher(tmp_path_factory, clone_folder, defect_file) -> Path:
     return build_tiny_teacher(tmp_path_factory.mktemp("teacher"), corpus)
 
 
+@pytest.fixture(scope="session")
+def tiny_classifier(tmp_path_factory, tiny_teacher):
+    """The tiny teacher with a 2-label sequence-classification head, saved as a user's
+    fine-tuned classifier would be (``AutoModelForSequenceClassification`` folder)."""
+    import torch
+    from transformers import AutoTokenizer, BertForSequenceClassification
+
+    folder = tmp_path_factory.mktemp("classifier")
+    torch.manual_seed(1)
+    model = BertForSequenceClassification.from_pretrained(tiny_teacher, num_labels=2)
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_teacher).save_pretrained(folder)
+    return folder
+
+
 def student_spec(kind: str, data: Path, teacher: Path, **train_options) -> str:
     """A small spec whose space holds a handful of tiny students. The tiny teacher, fine-tuned for
     two epochs, may well be too weak to distil from: these specs test the pipeline, so they

@@ -14,20 +14,6 @@ from avatar.trainer import TeacherError, prepare_distillation, train_selected
 from tests.trainer_tests.conftest import student_spec
 
 
-@pytest.fixture(scope="module")
-def tiny_classifier(tmp_path_factory, tiny_teacher):
-    """The tiny teacher with a 2-label sequence-classification head, saved as a user's
-    fine-tuned classifier would be (``AutoModelForSequenceClassification`` folder)."""
-    from transformers import AutoTokenizer, BertForSequenceClassification
-
-    folder = tmp_path_factory.mktemp("classifier")
-    torch.manual_seed(1)
-    model = BertForSequenceClassification.from_pretrained(tiny_teacher, num_labels=2)
-    model.save_pretrained(folder)
-    AutoTokenizer.from_pretrained(tiny_teacher).save_pretrained(folder)
-    return folder
-
-
 def _spec(kind, data, teacher, tmp_path, finetune):
     text = student_spec(kind, data, teacher).replace("accept_weak: true}", f"accept_weak: true, finetune: {finetune}}}")
     return loads(text, filename=str(tmp_path / "spec.yaml"))
