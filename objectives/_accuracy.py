@@ -178,7 +178,7 @@ class AccuracyProxyEstimator(ClosedFormEstimator):
     direction = "maximize"
 
     def count(self, family: Any, view: Any, context: Context) -> Any:
-        return family.non_embedding_params(view, context.task_kind)
+        return family.non_embedding_params(view, context.task_kind, context.num_labels)
 
     def method(self, context: Context) -> str:
         return "ZERO-COST PROXY (not a measured accuracy): non-embedding parameter count, a capacity measure"

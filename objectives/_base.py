@@ -65,6 +65,7 @@ class Context:
 
     family: str = "roberta"
     task_kind: str = "defect"
+    num_labels: int = 2
     dtype: str = "fp32"
     device: str = "cpu"
     threads: int = 1
@@ -80,6 +81,7 @@ class Context:
         values = dict(
             family=spec.model.family,
             task_kind=spec.task.kind,
+            num_labels=spec.task.num_labels,
             dtype=spec.model.dtype,
             device=spec.model.device,
             threads=spec.model.threads,

@@ -76,7 +76,8 @@ class ModelFamily:
 
     ``names`` maps each configuration name the family reads to its default (``REQUIRED`` when a
     spec must provide it as a parameter or constant). ``params``, ``linear_weights`` and
-    ``flops`` take a view (numeric or symbolic) and the task kind.
+    ``flops`` take a view (numeric or symbolic), the task kind and the number of labels (the
+    width of the classification head).
     """
 
     name: ClassVar[str]
@@ -96,20 +97,20 @@ class ModelFamily:
         """Why this family cannot build ``config``, or ``None`` when it can."""
         return None
 
-    def params(self, view: Any, task_kind: str) -> Any:
+    def params(self, view: Any, task_kind: str, num_labels: int = 2) -> Any:
         raise NotImplementedError
 
-    def non_embedding_params(self, view: Any, task_kind: str) -> Any:
+    def non_embedding_params(self, view: Any, task_kind: str, num_labels: int = 2) -> Any:
         """Parameters outside the embedding tables (the ``accuracy_proxy`` capacity measure)."""
         raise NotImplementedError
 
-    def linear_weights(self, view: Any, task_kind: str) -> Any:
+    def linear_weights(self, view: Any, task_kind: str, num_labels: int = 2) -> Any:
         raise NotImplementedError
 
-    def flops(self, view: Any, task_kind: str) -> Any:
+    def flops(self, view: Any, task_kind: str, num_labels: int = 2) -> Any:
         raise NotImplementedError
 
-    def build(self, config: Mapping[str, Any], task_kind: str, **options: Any) -> Any:
+    def build(self, config: Mapping[str, Any], task_kind: str, num_labels: int = 2, **options: Any) -> Any:
         """A model with random weights (torch ``nn.Module``)."""
         raise NotImplementedError
 

@@ -19,4 +19,4 @@ class FlopsEstimator(ClosedFormEstimator):
     divisor = 10**9
 
     def count(self, family: Any, view: Any, context: Context) -> Any:
-        return family.flops(view, context.task_kind)
+        return family.flops(view, context.task_kind, context.num_labels)

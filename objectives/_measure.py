@@ -286,7 +286,7 @@ def prepare_inference(config: Mapping[str, Any], context: Context) -> Callable[[
     family = context.model_family
     resolved = context.resolve(config)
     torch.manual_seed(0)
-    model = family.build(resolved, context.task_kind).eval()
+    model = family.build(resolved, context.task_kind, context.num_labels).eval()
     if context.dtype == "fp16":
         model = model.half()
     elif context.dtype == "int8":

@@ -18,4 +18,4 @@ class ParamsEstimator(ClosedFormEstimator):
     direction = "minimize"
 
     def count(self, family: Any, view: Any, context: Context) -> Any:
-        return family.params(view, context.task_kind)
+        return family.params(view, context.task_kind, context.num_labels)

@@ -60,15 +60,15 @@ class RobertaFamily(ModelFamily):
 
     # -- closed forms (one formula for numbers and PySMT terms) ---------------------------
 
-    def params(self, view: Any, task_kind: str) -> Any:
+    def params(self, view: Any, task_kind: str, num_labels: int = 2) -> Any:
         """Trainable parameters, exactly ``sum(p.numel())`` of the built model."""
         vocab, hidden = view.number("vocab_size"), view.number("hidden_size")
         positions = view.number("max_sequence_length") + 2
         # word, position and token-type tables; embedding LayerNorm (weight and bias)
         embeddings = vocab * hidden + positions * hidden + hidden + 2 * hidden
-        return embeddings + self.non_embedding_params(view, task_kind)
+        return embeddings + self.non_embedding_params(view, task_kind, num_labels)
 
-    def non_embedding_params(self, view: Any, task_kind: str) -> Any:
+    def non_embedding_params(self, view: Any, task_kind: str, num_labels: int = 2) -> Any:
         """Parameters outside the embedding tables: the layers and the head (capacity)."""
         hidden, layers = view.number("hidden_size"), view.number("num_hidden_layers")
         intermediate, positions = view.number("intermediate_size"), view.number("max_sequence_length") + 2
@@ -77,15 +77,15 @@ class RobertaFamily(ModelFamily):
         # Q, K, V, O with biases; two LayerNorms; feed-forward with biases; distance table
         layer = 4 * hidden * hidden + 4 * hidden + 4 * hidden + 2 * hidden * intermediate + intermediate + hidden
         layer = layer + relative * (2 * positions - 1) * head_size
-        return layers * layer + self._head_params(hidden, task_kind)
+        return layers * layer + self._head_params(hidden, task_kind, num_labels)
 
-    def linear_weights(self, view: Any, task_kind: str) -> Any:
+    def linear_weights(self, view: Any, task_kind: str, num_labels: int = 2) -> Any:
         """Weights of the linear layers (what int8 dynamic quantization stores in one byte)."""
         hidden, layers, intermediate = view.number("hidden_size"), view.number("num_hidden_layers"), view.number("intermediate_size")
-        head = 2 * hidden * hidden + 2 * hidden if task_kind in PAIR_KINDS else hidden * hidden + 2 * hidden
+        head = (2 * hidden * hidden if task_kind in PAIR_KINDS else hidden * hidden) + num_labels * hidden
         return layers * (4 * hidden * hidden + 2 * hidden * intermediate) + head
 
-    def flops(self, view: Any, task_kind: str) -> Any:
+    def flops(self, view: Any, task_kind: str, num_labels: int = 2) -> Any:
         """Forward FLOPs for one input (a pair for clone); see the module docstring."""
         hidden, layers = view.number("hidden_size"), view.number("num_hidden_layers")
         intermediate, length = view.number("intermediate_size"), view.number("max_sequence_length")
@@ -95,8 +95,8 @@ class RobertaFamily(ModelFamily):
         attention = (4 + relative_products) * length * length * hidden
         encoder = layers * (projections + feed_forward + attention)
         if task_kind in PAIR_KINDS:
-            return 2 * encoder + 2 * (2 * hidden) * hidden + 2 * hidden * 2
-        return encoder + 2 * hidden * hidden + 2 * hidden * 2
+            return 2 * encoder + 2 * (2 * hidden) * hidden + 2 * hidden * num_labels
+        return encoder + 2 * hidden * hidden + 2 * hidden * num_labels
 
     def cost_features(self, view: Any, task_kind: str) -> dict[str, Any]:
         """Terms of a CPU latency cost model; a calibrated model is a weighted sum of them.
@@ -132,10 +132,10 @@ class RobertaFamily(ModelFamily):
         return features
 
     @staticmethod
-    def _head_params(hidden: Any, task_kind: str) -> Any:
-        if task_kind in PAIR_KINDS:
-            return 2 * hidden * hidden + hidden + 2 * hidden + 2
-        return hidden * hidden + hidden + 2 * hidden + 2
+    def _head_params(hidden: Any, task_kind: str, num_labels: int = 2) -> Any:
+        """Dense layer (2H->H for pairs, H->H) with bias, and the output layer H->N with bias."""
+        dense = 2 * hidden * hidden + hidden if task_kind in PAIR_KINDS else hidden * hidden + hidden
+        return dense + num_labels * hidden + num_labels
 
     # -- models ----------------------------------------------------------------------------
 
@@ -168,8 +168,9 @@ class RobertaFamily(ModelFamily):
             return f"hidden_size {hidden} is not a multiple of num_attention_heads {heads}"
         return None
 
-    def build(self, config: Mapping[str, Any], task_kind: str, **overrides: Any) -> Any:
-        """A randomly initialised student for ``task_kind`` (``defect`` or ``clone``).
+    def build(self, config: Mapping[str, Any], task_kind: str, num_labels: int = 2, **overrides: Any) -> Any:
+        """A randomly initialised student for ``task_kind`` (one text or a pair) with
+        ``num_labels`` outputs.
 
         Raises:
             EstimatorError: the configuration cannot be built (see ``check``).
@@ -184,7 +185,7 @@ class RobertaFamily(ModelFamily):
 
         if self.numeric(config).value("position_embedding_type") != "absolute":
             overrides.setdefault("attn_implementation", "eager")  # what transformers falls back to anyway
-        hf_config = self.hf_config(config, **overrides)
+        hf_config = self.hf_config(config, num_labels=num_labels, **overrides)
         model_class = RobertaForCloneDetection if task_kind in PAIR_KINDS else RobertaForSequenceClassification
         return model_class(hf_config)
 

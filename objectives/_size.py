@@ -27,9 +27,9 @@ class SizeEstimator(ClosedFormEstimator):
     divisor = 10**6
 
     def count(self, family: Any, view: Any, context: Context) -> Any:
-        params = family.params(view, context.task_kind)
+        params = family.params(view, context.task_kind, context.num_labels)
         if context.dtype == "int8":
-            weights = family.linear_weights(view, context.task_kind)
+            weights = family.linear_weights(view, context.task_kind, context.num_labels)
             return _INT8_WEIGHT_BYTES * weights + _INT8_OTHER_BYTES * (params - weights)
         if context.dtype not in BYTES_PER_PARAMETER:
             raise EstimatorError(f"unknown dtype '{context.dtype}'", "size_mb")

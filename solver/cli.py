@@ -281,9 +281,9 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
         else:
             finetune = spec.train.teacher.finetune if spec.train.teacher else "auto"
             predictions = bool(spec.train.teacher and spec.train.teacher.predictions)  # the model is only measured
-            if finetune == "never" and not predictions and not has_task_head(resolve_teacher(teacher)):
+            if finetune == "never" and not predictions and not has_task_head(resolve_teacher(teacher), spec.task.num_labels):
                 path = ("train", "teacher", "finetune")
-                message = f"finetune: never, but the teacher {teacher} has no classification head for the task's 2 labels (a sequence classifier, or for clone a cross-encoder): use finetune: auto to fine-tune it"
+                message = f"finetune: never, but the teacher {teacher} has no classification head for the task's {spec.task.num_labels} labels (a sequence classifier, or for pairs a cross-encoder): use finetune: auto to fine-tune it"
                 problems.append(Problem(spec.source, spec.locate(path), path, message))
     if problems:
         raise SpecError(problems)

@@ -333,8 +333,6 @@ class SpecBuilder:
             self.report(("task", "fields", "ids"), "a pair is given either by two text fields (texts) or by two ids into task.functions (ids), not both")
         if "ids" in fields and not task.get("functions"):
             self.report(("task", "fields", "ids"), "task.fields.ids point into a table of functions: set task.functions to its file")
-        if len(task.get("labels", ())) > 2:
-            self.report(("task", "labels"), f"{len(task['labels'])} labels: Avatar distils two-label tasks only so far (students, teachers and metrics have two classes)")
         if kind in PAIR_KINDS and "text" in fields:
             self.report(("task", "fields", "text"), "a pair has two texts: use task.fields.texts: [FIELD1, FIELD2], or ids into task.functions")
 

@@ -63,6 +63,8 @@ class TaskData:
     source: str
     fingerprint: str = field(default="")
     dropped: int = 0  # pairs whose two functions fell on two sides of the split
+    num_labels: int = 2
+    label_names: tuple[str, ...] = ()  # task.labels as text, when the spec names them
 
     @property
     def train(self) -> list[Example]:
@@ -220,7 +222,8 @@ def load_task_data(spec: Spec, data: str | None = None) -> TaskData:
     if not labeled or not unlabeled or not valid or not test:
         sizes = {"labeled": len(labeled), "unlabeled": len(unlabeled), "valid": len(valid), "test": len(test)}
         raise DataError(f"{location}: too little data for the splits {sizes}; use more examples or change task.split")
-    data_out = TaskData(spec.task.kind, labeled, unlabeled, valid, test, location, dropped=dropped)
+    names = tuple(str(label) for label in spec.task.labels or ())
+    data_out = TaskData(spec.task.kind, labeled, unlabeled, valid, test, location, dropped=dropped, num_labels=spec.task.num_labels, label_names=names)
     data_out.fingerprint = _fingerprint(labeled + unlabeled + valid + test, _fingerprint_key(spec.task))
     return data_out
 

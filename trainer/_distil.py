@@ -88,7 +88,7 @@ def distil(
         config = {**config, "vocab_size": len(tokenizer)}
     seed = spec.train.seed if seed is None else seed
     torch.manual_seed(seed)
-    model = family.build(config, spec.task.kind, pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2)
+    model = family.build(config, spec.task.kind, spec.task.num_labels, pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2)
     examples = data.unlabeled[:max_examples] if max_examples else data.unlabeled
     distill, valid = encode(examples, tokenizer, length), encode(data.valid, tokenizer, length)
     targets, labels = teacher_logits[: len(examples)].to(device), distill.labels.to(device)
@@ -98,7 +98,7 @@ def distil(
         batch_size=int(config.get("batch_size", 16)),
         patience=spec.train.patience,
         seed=seed,
-        metric=metric or checkpoint_metric(spec.task.kind, spec.train.tune_threshold),
+        metric=metric or checkpoint_metric(spec.task.kind, spec.train.tune_threshold, spec.task.num_labels),
         device=device,
     )
     if on_start is not None:

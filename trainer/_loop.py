@@ -22,7 +22,7 @@ import torch
 from avatar.objectives import write_json_atomically
 
 from ._encode import EncodedSet
-from ._metrics import classification_metrics, roc_auc
+from ._metrics import classification_metrics, multiclass_metrics, roc_auc
 from ._threshold import margins, predictions_at
 
 __all__ = ["LoopSettings", "LoopResult", "train", "predict_logits", "logits_of", "logit_scores", "save_atomically"]
@@ -72,9 +72,12 @@ def predict_logits(model: torch.nn.Module, data: EncodedSet, batch_size: int, de
 
 
 def logit_scores(logits: torch.Tensor, labels: Sequence[int], threshold: float = 0.0) -> dict[str, float]:
-    """Accuracy, precision, recall and F1 of predicting 1 where the margin is above
-    ``threshold`` (0: ``argmax``), and the threshold-free ROC AUC, against ``labels``."""
+    """Two labels: accuracy, precision, recall and F1 of predicting 1 where the margin is above
+    ``threshold`` (0: ``argmax``), and the threshold-free ROC AUC, against ``labels``. More
+    labels: ``multiclass_metrics`` of ``argmax`` (no threshold)."""
     labels = list(labels)
+    if logits.shape[1] > 2:
+        return multiclass_metrics(torch.softmax(logits.float(), dim=1).tolist(), labels)
     return {**classification_metrics(predictions_at(logits, threshold), labels), "auc": roc_auc(margins(logits).tolist(), labels)}
 
 

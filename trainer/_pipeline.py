@@ -24,9 +24,9 @@ from avatar.specs import RunDirectory, SelectedPoint, Spec, StudentRecord, Stude
 
 from ._costs import model_costs
 from ._data import TaskData, load_task_data
-from ._metrics import checkpoint_metric, primary_metric, roc_auc
+from ._loop import logit_scores
+from ._metrics import checkpoint_metric, primary_metric
 from ._student import train_student
-from ._threshold import margins
 from ._teacher import Teacher, TeacherError, WeakTeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
 
 __all__ = ["Distillation", "prepare_distillation", "teacher_settings", "measure_teacher", "train_selected", "default_device", "WEAK_TEACHER_AUC"]
@@ -158,7 +158,7 @@ def prepare_distillation(
     warnings = teacher_warnings(logits)
     if warnings and not settings.accept_weak:
         valid = teacher_logits(prepared, task_data.valid, "valid", task_data.fingerprint, cache_dir, device)  # cached: the report uses it too
-        auc = roc_auc(margins(valid).tolist(), [example.label for example in task_data.valid])
+        auc = logit_scores(valid, [example.label for example in task_data.valid])["auc"]  # macro one-vs-rest for more labels
         if auc < WEAK_TEACHER_AUC:
             raise WeakTeacherError(_weak_teacher_message(settings, prepared, warnings[0], auc))
     for warning in warnings:
@@ -235,7 +235,7 @@ def train_selected(
         timings["teacher_test"] = time.perf_counter() - step_started
         if prepared.model is not None:
             prepared.model.cpu()
-        students, chosen_by = [], checkpoint_metric(spec.task.kind, spec.train.tune_threshold)
+        students, chosen_by = [], checkpoint_metric(spec.task.kind, spec.train.tune_threshold, spec.task.num_labels)
         for point in points:
             folder = run.student_folder(point.key)
             metrics_path = folder / "metrics.json"
@@ -260,7 +260,8 @@ def train_selected(
             metrics["seconds"] = time.perf_counter() - step_started
             write_json_atomically(metrics_path, metrics, indent=2)
             students.append(metrics)
-    summary = {"data": {"source": task_data.source, **task_data.summary()}, "teacher": teacher_report, "students": students, "device": device, "seconds": timings}
-    record = StudentsRecord.from_dict({**summary, "primary": primary_metric(spec.task.kind)})
+    labels = {"num_labels": task_data.num_labels, **({"labels": list(task_data.label_names)} if task_data.label_names else {})}
+    summary = {"data": {"source": task_data.source, **task_data.summary(), **labels}, "teacher": teacher_report, "students": students, "device": device, "seconds": timings}
+    record = StudentsRecord.from_dict({**summary, "primary": primary_metric(spec.task.kind, spec.task.num_labels)})
     run.write_students(record)
     return record

@@ -48,7 +48,7 @@ class ProbeTask:
     def run(self) -> Mapping[str, float]:
         with tempfile.TemporaryDirectory(prefix="avatar-probe-") as folder:
             distilled = distil(
-                self.spec, self.config, self.data, self.logits, Path(folder), Path(self.cache_dir), device=self.device, epochs=self.epochs, max_examples=self.examples, metric=self.score or primary_metric(self.spec.task.kind)
+                self.spec, self.config, self.data, self.logits, Path(folder), Path(self.cache_dir), device=self.device, epochs=self.epochs, max_examples=self.examples, metric=self.score or primary_metric(self.spec.task.kind, self.spec.task.num_labels)
             )
         result = distilled.result
         return {self.metric: float(result.best_metric), "epochs_run": float(result.epochs_run)}

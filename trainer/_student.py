@@ -91,16 +91,17 @@ def _folder_megabytes(folder: Path) -> float:
 def _tuned_threshold(distilled: Distilled, spec: Spec) -> dict[str, Any]:
     """Choose the decision threshold on the validation split and fold it into the model
     (``train.tune_threshold``); what was chosen and what it changed on validation."""
-    metric = primary_metric(spec.task.kind)
+    metric = primary_metric(spec.task.kind, spec.task.num_labels)
     logits = predict_logits(distilled.model, distilled.valid, distilled.settings.batch_size, distilled.settings.device)
     labels = distilled.valid.labels.tolist()
-    margin = tune_threshold(margins(logits).tolist(), labels, metric) if spec.train.tune_threshold else 0.0
+    tuned = spec.train.tune_threshold and spec.task.num_labels == 2  # a cut on one margin: two classes only
+    margin = tune_threshold(margins(logits).tolist(), labels, metric) if tuned else 0.0
     folded = fold_threshold(distilled.model, margin) if margin else True
     if not folded:
         distilled.notes.append(f"the decision threshold tuned on validation ({margin:+.4f} on the logit margin) is not applied: the model has no two-output linear layer to fold it into")
         margin = 0.0
     return {
-        "tuned": spec.train.tune_threshold,
+        "tuned": tuned,
         "margin": margin,
         "probability": float(torch.sigmoid(torch.tensor(margin))),
         "folded": folded,

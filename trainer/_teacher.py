@@ -119,19 +119,19 @@ class TeacherForCloneDetection(nn.Module):
 
     Each function is mean-pooled over its tokens (u, v); the head reads (u, v, |u - v|, u * v)
     (the classification objective of Sentence-BERT, Reimers and Gurevych 2019): dense 4H->H,
-    tanh, dense H->2. Sentence encoders such as all-MiniLM-L6-v2 are trained for mean pooling,
+    tanh, dense H->N (the task's labels). Sentence encoders such as all-MiniLM-L6-v2 are trained for mean pooling,
     so the comparison is there from the first step; the students keep their own pinned head.
     """
 
     head_version = "mean-pool-uv-diff-product-1"
 
-    def __init__(self, encoder: nn.Module) -> None:
+    def __init__(self, encoder: nn.Module, num_labels: int = 2) -> None:
         super().__init__()
         hidden = encoder.config.hidden_size
         self.encoder = encoder
         self.dense = nn.Linear(4 * hidden, hidden)
         self.dropout = nn.Dropout(0.1)
-        self.out_proj = nn.Linear(hidden, 2)
+        self.out_proj = nn.Linear(hidden, num_labels)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         batch, n_functions, length = input_ids.shape
@@ -178,18 +178,20 @@ class Teacher:
         return sum(path.stat().st_size for path in self.folder.iterdir() if path.suffix in (".safetensors", ".bin", ".pt"))
 
 
-def _load(folder: str, task_kind: str) -> tuple[nn.Module, Any]:
+def _load(folder: str, task_kind: str, num_labels: int = 2) -> tuple[nn.Module, Any]:
+    """The teacher with a head for ``num_labels`` classes (a head of another size, as a
+    classifier fine-tuned for other labels has, starts anew)."""
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder)
         if task_kind in PAIR_KINDS:
-            model = TeacherForCloneDetection(AutoModel.from_pretrained(folder))
+            model = TeacherForCloneDetection(AutoModel.from_pretrained(folder), num_labels)
             head = Path(folder) / "pair_head.pt"
             if head.exists():
                 model.load_state_dict({**model.state_dict(), **torch.load(head, map_location="cpu", weights_only=True)})
         else:
-            model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=2)
+            model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=num_labels, ignore_mismatched_sizes=True)
     except (OSError, ValueError) as error:
         raise TeacherError(f"cannot load the teacher '{folder}': {error}".splitlines()[0]) from error
     return model, tokenizer
@@ -229,41 +231,47 @@ def prepare_teacher(
     if settings.predictions:
         return _from_predictions(settings, data, device)
     source = resolve_teacher(settings.model)
-    if settings.finetune != "always" and not (Path(source) / MARKER).exists() and has_task_head(source):
+    if settings.finetune != "always" and not (Path(source) / MARKER).exists() and has_task_head(source, data.num_labels):
         return _as_is(source, settings, data, cache_dir, device)
     if settings.finetune == "never" and not (Path(source) / MARKER).exists():
         raise TeacherError(
-            f"train.teacher.finetune: never, but {settings.model} has no classification head for the task's 2 labels "
-            "(a Hugging Face sequence classifier, AutoModelForSequenceClassification with num_labels 2; for clone, a cross-encoder "
+            f"train.teacher.finetune: never, but {settings.model} has no classification head for the task's {data.num_labels} labels "
+            f"(a Hugging Face sequence classifier, AutoModelForSequenceClassification with num_labels {data.num_labels}; for pairs, a cross-encoder "
             "reading both functions as one text pair): use finetune: auto to fine-tune it here"
         )
     marker = Path(source) / MARKER
-    if marker.exists() and json.loads(marker.read_text()).get("task") == data.kind:
-        model, tokenizer = _load(source, data.kind)
+    if marker.exists() and _marks(json.loads(marker.read_text()), data):
+        model, tokenizer = _load(source, data.kind, data.num_labels)
         return Teacher(model.to(device), tokenizer, Path(source), settings, data.kind, _key(source, "as-is"), json.loads(marker.read_text()).get("validation", {}))
     fine_tuning = dataclasses.replace(settings, accept_weak=False, finetune="always")  # what shapes the teacher: accepting it does not
-    key = _key(settings.model, source, data.kind, data.fingerprint, fine_tuning, seed, TeacherForCloneDetection.head_version if data.kind in PAIR_KINDS else "", CHECKPOINT_METRIC)
+    labels = () if data.num_labels == 2 else (data.num_labels,)  # two-label keys as before: their caches stay valid
+    key = _key(settings.model, source, data.kind, data.fingerprint, fine_tuning, seed, TeacherForCloneDetection.head_version if data.kind in PAIR_KINDS else "", CHECKPOINT_METRIC, *labels)
     folder = cache_dir / "teachers" / key
     folder.parent.mkdir(parents=True, exist_ok=True)
     # Two runs that need the same teacher fine-tune it once: the second waits for the first
     # (the lock is the operating system's, so a killed run releases it) and loads its result.
     with FileLock(f"{folder}.lock"):
         if (folder / MARKER).exists():
-            model, tokenizer = _load(str(folder), data.kind)
+            model, tokenizer = _load(str(folder), data.kind, data.num_labels)
             return Teacher(model.to(device), tokenizer, folder, settings, data.kind, key, json.loads((folder / MARKER).read_text())["validation"])
         return _fine_tune(source, settings, data, folder, key, seed=seed, device=device, on_step=on_step, on_start=on_start)
 
 
-def has_task_head(source: str) -> bool:
-    """Whether ``source`` is a sequence classifier with the task's two labels (its config says
-    so; no weights are loaded)."""
+def _marks(marker: dict[str, Any], data: TaskData) -> bool:
+    """Whether a folder Avatar fine-tuned (its marker) was fine-tuned for this task."""
+    return marker.get("task") == data.kind and marker.get("num_labels", 2) == data.num_labels
+
+
+def has_task_head(source: str, num_labels: int = 2) -> bool:
+    """Whether ``source`` is a sequence classifier with the task's ``num_labels`` labels (its
+    config says so; no weights are loaded)."""
     from transformers import AutoConfig
 
     try:
         config = AutoConfig.from_pretrained(source)
     except (OSError, ValueError):
         return False
-    return any(name.endswith("ForSequenceClassification") for name in config.architectures or ()) and config.num_labels == 2
+    return any(name.endswith("ForSequenceClassification") for name in config.architectures or ()) and config.num_labels == num_labels
 
 
 def own_max_length(tokenizer: Any, config: Any) -> int:
@@ -298,13 +306,13 @@ def _from_predictions(settings: TeacherSettings, data: TaskData, device: str) ->
     """A teacher given as its outputs (``train.teacher.predictions``, an absolute path here).
     ``train.teacher.model``, when also given, is loaded only to be measured for the report."""
     ids_path = Path(settings.prediction_ids) if settings.prediction_ids else None
-    predictions = read_predictions(Path(settings.predictions), 2, outputs=settings.outputs, ids_path=ids_path)
+    predictions = read_predictions(Path(settings.predictions), data.num_labels, outputs=settings.outputs, ids_path=ids_path)
     _check_unique_ids(data)
     model = tokenizer = length = None
     folder = predictions.path
     if settings.model:
         source = resolve_teacher(settings.model)
-        model, tokenizer = _load_to_measure(source)
+        model, tokenizer = _load_to_measure(source, data.num_labels)
         length, folder = own_max_length(tokenizer, model.config), Path(source)
     teacher = Teacher(model, tokenizer, folder, settings, data.kind, predictions.fingerprint, {}, "predictions", data.kind in PAIR_KINDS, length, predictions)
     predictions.for_examples(data.unlabeled + data.valid + data.test)  # every id is there, before anything is paid for
@@ -322,11 +330,11 @@ def _check_unique_ids(data: TaskData) -> None:
         seen.add(example.id)
 
 
-def _load_to_measure(source: str) -> tuple[nn.Module, Any]:
+def _load_to_measure(source: str, data_labels: int) -> tuple[nn.Module, Any]:
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
     try:
-        model_class = AutoModelForSequenceClassification if has_task_head(source) else AutoModel
+        model_class = AutoModelForSequenceClassification if has_task_head(source, data_labels) else AutoModel
         return model_class.from_pretrained(source).eval(), AutoTokenizer.from_pretrained(source)
     except (OSError, ValueError) as error:
         raise TeacherError(f"cannot load the teacher '{source}' (train.teacher.model, loaded to measure its size and latency): {error}".splitlines()[0]) from error
@@ -346,7 +354,7 @@ def _fine_tune(
 ) -> Teacher:
     """Fine-tune ``source`` on the labelled split and cache it in ``folder`` (a killed run
     continues from the last epoch's checkpoint)."""
-    model, tokenizer = _load(source, data.kind)
+    model, tokenizer = _load(source, data.kind, data.num_labels)
     labeled = encode(data.labeled, tokenizer, settings.max_length)
     valid = encode(data.valid, tokenizer, settings.max_length)
     loop = LoopSettings(settings.epochs, settings.learning_rate, settings.batch_size, patience=settings.patience, seed=seed, metric=CHECKPOINT_METRIC, device=device)
@@ -356,7 +364,7 @@ def _fine_tune(
     result = train(model, labeled, lambda logits, indices: nn.functional.cross_entropy(logits, labels[indices]), valid, loop, folder / "checkpoint", on_step=on_step)
     validation = {"metric": loop.metric, "value": result.best_metric, "epochs": result.epochs_run, "best_epoch": result.best_epoch + 1, "max_epochs": settings.epochs}
     _save(model, tokenizer, folder, data.kind)
-    write_json_atomically(folder / MARKER, {"task": data.kind, "source": settings.model, "data": data.fingerprint, "validation": validation}, indent=2)
+    write_json_atomically(folder / MARKER, {"task": data.kind, "num_labels": data.num_labels, "source": settings.model, "data": data.fingerprint, "validation": validation}, indent=2)
     for leftover in (folder / "checkpoint").glob("*.pt"):
         leftover.unlink()
     return Teacher(model.to(device), tokenizer, folder, settings, data.kind, key, validation)
@@ -393,12 +401,14 @@ def teacher_warnings(logits: torch.Tensor, *, at_most: float = 0.98) -> list[str
     ]
 
 
-def evaluate_teacher(teacher: Teacher, data: TaskData, cache_dir: Path, device: str) -> tuple[dict[str, float], dict[str, Any]]:
+def evaluate_teacher(teacher: Teacher, data: TaskData, cache_dir: Path, device: str) -> tuple[dict[str, float], dict[str, Any] | None]:
     """The teacher's test metrics as it is (``argmax``: its cut was fitted to the labelled split
     by its fine-tuning), and for reference what a cut tuned on the validation split, as the
-    students' is, would have given."""
+    students' is, would have given (two labels only: ``None`` otherwise)."""
     labels = [example.label for example in data.test]
     test = teacher_logits(teacher, data.test, "test", data.fingerprint, cache_dir, device)
+    if data.num_labels != 2:
+        return logit_scores(test, labels), None
     valid = teacher_logits(teacher, data.valid, "valid", data.fingerprint, cache_dir, device)
     metric = primary_metric(data.kind)
     margin = tune_threshold(margins(valid).tolist(), [example.label for example in data.valid], metric)

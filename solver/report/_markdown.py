@@ -153,7 +153,8 @@ def selected_section(spec: Spec, selection: Selection | None, objective_names: S
 def students_section(summary: StudentsRecord) -> str:
     """The realised students against the teacher: size, latency, energy, carbon and test scores."""
     teacher, primary = summary.teacher, summary.primary
-    header = ["model", "size MB", "latency ms", "energy J / 1,000 inferences", "carbon g / 1,000 inferences", "accuracy", "F1", "ROC AUC", "smaller", "faster", f"{primary} kept"]
+    many = int(summary.data.get("num_labels", 2)) > 2
+    header = ["model", "size MB", "latency ms", "energy J / 1,000 inferences", "carbon g / 1,000 inferences", "accuracy", "macro-F1" if many else "F1", "ROC AUC", "smaller", "faster", f"{primary} kept"]
     teacher_scores = [f"{teacher.test['accuracy']:.4f}", f"{teacher.test['f1']:.4f}", _optional(teacher.test.get("auc"))]
     measured = [_figure(teacher.size_mb, ".2f"), _figure(teacher.latency_ms, ".2f"), _figure(teacher.energy_j, ".3g", 1000), _figure(teacher.carbon_g, ".3g", 1000)]
     rows = [["teacher " + teacher.model, *measured, *teacher_scores, "1x", "1x", "100%"]]
@@ -178,10 +179,10 @@ def students_section(summary: StudentsRecord) -> str:
     warnings = "".join(f"\n**Warning:** {warning}.\n" for warning in teacher.warnings)
     return f"""{STUDENTS_HEADING}
 
-Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples{_dropped_text(data.get("dropped"))}.{_teacher_sentence(teacher.extra.get("validation"), teacher.extra.get("path"))}{_unmeasured_sentence(teacher)} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
+Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples{_dropped_text(data.get("dropped"))}.{_teacher_sentence(teacher.extra.get("validation"), teacher.extra.get("path"))}{_unmeasured_sentence(teacher)}{_labels_sentence(summary.data)} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
 
 {markdown_table(header, rows)}
-{warnings}
+{_per_class_table(summary) if many else ""}{warnings}
 Each student is in `students/<key>/` (model, tokenizer, `metrics.json`, `README.md` with how to load it; `model.onnx` and `model-int8.pt` when `train.onnx` and `train.quantize` are set).
 """
 
@@ -197,6 +198,31 @@ def reproducibility_section(manifest: Manifest | None) -> str:
 
 def _dropped_text(dropped: int | None) -> str:
     return f" ({dropped} pairs dropped: their two functions fell on two sides of the split, and no function may be on two)" if dropped else ""
+
+
+def _labels_sentence(data: Mapping[str, Any]) -> str:
+    """What the scores mean for a task of more than two labels."""
+    count = int(data.get("num_labels", 2))
+    if count <= 2:
+        return ""
+    return (
+        f" The task has {count} labels: F1 is macro-F1 (the mean of each class's F1, in the table below the main one) and ROC AUC the mean"
+        " of each class against the rest; students predict the class of the largest logit (no decision threshold is tuned)."
+    )
+
+
+def _per_class_table(summary: StudentsRecord) -> str:
+    """Each class's test F1, for the teacher and every student (tasks of more than two labels)."""
+    count = int(summary.data.get("num_labels", 2))
+    names = [str(name) for name in summary.data.get("labels", [])] or [str(label) for label in range(count)]
+    header = ["model", *(f"F1 `{name}`" for name in names)]
+
+    def cells(test: Mapping[str, Any]) -> list[str]:
+        return [_optional(test.get(f"f1_class_{label}")) for label in range(count)]
+
+    rows = [["teacher " + summary.teacher.model, *cells(summary.teacher.test)]]
+    rows += [[f"student `{name}`", *cells(student["test"])] for name, student in student_rows(summary)]
+    return "\n" + markdown_table(header, rows)
 
 
 def _unmeasured_sentence(teacher: TeacherRecord) -> str:

@@ -44,7 +44,7 @@ def random_configs(spec, n: int, seed: int) -> list[dict]:
     return configs
 
 
-@pytest.fixture(params=["defect", "clone"])
+@pytest.fixture(params=["defect", "clone", "pair"])
 def task_kind(request):
     return request.param
 

@@ -7,40 +7,41 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from avatar.objectives import Context, RobertaForCloneDetection, get_family, validate
-from avatar.specs import SpecError, loads
+from avatar.specs import PAIR_KINDS, SpecError, loads
 from tests.objectives_tests.conftest import SMALL_SPACE, random_configs
 
 FAMILY = get_family("roberta")
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_params_equal_the_built_model(small_spec, task_kind, seed):
+@pytest.mark.parametrize("seed, num_labels", [(0, 2), (1, 2), (2, 2), (3, 3), (4, 7)])
+def test_params_equal_the_built_model(small_spec, task_kind, seed, num_labels):
     for config in random_configs(small_spec, 12, seed):
         with torch.device("meta"):
-            model = FAMILY.build(config, task_kind)
+            model = FAMILY.build(config, task_kind, num_labels)
         counted = sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)
-        assert FAMILY.params(FAMILY.numeric(config), task_kind) == counted, config
+        assert FAMILY.params(FAMILY.numeric(config), task_kind, num_labels) == counted, config
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_flops_match_flop_counter(small_spec, task_kind, seed):
+@pytest.mark.parametrize("seed, num_labels", [(0, 2), (1, 2), (2, 5)])
+def test_flops_match_flop_counter(small_spec, task_kind, seed, num_labels):
     for config in random_configs(small_spec, 10, seed):
         with torch.device("meta"):
-            model = FAMILY.build(config, task_kind, attn_implementation="eager").eval()
+            model = FAMILY.build(config, task_kind, num_labels, attn_implementation="eager").eval()
         length = config["max_sequence_length"]
-        shape = (1, 2, length) if task_kind == "clone" else (1, length)
+        shape = (1, 2, length) if task_kind in PAIR_KINDS else (1, length)
         input_ids = torch.zeros(shape, dtype=torch.long, device="meta")
         with FlopCounterMode(display=False) as counter:
             model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids))
         expected = counter.get_total_flops()
-        assert FAMILY.flops(FAMILY.numeric(config), task_kind) == pytest.approx(expected, rel=0.01), config
+        assert FAMILY.flops(FAMILY.numeric(config), task_kind, num_labels) == pytest.approx(expected, rel=0.01), config
 
 
-def test_linear_weights_are_what_quantization_compresses(small_spec, task_kind):
+@pytest.mark.parametrize("num_labels", [2, 4])
+def test_linear_weights_are_what_quantization_compresses(small_spec, task_kind, num_labels):
     config = random_configs(small_spec, 1, 3)[0]
-    model = FAMILY.build(config, task_kind)
+    model = FAMILY.build(config, task_kind, num_labels)
     weights = sum(module.weight.numel() for module in model.modules() if isinstance(module, torch.nn.Linear))
-    assert FAMILY.linear_weights(FAMILY.numeric(config), task_kind) == weights
+    assert FAMILY.linear_weights(FAMILY.numeric(config), task_kind, num_labels) == weights
 
 
 def test_pinned_semantics():
