@@ -154,9 +154,11 @@ def test_a_damaged_manifest_or_selection_is_an_error_not_a_bug(tmp_path, capsys,
     teacher = tmp_path / "teacher"
     teacher.mkdir()
     (teacher / "config.json").write_text("{}")  # enough for the checks before training
+    data = tmp_path / "functions.jsonl"  # read before training: it must fit the spec's defect task
+    data.write_text("".join(json.dumps({"func": f"int f{index}() {{ return {index}; }}", "target": index % 2}) + "\n" for index in range(40)))
     for damaged in ("{oops", '{"points": [{"key": "x", "config": {"a": 1}}]}', '{"points": 3}'):
         (run / "selected.json").write_text(damaged)
-        assert main([spec, "--out", str(run), "--train-only", "--teacher", str(teacher), "--data", "builtin:python-clones", "-q"]) == EXIT_INVALID
+        assert main([spec, "--out", str(run), "--train-only", "--teacher", str(teacher), "--data", str(data), "-q"]) == EXIT_INVALID
         err = capsys.readouterr().err
         assert "selected.json is damaged" in err and "internal error" not in err, err
 
