@@ -14,7 +14,7 @@ import json
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
 from rich.console import Console
 
@@ -34,6 +34,8 @@ from .space._space import InfeasibleSpecError, Space, undecided_message
 
 if TYPE_CHECKING:
     from avatar.trainer import Distillation, TaskData
+
+T = TypeVar("T")
 
 __all__ = [
     "main", "build_parser", "EXIT_OK", "EXIT_INTERNAL", "EXIT_INVALID", "EXIT_INFEASIBLE", "EXIT_UNDECIDED", "EXIT_FAILING", "EXIT_WEAK_TEACHER", "EXIT_INTERRUPTED",
@@ -71,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train-only", action="store_true", help="train the points in an existing run's selected.json (no search)")
     parser.add_argument("--data", metavar="PATH", help="use this dataset instead of task.data")
     parser.add_argument("--teacher", metavar="ID_OR_PATH", help="use this teacher instead of train.teacher (a Hugging Face id or folder)")
+    parser.add_argument(
+        "--write-predictions", metavar="FILE",
+        help="label every example with the teacher (fine-tuned first if it needs it) and write its logits by example id as JSON lines, "
+        "for train.teacher.predictions elsewhere; then stop",
+    )  # fmt: skip
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a spec field, e.g. --set search.evaluations=50 (repeatable; VALUE is read as YAML)")
     parser.add_argument(
         "--allow-plugin", action="append", default=[], metavar="PACKAGE",
@@ -161,6 +168,8 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
         raise RunError(f"--allow-plugin: {error}") from None
     spec = load(arguments.spec, overrides=_overrides(arguments.set))
     objectives.validate(spec)
+    if arguments.write_predictions:
+        return _write_predictions(spec, arguments, console)
     if not arguments.check and not arguments.train_only:
         check_run_directory(run_directory(spec, arguments.out), arguments.resume)
     will_train = not arguments.check and not arguments.no_train and bool(arguments.train_only or arguments.teacher or spec.train.teacher)
@@ -223,12 +232,30 @@ def _run_and_train(
     return EXIT_OK
 
 
+def _write_predictions(spec: Spec, arguments: argparse.Namespace, console: Console) -> int:
+    """``--write-predictions FILE``: the teacher's logits on every example, then stop."""
+    from avatar.trainer import write_teacher_predictions
+
+    path = Path(arguments.write_predictions)
+    count = _as_spec_errors(spec, lambda: write_teacher_predictions(spec, path, data=arguments.data, teacher=arguments.teacher, console=console))
+    console.print(visible(f"Wrote the teacher's logits on {count} examples to {path} (use it as train.teacher.predictions)"), markup=False)
+    return EXIT_OK
+
+
 def _prepare(spec: Spec, arguments: argparse.Namespace, console: Console) -> "Distillation":
     """Data, teacher and its logits (imports torch only now); user mistakes become spec errors."""
-    from avatar.trainer import DataError, PredictionsError, TeacherError, prepare_distillation
+    from avatar.trainer import prepare_distillation
+
+    return _as_spec_errors(spec, lambda: prepare_distillation(spec, data=arguments.data, teacher=arguments.teacher, console=console))
+
+
+def _as_spec_errors(spec: Spec, work: Callable[[], T]) -> T:
+    """``work()``, with the data's and the teacher's user mistakes as spec errors at the field
+    they are about."""
+    from avatar.trainer import DataError, PredictionsError, TeacherError
 
     try:
-        return prepare_distillation(spec, data=arguments.data, teacher=arguments.teacher, console=console)
+        return work()
     except DataError as error:  # it names the spec field the problem is about (task.data, task.fields.label, ...)
         raise SpecError([Problem(spec.source, spec.locate(error.field), error.field, str(error))]) from None
     except PredictionsError as error:

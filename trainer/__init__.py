@@ -14,6 +14,7 @@ from ._probe import DistillationProber, ProbeTask
 from ._distil import distillation_loss
 from ._student import load_student, train_student
 from ._predictions import Predictions, PredictionsError, read_predictions
+from ._write_predictions import write_teacher_predictions
 from ._teacher import Teacher, TeacherError, TeacherForCloneDetection, WeakTeacherError, check_teacher_available, has_task_head, prepare_teacher, resolve_teacher
 from ._tokenizers import SPECIAL_TOKENS, TOKENIZER_TYPES, load_or_train_tokenizer, train_tokenizer
 
@@ -46,6 +47,7 @@ __all__ = [
     "PredictionsError",
     "Predictions",
     "read_predictions",
+    "write_teacher_predictions",
     "WeakTeacherError",
     "has_task_head",
     "TeacherForCloneDetection",

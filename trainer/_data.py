@@ -195,8 +195,10 @@ def read_examples(task: TaskSettings, location: str | None = None, functions: st
     location = task.data if location is None else location
     if location.startswith(BUILTIN_PREFIX):
         from ._python_clones import builtin_dataset
+        from ._python_packages import python_packages
 
-        return builtin_dataset(location.removeprefix(BUILTIN_PREFIX), task)
+        name = location.removeprefix(BUILTIN_PREFIX)
+        return python_packages(task) if name == "python-packages" else builtin_dataset(name, task)
     path = Path(location)
     if task.is_pair and not task.fields_given and _is_codexglue_clone(path):
         return _read_clone(path)

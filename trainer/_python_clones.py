@@ -150,7 +150,7 @@ def builtin_dataset(name: str, task: TaskSettings) -> dict[str, list[Example]]:
     (pairs are formed within each side, so no function is on two sides and the classes stay
     balanced everywhere)."""
     if name != "python-clones":
-        raise DataError(f"unknown built-in dataset 'builtin:{name}'; the built-in one is 'builtin:python-clones'")
+        raise DataError(f"unknown built-in dataset 'builtin:{name}'; the built-in ones are 'builtin:python-clones' (pairs) and 'builtin:python-packages' (one function, N labels)")
     if not task.is_pair or task.num_labels != 2:
         raise DataError("builtin:python-clones is a clone-detection dataset (pairs, 2 labels); set task.kind: clone")
     split = task.split

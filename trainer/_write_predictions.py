@@ -1,0 +1,67 @@
+"""Writing a teacher's predictions: the other half of ``train.teacher.predictions``.
+
+Where the teacher runs (a GPU box), ``solve SPEC --write-predictions FILE`` fine-tunes it if it
+needs it (or uses it as it is), labels every example of the data, and writes one JSON line per
+example, ``{"id": ..., "logits": [...]}``; anywhere else, a spec with ``train.teacher.predictions:
+FILE`` distils from the file with no teacher model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+from avatar.specs import Spec
+
+from ._data import load_task_data
+from ._pipeline import default_device, teacher_settings
+from ._predictions import PredictionsError
+from ._teacher import TeacherError, prepare_teacher, teacher_logits
+
+__all__ = ["write_teacher_predictions"]
+
+
+def write_teacher_predictions(
+    spec: Spec, path: Path, *, data: str | None = None, teacher: str | None = None, console: Console | None = None, cache_dir: Path | None = None, device: str | None = None
+) -> int:
+    """Label every example (every split) with the spec's teacher and write the predictions file
+    at ``path`` (atomically); returns the number of examples.
+
+    Raises:
+        DataError, TeacherError: the data or the teacher cannot be used.
+        PredictionsError: the examples' ids are not unique.
+    """
+    from avatar import objectives
+
+    console = console or Console(quiet=True)
+    settings = teacher_settings(spec, teacher)
+    if settings is None or not settings.model:
+        raise TeacherError("--write-predictions needs a teacher model to label the data with (train.teacher.model or --teacher)")
+    settings = dataclasses.replace(settings, predictions=None, prediction_ids=None)
+    cache_dir = Path(cache_dir) if cache_dir is not None else objectives.default_cache_dir()
+    device = device or default_device()
+    task_data = load_task_data(spec, data)
+    parts = {"labeled": task_data.labeled, "unlabeled": task_data.unlabeled, "valid": task_data.valid, "test": task_data.test}
+    ids = [example.id for part in parts.values() for example in part]
+    if len(set(ids)) != len(ids):
+        raise PredictionsError(f"{task_data.source}: example ids are not unique, so predictions could not be matched to examples: set task.fields.id to a field with unique ids")
+    console.print(f"teacher {settings.name}: labelling {len(ids)} examples", highlight=False, markup=False)
+    prepared = prepare_teacher(settings, task_data, cache_dir, seed=spec.train.seed, device=device)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            for name, part in parts.items():
+                logits = teacher_logits(prepared, part, name, task_data.fingerprint, cache_dir, device)
+                for example, values in zip(part, logits.tolist()):
+                    file.write(json.dumps({"id": example.id, "logits": values}) + "\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return len(ids)
