@@ -319,12 +319,16 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
 def _predictions_problems(spec: Spec, arguments: argparse.Namespace, task_data: "TaskData") -> list[Problem]:
     """A teacher given as its predictions: the file is read and every example's id looked up
     now, so a missing id or a malformed line is found before the search."""
-    from avatar.trainer import PredictionsError, read_predictions, teacher_settings
+    from avatar.trainer import DataError, PredictionsError, read_predictions, teacher_settings
 
     settings = teacher_settings(spec, arguments.teacher)
     if settings is None or not settings.predictions:
         return []
     path = ("train", "teacher", "predictions")
+    try:
+        task_data.check_unique_ids()
+    except DataError as error:
+        return [Problem(spec.source, spec.locate(error.field), error.field, str(error))]
     try:
         ids = Path(settings.prediction_ids) if settings.prediction_ids else None
         predictions = read_predictions(Path(settings.predictions), spec.task.num_labels, outputs=settings.outputs, ids_path=ids)

@@ -324,8 +324,11 @@ class SpecBuilder:
 
     def check_task_fields(self, task: dict[str, Any]) -> None:
         """The fields a task's kind needs: pairs name two texts or two ids (ids need a table of
-        functions); one text is not a pair's."""
+        functions); one text is not a pair's. Labels are told apart by their text."""
         kind, fields = task.get("kind"), task.get("fields", {})
+        labels = [str(label) for label in task.get("labels", [])]
+        if len(set(labels)) != len(labels):
+            self.report(("task", "labels"), f"labels {labels} name one class twice (a label in the data is matched by its text)")
         if kind in ("classify", "defect") and ("texts" in fields or "ids" in fields):
             name = "texts" if "texts" in fields else "ids"
             self.report(("task", "fields", name), f"task.kind {kind} reads one text per example: use task.fields.text (or task.kind: pair)")

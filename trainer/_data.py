@@ -28,9 +28,9 @@ from typing import Callable, Sequence
 
 from avatar.specs import Spec, SplitSettings, TaskSettings
 
-from ._examples import examples_from_rows, read_functions
+from ._examples import LabelMap, examples_from_rows, read_functions
 from ._pair_split import split_pairs
-from ._tables import HF_PREFIX, DataError, read_table, read_tables
+from ._tables import HF_PREFIX, DataError, Row, read_table, read_tables
 
 __all__ = ["Example", "TaskData", "DataError", "load_task_data", "read_examples", "split_examples", "split_task_examples", "BUILTIN_PREFIX"]
 
@@ -73,6 +73,18 @@ class TaskData:
     def texts(self, examples: Sequence[Example]) -> list[str]:
         return [text for example in examples for text in example.texts]
 
+    def check_unique_ids(self) -> None:
+        """Predictions are matched to examples by id, so no two examples may share one.
+
+        Raises:
+            DataError: an id given twice (at ``task.fields.id``).
+        """
+        seen: set[str] = set()
+        for example in self.labeled + self.unlabeled + self.valid + self.test:
+            if example.id in seen:
+                raise DataError(f"{self.source}: the example id {example.id!r} is given twice, so predictions cannot be matched to examples: set task.fields.id to a field with unique ids", ("task", "fields", "id"))
+            seen.add(example.id)
+
     def summary(self) -> dict[str, int]:
         return {"labeled": len(self.labeled), "unlabeled": len(self.unlabeled), "valid": len(self.valid), "test": len(self.test), "dropped": self.dropped}
 
@@ -87,7 +99,7 @@ def _fingerprint(examples: Sequence[Example], extra: str) -> str:
 # -- reading ---------------------------------------------------------------------------------------
 
 
-def _read_pairs(path: Path, functions: dict[str, str]) -> list[Example]:
+def _read_pairs(path: Path, functions: dict[str, str], labels: LabelMap) -> list[Example]:
     examples = []
     with open(path, encoding="utf-8") as file:
         for number, line in enumerate(file, 1):
@@ -100,9 +112,8 @@ def _read_pairs(path: Path, functions: dict[str, str]) -> list[Example]:
             if first not in functions or second not in functions:
                 missing = first if first not in functions else second
                 raise DataError(f"{path}:{number}: method {missing} is not in data.jsonl")
-            if label not in ("0", "1"):
-                raise DataError(f"{path}:{number}: label {label!r} is not 0 or 1")
-            examples.append(Example((functions[first], functions[second]), int(label), (first, second), f"{first}/{second}"))
+            index = labels.index(label, Row({}, str(path), number), "the third column")
+            examples.append(Example((functions[first], functions[second]), index, (first, second), f"{first}/{second}"))
     return examples
 
 
@@ -110,8 +121,9 @@ def _is_codexglue_clone(path: Path) -> bool:
     return path.is_dir() and (path / "data.jsonl").is_file() and any(path.glob("*.txt"))
 
 
-def _read_clone(path: Path) -> dict[str, list[Example]]:
+def _read_clone(path: Path, task: TaskSettings) -> dict[str, list[Example]]:
     """The CodeXGLUE BigCloneBench layout (pair files are kept as splits when named so)."""
+    labels = LabelMap(task.labels, task.num_labels)
     functions = {}
     for row in read_table(path / "data.jsonl"):
         if "func" not in row.values or "idx" not in row.values:
@@ -119,8 +131,8 @@ def _read_clone(path: Path) -> dict[str, list[Example]]:
         functions[str(row.values["idx"])] = row.values["func"]
     named = {name: path / f"{name}.txt" for name in ("train", "valid", "test")}
     if named["train"].exists():
-        return {name: _read_pairs(file, functions) for name, file in named.items() if file.exists()}
-    return {"all": [example for file in sorted(path.glob("*.txt")) for example in _read_pairs(file, functions)]}
+        return {name: _read_pairs(file, functions, labels) for name, file in named.items() if file.exists()}
+    return {"all": [example for file in sorted(path.glob("*.txt")) for example in _read_pairs(file, functions, labels)]}
 
 
 # -- splitting -------------------------------------------------------------------------------------
@@ -177,11 +189,13 @@ def split_task_examples(task: TaskSettings, parts: dict[str, list[Example]]) -> 
 def _carve_missing(train: list[Example], valid: list[Example], test: list[Example], split: SplitSettings, divide: Callable) -> tuple[list[Example], list[Example], list[Example], int]:
     """Data with a train split but no validation or test split: the missing ones are taken out
     of train by their ``task.split`` shares (as if train were the whole)."""
-    if valid and test:
+    missing = [name for name, part in (("valid", valid), ("test", test)) if not part]
+    if not missing:
         return train, valid, test, 0
-    shares = {"valid": 0.0 if valid else split.valid, "test": 0.0 if test else split.test}
-    (train, carved_valid, carved_test), dropped = divide(train, (1.0 - shares["valid"] - shares["test"], shares["valid"], shares["test"]))
-    return train, valid or carved_valid, test or carved_test, dropped
+    shares = [getattr(split, name) for name in missing]
+    (train, *carved), dropped = divide(train, (1.0 - sum(shares), *shares))
+    parts = {"valid": valid, "test": test, **dict(zip(missing, carved))}
+    return train, parts["valid"], parts["test"], dropped
 
 
 def read_examples(task: TaskSettings, location: str | None = None, functions: str | None = None) -> dict[str, list[Example]]:
@@ -201,7 +215,7 @@ def read_examples(task: TaskSettings, location: str | None = None, functions: st
         return python_packages(task) if name == "python-packages" else builtin_dataset(name, task)
     path = Path(location)
     if task.is_pair and not task.fields_given and _is_codexglue_clone(path):
-        return _read_clone(path)
+        return _read_clone(path, task)
     if task.is_pair and not (task.fields.texts or task.fields.ids):
         if path.exists() or location.startswith(HF_PREFIX):
             raise DataError(f"{location}: not the BigCloneBench layout (data.jsonl and idx1<TAB>idx2<TAB>label pair files); map other pair data with task.fields (texts, or ids into task.functions)", ("task", "fields"))

@@ -74,7 +74,10 @@ def read_predictions(path: Path, num_labels: int, *, outputs: str = "logits", id
         rows = list(_npy_rows(path, ids_path))
         digest.update(ids_path.read_bytes())
     else:
-        rows = list(_json_rows(path, outputs))
+        try:
+            rows = list(_json_rows(path, outputs))
+        except UnicodeDecodeError as error:
+            raise PredictionsError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     logits: dict[str, list[float]] = {}
     for where, identifier, values in rows:
         if identifier in logits:
@@ -87,7 +90,7 @@ def read_predictions(path: Path, num_labels: int, *, outputs: str = "logits", id
 
 def _json_rows(path: Path, outputs: str):
     key = "probabilities" if outputs == "probabilities" else "logits"
-    with open(path, encoding="utf-8") as file:
+    with open(path, encoding="utf-8-sig") as file:
         for number, line in enumerate(file, 1):
             if not line.strip():
                 continue
@@ -116,7 +119,10 @@ def _npy_rows(path: Path, ids_path: Path):
         raise PredictionsError(f"{path}: expected a 2-D array (one row per example, one column per label), got shape {array.shape}")
     if not ids_path.is_file():
         raise PredictionsError(f"{ids_path}: no such file: a .npy predictions file needs the ids of its rows, one per line (train.teacher.prediction_ids)")
-    ids = [line.strip() for line in ids_path.read_text(encoding="utf-8").splitlines()]
+    try:
+        ids = [line.strip() for line in ids_path.read_text(encoding="utf-8-sig").splitlines()]
+    except UnicodeDecodeError as error:
+        raise PredictionsError(f"{ids_path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     while ids and not ids[-1]:
         ids.pop()
     if len(ids) != len(array):

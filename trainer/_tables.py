@@ -65,10 +65,13 @@ def read_table(path: Path) -> list[Row]:
         DataError: an unknown suffix, or a file that does not parse (naming the line).
     """
     suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".json"):
-        return list(_json_lines(path))
-    if suffix in (".csv", ".tsv"):
-        return list(_delimited(path, "\t" if suffix == ".tsv" else ","))
+    try:
+        if suffix in (".jsonl", ".json"):
+            return list(_json_lines(path))
+        if suffix in (".csv", ".tsv"):
+            return list(_delimited(path, "\t" if suffix == ".tsv" else ","))
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8") from None
     if suffix == ".parquet":
         return _columnar(path, _parquet_rows(path))
     if suffix == ".arrow":
@@ -122,7 +125,7 @@ def _named_splits(available: Mapping[str, Any], split_names: Mapping[str, str]) 
 
 
 def _json_lines(path: Path) -> Iterator[Row]:
-    with open(path, encoding="utf-8") as file:
+    with open(path, encoding="utf-8-sig") as file:  # a byte-order mark is not part of the first field
         for number, line in enumerate(file, 1):
             if not line.strip():
                 continue
@@ -137,7 +140,7 @@ def _json_lines(path: Path) -> Iterator[Row]:
 
 def _delimited(path: Path, delimiter: str) -> Iterator[Row]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # functions can be long
-    with open(path, encoding="utf-8", newline="") as file:
+    with open(path, encoding="utf-8-sig", newline="") as file:
         reader = csv.DictReader(file, delimiter=delimiter)
         try:
             for values in reader:

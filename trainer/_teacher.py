@@ -307,7 +307,7 @@ def _from_predictions(settings: TeacherSettings, data: TaskData, device: str) ->
     ``train.teacher.model``, when also given, is loaded only to be measured for the report."""
     ids_path = Path(settings.prediction_ids) if settings.prediction_ids else None
     predictions = read_predictions(Path(settings.predictions), data.num_labels, outputs=settings.outputs, ids_path=ids_path)
-    _check_unique_ids(data)
+    data.check_unique_ids()
     model = tokenizer = length = None
     folder = predictions.path
     if settings.model:
@@ -321,20 +321,11 @@ def _from_predictions(settings: TeacherSettings, data: TaskData, device: str) ->
     return teacher
 
 
-def _check_unique_ids(data: TaskData) -> None:
-    """Predictions are matched by id, so two examples may not share one."""
-    seen: set[str] = set()
-    for example in data.labeled + data.unlabeled + data.valid + data.test:
-        if example.id in seen:
-            raise TeacherError(f"{data.source}: the example id {example.id!r} is given twice, so predictions cannot be matched to examples: set task.fields.id to a field with unique ids")
-        seen.add(example.id)
-
-
-def _load_to_measure(source: str, data_labels: int) -> tuple[nn.Module, Any]:
+def _load_to_measure(source: str, num_labels: int) -> tuple[nn.Module, Any]:
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
     try:
-        model_class = AutoModelForSequenceClassification if has_task_head(source, data_labels) else AutoModel
+        model_class = AutoModelForSequenceClassification if has_task_head(source, num_labels) else AutoModel
         return model_class.from_pretrained(source).eval(), AutoTokenizer.from_pretrained(source)
     except (OSError, ValueError) as error:
         raise TeacherError(f"cannot load the teacher '{source}' (train.teacher.model, loaded to measure its size and latency): {error}".splitlines()[0]) from error

@@ -20,7 +20,6 @@ from avatar.specs import Spec
 
 from ._data import load_task_data
 from ._pipeline import default_device, teacher_settings
-from ._predictions import PredictionsError
 from ._teacher import TeacherError, prepare_teacher, teacher_logits
 
 __all__ = ["write_teacher_predictions"]
@@ -33,8 +32,7 @@ def write_teacher_predictions(
     at ``path`` (atomically); returns the number of examples.
 
     Raises:
-        DataError, TeacherError: the data or the teacher cannot be used.
-        PredictionsError: the examples' ids are not unique.
+        DataError, TeacherError: the data (its ids not unique, too) or the teacher cannot be used.
     """
     from avatar import objectives
 
@@ -47,10 +45,9 @@ def write_teacher_predictions(
     device = device or default_device()
     task_data = load_task_data(spec, data)
     parts = {"labeled": task_data.labeled, "unlabeled": task_data.unlabeled, "valid": task_data.valid, "test": task_data.test}
-    ids = [example.id for part in parts.values() for example in part]
-    if len(set(ids)) != len(ids):
-        raise PredictionsError(f"{task_data.source}: example ids are not unique, so predictions could not be matched to examples: set task.fields.id to a field with unique ids")
-    console.print(f"teacher {settings.name}: labelling {len(ids)} examples", highlight=False, markup=False)
+    task_data.check_unique_ids()
+    count = sum(len(part) for part in parts.values())
+    console.print(f"teacher {settings.name}: labelling {count} examples", highlight=False, markup=False)
     prepared = prepare_teacher(settings, task_data, cache_dir, seed=spec.train.seed, device=device)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -64,4 +61,4 @@ def write_teacher_predictions(
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return len(ids)
+    return count

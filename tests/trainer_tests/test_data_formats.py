@@ -206,3 +206,11 @@ def test_solve_points_a_data_error_at_the_spec_line_that_maps_the_field_before_t
     assert code == EXIT_INVALID
     assert "spec.yaml:5" in error and "task.fields.text" in error and "data.csv:2: no field 'source'" in error
     assert not (tmp_path / "run" / "evaluations.sqlite").exists()  # refused before any evaluation
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_field_and_other_encodings_are_named(tmp_path):
+    (tmp_path / "bom.csv").write_text("\ufeffcode,verdict,uid\nint f();,bug,a\n", encoding="utf-8")
+    assert read_examples(_task(tmp_path / "bom.csv"))["all"][0].label == 1
+    (tmp_path / "latin.csv").write_bytes(b"code,verdict,uid\n\xe9t\xe9,bug,a\n")
+    with pytest.raises(DataError, match=r"latin.csv: not UTF-8 text .* save it as UTF-8"):
+        read_examples(_task(tmp_path / "latin.csv"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy
@@ -153,3 +154,17 @@ def test_a_teacher_needs_a_model_or_predictions_and_predictions_settings_need_pr
         _spec(tmp_path, defect_file, "epochs: 3")
     with pytest.raises(SpecError, match="train.teacher.latency_ms: 'latency_ms' describes a teacher given as its predictions"):
         _spec(tmp_path, defect_file, "model: m, latency_ms: 3")
+
+
+def test_write_predictions_needs_a_model_and_unique_ids(tmp_path, defect_file, capsys):
+    from avatar.solver.cli import EXIT_INVALID, main
+
+    _spec(tmp_path, defect_file, "predictions: p.jsonl")
+    assert main([str(tmp_path / "spec.yaml"), "--write-predictions", str(tmp_path / "out.jsonl"), "-q"]) == EXIT_INVALID
+    assert "needs a teacher model to label the data with" in capsys.readouterr().err
+    duplicated = tmp_path / "duplicated.jsonl"
+    duplicated.write_text("".join(json.dumps({"func": f"int f{index}() {{ return {index}; }}", "target": index % 2, "idx": index % 30}) + "\n" for index in range(60)))
+    assert main([str(tmp_path / "spec.yaml"), "--write-predictions", str(tmp_path / "out.jsonl"), "--data", str(duplicated), "--teacher", "unused", "-q"]) == EXIT_INVALID
+    error = capsys.readouterr().err
+    assert "task.fields.id" in error and re.search(r"the example id '\d+' is given twice", error)
+    assert not (tmp_path / "out.jsonl").exists()
