@@ -319,7 +319,7 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
 def _predictions_problems(spec: Spec, arguments: argparse.Namespace, task_data: "TaskData") -> list[Problem]:
     """A teacher given as its predictions: the file is read and every example's id looked up
     now, so a missing id or a malformed line is found before the search."""
-    from avatar.trainer import DataError, PredictionsError, read_predictions, teacher_settings
+    from avatar.trainer import DataError, PredictionsError, methods_needed, read_predictions, teacher_settings
 
     settings = teacher_settings(spec, arguments.teacher)
     if settings is None or not settings.predictions:
@@ -332,7 +332,8 @@ def _predictions_problems(spec: Spec, arguments: argparse.Namespace, task_data: 
     try:
         ids = Path(settings.prediction_ids) if settings.prediction_ids else None
         predictions = read_predictions(Path(settings.predictions), spec.task.num_labels, outputs=settings.outputs, ids_path=ids)
-        predictions.for_examples(task_data.unlabeled + task_data.valid + task_data.test)
+        labeled = task_data.labeled if "hard_labels" in methods_needed(spec) else []  # hard_labels distils on the labelled split too
+        predictions.for_examples(labeled + task_data.unlabeled + task_data.valid + task_data.test)
     except PredictionsError as error:
         return [Problem(spec.source, spec.locate(path), path, str(error))]
     return []

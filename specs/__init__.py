@@ -28,6 +28,7 @@ from ._syntax import (
 )
 from ._files import write_json_atomically
 from ._loader import FORMATS, load, loads, parse_override
+from ._methods import DISTILL_METHODS, DISTILL_PARAMETER, FEATURE_METHODS, PREDICTION_METHODS, parse_methods
 from ._metrics import ENTRY_POINT_GROUP, registered_metric_names
 from ._model import (
     Constant,
@@ -69,6 +70,11 @@ __all__ = [
     "EstimatorSettings",
     "TaskSettings",
     "SplitSettings",
+    "DISTILL_METHODS",
+    "DISTILL_PARAMETER",
+    "FEATURE_METHODS",
+    "PREDICTION_METHODS",
+    "parse_methods",
     "FieldSettings",
     "PAIR_KINDS",
     "NAMED_DATA",

@@ -36,6 +36,7 @@ from ._model import (
     TrainSettings,
     settings_from,
 )
+from ._methods import DISTILL_PARAMETER, FEATURE_METHODS, PREDICTION_METHODS, parse_methods
 from ._schema import did_you_mean, schema_issues
 from ._syntax import Expr, ExpressionError, Name, iter_nodes
 from ._walkers import ValueType, infer_type, names_in
@@ -311,6 +312,33 @@ class SpecBuilder:
         task["split_names"] = FrozenDict(task.get("split_names", {}))
         return settings_from(TaskSettings, task)
 
+    def build_distill(self, train: dict[str, Any]) -> FrozenDict:
+        """``train.distill`` as ``{method: weight}``, and the methods a ``distill_method``
+        parameter offers: known, and within what the teacher can give (a teacher given as
+        predictions has no hidden states)."""
+        methods: dict[str, float] = {"logits": 1.0}
+        if "distill" in train and not self.is_broken(("train", "distill")):
+            try:
+                methods = parse_methods(train["distill"])
+            except ValueError as error:
+                self.report(("train", "distill"), str(error))
+        offered = [(("train", "distill"), methods)]
+        space = self.section("space")
+        choices = space.get(DISTILL_PARAMETER, {}).get("choices") if isinstance(space.get(DISTILL_PARAMETER), dict) else None
+        for index, choice in enumerate(choices or []):
+            path = ("space", DISTILL_PARAMETER, "choices", index)
+            try:
+                offered.append((path, parse_methods(choice) if isinstance(choice, str) else parse_methods(None)))
+            except ValueError as error:
+                self.report(path, f"{DISTILL_PARAMETER}: {error}")
+        teacher = self.section("train").get("teacher")  # as written (``train`` holds settings by now)
+        if isinstance(teacher, dict) and teacher.get("predictions"):
+            for path, chosen in offered:
+                needs = sorted(FEATURE_METHODS & set(chosen))
+                if needs:
+                    self.report(path, f"'{needs[0]}' needs the teacher's hidden states, and a teacher given as its predictions has none (it supports {', '.join(sorted(PREDICTION_METHODS))})")
+        return FrozenDict(methods)
+
     def check_predictions(self, teacher: dict[str, Any]) -> None:
         """A teacher is a model or its predictions; some settings only mean something for the
         latter."""
@@ -347,6 +375,7 @@ class SpecBuilder:
         elif isinstance(teacher, dict) and not self.is_broken(("train", "teacher")):
             train["teacher"] = settings_from(TeacherSettings, teacher)
             self.check_predictions(teacher)
+        train["distill"] = self.build_distill(train)
         select = train.get("select")
         if isinstance(select, str) and select.startswith("best:") and not self.is_broken(("train", "select")):
             metric = select.removeprefix("best:")

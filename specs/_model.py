@@ -285,6 +285,7 @@ class TrainSettings:
     epochs: int = 10
     patience: int = 3
     temperature: float = 2.0
+    distill: FrozenDict = field(default_factory=lambda: FrozenDict({"logits": 1.0}))  # {method: weight}
     hard_label_weight: float = 0.0
     tune_threshold: bool = True
     restarts: int = 1

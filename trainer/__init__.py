@@ -9,9 +9,9 @@ saved in Hugging Face format. Importing this package imports torch.
 from ._data import BUILTIN_PREFIX, DataError, Example, TaskData, load_task_data, read_examples, split_examples
 from ._pair_split import PairSplit, split_pairs, split_pairs_at_random
 from ._metrics import classification_metrics, primary_metric
-from ._pipeline import Distillation, default_device, measure_teacher, prepare_distillation, teacher_settings, train_selected
+from ._pipeline import Distillation, default_device, measure_teacher, methods_needed, prepare_distillation, teacher_settings, train_selected
 from ._probe import DistillationProber, ProbeTask
-from ._distil import distillation_loss
+from ._distil import TeacherOutputs, distillation_loss
 from ._student import load_student, train_student
 from ._predictions import Predictions, PredictionsError, read_predictions
 from ._write_predictions import write_teacher_predictions
@@ -35,6 +35,8 @@ __all__ = [
     "Distillation",
     "prepare_distillation",
     "teacher_settings",
+    "methods_needed",
+    "TeacherOutputs",
     "measure_teacher",
     "DistillationProber",
     "ProbeTask",

@@ -1,15 +1,18 @@
 """Distilling one configuration: its tokenizer, its student, the loss, and restarts from seeds.
 
-Loss: the Kullback-Leibler divergence between the temperature-softened distributions of the
-student's and the teacher's *logits*, times T squared (so gradients keep their scale across
-temperatures), plus ``hard_label_weight`` times the cross-entropy with the true labels when
-asked (the mix is ``(1 - w) * KL * T^2 + w * CE``). The weights that score best on the
-validation split end up in the model; ``best_restart`` keeps the best of ``train.restarts`` seeds.
+Loss: the methods of ``train.distill`` (or of the configuration's ``distill_method``), weighted
+(``_losses``; by default ``logits``, the Kullback-Leibler divergence between the
+temperature-softened distributions of the student's and the teacher's logits, times T squared),
+plus ``hard_label_weight`` times the cross-entropy with the distillation split's labels when
+asked (the mix is ``(1 - w) * methods + w * CE``). ``hard_labels`` adds the labelled split to
+what the student trains on; ``hidden`` and ``attention_relations`` read the teacher's cached
+features (``_features``). The weights that score best on the validation split end up in the
+model; ``best_restart`` keeps the best of ``train.restarts`` seeds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -17,28 +20,74 @@ import torch
 from torch import nn
 
 from avatar import objectives
-from avatar.specs import Spec
+from avatar.specs import DISTILL_PARAMETER, FEATURE_METHODS, Spec, parse_methods
 
 from ._data import TaskData
 from ._encode import EncodedSet, encode
+from ._features import TeacherFeatures, student_forward
+from ._losses import DistillationLoss, StudentOutputs, TeacherTargets, logits_loss
 from ._loop import LoopResult, LoopSettings, train
 from ._metrics import checkpoint_metric
 from ._tokenizers import load_or_train_tokenizer
 
-__all__ = ["Distilled", "distil", "distillation_loss", "best_restart"]
+__all__ = ["Distilled", "TeacherOutputs", "distil", "distillation_loss", "methods_of", "best_restart"]
 
 
 def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, labels: torch.Tensor, temperature: float, hard_label_weight: float) -> torch.Tensor:
     """``(1 - w) * KL(softmax(t / T) || softmax(s / T)) * T^2 + w * CE(s, y)``."""
-    soft = nn.functional.kl_div(
-        nn.functional.log_softmax(student / temperature, dim=-1),
-        nn.functional.log_softmax(teacher / temperature, dim=-1),
-        reduction="batchmean",
-        log_target=True,
-    ) * temperature**2
-    if hard_label_weight == 0:
-        return soft
-    return (1 - hard_label_weight) * soft + hard_label_weight * nn.functional.cross_entropy(student, labels)
+    return _with_hard_labels(logits_loss(student, teacher, temperature), student, labels, hard_label_weight)
+
+
+def _with_hard_labels(soft: torch.Tensor, student: torch.Tensor, labels: torch.Tensor, weight: float) -> torch.Tensor:
+    """``train.hard_label_weight``'s mix: ``(1 - w) * soft + w * CE`` on the distillation split."""
+    return soft if weight == 0 else (1 - weight) * soft + weight * nn.functional.cross_entropy(student, labels)
+
+
+@dataclass(frozen=True)
+class TeacherOutputs:
+    """What students are distilled toward (picklable, for probes in other processes): the
+    teacher's logits on the distillation split, and where the methods ask for them its logits on
+    the labelled split (``hard_labels``) and its cached features (``hidden``,
+    ``attention_relations``) on both."""
+
+    unlabeled: torch.Tensor
+    labeled: torch.Tensor | None = None
+    features: TeacherFeatures | None = None
+    labeled_features: TeacherFeatures | None = None
+
+    def __len__(self) -> int:
+        return len(self.unlabeled)
+
+
+def methods_of(spec: Spec, config: Mapping[str, Any]) -> dict[str, float]:
+    """The distillation methods of a configuration: its ``distill_method`` when the space
+    searches one, else ``train.distill``."""
+    chosen = config.get(DISTILL_PARAMETER)
+    return parse_methods(chosen) if chosen else dict(spec.train.distill)
+
+
+class _Targets:
+    """The teacher's side of each training batch: examples ``0 .. n-1`` are the distillation
+    split's first ``n``, the rest (with ``hard_labels``) the labelled split's."""
+
+    def __init__(self, teacher: TeacherOutputs, unlabeled: int, labeled: int, labels: torch.Tensor, device: str) -> None:
+        parts = [teacher.unlabeled[:unlabeled]] + ([teacher.labeled[:labeled]] if labeled else [])
+        self.logits, self.labels, self.unlabeled = torch.cat(parts).to(device), labels.to(device), unlabeled
+        self.labeled = torch.tensor([False] * unlabeled + [True] * labeled, device=device)
+        self.teacher, self.device = teacher, device
+
+    def batch(self, indices: list[int], with_features: bool) -> TeacherTargets:
+        targets = TeacherTargets(self.logits[indices], self.labels[indices], self.labeled[indices])
+        if with_features:
+            first = [index for index in indices if index < self.unlabeled]
+            rest = [index for index in indices if index >= self.unlabeled]
+            chunks = [self.teacher.features.take(first, self.device)] if first else []
+            chunks += [self.teacher.labeled_features.take([index - self.unlabeled for index in rest], self.device)] if rest else []
+            joined = {name: torch.cat([chunk[name] for chunk in chunks]) for name in chunks[0]}
+            row_of = {index: row for row, index in enumerate(first + rest)}  # the rows come grouped by split
+            rows = torch.tensor([row_of[index] for index in indices], device=self.device)
+            targets.hidden, targets.relations, targets.segments = (joined[name][rows] for name in ("hidden", "relations", "segments"))
+        return targets
 
 
 @dataclass
@@ -52,13 +101,14 @@ class Distilled:
     settings: LoopSettings
     notes: list[str]
     valid: EncodedSet
+    methods: dict[str, float] = field(default_factory=lambda: {"logits": 1.0})
 
 
 def distil(
     spec: Spec,
     config: Mapping[str, Any],
     data: TaskData,
-    teacher_logits: torch.Tensor,
+    teacher: TeacherOutputs | torch.Tensor,
     checkpoint_dir: Path,
     cache_dir: Path,
     *,
@@ -71,11 +121,24 @@ def distil(
     on_step: Callable[[int, int, float], None] | None = None,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> Distilled:
-    """Train one configuration's tokenizer and student on the teacher's logits; the best
-    weights on the validation split end up in the model. ``epochs`` and ``max_examples`` (the
-    first examples of the distillation split) make the short runs that probes are; ``metric``
-    (default: ``checkpoint_metric``; every metric is recorded) picks the best epoch; ``seed``
-    (default ``train.seed``) sets the initial weights and the order of examples."""
+    """Train one configuration's tokenizer and student on the teacher's outputs (its logits on
+    the distillation split alone, or ``TeacherOutputs``); the best weights on the validation
+    split end up in the model. ``epochs`` and ``max_examples`` (the first examples of the
+    distillation split, and of the labelled split with ``hard_labels``) make the short runs that
+    probes are; ``metric`` (default: ``checkpoint_metric``; every metric is recorded) picks the
+    best epoch; ``seed`` (default ``train.seed``) sets the initial weights and the order of
+    examples.
+
+    Raises:
+        ValueError: a method needs teacher outputs that ``teacher`` does not hold.
+    """
+    teacher = teacher if isinstance(teacher, TeacherOutputs) else TeacherOutputs(teacher)
+    methods = methods_of(spec, config)
+    features = bool(FEATURE_METHODS & set(methods))
+    if "hard_labels" in methods and teacher.labeled is None:
+        raise ValueError("hard_labels needs the teacher's logits on the labelled split")
+    if features and (teacher.features is None or ("hard_labels" in methods and teacher.labeled_features is None)):
+        raise ValueError(f"{' and '.join(sorted(FEATURE_METHODS & set(methods)))} needs the teacher's features")
     context = objectives.Context.from_spec(spec)
     config = context.resolve(config)
     family = objectives.get_family(spec.model.family)
@@ -89,9 +152,10 @@ def distil(
     seed = spec.train.seed if seed is None else seed
     torch.manual_seed(seed)
     model = family.build(config, spec.task.kind, spec.task.num_labels, pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2)
-    examples = data.unlabeled[:max_examples] if max_examples else data.unlabeled
-    distill, valid = encode(examples, tokenizer, length), encode(data.valid, tokenizer, length)
-    targets, labels = teacher_logits[: len(examples)].to(device), distill.labels.to(device)
+    unlabeled = data.unlabeled[:max_examples] if max_examples else data.unlabeled
+    labeled = (data.labeled[:max_examples] if max_examples else data.labeled) if "hard_labels" in methods else []
+    distill, valid = encode(unlabeled + labeled, tokenizer, length), encode(data.valid, tokenizer, length)
+    targets = _Targets(teacher, len(unlabeled), len(labeled), distill.labels, device)
     settings = LoopSettings(
         epochs=epochs or spec.train.epochs,
         learning_rate=float(config.get("learning_rate", 5e-4)),
@@ -103,18 +167,26 @@ def distil(
     )
     if on_start is not None:
         on_start(settings.epochs * -(-len(distill) // settings.batch_size))
-    temperature, weight = spec.train.temperature, spec.train.hard_label_weight
-    result = train(
-        model,
-        distill,
-        lambda logits, indices: distillation_loss(logits, targets[indices], labels[indices], temperature, weight),
-        valid,
-        settings,
-        checkpoint_dir,
-        on_step=on_step,
-        on_epoch=on_epoch,
+    objective = DistillationLoss(
+        methods,
+        spec.train.temperature,
+        student_width=int(config["hidden_size"]),
+        student_layers=int(config["num_hidden_layers"]),
+        student_heads=int(config["num_attention_heads"]),
+        teacher_width=teacher.features.width if features else 0,
+        teacher_layers=teacher.features.layers if features else 0,
     )
-    return Distilled(model, tokenizer, config, result, settings, notes, valid)
+    weight = spec.train.hard_label_weight
+
+    def loss(student: StudentOutputs, indices: list[int]) -> torch.Tensor:
+        batch = targets.batch(indices, features)
+        return _with_hard_labels(objective(student, batch), student.logits, batch.labels, weight)
+
+    forward = student_forward(hidden="hidden" in methods, relations="attention_relations" in methods)
+    result = train(model, distill, loss, valid, settings, checkpoint_dir, on_step=on_step, on_epoch=on_epoch, forward=forward, loss_module=objective)
+    if "hard_labels" in methods:
+        notes.append(f"distilled on {len(unlabeled)} unlabelled and {len(labeled)} labelled examples (hard_labels)")
+    return Distilled(model, tokenizer, config, result, settings, notes, valid, methods)
 
 
 def best_restart(spec: Spec, checkpoint_dir: Path, on_start: Callable[[int], None] | None, **distil_arguments: Any) -> tuple[Distilled, list[dict[str, Any]]]:

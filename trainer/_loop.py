@@ -100,17 +100,25 @@ def train(
     *,
     on_step: Callable[[int, int, float], None] | None = None,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    forward: Callable[[torch.nn.Module, dict[str, torch.Tensor]], Any] = logits_of,
+    loss_module: torch.nn.Module | None = None,
 ) -> LoopResult:
-    """Train ``model`` with ``loss(logits, example indices)``; the best weights end up in the model.
+    """Train ``model`` with ``loss(forward(model, batch), example indices)`` (``forward``: the
+    logits by default); the best weights end up in the model. ``loss_module``'s parameters (a
+    loss's own, such as projections) are trained too and kept in the resume state, not in the
+    model.
 
     Files in ``checkpoint_dir``: ``last.pt`` (resume state) and ``best.pt`` (best weights).
     """
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     last_path, best_path = checkpoint_dir / "last.pt", checkpoint_dir / "best.pt"
     model.to(settings.device)
+    if loss_module is not None:
+        loss_module.to(settings.device)
     steps_per_epoch = max(1, -(-len(train_set) // settings.batch_size))
     total_steps = steps_per_epoch * settings.epochs
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
+    extra = list(loss_module.parameters()) if loss_module is not None else []
+    optimizer = torch.optim.AdamW([*model.parameters(), *extra], lr=settings.learning_rate)
     warmup = max(1, int(settings.warmup_fraction * total_steps))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: (step + 1) / warmup if step < warmup else max(0.0, (total_steps - step) / max(1, total_steps - warmup))
@@ -120,6 +128,8 @@ def train(
     if last_path.exists():
         state = torch.load(last_path, map_location=settings.device, weights_only=False)
         model.load_state_dict(state["model"])
+        if loss_module is not None and "loss_module" in state:
+            loss_module.load_state_dict(state["loss_module"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
         start_epoch, bad_epochs = state["epoch"] + 1, state["bad_epochs"]
@@ -132,7 +142,7 @@ def train(
         torch.manual_seed(settings.seed * 1000 + epoch)  # dropout masks, reproducible after a resume
         started, total_loss = time.perf_counter(), 0.0
         for step, (indices, batch) in enumerate(train_set.batches(settings.batch_size, settings.device, order)):
-            value = loss(logits_of(model, batch), indices)
+            value = loss(forward(model, batch), indices)
             optimizer.zero_grad(set_to_none=True)
             value.backward()
             optimizer.step()
@@ -153,6 +163,7 @@ def train(
         save_atomically(
             {
                 "model": model.state_dict(),
+                **({"loss_module": loss_module.state_dict()} if loss_module is not None else {}),
                 "optimizer": optimizer.state_dict(),
                 "schedule": schedule.state_dict(),
                 "epoch": epoch,

@@ -20,9 +20,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 
 from avatar import objectives
 from avatar.objectives import write_json_atomically
-from avatar.specs import RunDirectory, SelectedPoint, Spec, StudentRecord, StudentsRecord, TeacherSettings
+from avatar.specs import DISTILL_PARAMETER, FEATURE_METHODS, RunDirectory, SelectedPoint, Spec, StudentRecord, StudentsRecord, TeacherSettings, parse_methods
 
 from ._costs import model_costs
+from ._distil import TeacherOutputs
+from ._features import FeatureError, teacher_features
 from ._data import TaskData, load_task_data
 from ._loop import logit_scores
 from ._metrics import checkpoint_metric, primary_metric
@@ -99,7 +101,9 @@ def teacher_settings(spec: Spec, teacher: str | None = None) -> TeacherSettings 
 
 @dataclass
 class Distillation:
-    """Everything students are distilled from: the data, the ready teacher and its logits."""
+    """Everything students are distilled from: the data, the ready teacher and its outputs
+    (``logits`` on the distillation split; ``outputs`` adds what the distillation methods ask
+    for: its logits on the labelled split, its features)."""
 
     spec: Spec
     data: TaskData
@@ -109,6 +113,21 @@ class Distillation:
     device: str
     seconds: dict[str, float]
     warnings: list[str] = dataclasses.field(default_factory=list)
+    outputs: TeacherOutputs | None = None
+
+    def __post_init__(self) -> None:
+        if self.outputs is None:
+            self.outputs = TeacherOutputs(self.logits)
+
+
+def methods_needed(spec: Spec) -> set[str]:
+    """Every distillation method a run may use: ``train.distill``'s and those a
+    ``distill_method`` parameter offers."""
+    needed = set(spec.train.distill)
+    if DISTILL_PARAMETER in spec.parameter_names:
+        for value in spec.parameter(DISTILL_PARAMETER).values:
+            needed |= set(parse_methods(value))
+    return needed
 
 
 def prepare_distillation(
@@ -155,6 +174,8 @@ def prepare_distillation(
         logits = teacher_logits(prepared, task_data.unlabeled, "unlabeled", task_data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(labelling, n))
         progress.update(labelling, completed=len(task_data.unlabeled))
         timings["teacher_logits"] = time.perf_counter() - step_started
+        outputs = _teacher_outputs(prepared, task_data, logits, methods_needed(spec), cache_dir, device, progress)
+        timings["teacher_features"] = time.perf_counter() - step_started - timings["teacher_logits"]
     warnings = teacher_warnings(logits)
     if warnings and not settings.accept_weak:
         valid = teacher_logits(prepared, task_data.valid, "valid", task_data.fingerprint, cache_dir, device)  # cached: the report uses it too
@@ -163,7 +184,30 @@ def prepare_distillation(
             raise WeakTeacherError(_weak_teacher_message(settings, prepared, warnings[0], auc))
     for warning in warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
-    return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, warnings)
+    return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, warnings, outputs)
+
+
+def _teacher_outputs(teacher: Teacher, data: TaskData, logits: torch.Tensor, methods: set[str], cache_dir: Path, device: str, progress: Any) -> TeacherOutputs:
+    """The teacher's outputs the methods need beyond its logits on the distillation split: its
+    logits on the labelled split (``hard_labels``) and its features (cached, memory-mapped)."""
+    labeled = teacher_logits(teacher, data.labeled, "labeled", data.fingerprint, cache_dir, device) if "hard_labels" in methods else None
+    if not FEATURE_METHODS & methods:
+        return TeacherOutputs(logits, labeled)
+    if teacher.model is None:
+        raise TeacherError(f"{' and '.join(sorted(FEATURE_METHODS & methods))} needs the teacher's hidden states, and a teacher given as its predictions has none")
+    task = progress.add_task("teacher features", total=len(data.unlabeled) + (len(data.labeled) if labeled is not None else 0), status="")
+    try:
+        features = teacher_features(teacher, data.unlabeled, "unlabeled", data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(task, n))
+        labeled_features = teacher_features(teacher, data.labeled, "labeled", data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(task, n)) if labeled is not None else None
+    except FeatureError as error:
+        raise TeacherError(str(error)) from None
+    return TeacherOutputs(logits, labeled, features, labeled_features)
+
+
+def _features_summary(outputs: TeacherOutputs) -> dict[str, Any]:
+    """How much disk the teacher's cached features take, when a method used them."""
+    cached = [features for features in (outputs.features, outputs.labeled_features) if features is not None]
+    return {"features_mb": sum(features.megabytes for features in cached)} if cached else {}
 
 
 def _data_line(data: TaskData) -> str:
@@ -223,14 +267,14 @@ def train_selected(
     console = console or Console(quiet=True)
     points = run.selection().points if points is None else points
     distillation = distillation or prepare_distillation(spec, data=data, teacher=teacher, console=console, cache_dir=cache_dir, device=device)
-    task_data, prepared, logits, cache_dir, device = distillation.data, distillation.teacher, distillation.logits, distillation.cache_dir, distillation.device
+    task_data, prepared, outputs, cache_dir, device = distillation.data, distillation.teacher, distillation.outputs, distillation.cache_dir, distillation.device
     timings = dict(distillation.seconds)
     with _progress(console) as progress:
         step_started = time.perf_counter()
         testing = progress.add_task("teacher on the test split", total=None, status="")
         if prepared.model is not None:
             prepared.model.to(device)
-        teacher_report = {**_teacher_summary(prepared, task_data, spec, cache_dir, device), "warnings": distillation.warnings}
+        teacher_report = {**_teacher_summary(prepared, task_data, spec, cache_dir, device), **_features_summary(outputs), "warnings": distillation.warnings}
         progress.update(testing, total=1, completed=1)
         timings["teacher_test"] = time.perf_counter() - step_started
         if prepared.model is not None:
@@ -249,7 +293,7 @@ def train_selected(
                 spec,
                 point,
                 task_data,
-                logits,
+                outputs,
                 folder,
                 cache_dir,
                 device=device,

@@ -17,27 +17,26 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-import torch
-
 from avatar.specs import Spec
 
 from ._data import TaskData
 from ._metrics import primary_metric
 from ._pipeline import Distillation
-from ._distil import distil
+from ._distil import TeacherOutputs, distil
 
 __all__ = ["ProbeTask", "DistillationProber"]
 
 
 @dataclass(frozen=True)
 class ProbeTask:
-    """One probe (picklable): the spec, the configuration, the data and the teacher's logits."""
+    """One probe (picklable): the spec, the configuration, the data and the teacher's outputs
+    (its features travel as the path of their memory-mapped cache)."""
 
     metric: str
     spec: Spec
     config: dict[str, Any]
     data: TaskData
-    logits: torch.Tensor
+    teacher: TeacherOutputs
     epochs: int
     examples: int | None
     score: str | None  # None: the task's primary metric
@@ -48,7 +47,7 @@ class ProbeTask:
     def run(self) -> Mapping[str, float]:
         with tempfile.TemporaryDirectory(prefix="avatar-probe-") as folder:
             distilled = distil(
-                self.spec, self.config, self.data, self.logits, Path(folder), Path(self.cache_dir), device=self.device, epochs=self.epochs, max_examples=self.examples, metric=self.score or primary_metric(self.spec.task.kind, self.spec.task.num_labels)
+                self.spec, self.config, self.data, self.teacher, Path(folder), Path(self.cache_dir), device=self.device, epochs=self.epochs, max_examples=self.examples, metric=self.score or primary_metric(self.spec.task.kind, self.spec.task.num_labels)
             )
         result = distilled.result
         return {self.metric: float(result.best_metric), "epochs_run": float(result.epochs_run)}
@@ -73,6 +72,8 @@ class DistillationProber:
         or other data is never reused (and a run does not resume with them)."""
         train = self.distillation.spec.train
         parts = [self.distillation.teacher.fingerprint, self.distillation.data.fingerprint, train.temperature, train.hard_label_weight, train.patience, train.seed]
+        if dict(train.distill) != {"logits": 1.0}:  # the default leaves the key as it was, so older runs resume
+            parts.append(sorted(train.distill.items()))
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
     def task(self, metric: str, estimator: Any, config: dict[str, Any], fidelity: Mapping[str, Any] | None = None) -> ProbeTask:
@@ -83,7 +84,7 @@ class DistillationProber:
             self.distillation.spec,
             dict(config),
             self.data,
-            self.distillation.logits,
+            self.distillation.outputs,
             int(fidelity["epochs"]),
             fidelity.get("examples"),
             None if fidelity.get("score", "primary") == "primary" else str(fidelity["score"]),

@@ -19,7 +19,7 @@ from avatar.specs import PAIR_KINDS, SelectedPoint, Spec
 
 from ._costs import model_costs
 from ._data import TaskData
-from ._distil import Distilled, best_restart
+from ._distil import Distilled, TeacherOutputs, best_restart
 from ._encode import encode
 from ._loop import logit_scores, predict_logits
 from ._metrics import primary_metric
@@ -33,7 +33,7 @@ def train_student(
     spec: Spec,
     point: SelectedPoint,
     data: TaskData,
-    teacher_logits: torch.Tensor,
+    teacher: TeacherOutputs | torch.Tensor,
     folder: Path,
     cache_dir: Path,
     *,
@@ -44,7 +44,7 @@ def train_student(
 ) -> dict[str, Any]:
     """Distil one student and write it, with ``metrics.json``, into ``folder``."""
     distilled, restarts = best_restart(
-        spec, folder / "checkpoint", on_start, config=point.config, data=data, teacher_logits=teacher_logits, cache_dir=cache_dir, device=device, on_step=on_step, on_epoch=on_epoch
+        spec, folder / "checkpoint", on_start, config=point.config, data=data, teacher=teacher, cache_dir=cache_dir, device=device, on_step=on_step, on_epoch=on_epoch
     )
     model, tokenizer, config, result, settings = distilled.model, distilled.tokenizer, distilled.config, distilled.result, distilled.settings
     length, vocab = int(config["max_sequence_length"]), int(config["vocab_size"])
@@ -67,6 +67,7 @@ def train_student(
         "test_predictions": test_predictions,
         "validation": {"metric": settings.metric, "best": result.best_metric, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run, "history": result.history},
         "threshold": threshold,
+        "distill": distilled.methods,
         "seed": distilled.settings.seed,
         "restarts": restarts,
         "params": sum(parameter.numel() for parameter in model.parameters()),

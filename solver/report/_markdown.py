@@ -179,7 +179,7 @@ def students_section(summary: StudentsRecord) -> str:
     warnings = "".join(f"\n**Warning:** {warning}.\n" for warning in teacher.warnings)
     return f"""{STUDENTS_HEADING}
 
-Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples{_dropped_text(data.get("dropped"))}.{_teacher_sentence(teacher.extra.get("validation"), teacher.extra.get("path"))}{_unmeasured_sentence(teacher)}{_labels_sentence(summary.data)} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
+Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation), {data['valid']} validation, {data['test']} test examples{_dropped_text(data.get("dropped"))}.{_teacher_sentence(teacher.extra.get("validation"), teacher.extra.get("path"))}{_unmeasured_sentence(teacher)}{_labels_sentence(summary.data)}{_methods_sentence(summary)} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
 
 {markdown_table(header, rows)}
 {_per_class_table(summary) if many else ""}{warnings}
@@ -198,6 +198,17 @@ def reproducibility_section(manifest: Manifest | None) -> str:
 
 def _dropped_text(dropped: int | None) -> str:
     return f" ({dropped} pairs dropped: their two functions fell on two sides of the split, and no function may be on two)" if dropped else ""
+
+
+def _methods_sentence(summary: StudentsRecord) -> str:
+    """How the students learned from the teacher, when not by logits alone (``train.distill``
+    or a searched ``distill_method``), and the disk the teacher's cached features take."""
+    used = sorted({" + ".join(f"{method}" if weight == 1 else f"{weight:g} {method}" for method, weight in student.extra.get("distill", {}).items()) for student in summary.students} - {"", "logits"})
+    if not used:
+        return ""
+    cache = summary.teacher.extra.get("features_mb")
+    features = f"; the teacher's cached features take {cache:.1f} MB" if cache else ""
+    return f" Students were distilled with {', '.join(used)} (`train.distill`, or the configuration's `distill_method`){features}."
 
 
 def _labels_sentence(data: Mapping[str, Any]) -> str:
