@@ -332,6 +332,8 @@ class SpecBuilder:
             except ValueError as error:
                 self.report(path, f"{DISTILL_PARAMETER}: {error}")
         teacher = self.section("train").get("teacher")  # as written (``train`` holds settings by now)
+        if isinstance(teacher, dict) and teacher.get("predictions") and train.get("augment"):
+            self.report(("train", "augment"), "augmented inputs must be labelled by the teacher, and a teacher given as its predictions has only the data's: set train.teacher.model, or augment: 0")
         if isinstance(teacher, dict) and teacher.get("predictions"):
             for path, chosen in offered:
                 needs = sorted(FEATURE_METHODS & set(chosen))

@@ -286,6 +286,7 @@ class TrainSettings:
     patience: int = 3
     temperature: float = 2.0
     distill: FrozenDict = field(default_factory=lambda: FrozenDict({"logits": 1.0}))  # {method: weight}
+    augment: int = 0  # rewrites per training function added to the distillation split
     hard_label_weight: float = 0.0
     tune_threshold: bool = True
     restarts: int = 1

@@ -65,6 +65,12 @@ class TaskData:
     dropped: int = 0  # pairs whose two functions fell on two sides of the split
     num_labels: int = 2
     label_names: tuple[str, ...] = ()  # task.labels as text, when the spec names them
+    augmented: list[Example] = field(default_factory=list)  # rewrites for distillation (train.augment)
+
+    @property
+    def distillation(self) -> list[Example]:
+        """What students are distilled on: the unlabelled split, then its augmented copies."""
+        return self.unlabeled + self.augmented
 
     @property
     def train(self) -> list[Example]:
@@ -86,7 +92,8 @@ class TaskData:
             seen.add(example.id)
 
     def summary(self) -> dict[str, int]:
-        return {"labeled": len(self.labeled), "unlabeled": len(self.unlabeled), "valid": len(self.valid), "test": len(self.test), "dropped": self.dropped}
+        sizes = {"labeled": len(self.labeled), "unlabeled": len(self.unlabeled), "valid": len(self.valid), "test": len(self.test), "dropped": self.dropped}
+        return {**sizes, "augmented": len(self.augmented)} if self.augmented else sizes
 
 
 def _fingerprint(examples: Sequence[Example], extra: str) -> str:

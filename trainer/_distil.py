@@ -46,9 +46,9 @@ def _with_hard_labels(soft: torch.Tensor, student: torch.Tensor, labels: torch.T
 @dataclass(frozen=True)
 class TeacherOutputs:
     """What students are distilled toward (picklable, for probes in other processes): the
-    teacher's logits on the distillation split, and where the methods ask for them its logits on
-    the labelled split (``hard_labels``) and its cached features (``hidden``,
-    ``attention_relations``) on both."""
+    teacher's logits on the distillation examples (the unlabelled split, then its augmented
+    copies), and where the methods ask for them its logits on the labelled split
+    (``hard_labels``) and its cached features (``hidden``, ``attention_relations``) on both."""
 
     unlabeled: torch.Tensor
     labeled: torch.Tensor | None = None
@@ -152,7 +152,7 @@ def distil(
     seed = spec.train.seed if seed is None else seed
     torch.manual_seed(seed)
     model = family.build(config, spec.task.kind, spec.task.num_labels, pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2)
-    unlabeled = data.unlabeled[:max_examples] if max_examples else data.unlabeled
+    unlabeled = data.distillation[:max_examples] if max_examples else data.distillation
     labeled = (data.labeled[:max_examples] if max_examples else data.labeled) if "hard_labels" in methods else []
     distill, valid = encode(unlabeled + labeled, tokenizer, length), encode(data.valid, tokenizer, length)
     targets = _Targets(teacher, len(unlabeled), len(labeled), distill.labels, device)

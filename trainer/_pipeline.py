@@ -23,6 +23,7 @@ from avatar.objectives import write_json_atomically
 from avatar.specs import DISTILL_PARAMETER, FEATURE_METHODS, RunDirectory, SelectedPoint, Spec, StudentRecord, StudentsRecord, TeacherSettings, parse_methods
 
 from ._costs import model_costs
+from ._augment import AUGMENT_VERSION, augment_examples
 from ._distil import TeacherOutputs
 from ._features import FeatureError, teacher_features
 from ._data import TaskData, load_task_data
@@ -174,7 +175,7 @@ def prepare_distillation(
         logits = teacher_logits(prepared, task_data.unlabeled, "unlabeled", task_data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(labelling, n))
         progress.update(labelling, completed=len(task_data.unlabeled))
         timings["teacher_logits"] = time.perf_counter() - step_started
-        outputs = _teacher_outputs(prepared, task_data, logits, methods_needed(spec), cache_dir, device, progress)
+        outputs = _teacher_outputs(prepared, task_data, _augmented_logits(spec, prepared, task_data, logits, cache_dir, device, progress), methods_needed(spec), cache_dir, device, progress)
         timings["teacher_features"] = time.perf_counter() - step_started - timings["teacher_logits"]
     warnings = teacher_warnings(logits)
     if warnings and not settings.accept_weak:
@@ -187,17 +188,34 @@ def prepare_distillation(
     return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, warnings, outputs)
 
 
+def _augmented_logits(spec: Spec, teacher: Teacher, data: TaskData, logits: torch.Tensor, cache_dir: Path, device: str, progress: Any) -> torch.Tensor:
+    """``train.augment``: rewrites of the training functions join the distillation examples
+    (``data.augmented``, cached), labelled by the teacher; returns the teacher's logits on all
+    the distillation examples."""
+    if not spec.train.augment:
+        return logits
+    if teacher.model is None:
+        raise TeacherError("train.augment needs a teacher model to label the rewrites (a teacher given as predictions has only the data's)")
+    name = f"augmented-{spec.train.augment}-{spec.train.seed}-{AUGMENT_VERSION}"
+    data.augmented = augment_examples(data.train, spec.train.augment, spec.train.seed, cache_dir / "augmented" / f"{data.fingerprint}-{name}.jsonl")
+    task = progress.add_task(f"teacher on {len(data.augmented)} rewrites", total=len(data.augmented), status="")
+    labelled = teacher_logits(teacher, data.augmented, name, data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(task, n))
+    return torch.cat([logits, labelled]) if len(labelled) else logits
+
+
 def _teacher_outputs(teacher: Teacher, data: TaskData, logits: torch.Tensor, methods: set[str], cache_dir: Path, device: str, progress: Any) -> TeacherOutputs:
-    """The teacher's outputs the methods need beyond its logits on the distillation split: its
-    logits on the labelled split (``hard_labels``) and its features (cached, memory-mapped)."""
+    """The teacher's outputs the methods need beyond its logits on the distillation examples:
+    its logits on the labelled split (``hard_labels``) and its features (cached,
+    memory-mapped)."""
     labeled = teacher_logits(teacher, data.labeled, "labeled", data.fingerprint, cache_dir, device) if "hard_labels" in methods else None
     if not FEATURE_METHODS & methods:
         return TeacherOutputs(logits, labeled)
     if teacher.model is None:
         raise TeacherError(f"{' and '.join(sorted(FEATURE_METHODS & methods))} needs the teacher's hidden states, and a teacher given as its predictions has none")
-    task = progress.add_task("teacher features", total=len(data.unlabeled) + (len(data.labeled) if labeled is not None else 0), status="")
+    task = progress.add_task("teacher features", total=len(data.distillation) + (len(data.labeled) if labeled is not None else 0), status="")
+    name = f"unlabeled+{len(data.augmented)}-augmented" if data.augmented else "unlabeled"
     try:
-        features = teacher_features(teacher, data.unlabeled, "unlabeled", data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(task, n))
+        features = teacher_features(teacher, data.distillation, name, data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(task, n))
         labeled_features = teacher_features(teacher, data.labeled, "labeled", data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(task, n)) if labeled is not None else None
     except FeatureError as error:
         raise TeacherError(str(error)) from None
