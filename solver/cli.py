@@ -28,6 +28,7 @@ from .report._report import write_report
 from .report._summary import check_report, infeasible_message, render_check_report
 from .report._tables import front_table, students_table
 from .report._terminal import visible
+from .search._execution import make_executor
 from .search._learning import Prober
 from .space._smt import DEFAULT_TIMEOUT_MS
 from .space._space import InfeasibleSpecError, Space, undecided_message
@@ -359,7 +360,11 @@ def _train(space: Space, run: RunDirectory, arguments: argparse.Namespace, conso
     except ValueError as error:
         raise RunFileError(f"{run.selected} is damaged or holds points of another spec ({error}): run the search again (solve SPEC --resume) to rewrite it") from None
     distillation = distillation or _prepare(spec, arguments, console)
-    students = train_selected(space, selection.points, run, console=console, distillation=distillation)
+    executor = make_executor(arguments.jobs or spec.execution.jobs, arguments.scheduler or spec.execution.scheduler)  # several: one student per worker
+    try:
+        students = train_selected(space, selection.points, run, console=console, distillation=distillation, executor=executor)
+    finally:
+        executor.shutdown()
     console.print(students_table(students))
 
 

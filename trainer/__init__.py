@@ -13,6 +13,7 @@ from ._pipeline import Distillation, default_device, measure_teacher, methods_ne
 from ._probe import DistillationProber, ProbeTask
 from ._distil import TeacherOutputs, distillation_loss
 from ._student import load_student, train_student
+from ._parallel import StudentsFailedError
 from ._predictions import Predictions, PredictionsError, read_predictions
 from ._write_predictions import write_teacher_predictions
 from ._teacher import Teacher, TeacherError, TeacherForCloneDetection, WeakTeacherError, check_teacher_available, has_task_head, prepare_teacher, resolve_teacher
@@ -47,6 +48,7 @@ __all__ = [
     "Teacher",
     "TeacherError",
     "PredictionsError",
+    "StudentsFailedError",
     "Predictions",
     "read_predictions",
     "write_teacher_predictions",

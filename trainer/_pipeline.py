@@ -29,6 +29,7 @@ from ._features import FeatureError, teacher_features
 from ._data import TaskData, load_task_data
 from ._loop import logit_scores
 from ._metrics import checkpoint_metric, primary_metric
+from ._parallel import restart_tasks, run_restarts
 from ._student import train_student
 from ._teacher import Teacher, TeacherError, WeakTeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
 
@@ -248,6 +249,15 @@ def _weak_teacher_message(settings: TeacherSettings, teacher: Teacher, warning: 
     )
 
 
+def _distil_in_workers(spec: Spec, points: Sequence[SelectedPoint], distillation: Distillation, run: RunDirectory, executor: Any, console: Console) -> None:
+    """Every pending student's distillations (one per seed) on the executor's workers."""
+    folders = {point.key: run.student_folder(point.key) for point in points}
+    tasks = restart_tasks(spec, points, distillation.data, distillation.outputs, folders, distillation.cache_dir, distillation.device)
+    with _progress(console) as progress:
+        task = progress.add_task(f"students on {executor.workers} workers", total=len(tasks), status="distilling")
+        run_restarts(executor, tasks, on_done=lambda key, result: progress.advance(task))
+
+
 def _finished_student(metrics_path: Path) -> dict[str, Any] | None:
     """The metrics of a student realised earlier, or None: not yet, or a file a killed run left
     unreadable (written by an older version; now written atomically) or incomplete, so it is
@@ -271,14 +281,18 @@ def train_selected(
     cache_dir: Path | None = None,
     device: str | None = None,
     distillation: Distillation | None = None,
+    executor: Any = None,
 ) -> StudentsRecord:
     """Realise ``points`` (by default the run's ``selected.json``) into ``run``; returns (and
     writes) the ``students.json`` record. ``space_or_spec`` is the run's ``Space`` (or just its
-    spec: the trainer needs no more of it).
+    spec: the trainer needs no more of it). With an ``executor`` of several workers (the
+    solver's, for ``--jobs`` or ``--scheduler``) the distillations run there, one per worker
+    (``_parallel``); the rest follows here, one student after another.
 
     Raises:
         DataError, TeacherError: the data or the teacher cannot be used.
         RunFileError: no search has written the selection yet, or it is damaged.
+        StudentsFailedError: distillations failed in their workers (the others are kept).
     """
     spec: Spec = getattr(space_or_spec, "spec", space_or_spec)
     run = run if isinstance(run, RunDirectory) else RunDirectory(run)
@@ -287,6 +301,11 @@ def train_selected(
     distillation = distillation or prepare_distillation(spec, data=data, teacher=teacher, console=console, cache_dir=cache_dir, device=device)
     task_data, prepared, outputs, cache_dir, device = distillation.data, distillation.teacher, distillation.outputs, distillation.cache_dir, distillation.device
     timings = dict(distillation.seconds)
+    pending = [point for point in points if _finished_student(run.student_folder(point.key) / "metrics.json") is None]
+    if executor is not None and getattr(executor, "workers", 1) > 1 and pending:
+        step_started = time.perf_counter()
+        _distil_in_workers(spec, pending, distillation, run, executor, console)
+        timings["students_in_workers"] = time.perf_counter() - step_started
     with _progress(console) as progress:
         step_started = time.perf_counter()
         testing = progress.add_task("teacher on the test split", total=None, status="")
