@@ -146,8 +146,18 @@ def main() -> int:
     parser.add_argument("--data-root", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--only", choices=sorted(TASKS))
     parser.add_argument("--promote", action="store_true", help="multi-fidelity: the best quarter of each probe stage probed again for 6 epochs on the whole distillation split")
+    parser.add_argument("--methods", action="store_true", help="compare the distillation methods instead (bench/distill_methods.py)")
+    parser.add_argument("--config", choices=("knee", "3mb"), default="knee", help="with --methods: the student configuration")
+    parser.add_argument("--seeds", type=int, default=3, help="with --methods: seeds per method")
+    parser.add_argument("--max-length", type=int, default=128, help="with --methods: the teacher's input length")
     arguments = parser.parse_args()
     console = Console(width=None if sys.stdout.isatty() else 160)
+    if arguments.methods:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from distill_methods import compare_methods
+
+        compare_methods(arguments.data_root, console, config=arguments.config, seeds=arguments.seeds, max_length=arguments.max_length)
+        return 0
     for kind in [arguments.only] if arguments.only else ["clone", "defect"]:
         report(run(kind, arguments.data_root, console, arguments.promote), kind, console)
     return 0

@@ -53,6 +53,7 @@ def save_outputs(outputs: TeacherOutputs, cache_dir: Path) -> Path:
 
 
 def load_outputs(path: Path) -> TeacherOutputs:
+    """The teacher's outputs ``save_outputs`` wrote (in a worker)."""
     return TeacherOutputs(**torch.load(path, weights_only=False))
 
 

@@ -1,0 +1,74 @@
+"""Distillation methods compared (issue 17): ``python bench/distill.py --methods``.
+
+On BigCloneBench (the copy in ../shared/data), from the teacher ``bench/distill.py`` prepares
+(all-MiniLM-L6-v2 fine-tuned on the labelled split; here at ``--max-length`` tokens), one
+student configuration (``--config knee``: the size class of the search's knees, 1 layer, hidden
+32; or ``3mb``: 4 layers, hidden 128, about 3 MB) is distilled with each method from several
+seeds (one student per seed, no restarts, its threshold tuned on validation). For each method:
+the median and range over seeds of test F1 and ROC AUC, F1 kept against the teacher at the
+tuned and at the default cut, seconds per epoch, and the disk the teacher's features take.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from avatar.specs import SelectedPoint, loads
+from avatar.trainer import prepare_distillation, train_selected
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "specs" / "examples"
+TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
+METHODS = ("logits", "dist", "logits+hard_labels", "logits+hidden", "logits+attention_relations")
+CONFIGS = {
+    "knee": {"tokenizer": "bpe", "vocab_size": 2000, "num_hidden_layers": 1, "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64, "max_sequence_length": 256, "learning_rate": 1e-3, "batch_size": 16},
+    "3mb": {"tokenizer": "bpe", "vocab_size": 8000, "num_hidden_layers": 4, "hidden_size": 128, "num_attention_heads": 4, "intermediate_size": 256, "max_sequence_length": 256, "learning_rate": 5e-4, "batch_size": 16},
+}
+
+
+def methods_spec(data: Path, method: str, seed: int, max_length: int):
+    spec = yaml.safe_load((EXAMPLES / "avatar-bigclonebench.yaml").read_text())
+    spec["task"]["data"] = str(data.resolve())
+    spec["objectives"] = {"size_mb": "minimize", "gflops": "maximize"}
+    spec["train"] = {"teacher": {"model": TEACHER, "epochs": 3, "max_length": max_length, "accept_weak": True}, "distill": method, "epochs": 10, "patience": 3, "seed": seed}
+    return loads(yaml.safe_dump(spec, sort_keys=False), filename=str(EXAMPLES / "avatar-bigclonebench.yaml"))
+
+
+def compare_methods(data_root: Path, console: Console, *, config: str = "knee", seeds: int = 3, max_length: int = 128, methods: tuple[str, ...] = METHODS) -> None:
+    data = data_root / "bigclonebench-codexglue-test4000"
+    rows = []
+    for method in methods:
+        results = []
+        for seed in range(42, 42 + seeds):
+            spec = methods_spec(data, method, seed, max_length)
+            distillation = prepare_distillation(spec, device="cpu")  # the teacher and its outputs are cached after the first
+            with tempfile.TemporaryDirectory() as run:
+                started = time.perf_counter()
+                summary = train_selected(spec, [SelectedPoint(f"{config}{seed}", CONFIGS[config], {}, "benchmark")], Path(run), device="cpu", distillation=distillation).to_dict()
+                seconds = time.perf_counter() - started
+            results.append((summary, seconds))
+        rows.append((method, results))
+    teacher = rows[0][1][0][0]["teacher"]
+    table = Table(title=f"BigCloneBench, {config} student, {seeds} seeds (median [min, max]); teacher test F1 {teacher['test']['f1']:.4f}, AUC {teacher['test']['auc']:.4f}")
+    for column in ("method", "test F1", "test AUC", "F1 kept (tuned cut)", "F1 kept (default cut)", "s per epoch", "features MB"):
+        table.add_column(column, justify="right")
+    for method, results in rows:
+        students = [summary["students"][0] for summary, _ in results]
+        f1 = [student["test"]["f1"] for student in students]
+        auc = [student["test"]["auc"] for student in students]
+        default = [student.get("threshold", {}).get("test_at_default", student["test"])["f1"] for student in students]
+        per_epoch = [sum(record["seconds"] for record in student["validation"]["history"]) / len(student["validation"]["history"]) for student in students]
+        base = teacher["test"]["f1"]
+        table.add_row(method, _spread(f1), _spread(auc), _spread([value / base for value in f1], percent=True), _spread([value / base for value in default], percent=True), f"{statistics.median(per_epoch):.1f}", f"{results[0][0]['teacher'].get('features_mb', 0):.1f}")
+    console.print(table)
+
+
+def _spread(values: list[float], percent: bool = False) -> str:
+    shown = (lambda value: f"{value:.1%}") if percent else (lambda value: f"{value:.4f}")
+    return f"{shown(statistics.median(values))} [{shown(min(values))}, {shown(max(values))}]"
