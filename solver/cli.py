@@ -244,10 +244,15 @@ def _write_predictions(spec: Spec, arguments: argparse.Namespace, console: Conso
 
 
 def _prepare(spec: Spec, arguments: argparse.Namespace, console: Console) -> "Distillation":
-    """Data, teacher and its logits (imports torch only now); user mistakes become spec errors."""
+    """Data, teacher and its logits (imports torch only now; large splits labelled on the
+    run's workers); user mistakes become spec errors."""
     from avatar.trainer import prepare_distillation
 
-    return _as_spec_errors(spec, lambda: prepare_distillation(spec, data=arguments.data, teacher=arguments.teacher, console=console))
+    executor = make_executor(arguments.jobs or spec.execution.jobs, arguments.scheduler or spec.execution.scheduler)
+    try:
+        return _as_spec_errors(spec, lambda: prepare_distillation(spec, data=arguments.data, teacher=arguments.teacher, console=console, executor=executor))
+    finally:
+        executor.shutdown()
 
 
 def _as_spec_errors(spec: Spec, work: Callable[[], T]) -> T:

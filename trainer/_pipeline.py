@@ -140,9 +140,10 @@ def prepare_distillation(
     console: Console | None = None,
     cache_dir: Path | None = None,
     device: str | None = None,
+    executor: Any = None,
 ) -> Distillation:
     """Load the task data, fine-tune the teacher (or find it cached) and compute (or load) its
-    logits on the distillation split.
+    logits on the distillation split (on the ``executor``'s workers when it has several).
 
     Raises:
         DataError, TeacherError, PredictionsError: the data or the teacher cannot be used.
@@ -173,10 +174,11 @@ def prepare_distillation(
         timings["teacher"] = time.perf_counter() - step_started
         step_started = time.perf_counter()
         labelling = progress.add_task("teacher logits", total=len(task_data.unlabeled), status="")
-        logits = teacher_logits(prepared, task_data.unlabeled, "unlabeled", task_data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(labelling, n))
+        logits = teacher_logits(prepared, task_data.unlabeled, "unlabeled", task_data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(labelling, n), executor=executor)
         progress.update(labelling, completed=len(task_data.unlabeled))
         timings["teacher_logits"] = time.perf_counter() - step_started
-        outputs = _teacher_outputs(prepared, task_data, _augmented_logits(spec, prepared, task_data, logits, cache_dir, device, progress), methods_needed(spec), cache_dir, device, progress)
+        augmented = _augmented_logits(spec, prepared, task_data, logits, cache_dir, device, progress, executor)
+        outputs = _teacher_outputs(prepared, task_data, augmented, methods_needed(spec), cache_dir, device, progress)
         timings["teacher_features"] = time.perf_counter() - step_started - timings["teacher_logits"]
     warnings = teacher_warnings(logits)
     if warnings and not settings.accept_weak:
@@ -189,7 +191,7 @@ def prepare_distillation(
     return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, warnings, outputs)
 
 
-def _augmented_logits(spec: Spec, teacher: Teacher, data: TaskData, logits: torch.Tensor, cache_dir: Path, device: str, progress: Any) -> torch.Tensor:
+def _augmented_logits(spec: Spec, teacher: Teacher, data: TaskData, logits: torch.Tensor, cache_dir: Path, device: str, progress: Any, executor: Any = None) -> torch.Tensor:
     """``train.augment``: rewrites of the training functions join the distillation examples
     (``data.augmented``, cached), labelled by the teacher; returns the teacher's logits on all
     the distillation examples."""
@@ -200,7 +202,7 @@ def _augmented_logits(spec: Spec, teacher: Teacher, data: TaskData, logits: torc
     name = f"augmented-{spec.train.augment}-{spec.train.seed}-{AUGMENT_VERSION}"
     data.augmented = augment_examples(data.train, spec.train.augment, spec.train.seed, cache_dir / "augmented" / f"{data.fingerprint}-{name}.jsonl")
     task = progress.add_task(f"teacher on {len(data.augmented)} rewrites", total=len(data.augmented), status="")
-    labelled = teacher_logits(teacher, data.augmented, name, data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(task, n))
+    labelled = teacher_logits(teacher, data.augmented, name, data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(task, n), executor=executor)
     return torch.cat([logits, labelled]) if len(labelled) else logits
 
 

@@ -361,15 +361,23 @@ def _fine_tune(
     return Teacher(model.to(device), tokenizer, folder, settings, data.kind, key, validation)
 
 
-def teacher_logits(teacher: Teacher, examples, name: str, data_fingerprint: str, cache_dir: Path, device: str, on_batch: Callable[[int], None] | None = None) -> torch.Tensor:
+def teacher_logits(
+    teacher: Teacher, examples, name: str, data_fingerprint: str, cache_dir: Path, device: str, on_batch: Callable[[int], None] | None = None, executor: Any = None
+) -> torch.Tensor:
     """The teacher's logits on ``examples`` (cached by teacher, data and split name; a teacher
-    given as predictions reads them from its file)."""
+    given as predictions reads them from its file). With an ``executor`` of several workers,
+    large splits are labelled in chunks there (``_parallel``)."""
     if teacher.predictions is not None:
         return teacher.predictions.for_examples(examples)
     path = cache_dir / "logits" / f"{teacher.fingerprint}-{data_fingerprint}-{name}.pt"
     if path.exists():
         return torch.load(path, weights_only=True)
-    logits = predict_logits(teacher.model, teacher.encode(examples), teacher.settings.batch_size, device, on_batch)
+    from ._parallel import PARALLEL_INFERENCE_AT_LEAST, logits_on_workers
+
+    if executor is not None and getattr(executor, "workers", 1) > 1 and len(examples) >= PARALLEL_INFERENCE_AT_LEAST:
+        logits = logits_on_workers(teacher, examples, executor, on_batch)
+    else:
+        logits = predict_logits(teacher.model, teacher.encode(examples), teacher.settings.batch_size, device, on_batch)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_atomically(logits, path)
     return logits

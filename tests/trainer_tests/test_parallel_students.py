@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from avatar.solver.search._execution import DaskExecutor, PoolExecutor
 from avatar.solver.search._tasks import TaskResult
@@ -125,3 +126,24 @@ def test_a_run_killed_while_workers_distil_resumes_their_students(tmp_path, clon
     for metrics in finished:
         twin = tmp_path / "killed" / "students" / metrics.parent.name / "metrics.json"
         assert json.loads(twin.read_text())["test"] == pytest.approx(json.loads(metrics.read_text())["test"], abs=1e-6), "the resumed student is the uninterrupted one"
+
+
+@pytest.mark.parametrize("kind", ["defect", "clone"])
+def test_teacher_inference_chunked_over_workers_gives_the_teachers_logits(kind, tmp_path, defect_file, clone_folder, tiny_teacher, tiny_classifier):
+    """Fine-tuned here (defect) and used as it is, a cross-encoder (clone): each worker loads
+    the teacher from its folder and labels its chunk."""
+    from avatar.trainer._loop import predict_logits
+    from avatar.trainer._parallel import logits_on_workers
+
+    teacher_folder = tiny_teacher if kind == "defect" else tiny_classifier
+    spec = loads(student_spec(kind, defect_file if kind == "defect" else clone_folder, teacher_folder))
+    distillation = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu")
+    teacher, examples = distillation.teacher, distillation.data.unlabeled
+    assert teacher.path == ("fine-tuned" if kind == "defect" else "as-is")
+    expected = predict_logits(teacher.model, teacher.encode(examples), 8, "cpu")
+    executor = PoolExecutor(2)
+    try:
+        got = logits_on_workers(teacher, examples, executor)
+    finally:
+        executor.shutdown()
+    assert got.shape == expected.shape and torch.allclose(got, expected, atol=1e-4)
