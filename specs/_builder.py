@@ -323,14 +323,18 @@ class SpecBuilder:
             except ValueError as error:
                 self.report(("train", "distill"), str(error))
         offered = [(("train", "distill"), methods)]
-        space = self.section("space")
-        choices = space.get(DISTILL_PARAMETER, {}).get("choices") if isinstance(space.get(DISTILL_PARAMETER), dict) else None
-        for index, choice in enumerate(choices or []):
-            path = ("space", DISTILL_PARAMETER, "choices", index)
-            try:
-                offered.append((path, parse_methods(choice) if isinstance(choice, str) else parse_methods(None)))
-            except ValueError as error:
-                self.report(path, f"{DISTILL_PARAMETER}: {error}")
+        parameter = self.section("space").get(DISTILL_PARAMETER)
+        if isinstance(parameter, dict) and not self.is_broken(("space", DISTILL_PARAMETER)):
+            choices = parameter.get("choices")
+            if not isinstance(choices, list) or not all(isinstance(choice, str) for choice in choices):
+                self.report(("space", DISTILL_PARAMETER), f"{DISTILL_PARAMETER} searches distillation methods: give {{choices: [...]}} of method strings such as logits, dist or 'logits+hidden'")
+                choices = []
+            for index, choice in enumerate(choices):
+                path = ("space", DISTILL_PARAMETER, "choices", index)
+                try:
+                    offered.append((path, parse_methods(choice)))
+                except ValueError as error:
+                    self.report(path, f"{DISTILL_PARAMETER}: {error}")
         teacher = self.section("train").get("teacher")  # as written (``train`` holds settings by now)
         if isinstance(teacher, dict) and teacher.get("predictions") and train.get("augment"):
             self.report(("train", "augment"), "augmented inputs must be labelled by the teacher, and a teacher given as its predictions has only the data's: set train.teacher.model, or augment: 0")

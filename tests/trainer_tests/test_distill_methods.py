@@ -142,3 +142,19 @@ def test_a_teacher_given_as_predictions_cannot_teach_features(tmp_path, defect_f
     text = text.replace('teacher: {model: "unused", epochs: 2, batch_size: 8, max_length: 64, learning_rate: 0.001, accept_weak: true}', "teacher: {predictions: p.jsonl}")
     with pytest.raises(SpecError, match="'hidden' needs the teacher's hidden states, and a teacher given as its predictions has none"):
         loads(text)
+
+
+@pytest.mark.parametrize(
+    "space_line, distill, message",
+    [
+        ("distill_method: {range: [1, 3]}", "logits", "distill_method searches distillation methods"),
+        ("distill_method: {choices: [logits, 'logits+bogus']}", "logits", "distill_method: unknown distillation method 'bogus'"),
+        ("hidden_size: {choices: [32]}", '"+"', "unknown distillation method ''"),
+        ("hidden_size: {choices: [32]}", "{}", "train.distill"),
+        ("hidden_size: {choices: [32]}", "{logits: -1}", "train.distill"),
+    ],
+)
+def test_hostile_distillation_settings_are_spec_errors_naming_the_field(space_line, distill, message):
+    text = f"name: x\ntask: {{kind: defect, data: d}}\nspace:\n  vocab_size: {{choices: [300]}}\n  {space_line}\nobjectives: {{size_mb: minimize}}\ntrain:\n  teacher: m\n  distill: {distill}\n"
+    with pytest.raises(SpecError, match=message):
+        loads(text)
