@@ -25,12 +25,14 @@ from ._data import DataError, Example
 __all__ = ["builtin_dataset", "stdlib_functions", "rewrite"]
 
 MAX_FUNCTIONS = 1200
+BUILTIN_CLONES = ("python-clones", "python-clones-hard")
 _SKIPPED_FOLDERS = {"test", "tests", "idle_test", "site-packages", "lib2to3", "turtledemo", "ensurepip", "__pycache__"}
 _PROTECTED = set(dir(builtins)) | {"self", "cls"}
 
 
-def stdlib_functions(seed: int, limit: int = MAX_FUNCTIONS) -> list[tuple[str, ast.FunctionDef]]:
-    """``(id, function)`` pairs from standard-library modules, visited in a seeded order."""
+def stdlib_functions(seed: int, limit: int = MAX_FUNCTIONS, statements: tuple[int, int] = (4, 40)) -> list[tuple[str, ast.FunctionDef]]:
+    """``(id, function)`` pairs from standard-library modules, visited in a seeded order, of
+    ``statements`` (at least, at most) statements."""
     root = Path(sysconfig.get_paths()["stdlib"])
     files = sorted(path for path in root.rglob("*.py") if not _SKIPPED_FOLDERS & set(path.relative_to(root).parts))
     random.Random(seed).shuffle(files)
@@ -41,7 +43,7 @@ def stdlib_functions(seed: int, limit: int = MAX_FUNCTIONS) -> list[tuple[str, a
         except (SyntaxError, UnicodeDecodeError, ValueError):
             continue
         for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and 4 <= _count_statements(node) <= 40:
+            if isinstance(node, ast.FunctionDef) and statements[0] <= _count_statements(node) <= statements[1]:
                 functions.append((f"{path.relative_to(root)}:{node.lineno}:{node.name}", _without_docstring(node)))
         if len(functions) >= limit:
             break
@@ -121,16 +123,16 @@ def _reorder(function: ast.FunctionDef, generator: random.Random) -> ast.Functio
     return function
 
 
-def rewrite(function: ast.FunctionDef, generator: random.Random) -> str:
+def rewrite(function: ast.FunctionDef, generator: random.Random, *, always: bool = False) -> str:
     """A semantics-preserving rewrite: renamed locals, reordered independent assignments,
-    reformatted."""
+    reformatted (each with a chance, or every one with ``always``)."""
     copy = ast.parse(ast.unparse(function)).body[0]
-    if generator.random() < 0.8:
+    if always or generator.random() < 0.8:
         copy = _rename(copy, generator)
-    if generator.random() < 0.6:
+    if always or generator.random() < 0.6:
         copy = _reorder(copy, generator)
     text = ast.unparse(ast.fix_missing_locations(copy))
-    if generator.random() < 0.4:
+    if always or generator.random() < 0.4:
         text = "\n".join(_halve_indentation(line) for line in text.splitlines())
     return text
 
@@ -149,35 +151,46 @@ def builtin_dataset(name: str, task: TaskSettings) -> dict[str, list[Example]]:
     """The pairs of a built-in dataset, already split by function into train, valid and test
     (pairs are formed within each side, so no function is on two sides and the classes stay
     balanced everywhere)."""
-    if name != "python-clones":
-        raise DataError(f"unknown built-in dataset 'builtin:{name}'; the built-in ones are 'builtin:python-clones' (pairs) and 'builtin:python-packages' (one function, N labels)")
+    if name not in BUILTIN_CLONES:
+        raise DataError(f"unknown built-in dataset 'builtin:{name}'; the built-in ones are 'builtin:python-clones' and 'builtin:python-clones-hard' (pairs) and 'builtin:python-packages' (one function, N labels)")
     if not task.is_pair or task.num_labels != 2:
-        raise DataError("builtin:python-clones is a clone-detection dataset (pairs, 2 labels); set task.kind: clone")
+        raise DataError(f"builtin:{name} is a clone-detection dataset (pairs, 2 labels); set task.kind: clone")
+    hard = name == "python-clones-hard"
     split = task.split
     generator = random.Random(split.seed)
-    functions = stdlib_functions(split.seed)
+    functions = stdlib_functions(split.seed, statements=(12, 60) if hard else (4, 40))
     if len(functions) < 60:
-        raise DataError("too few functions found in the Python standard library for builtin:python-clones")
+        raise DataError(f"too few functions found in the Python standard library for builtin:{name}")
     order = list(range(len(functions)))
     generator.shuffle(order)
     n_valid, n_test = round(split.valid * len(order)), round(split.test * len(order))
     sides = {"valid": order[:n_valid], "test": order[n_valid : n_valid + n_test], "train": order[n_valid + n_test :]}
-    return {side: _pairs([functions[index] for index in members], generator) for side, members in sides.items()}
+    return {side: _pairs([functions[index] for index in members], generator, hard=hard) for side, members in sides.items()}
 
 
-def _pairs(functions: list[tuple[str, ast.FunctionDef]], generator: random.Random) -> list[Example]:
-    """One clone pair and one hard non-clone pair (a function of similar length) per function."""
+def _pairs(functions: list[tuple[str, ast.FunctionDef]], generator: random.Random, *, hard: bool = False) -> list[Example]:
+    """One clone pair and one hard non-clone pair (a function of similar length) per function.
+    The hard form shows no original (every view is rewritten, renaming, reordering and
+    reformatting each time) and picks the non-clone among the 2 nearest lengths, not 10."""
     lengths = [len(ast.unparse(function)) for _, function in functions]
     by_length = sorted(range(len(functions)), key=lambda index: lengths[index])
     rank = {index: position for position, index in enumerate(by_length)}
+    reach = 1 if hard else 5
 
     def view(function: ast.FunctionDef) -> str:
+        if hard:
+            return rewrite(function, generator, always=True)
         return _original(function) if generator.random() < 0.3 else rewrite(function, generator)
 
     examples: list[Example] = []
     for index, (identifier, function) in enumerate(functions):
-        examples.append(Example((view(function), view(function)), 1, (identifier,), f"{identifier}/{identifier}"))
-        window = [candidate for candidate in by_length[max(0, rank[index] - 5) : rank[index] + 6] if candidate != index]
+        first, second = view(function), view(function)
+        for _ in range(4 if hard else 0):  # two rewrites can coincide (the same naming style): the hard form draws again
+            if second != first:
+                break
+            second = view(function)
+        examples.append(Example((first, second), 1, (identifier,), f"{identifier}/{identifier}"))
+        window = [candidate for candidate in by_length[max(0, rank[index] - reach) : rank[index] + reach + 1] if candidate != index]
         other_identifier, other_function = functions[generator.choice(window)]
         examples.append(Example((view(function), view(other_function)), 0, (identifier, other_identifier), f"{identifier}/{other_identifier}"))
     generator.shuffle(examples)

@@ -381,3 +381,18 @@ def test_students_are_priced_with_the_specs_energy_and_carbon_options(monkeypatc
     assert costs["carbon_g"] == pytest.approx(0.4 / 3.6e6 * 100)
     default = _costs(lambda: None, loads(SPEC), 1)
     assert default["energy_j"] == pytest.approx(0.1) and default["carbon_g"] == pytest.approx(0.1 / 3.6e6 * 480)
+
+
+def test_the_hard_builtin_clones_have_longer_functions_and_no_originals():
+    from statistics import median
+
+    from avatar.specs import SplitSettings, TaskSettings
+
+    split = SplitSettings(seed=3)
+    hard = builtin_dataset("python-clones-hard", TaskSettings("clone", "builtin:python-clones-hard", split))
+    easy = builtin_dataset("python-clones", TaskSettings("clone", "builtin:python-clones", split))
+    assert median(len(example.texts[0]) for example in hard["train"]) > 1.5 * median(len(example.texts[0]) for example in easy["train"])
+    clones = [example for example in hard["train"] if example.label == 1]
+    assert sum(example.texts[0] == example.texts[1] for example in clones) < 0.1 * len(clones), "clone pairs show two rewrites (equal only when a function offers nothing to rewrite)"
+    train_ids = {group for example in hard["train"] for group in example.groups}
+    assert not train_ids & {group for example in hard["test"] for group in example.groups}
