@@ -72,9 +72,11 @@ class RestartTask:
     cache_dir: str
     device: str
     seed: int
+    threads: int | None = None  # CPU threads for this worker: the machine's share, not all of them
     timeout: float | None = None
 
     def run(self) -> Mapping[str, Any]:
+        _share_cpu(self.threads)
         distilled = distil(self.spec, self.config, self.data, load_outputs(Path(self.outputs_path)), Path(self.checkpoint_dir), Path(self.cache_dir), device=self.device, seed=self.seed)
         return {"best": float(distilled.result.best_metric), "epochs_run": float(distilled.result.epochs_run)}
 
@@ -82,7 +84,22 @@ class RestartTask:
         return self
 
 
-def restart_tasks(spec: Spec, points: Sequence[SelectedPoint], data: TaskData, outputs: TeacherOutputs, folders: Mapping[str, Path], cache_dir: Path, device: str) -> list[tuple[str, RestartTask]]:
+def _share_cpu(threads: int | None) -> None:
+    """Use ``threads`` CPU threads in this worker: local workers that each take every core
+    oversubscribe the machine (two workers on 2 cores ran 3 times slower than one process)."""
+    if threads:
+        torch.set_num_threads(threads)
+
+
+def local_threads(executor: Any) -> int | None:
+    """The CPU threads a task may use on ``executor``'s workers (its ``task_threads``: local
+    workers share this machine's cores; a Dask worker runs one task per thread it has)."""
+    return getattr(executor, "task_threads", None)
+
+
+def restart_tasks(
+    spec: Spec, points: Sequence[SelectedPoint], data: TaskData, outputs: TeacherOutputs, folders: Mapping[str, Path], cache_dir: Path, device: str, threads: int | None = None
+) -> list[tuple[str, RestartTask]]:
     """One task per point and seed, with the checkpoint folder ``best_restart`` uses."""
     outputs_path = str(save_outputs(outputs, cache_dir))
     light = replace(data, test=[])  # workers never see the test split
@@ -92,7 +109,7 @@ def restart_tasks(spec: Spec, points: Sequence[SelectedPoint], data: TaskData, o
             seed = spec.train.seed + index
             checkpoint = folders[point.key] / "checkpoint"
             checkpoint = checkpoint / f"seed-{seed}" if spec.train.restarts > 1 else checkpoint
-            tasks.append((point.key, RestartTask(spec, dict(point.config), light, outputs_path, str(checkpoint), str(cache_dir), device, seed)))
+            tasks.append((point.key, RestartTask(spec, dict(point.config), light, outputs_path, str(checkpoint), str(cache_dir), device, seed, threads)))
     return tasks
 
 
@@ -132,10 +149,13 @@ class InferenceTask:
     batch_size: int
     examples: tuple
     device: str = "cpu"
+    threads: int | None = None
     timeout: float | None = None
 
     def run(self) -> Mapping[str, Any]:
         from avatar.specs import PAIR_KINDS, TeacherSettings
+
+        _share_cpu(self.threads)
 
         from ._loop import predict_logits
         from ._teacher import Teacher, _load
@@ -164,7 +184,7 @@ def logits_on_workers(teacher: Any, examples: Sequence, executor: Any, on_batch:
     size = -(-len(examples) // workers)
     chunks = [tuple(examples[start : start + size]) for start in range(0, len(examples), size)]
     for index, chunk in enumerate(chunks):
-        executor.submit(index, InferenceTask(teacher.path, str(teacher.folder), teacher.task_kind, _labels_of(teacher.model), teacher.max_length, teacher.settings.batch_size, chunk))
+        executor.submit(index, InferenceTask(teacher.path, str(teacher.folder), teacher.task_kind, _labels_of(teacher.model), teacher.max_length, teacher.settings.batch_size, chunk, threads=local_threads(executor)))
     results: dict[int, list] = {}
     for index, result in executor.results():
         if result.error is not None:

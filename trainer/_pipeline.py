@@ -29,7 +29,7 @@ from ._features import FeatureError, teacher_features
 from ._data import TaskData, load_task_data
 from ._loop import logit_scores
 from ._metrics import checkpoint_metric, primary_metric
-from ._parallel import restart_tasks, run_restarts
+from ._parallel import local_threads, restart_tasks, run_restarts
 from ._student import train_student
 from ._teacher import Teacher, TeacherError, WeakTeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
 
@@ -254,7 +254,7 @@ def _weak_teacher_message(settings: TeacherSettings, teacher: Teacher, warning: 
 def _distil_in_workers(spec: Spec, points: Sequence[SelectedPoint], distillation: Distillation, run: RunDirectory, executor: Any, console: Console) -> None:
     """Every pending student's distillations (one per seed) on the executor's workers."""
     folders = {point.key: run.student_folder(point.key) for point in points}
-    tasks = restart_tasks(spec, points, distillation.data, distillation.outputs, folders, distillation.cache_dir, distillation.device)
+    tasks = restart_tasks(spec, points, distillation.data, distillation.outputs, folders, distillation.cache_dir, distillation.device, local_threads(executor))
     with _progress(console) as progress:
         task = progress.add_task(f"students on {executor.workers} workers", total=len(tasks), status="distilling")
         run_restarts(executor, tasks, on_done=lambda key, result: progress.advance(task))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.connection
+import os
 import pickle
 import time
 from collections import deque
@@ -32,6 +33,9 @@ class Executor:
     """
 
     workers: int = 1
+    # CPU threads a task may use in a worker (None: leave it as it is). Tasks that set torch's
+    # threads read it: workers that each take every core oversubscribe the machine.
+    task_threads: int | None = None
 
     def submit(self, task_id: int, task: Task) -> None:
         raise NotImplementedError
@@ -124,6 +128,7 @@ class PoolExecutor(Executor):
 
     def __init__(self, workers: int, *, grace: float = 2.0) -> None:
         self.workers = workers
+        self.task_threads = max(1, (os.cpu_count() or 1) // workers)  # this machine's cores, shared
         self.grace = grace
         self.context = multiprocessing.get_context("spawn")
         self.queue: deque[tuple[int, bytes, float | None]] = deque()
@@ -291,6 +296,7 @@ class DaskExecutor(_FutureExecutor):
         self.owns_client = client is None
         self.client = client or distributed.Client(address)
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        self.task_threads = 1  # a worker runs one task per thread it has
 
     def _submit(self, task: Task) -> Any:
         return self.client.submit(run_task, task, pure=False)
