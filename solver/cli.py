@@ -180,8 +180,9 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
         path = ("objectives", learns[0]) if any(objective.metric == learns[0] for objective in spec.objectives) else ("estimators", learns[0])
         message = f"'{learns[0]}' is learned from probes (short distillations from the teacher): set train.teacher (or pass --teacher), or use the zero-cost 'accuracy_proxy'"
         raise SpecError([Problem(spec.source, spec.locate(path), path, message)])
+    preloaded = None  # the task's data, read by the checks before the search and used after it
     if will_train or (learns and not arguments.check):
-        _preflight_training(spec, arguments)
+        preloaded = _preflight_training(spec, arguments)
     space = Space.from_spec(spec, estimators=estimators, smt_timeout=arguments.smt_timeout)
     report = check_report(space)
     if arguments.json:
@@ -202,17 +203,17 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
     with run_lock(directory):
         if not arguments.train_only:
             check_run_directory(directory, arguments.resume)  # again, now that no other solve can start here
-        return _run_and_train(spec, space, report, directory, arguments, console, learns, will_train)
+        return _run_and_train(spec, space, report, directory, arguments, console, learns, will_train, preloaded)
 
 
 def _run_and_train(
-    spec: Spec, space: Space, report: SpaceReport, directory: Path, arguments: argparse.Namespace, console: Console, learns: list[str], will_train: bool
+    spec: Spec, space: Space, report: SpaceReport, directory: Path, arguments: argparse.Namespace, console: Console, learns: list[str], will_train: bool, preloaded: "TaskData | None" = None
 ) -> int:
     distillation = None
     if not arguments.train_only:
         prober = None
         if learns:
-            distillation = _prepare(spec, arguments, console)
+            distillation = _prepare(spec, arguments, console, preloaded)
             prober = _prober(distillation)
         outcome = run_search(
             space, report, out=arguments.out, resume=arguments.resume, jobs=arguments.jobs, scheduler=arguments.scheduler, console=console, prober=prober, report=not will_train
@@ -224,7 +225,7 @@ def _run_and_train(
     run = RunDirectory(directory)
     if will_train:
         try:
-            _train(space, run, arguments, console, distillation)
+            _train(space, run, arguments, console, distillation, preloaded)
         except BaseException:
             _render_what_stands(run, spec)
             raise
@@ -243,14 +244,14 @@ def _write_predictions(spec: Spec, arguments: argparse.Namespace, console: Conso
     return EXIT_OK
 
 
-def _prepare(spec: Spec, arguments: argparse.Namespace, console: Console) -> "Distillation":
-    """Data, teacher and its logits (imports torch only now; large splits labelled on the
-    run's workers); user mistakes become spec errors."""
+def _prepare(spec: Spec, arguments: argparse.Namespace, console: Console, preloaded: "TaskData | None" = None) -> "Distillation":
+    """Data (``preloaded`` when the checks read it), teacher and its logits (imports torch only
+    now; large splits labelled on the run's workers); user mistakes become spec errors."""
     from avatar.trainer import prepare_distillation
 
     executor = make_executor(arguments.jobs or spec.execution.jobs, arguments.scheduler or spec.execution.scheduler)
     try:
-        return _as_spec_errors(spec, lambda: prepare_distillation(spec, data=arguments.data, teacher=arguments.teacher, console=console, executor=executor))
+        return _as_spec_errors(spec, lambda: prepare_distillation(spec, data=arguments.data, teacher=arguments.teacher, console=console, executor=executor, task_data=preloaded))
     finally:
         executor.shutdown()
 
@@ -282,9 +283,10 @@ def _overrides(assignments: Sequence[str]) -> dict[str, object]:
     return dict(parse_override(assignment) for assignment in assignments)
 
 
-def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
-    """Refuse what would make training fail, before a long search rather than after it."""
-    problems = []
+def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> "TaskData | None":
+    """Refuse what would make training fail, before a long search rather than after it; returns
+    the task's data, which it reads to check it."""
+    problems, task_data = [], None
     if spec.train.onnx and (missing := [name for name in ONNX_MODULES if importlib.util.find_spec(name) is None]):
         message = f"ONNX export needs the onnx extra ({', '.join(missing)} not installed): pip install 'avatar-lm[onnx]'"
         problems.append(Problem(spec.source, spec.locate(("train", "onnx")), ("train", "onnx"), message))
@@ -320,6 +322,7 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> None:
                 problems.append(Problem(spec.source, spec.locate(path), path, message))
     if problems:
         raise SpecError(problems)
+    return task_data
 
 
 def _predictions_problems(spec: Spec, arguments: argparse.Namespace, task_data: "TaskData") -> list[Problem]:
@@ -354,7 +357,7 @@ def _render_what_stands(run: RunDirectory, spec: Spec) -> None:
         pass
 
 
-def _train(space: Space, run: RunDirectory, arguments: argparse.Namespace, console: Console, distillation: "Distillation | None") -> None:
+def _train(space: Space, run: RunDirectory, arguments: argparse.Namespace, console: Console, distillation: "Distillation | None", preloaded: "TaskData | None" = None) -> None:
     """Distil the selected points (imports torch only now)."""
     from avatar.trainer import train_selected
 
@@ -364,7 +367,7 @@ def _train(space: Space, run: RunDirectory, arguments: argparse.Namespace, conso
         selection.check_parameters(spec.parameter_names)
     except ValueError as error:
         raise RunFileError(f"{run.selected} is damaged or holds points of another spec ({error}): run the search again (solve SPEC --resume) to rewrite it") from None
-    distillation = distillation or _prepare(spec, arguments, console)
+    distillation = distillation or _prepare(spec, arguments, console, preloaded)
     executor = make_executor(arguments.jobs or spec.execution.jobs, arguments.scheduler or spec.execution.scheduler)  # several: one student per worker
     try:
         students = train_selected(space, selection.points, run, console=console, distillation=distillation, executor=executor)

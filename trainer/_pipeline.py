@@ -141,9 +141,11 @@ def prepare_distillation(
     cache_dir: Path | None = None,
     device: str | None = None,
     executor: Any = None,
+    task_data: TaskData | None = None,
 ) -> Distillation:
-    """Load the task data, fine-tune the teacher (or find it cached) and compute (or load) its
-    logits on the distillation split (on the ``executor``'s workers when it has several).
+    """Load the task data (unless given, already read), fine-tune the teacher (or find it
+    cached) and compute (or load) its logits on the distillation split (on the ``executor``'s
+    workers when it has several).
 
     Raises:
         DataError, TeacherError, PredictionsError: the data or the teacher cannot be used.
@@ -155,7 +157,7 @@ def prepare_distillation(
     cache_dir = Path(cache_dir) if cache_dir is not None else objectives.default_cache_dir()
     device = device or default_device()
     started = time.perf_counter()
-    task_data = load_task_data(spec, data)
+    task_data = task_data if task_data is not None else load_task_data(spec, data)
     timings: dict[str, float] = {"data": time.perf_counter() - started}
     console.print(_data_line(task_data), highlight=False, markup=False)
     with _progress(console) as progress:
