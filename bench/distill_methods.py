@@ -45,9 +45,11 @@ def compare_methods(data_root: Path, console: Console, *, config: str = "knee", 
     rows = []
     for method in methods:
         results = []
+        # One teacher for every seed: train.seed also seeds the teacher's fine-tuning, so the
+        # distillation is prepared with the first seed and each student gets its own.
+        distillation = prepare_distillation(methods_spec(data, method, 42, max_length), device="cpu")  # cached after the first method
         for seed in range(42, 42 + seeds):
             spec = methods_spec(data, method, seed, max_length)
-            distillation = prepare_distillation(spec, device="cpu")  # the teacher and its outputs are cached after the first
             with tempfile.TemporaryDirectory() as run:
                 started = time.perf_counter()
                 summary = train_selected(spec, [SelectedPoint(f"{config}{seed}", CONFIGS[config], {}, "benchmark")], Path(run), device="cpu", distillation=distillation).to_dict()
