@@ -86,7 +86,7 @@ class RestartTask:
 
 def _share_cpu(threads: int | None) -> None:
     """Use ``threads`` CPU threads in this worker: local workers that each take every core
-    oversubscribe the machine (two workers on 2 cores ran 3 times slower than one process)."""
+    oversubscribe the machine (two workers on 2 cores ran more than 5 times slower than one process)."""
     if threads:
         torch.set_num_threads(threads)
 
