@@ -217,6 +217,11 @@ def _teacher_outputs(teacher: Teacher, data: TaskData, logits: torch.Tensor, met
         return TeacherOutputs(logits, labeled)
     if teacher.model is None:
         raise TeacherError(f"{' and '.join(sorted(FEATURE_METHODS & methods))} needs the teacher's hidden states, and a teacher given as its predictions has none")
+    if "attention_relations" in methods and teacher.pair_as_text:
+        raise TeacherError(
+            "attention_relations matches each function's attention relations, and this teacher is a cross-encoder that reads a pair as one "
+            "text: use hidden (it compares the pair's pooled states) or a teacher that reads each function on its own"
+        )
     task = progress.add_task("teacher features", total=len(data.distillation) + (len(data.labeled) if labeled is not None else 0), status="")
     name = f"unlabeled+{len(data.augmented)}-augmented" if data.augmented else "unlabeled"
     try:

@@ -158,3 +158,14 @@ def test_hostile_distillation_settings_are_spec_errors_naming_the_field(space_li
     text = f"name: x\ntask: {{kind: defect, data: d}}\nspace:\n  vocab_size: {{choices: [300]}}\n  {space_line}\nobjectives: {{size_mb: minimize}}\ntrain:\n  teacher: m\n  distill: {distill}\n"
     with pytest.raises(SpecError, match=message):
         loads(text)
+
+
+def test_attention_relations_refuse_a_cross_encoder_and_hidden_compares_the_pair(tmp_path, clone_folder, tiny_classifier):
+    from avatar.trainer import TeacherError
+
+    with pytest.raises(TeacherError, match="attention_relations matches each function's attention relations, and this teacher is a cross-encoder"):
+        prepare_distillation(_spec("clone", clone_folder, tiny_classifier, tmp_path, "logits+attention_relations"), cache_dir=tmp_path / "cache", device="cpu")
+    distillation = prepare_distillation(_spec("clone", clone_folder, tiny_classifier, tmp_path, "logits+hidden"), cache_dir=tmp_path / "cache", device="cpu")
+    assert distillation.outputs.features.array("hidden").shape[1] == 1  # one text: the pair as the cross-encoder read it
+    distilled = distil(distillation.spec, CONFIG, distillation.data, distillation.outputs, tmp_path / "ckpt", tmp_path / "cache", device="cpu", epochs=1)
+    assert distilled.result.epochs_run == 1
