@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from avatar.specs import SelectedPoint, loads
@@ -57,7 +58,7 @@ def compare_methods(data_root: Path, console: Console, *, config: str = "knee", 
             results.append((summary, seconds))
         rows.append((method, results))
     teacher = rows[0][1][0][0]["teacher"]
-    table = Table(title=f"BigCloneBench, {config} student, {seeds} seeds (median [min, max]); teacher test F1 {teacher['test']['f1']:.4f}, AUC {teacher['test']['auc']:.4f}")
+    table = Table(title=escape(f"BigCloneBench, {config} student, {seeds} seeds (median [min, max]); teacher test F1 {teacher['test']['f1']:.4f}, AUC {teacher['test']['auc']:.4f}"))
     for column in ("method", "test F1", "test AUC", "F1 kept (tuned cut)", "F1 kept (default cut)", "s per epoch", "features MB"):
         table.add_column(column, justify="right")
     for method, results in rows:
