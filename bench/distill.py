@@ -150,13 +150,16 @@ def main() -> int:
     parser.add_argument("--config", choices=("knee", "3mb"), default="knee", help="with --methods: the student configuration")
     parser.add_argument("--seeds", type=int, default=3, help="with --methods: seeds per method")
     parser.add_argument("--max-length", type=int, default=128, help="with --methods: the teacher's input length")
+    parser.add_argument("--hard", action="store_true", help="with --methods: on builtin:python-clones-hard (a quarter of the training pairs labelled) instead of BigCloneBench")
+    parser.add_argument("--method", action="append", help="with --methods: only these methods (repeatable)")
     arguments = parser.parse_args()
     console = Console(width=None if sys.stdout.isatty() else 160)
     if arguments.methods:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from distill_methods import compare_methods
 
-        compare_methods(arguments.data_root, console, config=arguments.config, seeds=arguments.seeds, max_length=arguments.max_length)
+        chosen = tuple(arguments.method) if arguments.method else None
+        compare_methods(arguments.data_root, console, config=arguments.config, seeds=arguments.seeds, max_length=arguments.max_length, hard=arguments.hard, **({"methods": chosen} if chosen else {}))
         return 0
     for kind in [arguments.only] if arguments.only else ["clone", "defect"]:
         report(run(kind, arguments.data_root, console, arguments.promote), kind, console)
