@@ -48,9 +48,16 @@ def _tests(summary) -> dict:
 
 
 def test_workers_realise_the_students_one_after_another_would(tmp_path, prepared):
+    """With the same CPU threads: torch's sums depend on how many threads share them, so a
+    student trained on 1 thread and on 2 differ at float precision (a tie in ROC AUC)."""
     spec, distillation, cache = prepared
-    serial = train_selected(spec, None, _run(tmp_path / "serial"), cache_dir=cache, device="cpu", distillation=distillation)
     executor = PoolExecutor(2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(executor.task_threads)
+    try:
+        serial = train_selected(spec, None, _run(tmp_path / "serial"), cache_dir=cache, device="cpu", distillation=distillation)
+    finally:
+        torch.set_num_threads(threads)
     try:
         parallel = train_selected(spec, None, _run(tmp_path / "parallel"), cache_dir=cache, device="cpu", distillation=distillation, executor=executor)
     finally:
@@ -107,7 +114,7 @@ def test_a_run_killed_while_workers_distil_resumes_their_students(tmp_path, clon
     def command(out: str, *extra: str) -> list[str]:
         return [sys.executable, "-m", "avatar.solver.cli", str(spec), "--out", str(tmp_path / out), "-q", *extra]
 
-    whole = subprocess.run(command("whole"), env=environment, capture_output=True, text=True, timeout=900)
+    whole = subprocess.run(command("whole", "--jobs", "2"), env=environment, capture_output=True, text=True, timeout=900)  # the same threads per student
     assert whole.returncode == 0, whole.stderr
     process = subprocess.Popen(command("killed", "--jobs", "2"), env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 600
