@@ -22,7 +22,7 @@ from avatar.specs import TaskSettings
 
 from ._data import DataError, Example
 
-__all__ = ["builtin_dataset", "stdlib_functions", "rewrite"]
+__all__ = ["builtin_dataset", "stdlib_functions", "functions_in", "rewrite"]
 
 MAX_FUNCTIONS = 1200
 BUILTIN_CLONES = ("python-clones", "python-clones-hard")
@@ -38,16 +38,24 @@ def stdlib_functions(seed: int, limit: int = MAX_FUNCTIONS, statements: tuple[in
     random.Random(seed).shuffle(files)
     functions: list[tuple[str, ast.FunctionDef]] = []
     for path in files:
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and statements[0] <= _count_statements(node) <= statements[1]:
-                functions.append((f"{path.relative_to(root)}:{node.lineno}:{node.name}", _without_docstring(node)))
+        functions += functions_in(path, root, statements)
         if len(functions) >= limit:
             break
     return functions[:limit]
+
+
+def functions_in(path: Path, root: Path, statements: tuple[int, int] = (4, 40)) -> list[tuple[str, ast.FunctionDef]]:
+    """The functions of one source file with ``statements`` (at least, at most) statements,
+    docstrings dropped, as ``(file:line:name, function)``; none for a file that does not parse."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return []
+    return [
+        (f"{path.relative_to(root)}:{node.lineno}:{node.name}", _without_docstring(node))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and statements[0] <= _count_statements(node) <= statements[1]
+    ]
 
 
 def _count_statements(node: ast.AST) -> int:

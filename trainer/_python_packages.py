@@ -17,7 +17,7 @@ from pathlib import Path
 from avatar.specs import TaskSettings
 
 from ._data import DataError, Example
-from ._python_clones import _SKIPPED_FOLDERS, _count_statements, _without_docstring
+from ._python_clones import _SKIPPED_FOLDERS, functions_in
 
 __all__ = ["python_packages", "DEFAULT_PACKAGES", "PER_PACKAGE"]
 
@@ -33,16 +33,8 @@ def _package_files(root: Path, package: str) -> list[Path]:
 
 
 def _functions(root: Path, files: list[Path]) -> list[tuple[str, str]]:
-    functions = []
-    for path in files:
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and 4 <= _count_statements(node) <= 40:
-                functions.append((f"{path.relative_to(root)}:{node.lineno}:{node.name}", textwrap.dedent(ast.unparse(_without_docstring(node)))))
-    return functions
+    """``(id, source)`` of the files' functions of 4 to 40 statements."""
+    return [(identifier, textwrap.dedent(ast.unparse(function))) for path in files for identifier, function in functions_in(path, root)]
 
 
 def python_packages(task: TaskSettings) -> dict[str, list[Example]]:

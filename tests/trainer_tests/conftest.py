@@ -110,6 +110,20 @@ def tiny_classifier(tmp_path_factory, tiny_teacher):
     return folder
 
 
+def wait_for_epochs(students: Path, process, epochs: int = 2, timeout: float = 600) -> None:
+    """Wait until a student under ``students`` has finished ``epochs`` epochs (its checkpoint
+    history says so), or ``process`` ended, or ``timeout`` seconds passed: the moment to kill a
+    run in training."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        histories = list(students.glob("*/checkpoint/**/history.json"))
+        if histories and len(json.loads(histories[0].read_text() or "[]")) >= epochs:
+            return
+        time.sleep(0.02)
+
+
 def student_spec(kind: str, data: Path, teacher: Path, **train_options) -> str:
     """A small spec whose space holds a handful of tiny students. The tiny teacher, fine-tuned for
     two epochs, may well be too weak to distil from: these specs test the pipeline, so they

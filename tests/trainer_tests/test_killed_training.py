@@ -8,12 +8,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from tests.helpers import REPOSITORY
-from tests.trainer_tests.conftest import student_spec
+from tests.trainer_tests.conftest import student_spec, wait_for_epochs
 
 
 @pytest.mark.slow
@@ -28,12 +27,7 @@ def test_solve_killed_during_training_resumes_from_the_checkpoint(tmp_path, clon
     whole = subprocess.run(command("whole"), env=environment, capture_output=True, text=True, timeout=900)
     assert whole.returncode == 0, whole.stderr
     process = subprocess.Popen(command("killed"), env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and process.poll() is None:
-        histories = list((tmp_path / "killed" / "students").glob("*/checkpoint/**/history.json"))
-        if histories and len(json.loads(histories[0].read_text() or "[]")) >= 2:
-            break
-        time.sleep(0.02)
+    wait_for_epochs(tmp_path / "killed" / "students", process)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not list((tmp_path / "killed" / "students").glob("*/metrics.json")), "killed before the student was finished"

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from avatar.specs import loads
 from avatar.trainer import StudentsFailedError, prepare_distillation, train_selected
 from avatar.trainer._parallel import load_outputs, restart_tasks, run_restarts, save_outputs
 from tests.helpers import REPOSITORY
-from tests.trainer_tests.conftest import student_spec
+from tests.trainer_tests.conftest import student_spec, wait_for_epochs
 
 POINTS = [
     {"key": f"parallel{index}", "config": {"tokenizer": "bpe", "vocab_size": 300, "num_hidden_layers": 1, "hidden_size": size, "num_attention_heads": 2,
@@ -117,12 +116,7 @@ def test_a_run_killed_while_workers_distil_resumes_their_students(tmp_path, clon
     whole = subprocess.run(command("whole", "--jobs", "2"), env=environment, capture_output=True, text=True, timeout=900)  # the same threads per student
     assert whole.returncode == 0, whole.stderr
     process = subprocess.Popen(command("killed", "--jobs", "2"), env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and process.poll() is None:
-        histories = list((tmp_path / "killed" / "students").glob("*/checkpoint/**/history.json"))
-        if histories and len(json.loads(histories[0].read_text() or "[]")) >= 2:
-            break
-        time.sleep(0.02)
+    wait_for_epochs(tmp_path / "killed" / "students", process)
     os.killpg(process.pid, signal.SIGKILL)  # the run and its workers
     process.wait()
     assert not list((tmp_path / "killed" / "students").glob("*/metrics.json")), "killed before the students were finished"
