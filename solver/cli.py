@@ -327,23 +327,18 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> "TaskData 
 
 def _predictions_problems(spec: Spec, arguments: argparse.Namespace, task_data: "TaskData") -> list[Problem]:
     """A teacher given as its predictions: the file is read and every example's id looked up
-    now, so a missing id or a malformed line is found before the search."""
-    from avatar.trainer import DataError, PredictionsError, methods_needed, read_predictions, teacher_settings
+    now (the trainer's own check), so a missing id or a malformed line is found before the search."""
+    from avatar.trainer import DataError, PredictionsError, checked_predictions, methods_needed, teacher_settings
 
     settings = teacher_settings(spec, arguments.teacher)
     if settings is None or not settings.predictions:
         return []
-    path = ("train", "teacher", "predictions")
     try:
-        task_data.check_unique_ids()
+        checked_predictions(settings, task_data, labeled="hard_labels" in methods_needed(spec))  # hard_labels distils on the labelled split too
     except DataError as error:
         return [Problem(spec.source, spec.locate(error.field), error.field, str(error))]
-    try:
-        ids = Path(settings.prediction_ids) if settings.prediction_ids else None
-        predictions = read_predictions(Path(settings.predictions), spec.task.num_labels, outputs=settings.outputs, ids_path=ids)
-        labeled = task_data.labeled if "hard_labels" in methods_needed(spec) else []  # hard_labels distils on the labelled split too
-        predictions.for_examples(labeled + task_data.unlabeled + task_data.valid + task_data.test)
     except PredictionsError as error:
+        path = ("train", "teacher", "predictions")
         return [Problem(spec.source, spec.locate(path), path, str(error))]
     return []
 

@@ -26,7 +26,7 @@ from ._syntax import (
     Walker,
     iter_nodes,
 )
-from ._files import write_json_atomically
+from ._files import write_atomically, write_json_atomically
 from ._loader import FORMATS, load, loads, parse_override
 from ._methods import DISTILL_METHODS, DISTILL_PARAMETER, FEATURE_METHODS, PREDICTION_METHODS, parse_methods
 from ._metrics import ENTRY_POINT_GROUP, registered_metric_names
@@ -125,4 +125,5 @@ __all__ = [
     "SpaceReport",
     "Manifest",
     "write_json_atomically",
+    "write_atomically",
 ]

@@ -14,7 +14,7 @@ from ._probe import DistillationProber, ProbeTask
 from ._distil import TeacherOutputs, distillation_loss
 from ._student import load_student, train_student
 from ._parallel import StudentsFailedError
-from ._predictions import Predictions, PredictionsError, read_predictions
+from ._predictions import Predictions, PredictionsError, checked_predictions, read_predictions
 from ._write_predictions import write_teacher_predictions
 from ._teacher import Teacher, TeacherError, TeacherForCloneDetection, WeakTeacherError, check_teacher_available, has_task_head, prepare_teacher, resolve_teacher
 from ._tokenizers import SPECIAL_TOKENS, TOKENIZER_TYPES, load_or_train_tokenizer, train_tokenizer
@@ -51,6 +51,7 @@ __all__ = [
     "StudentsFailedError",
     "Predictions",
     "read_predictions",
+    "checked_predictions",
     "write_teacher_predictions",
     "WeakTeacherError",
     "has_task_head",

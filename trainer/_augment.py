@@ -27,6 +27,8 @@ import re
 from pathlib import Path
 from typing import Sequence
 
+from avatar.specs import write_atomically
+
 from ._data import Example
 
 __all__ = ["augment_examples", "rewrite_code", "AUGMENT_VERSION"]
@@ -174,7 +176,6 @@ def augment_examples(examples: Sequence[Example], copies: int, seed: int, cache_
                 augmented.append(Example(texts, example.label, example.groups, f"{example.id}~aug{copy}"))
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache_file.with_suffix(".tmp")
-        temporary.write_text("".join(json.dumps({"texts": list(item.texts), "label": item.label, "groups": list(item.groups), "id": item.id}) + "\n" for item in augmented))
-        temporary.replace(cache_file)
+        rows = "".join(json.dumps({"texts": list(item.texts), "label": item.label, "groups": list(item.groups), "id": item.id}) + "\n" for item in augmented)
+        write_atomically(cache_file, lambda file: file.write(rows))  # a temporary file of its own: two runs may write it at once
     return augmented

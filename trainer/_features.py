@@ -10,8 +10,6 @@ read by the same hooks on every training batch (``LayerTaps``).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -19,6 +17,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 from torch import nn
+
+from avatar.specs import write_atomically
 
 from ._losses import SEGMENTS, StudentOutputs
 
@@ -167,9 +167,6 @@ def teacher_features(teacher: Any, examples: Sequence, name: str, data_fingerpri
             if on_batch is not None:
                 on_batch(len(indices))
     folder.mkdir(parents=True, exist_ok=True)
-    for part, chunks in collected.items():
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=part, suffix=".tmp.npy")
-        os.close(handle)
-        np.save(temporary, np.concatenate(chunks))
-        os.replace(temporary, folder / f"{part}.npy")  # whole or absent, as a killed run leaves it
+    for part, chunks in collected.items():  # each whole or absent, as a killed run leaves it
+        write_atomically(folder / f"{part}.npy", lambda file, chunks=chunks: np.save(file, np.concatenate(chunks)), binary=True)
     return TeacherFeatures(str(folder))

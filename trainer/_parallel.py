@@ -15,8 +15,6 @@ student after another: measured while other students train, latency would measur
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -27,6 +25,7 @@ from avatar.specs import AvatarError, SelectedPoint, Spec
 
 from ._data import TaskData
 from ._distil import TeacherOutputs, distil
+from ._loop import save_atomically
 
 __all__ = ["RestartTask", "InferenceTask", "save_outputs", "load_outputs", "restart_tasks", "run_restarts", "logits_on_workers", "StudentsFailedError", "PARALLEL_INFERENCE_AT_LEAST"]
 
@@ -48,10 +47,7 @@ def save_outputs(outputs: TeacherOutputs, cache_dir: Path) -> Path:
     path = cache_dir / "targets" / f"{digest.hexdigest()[:20]}.pt"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(handle)
-        torch.save(state, temporary)
-        os.replace(temporary, path)
+        save_atomically(state, path)
     return path
 
 

@@ -18,13 +18,13 @@ import hashlib
 import json
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import torch
 
 from avatar.specs import AvatarError
 
-__all__ = ["Predictions", "PredictionsError", "read_predictions"]
+__all__ = ["Predictions", "PredictionsError", "read_predictions", "checked_predictions"]
 
 PROBABILITY_SLACK = 1e-3  # how far from 1 a row of probabilities may sum (float rounding)
 
@@ -86,6 +86,22 @@ def read_predictions(path: Path, num_labels: int, *, outputs: str = "logits", id
     if not logits:
         raise PredictionsError(f"{path}: no predictions in the file")
     return Predictions(path, logits, digest.hexdigest()[:20])
+
+
+def checked_predictions(settings: Any, data: Any, *, labeled: bool = False) -> Predictions:
+    """``settings.predictions`` (a ``TeacherSettings`` with absolute paths) read and checked
+    against ``data``: the data's ids are unique, and every example the students will use has a
+    prediction (the labelled split's too when ``labeled``: ``hard_labels`` distils on it).
+
+    Raises:
+        DataError: two examples share an id (at ``task.fields.id``).
+        PredictionsError: the file is malformed, or an example has no prediction.
+    """
+    data.check_unique_ids()
+    ids_path = Path(settings.prediction_ids) if settings.prediction_ids else None
+    predictions = read_predictions(Path(settings.predictions), data.num_labels, outputs=settings.outputs, ids_path=ids_path)
+    predictions.for_examples((data.labeled if labeled else []) + data.unlabeled + data.valid + data.test)
+    return predictions
 
 
 def _json_rows(path: Path, outputs: str):

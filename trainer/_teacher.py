@@ -36,7 +36,7 @@ from ._data import TaskData
 from ._encode import EncodedSet, encode, encode_text_pairs
 from ._loop import LoopSettings, logit_scores, predict_logits, save_atomically, train
 from ._metrics import primary_metric
-from ._predictions import Predictions, read_predictions
+from ._predictions import Predictions, checked_predictions
 from ._threshold import margins, tune_threshold
 
 __all__ = ["Teacher", "TeacherError", "WeakTeacherError", "resolve_teacher", "prepare_teacher", "teacher_warnings", "TeacherForCloneDetection", "has_task_head"]
@@ -305,9 +305,7 @@ def _as_is(source: str, settings: TeacherSettings, data: TaskData, cache_dir: Pa
 def _from_predictions(settings: TeacherSettings, data: TaskData, device: str) -> Teacher:
     """A teacher given as its outputs (``train.teacher.predictions``, an absolute path here).
     ``train.teacher.model``, when also given, is loaded only to be measured for the report."""
-    ids_path = Path(settings.prediction_ids) if settings.prediction_ids else None
-    predictions = read_predictions(Path(settings.predictions), data.num_labels, outputs=settings.outputs, ids_path=ids_path)
-    data.check_unique_ids()
+    predictions = checked_predictions(settings, data)  # every id is there, before anything is paid for
     model = tokenizer = length = None
     folder = predictions.path
     if settings.model:
@@ -315,7 +313,6 @@ def _from_predictions(settings: TeacherSettings, data: TaskData, device: str) ->
         model, tokenizer = _load_to_measure(source, data.num_labels)
         length, folder = own_max_length(tokenizer, model.config), Path(source)
     teacher = Teacher(model, tokenizer, folder, settings, data.kind, predictions.fingerprint, {}, "predictions", data.kind in PAIR_KINDS, length, predictions)
-    predictions.for_examples(data.unlabeled + data.valid + data.test)  # every id is there, before anything is paid for
     valid = predictions.for_examples(data.valid)
     teacher.validation = {"metric": CHECKPOINT_METRIC, "value": logit_scores(valid, [example.label for example in data.valid])["auc"]}
     return teacher

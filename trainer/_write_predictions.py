@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from pathlib import Path
+from typing import IO
 
 from rich.console import Console
 
-from avatar.specs import Spec
+from avatar.specs import Spec, write_atomically
 
 from ._data import load_task_data
 from ._pipeline import default_device, teacher_settings
@@ -50,15 +49,12 @@ def write_teacher_predictions(
     console.print(f"teacher {settings.name}: labelling {count} examples", highlight=False, markup=False)
     prepared = prepare_teacher(settings, task_data, cache_dir, seed=spec.train.seed, device=device)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            for name, part in parts.items():
-                logits = teacher_logits(prepared, part, name, task_data.fingerprint, cache_dir, device)
-                for example, values in zip(part, logits.tolist()):
-                    file.write(json.dumps({"id": example.id, "logits": values}) + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+
+    def write(file: IO[str]) -> None:
+        for name, part in parts.items():
+            logits = teacher_logits(prepared, part, name, task_data.fingerprint, cache_dir, device)
+            for example, values in zip(part, logits.tolist()):
+                file.write(json.dumps({"id": example.id, "logits": values}) + "\n")
+
+    write_atomically(path, write)
     return count
