@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 __all__ = [
     "markdown_table",
     "kept_text",
+    "ratio_text",
+    "figure_text",
     "student_rows",
     "header_section",
     "space_section",
@@ -46,15 +48,16 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def _ratio(numerator: float | None, denominator: float) -> str:
+def ratio_text(numerator: float | None, denominator: float, digits: int = 1) -> str:
     """How many times ``numerator`` is ``denominator``; a dash when the teacher's figure is not
     known (a teacher given only as its predictions)."""
     if numerator is None:
         return "—"
-    return f"{numerator / denominator:.1f}x" if denominator else "n/a"
+    return f"{numerator / denominator:.{digits}f}x" if denominator else "n/a"
 
 
-def _figure(value: float | None, form: str, scale: float = 1.0) -> str:
+def figure_text(value: float | None, form: str, scale: float = 1.0) -> str:
+    """``value`` (times ``scale``) in ``form``; a dash when it is not known."""
     return "—" if value is None else format(scale * value, form)
 
 
@@ -156,7 +159,7 @@ def students_section(summary: StudentsRecord) -> str:
     many = int(summary.data.get("num_labels", 2)) > 2
     header = ["model", "size MB", "latency ms", "energy J / 1,000 inferences", "carbon g / 1,000 inferences", "accuracy", "macro-F1" if many else "F1", "ROC AUC", "smaller", "faster", f"{primary} kept"]
     teacher_scores = [f"{teacher.test['accuracy']:.4f}", f"{teacher.test['f1']:.4f}", _optional(teacher.test.get("auc"))]
-    measured = [_figure(teacher.size_mb, ".2f"), _figure(teacher.latency_ms, ".2f"), _figure(teacher.energy_j, ".3g", 1000), _figure(teacher.carbon_g, ".3g", 1000)]
+    measured = [figure_text(teacher.size_mb, ".2f"), figure_text(teacher.latency_ms, ".2f"), figure_text(teacher.energy_j, ".3g", 1000), figure_text(teacher.carbon_g, ".3g", 1000)]
     rows = [["teacher " + teacher.model, *measured, *teacher_scores, "1x", "1x", "100%"]]
     for name, student in student_rows(summary):
         rows.append(
@@ -169,8 +172,8 @@ def students_section(summary: StudentsRecord) -> str:
                 f"{student['test']['accuracy']:.4f}",
                 f"{student['test']['f1']:.4f}",
                 _optional(student["test"].get("auc")),
-                _ratio(teacher.size_mb, student["size_mb"]),
-                _ratio(teacher.latency_ms, student["latency_ms"]),
+                ratio_text(teacher.size_mb, student["size_mb"]),
+                ratio_text(teacher.latency_ms, student["latency_ms"]),
                 kept_text(student["test"][primary], teacher.test[primary], primary),
             ]
         )

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from avatar.specs import Spec, StudentsRecord
 
-from ._markdown import kept_text, student_rows
+from ._markdown import figure_text, kept_text, ratio_text, student_rows
 from ._terminal import plain
 
 if TYPE_CHECKING:
@@ -53,15 +53,15 @@ def students_table(summary: StudentsRecord) -> Table:
     for column in ("model", "size MB", "latency ms", primary, "smaller", "faster", f"{primary} kept"):
         table.add_column(column, justify="right")
     size, latency = teacher["size_mb"], teacher["latency_ms"]  # None: a teacher given only as predictions
-    table.add_row("teacher", "—" if size is None else f"{size:.2f}", "—" if latency is None else f"{latency:.2f}", f"{teacher['test'][primary]:.4f}", "", "", "")
+    table.add_row("teacher", figure_text(size, ".2f"), figure_text(latency, ".2f"), f"{teacher['test'][primary]:.4f}", "", "", "")
     for name, student in student_rows(summary):
         table.add_row(
             name,
             f"{student['size_mb']:.3f}",
             f"{student['latency_ms']:.2f}",
             f"{student['test'][primary]:.4f}",
-            "—" if size is None else f"{size / student['size_mb']:.0f}x",
-            "—" if latency is None else f"{latency / student['latency_ms']:.0f}x",
+            ratio_text(size, student["size_mb"], digits=0),
+            ratio_text(latency, student["latency_ms"], digits=0),
             kept_text(student["test"][primary], teacher["test"][primary], primary),
         )
     return table
