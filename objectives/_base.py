@@ -123,12 +123,23 @@ class Estimator:
         metric is then compiled into the feasible space before any search.
       * ``kind``: ``"analytic"`` (exact and deterministic), ``"measured"`` (from running the
         model), ``"predicted"`` (a calibrated model of a measurement) or ``"learned"``.
+      * ``cheap``: true when ``evaluate`` takes well under a millisecond and cannot hang: the
+        model-based search (``search.algorithm: surrogate``) then computes the metric for
+        thousands of candidates in its own process, with no timeout, instead of modelling it.
+        It counts only where the class itself declares it (a subclass that overrides
+        ``evaluate`` must say so again): built-in closed forms and predicted latency do.
     """
 
     name: ClassVar[str]
     unit: ClassVar[str]
     direction: ClassVar[Literal["minimize", "maximize"]] = "minimize"
     kind: ClassVar[Literal["analytic", "measured", "predicted", "learned"]] = "analytic"
+    cheap: ClassVar[bool] = False
+
+    @property
+    def is_cheap(self) -> bool:
+        """``cheap`` as the estimator's own class declares it (see the class docstring)."""
+        return "cheap" in vars(type(self)) and bool(self.cheap)
 
     @property
     def symbolic_margin(self) -> float:

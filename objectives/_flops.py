@@ -13,6 +13,8 @@ __all__ = ["FlopsEstimator"]
 class FlopsEstimator(ClosedFormEstimator):
     """Forward FLOPs of one input (a pair for clone), matrix products as 2mnk (closed form)."""
 
+    cheap = True
+
     name = "gflops"
     unit = "GFLOPs"
     direction = "minimize"

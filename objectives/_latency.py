@@ -122,6 +122,11 @@ class LatencyEstimator(Estimator):
         return "predicted" if self.mode == "predicted" else "measured"
 
     @property
+    def cheap(self) -> bool:  # type: ignore[override]
+        """The calibrated model is a weighted sum; a measurement runs the model."""
+        return self.mode == "predicted"
+
+    @property
     def protocol(self) -> MeasurementProtocol:
         return MeasurementProtocol(self.warmup, self.repeats)
 

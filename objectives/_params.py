@@ -13,6 +13,8 @@ __all__ = ["ParamsEstimator"]
 class ParamsEstimator(ClosedFormEstimator):
     """Exact trainable-parameter count of the student the family builds (closed form)."""
 
+    cheap = True
+
     name = "params"
     unit = "parameters"
     direction = "minimize"

@@ -86,6 +86,10 @@ class LineProgress:
     def advance(self, task_id: int, advance: float = 1) -> None:
         self.update(task_id, advance=advance)
 
+    def note(self, text: str) -> None:
+        """One timestamped line of its own (what a run decided, for example)."""
+        self.console.print(f"{time.strftime('%H:%M:%S')} {text}", markup=False, highlight=False, soft_wrap=True)
+
     def _print(self, task: _Task) -> None:
         count = f"{task.completed:g}/{task.total:g}" if task.total is not None else (f"{task.completed:g}" if task.completed else "")
         details = " · ".join(f"{key} {value}" for key, value in task.fields.items() if str(value) not in ("", "-"))

@@ -21,6 +21,8 @@ class SizeEstimator(ClosedFormEstimator):
     linear weight and 4 bytes for everything else (biases, embeddings, LayerNorms).
     """
 
+    cheap = True
+
     name = "size_mb"
     unit = "MB"
     direction = "minimize"

@@ -85,12 +85,15 @@ class Encoder:
 class Surrogate:
     """A regressor with uncertainty over configurations; ``fit`` then ``predict``."""
 
-    def __init__(self, parameters: Sequence[Any], kind: SurrogateKind = "forest", *, seed: int = 0) -> None:
+    def __init__(self, parameters: Sequence[Any], kind: SurrogateKind = "forest", *, seed: int = 0, trees: int = 300) -> None:
+        """``trees``: the forest's size (fewer fit faster: the model-based search refits after
+        every batch)."""
         if kind not in SURROGATE_KINDS:
             raise ValueError(f"unknown surrogate '{kind}'; choose from {', '.join(SURROGATE_KINDS)}")
         self.parameters = tuple(parameters)
         self.kind = kind
         self.seed = seed
+        self.trees = trees
         self.encoder = Encoder(self.parameters, ordinal=kind == "ridge-ordinal")
         self.model_: Any = None
         self.n_fitted_ = 0
@@ -99,7 +102,7 @@ class Surrogate:
         if self.kind == "forest":
             from sklearn.ensemble import ExtraTreesRegressor
 
-            return ExtraTreesRegressor(n_estimators=300, min_samples_leaf=2, max_features=0.6, random_state=self.seed)
+            return ExtraTreesRegressor(n_estimators=self.trees, min_samples_leaf=2, max_features=0.6, random_state=self.seed)
         if self.kind == "gp":
             from sklearn.gaussian_process import GaussianProcessRegressor
             from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
@@ -112,25 +115,36 @@ class Surrogate:
         return BayesianRidge()
 
     def fit(self, configs: Sequence[Mapping[str, Any]], values: Sequence[float]) -> "Surrogate":
-        if len(configs) < 2:
-            raise ValueError(f"a surrogate needs at least 2 measured configurations, got {len(configs)}")
+        return self.fit_features(self.encoder.encode(configs), values)
+
+    def fit_features(self, features: np.ndarray, values: Sequence[float]) -> "Surrogate":
+        """``fit`` on configurations already encoded by ``self.encoder`` (a caller that keeps
+        the encodings saves encoding the same points at every refit)."""
+        if len(features) < 2:
+            raise ValueError(f"a surrogate needs at least 2 measured configurations, got {len(features)}")
         from sklearn.exceptions import ConvergenceWarning
 
         model = self._new_model()
         with warnings.catch_warnings():
             # A length scale at its bound means "this parameter does not matter": expected.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(self.encoder.encode(configs), np.asarray(values, dtype=float))
-        self.model_, self.n_fitted_ = model, len(configs)
+            model.fit(features, np.asarray(values, dtype=float))
+        self.model_, self.n_fitted_ = model, len(features)
         return self
 
     def predict(self, configs: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation for each configuration."""
+        return self.predict_features(self.encoder.encode(configs))
+
+    def predict_features(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``predict`` for configurations already encoded by ``self.encoder``."""
         if self.model_ is None:
             raise RuntimeError("the surrogate is not fitted")
-        features = self.encoder.encode(configs)
         if self.kind == "forest":
-            per_tree = np.stack([tree.predict(features) for tree in self.model_.estimators_])
+            # the fitted trees' own arrays: sklearn's per-call checks cost more than the
+            # prediction itself when the search scores its pool after every batch
+            rows = np.ascontiguousarray(features, dtype=np.float32)
+            per_tree = np.stack([tree.tree_.predict(rows)[:, 0] for tree in self.model_.estimators_])
             return per_tree.mean(axis=0), per_tree.std(axis=0)
         mean, std = self.model_.predict(features, return_std=True)
         return np.asarray(mean, dtype=float), np.asarray(std, dtype=float)

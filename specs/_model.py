@@ -238,7 +238,7 @@ class ModelSettings:
 class SearchSettings:
     """The search: algorithm, population, budget, time limits, failure limit and seed."""
 
-    algorithm: str = "nsga2"
+    algorithm: str = "auto"
     population: int = 20
     evaluations: int = 1000
     time_limit: float | None = None

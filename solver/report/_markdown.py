@@ -113,6 +113,17 @@ Grid: {space.grid_size:,} points. Feasible: {count_text}.
 """
 
 
+def _algorithm_text(spec: Spec, search: "SearchSummary") -> str:
+    """The algorithm that ran, and why when ``auto`` chose it (older runs recorded no choice)."""
+    choice = search.algorithm or {"name": spec.search.algorithm, "reason": ""}
+    text = f"`{choice['name']}`"
+    if spec.search.algorithm == "auto" and choice.get("reason"):
+        text += f" (chosen by `auto`: {choice['reason']})"
+    if choice["name"] == "surrogate":
+        return text
+    return f"{text}, population {spec.search.population}"
+
+
 def search_section(spec: Spec, search: "SearchSummary") -> str:
     """How the search went (budget, failures, hypervolume by generation) and its front."""
     generations = list(search.generations)
@@ -128,7 +139,7 @@ def search_section(spec: Spec, search: "SearchSummary") -> str:
     objectives = ", ".join(f"{direction} `{name}`" for name, direction in search.objectives.items())
     return f"""## Search
 
-Algorithm `{spec.search.algorithm}`, population {spec.search.population}; {search.evaluations} distinct configurations evaluated ({search.failed} failed); stopped: {search.stopped_because or 'done'}.
+Algorithm {_algorithm_text(spec, search)}; {search.evaluations} distinct configurations evaluated ({search.failed} failed); stopped: {search.stopped_because or 'done'}.
 Objectives: {objectives}.
 Hypervolume of the feasible front: {search.hypervolume:.4f} (reference point {reference}, ideal {ideal}).
 

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from avatar.objectives import progress_display
+from avatar.objectives._progress_lines import LineProgress
 
 from ..search._search import GenerationStats, Search, SearchHooks, SearchResult
 from ..search._store import Evaluation
@@ -36,6 +37,12 @@ class SearchProgress(SearchHooks):
             transient=False,
         )
         self.progress.start()
+        if search.choice is not None:
+            chosen = f"{search.choice.name} (auto: {search.choice.reason})" if search.requested_algorithm == "auto" else search.choice.name
+            if isinstance(self.progress, LineProgress):
+                self.progress.note(f"search algorithm: {chosen}")
+            else:
+                self.progress.console.print(f"search algorithm: {chosen}", markup=False, highlight=False)
         failed = sum(1 for evaluation in search.cache.values() if not evaluation.ok)
         self.task = self.progress.add_task("search", total=search.budget, completed=search.n_evaluations, front=len(search.front()), hypervolume="-", failed=failed)
 

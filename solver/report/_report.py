@@ -38,6 +38,7 @@ class SearchSummary:
     failed: int = 0
     stopped_because: str = ""
     generations: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
+    algorithm: Mapping[str, str] | None = None  # the algorithm run and why (``auto``'s choice)
 
     @classmethod
     def read(cls, run: RunDirectory) -> "SearchSummary":
@@ -54,7 +55,13 @@ class SearchSummary:
         store = RunStore(run.store)
         try:
             failed = sum(1 for evaluation in store.evaluations() if not evaluation.ok)
-            return dataclasses.replace(summary, failed=failed, stopped_because=str(store.get_meta("stopped_because", "")), generations=tuple(store.generations()))
+            return dataclasses.replace(
+                summary,
+                failed=failed,
+                stopped_because=str(store.get_meta("stopped_because", "")),
+                generations=tuple(store.generations()),
+                algorithm=store.get_meta("algorithm"),
+            )
         finally:
             store.close()
 

@@ -10,14 +10,18 @@ from math import comb
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import platypus
-from platypus import InjectedPopulation, Problem, Solution, TerminationCondition, Variator
+import platypus.core
+from platypus import HypervolumeFitnessEvaluator, InjectedPopulation, Problem, Solution, TerminationCondition, Variator
 
 if TYPE_CHECKING:
     from ._search import Search
 
-__all__ = ["ALGORITHMS", "build_algorithm", "platypus_random"]
+__all__ = ["ALGORITHMS", "AUTO", "build_algorithm", "platypus_random"]
 
-ALGORITHMS = ("nsga2", "nsga3", "spea2", "ibea", "moead", "epsmoea", "random")
+# Platypus' algorithms, uniform sampling and the model-based search; ``auto`` chooses among
+# them (``_choice``).
+ALGORITHMS = ("nsga2", "nsga3", "spea2", "ibea", "moead", "epsmoea", "random", "surrogate")
+AUTO = "auto"
 
 
 class BudgetReached(TerminationCondition):
@@ -59,12 +63,39 @@ def build_algorithm(
         epsilons = [1e-9] * problem.nobjs
         return platypus.EpsMOEA(problem, epsilons, population_size=population, generator=InjectedPopulation(initial(population)), **common)
     if name == "ibea":
-        return platypus.IBEA(problem, population_size=population, generator=InjectedPopulation(initial(population)), **common)
+        return platypus.IBEA(problem, population_size=population, generator=InjectedPopulation(initial(population)), fitness_evaluator=RangeSafeFitness(), **common)
     if name == "moead":
         return platypus.MOEAD(problem, population_size=population, neighborhood_size=min(10, population), generator=InjectedPopulation(initial(population)), **common)
     algorithm = platypus.NSGAIII(problem, divisions_outer=_divisions_for(population, problem.nobjs), **common)
     algorithm.generator = InjectedPopulation(initial(algorithm.population_size))
     return algorithm
+
+
+class RangeSafeFitness(HypervolumeFitnessEvaluator):
+    """IBEA's hypervolume fitness for populations where an objective takes one value.
+
+    Platypus normalises each objective by its range in the population and stops with
+    "objective with empty range" when every solution has the same value there (a sequence
+    length all of a population share, say). Such an objective separates no one: it gets a
+    range of 1, and the others decide.
+    """
+
+    def evaluate(self, solutions: list[Solution]) -> None:
+        original = platypus.core.normalize
+
+        def widened(solutions: list[Solution], minimum: Any = None, maximum: Any = None) -> Any:
+            feasible = [solution for solution in solutions if solution.constraint_violation == 0.0]
+            if minimum is None and maximum is None and feasible:
+                columns = list(zip(*(solution.objectives for solution in feasible)))
+                minimum = [min(column) for column in columns]
+                maximum = [high if high - low > 1e-9 else low + 1.0 for low, high in zip(minimum, (max(column) for column in columns))]
+            return original(solutions, minimum, maximum)
+
+        platypus.core.normalize = widened  # the search runs Platypus in one thread
+        try:
+            super().evaluate(solutions)
+        finally:
+            platypus.core.normalize = original
 
 
 @contextmanager

@@ -24,8 +24,10 @@ from avatar.specs import names_in
 
 from .._errors import FailureStreak, RepeatedFailureError
 from ..space import Space
-from ._algorithms import ALGORITHMS, BudgetReached, CachedEvaluator, build_algorithm, platypus_random
+from ._algorithms import ALGORITHMS, AUTO, BudgetReached, CachedEvaluator, build_algorithm, platypus_random
+from ._choice import AlgorithmChoice, choose_algorithm
 from ._execution import Executor, SerialExecutor
+from ._model_based import ModelBasedProposer
 from ._outcome import GenerationStats, SearchHooks, SearchResult
 from ._pareto import Normalisation, as_minimisation, hypervolume, objective_limits
 from ._problem import AvatarProblem, GridVariator
@@ -60,6 +62,7 @@ class Search:
         time_limit: float | None = None,
         seed: int | None = None,
         generation_offset: int = 0,
+        batch: int | None = None,
     ) -> None:
         settings = space.spec.search
         self.space = space
@@ -67,7 +70,10 @@ class Search:
         self.store = store
         self.executor = executor or SerialExecutor()  # a given executor is shut down by its owner
         self.hooks = list(hooks)
-        self.algorithm_name = algorithm or settings.algorithm
+        self.requested_algorithm = algorithm or settings.algorithm
+        self.algorithm_name = self.requested_algorithm  # ``auto`` is resolved when the run starts
+        self.choice: AlgorithmChoice | None = None
+        self.requested_batch = batch  # the model-based search's batch; by default one per worker
         self.population = population or settings.population
         self.budget = evaluations or settings.evaluations
         self.time_limit = time_limit if time_limit is not None else settings.time_limit
@@ -105,6 +111,7 @@ class Search:
         self.stagnant = 0
         self.failures = FailureStreak(spec.search.max_identical_failures)
         self.normalisation: Normalisation | None = None
+        self._choose_algorithm()
         # Platypus' IBEA cannot rank infeasible solutions (it normalises feasible ones only):
         # it gets post-evaluation violations as a penalty added to every objective, and failed
         # or unevaluated solutions as points beyond the worst value seen.
@@ -116,6 +123,30 @@ class Search:
             self._remember(evaluation)
         self.started = time.monotonic()
         self.previous_elapsed = float(self.store.get_meta("elapsed", 0.0))
+
+    def _choose_algorithm(self) -> None:
+        """Resolve ``auto`` (and fix the model-based search's batch) once per run: a resumed run
+        reads both from the store, so another ``--jobs`` cannot change its course."""
+        stored = self.store.get_meta("algorithm")
+        if stored is not None and self.requested_algorithm in (AUTO, stored["name"]):
+            self.choice = AlgorithmChoice(stored["name"], stored["reason"])
+        elif self.requested_algorithm == AUTO:
+            self.choice = choose_algorithm(
+                objectives=len(self.objective_names),
+                budget=self.budget,
+                workers=self.executor.workers,
+                post_constraints=len(self.post),
+                exactly_counted=self.space.count().exact,
+            )
+        else:
+            self.choice = AlgorithmChoice(self.requested_algorithm, "set in the spec")
+        self.algorithm_name = self.choice.name
+        self.batch = int(self.store.get_meta("batch", 0)) or self.requested_batch or max(1, self.executor.workers)
+
+    def _store_choice(self) -> None:
+        self.store.set_meta("algorithm", self.choice.to_dict())
+        if self.algorithm_name == "surrogate":
+            self.store.set_meta("batch", self.batch)
 
     # -- what to evaluate ----------------------------------------------------------------------
 
@@ -342,17 +373,20 @@ class Search:
 
     def run(self) -> SearchResult:
         """Run (or resume) the search until its budget is spent."""
-        if self.algorithm_name not in ALGORITHMS:
-            raise ValueError(f"unknown algorithm '{self.algorithm_name}'; choose from {', '.join(ALGORITHMS)}")
+        if self.requested_algorithm not in (*ALGORITHMS, AUTO):
+            raise ValueError(f"unknown algorithm '{self.requested_algorithm}'; choose from {', '.join((*ALGORITHMS, AUTO))}")
         self.space.require_feasible()
         self._replay()
         self.store.set_meta("seed", self.seed)
+        self._store_choice()
         for hook in self.hooks:
             hook.start(self)
         try:
             with platypus_random(random.Random(f"platypus:{self.seed}")):
                 if self.algorithm_name == "random":
                     self._run_random()
+                elif self.algorithm_name == "surrogate":
+                    self._run_model_based()
                 else:
                     variator = GridVariator(self.problem, self.rng, self.is_known, self.proposed.add)
                     algorithm = build_algorithm(self.algorithm_name, self.problem, self.population, variator, CachedEvaluator(self), self._initial_population)
@@ -373,6 +407,19 @@ class Search:
         while self.stop_reason() is None:
             batch = [config for config in self.space.sample(self.population, seed=int(generator.integers(2**31))) if not self.is_known(tuple(self.problem.positions(config)))]
             solutions = [self.problem.solution(config) for config in batch]
+            for solution in solutions:
+                self.proposed.add(tuple(solution.variables))
+            self.evaluate_solutions(solutions)
+            self._record_generation()
+
+
+    def _run_model_based(self) -> None:
+        """Batches chosen by models of the expensive metrics (``_model_based``), one point per
+        worker; each batch sees only the batches before it, so a resumed run repeats them."""
+        proposer = ModelBasedProposer(self.space, self.problem, self.metrics, self.objective_names, self.directions, self.post, self.seed)
+        while self.stop_reason() is None:
+            known = sorted((evaluation for evaluation in self.cache.values() if evaluation.generation < self.generation), key=_canonical_order)
+            solutions = [self.problem.solution(config) for config in proposer.propose(known, self.is_known, self.batch)]
             for solution in solutions:
                 self.proposed.add(tuple(solution.variables))
             self.evaluate_solutions(solutions)

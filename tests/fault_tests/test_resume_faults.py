@@ -59,7 +59,7 @@ def uninterrupted(tmp_path_factory):
     return run
 
 
-@pytest.mark.parametrize("algorithm", ["nsga2", "ibea", "moead", "spea2"])
+@pytest.mark.parametrize("algorithm", ["nsga2", "ibea", "moead", "spea2", "surrogate", "auto"])
 @pytest.mark.parametrize("killed_after", [1, 9, 23, 39])
 def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, uninterrupted, algorithm, killed_after):
     search, store = _search(tmp_path, SPEC, algorithm, hooks=[InterruptAfter(killed_after)])
@@ -82,7 +82,7 @@ def test_interrupted_twice_and_resumed_equals_uninterrupted(tmp_path, uninterrup
     assert _outcome(resumed.run()) == uninterrupted("nsga2")
 
 
-@pytest.mark.parametrize("algorithm", ["nsga2", "epsmoea"])
+@pytest.mark.parametrize("algorithm", ["nsga2", "epsmoea", "surrogate"])
 def test_a_raised_budget_is_spent_and_equals_a_longer_run(tmp_path, uninterrupted, algorithm):
     search, store = _search(tmp_path, SPEC, algorithm)
     search.run()

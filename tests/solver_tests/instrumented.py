@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import time
 
-from avatar.objectives import SizeEstimator
+from avatar.objectives import Estimator, FlopsEstimator, SizeEstimator
 
 
 class RecordingSizeEstimator(SizeEstimator):
     """``size_mb`` that remembers every configuration it was asked to evaluate."""
 
     seen: list[dict] = []
+    cheap = True  # as cheap as size_mb: the model-based search may compute it for candidates
 
     def evaluate(self, config, context):
         RecordingSizeEstimator.seen.append(dict(config))
@@ -47,3 +48,16 @@ class FlakySizeEstimator(SizeEstimator):
         if config["hidden_size"] > self.hang_above:
             time.sleep(self.hang_seconds)
         return super().evaluate(config, context)
+
+
+class MeasuredFlopsEstimator(Estimator):
+    """``gflops`` declared measured and without a closed form: the model-based search models
+    it, as it would a measured latency, and a limit on it is checked after evaluation."""
+
+    name = "measured_gflops"
+    unit = "GFLOPs"
+    direction = "maximize"
+    kind = "measured"
+
+    def evaluate(self, config, context):
+        return FlopsEstimator().evaluate(config, context)

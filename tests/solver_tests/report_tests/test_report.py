@@ -38,3 +38,19 @@ def test_the_report_is_rendered_from_the_records_alone(tmp_path):
     for heading in ("## Feasible space", "## Search", "## Pareto front", "## Selected for training", "## Reproducibility"):
         assert first.count(heading) == 1, heading
     assert "## Realised students" not in first and run.report_html.exists()
+
+
+def test_the_report_and_the_terminal_say_which_algorithm_auto_chose_and_why(tmp_path):
+    from io import StringIO
+
+    from rich.console import Console
+
+    spec = loads(SEARCH_SPACE)  # no search.algorithm: auto
+    out = StringIO()
+    run_search(Space.from_spec(spec), out=str(tmp_path / "run"), console=Console(file=out, width=300))
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "Algorithm `surrogate` (chosen by `auto`: 2 objectives, 60 evaluations, 1 worker:" in report
+    assert "search algorithm: surrogate (auto: 2 objectives, 60 evaluations" in out.getvalue()
+    explicit = loads(SEARCH_SPACE.replace("seed: 3}", "seed: 3, algorithm: nsga2}"))
+    run_search(Space.from_spec(explicit), out=str(tmp_path / "explicit"))
+    assert "Algorithm `nsga2`, population 10;" in (tmp_path / "explicit" / "report.md").read_text()

@@ -1,0 +1,51 @@
+"""``search.algorithm: auto``: the algorithm for what the spec asks, from measured evidence.
+
+The rules follow ``bench/search.py`` (figures in ``bench/README.md``: problems over the Avatar
+example space with 2, 3 and 4 objectives and a post-evaluation limit, 5 seeds, 100 to 1,000
+evaluations, against Optuna, pymoo and uniform sampling). Measured there, serially:
+
+* up to 500 evaluations the model-based search had the highest median hypervolume at every
+  checkpoint (100, 250, 500) of every problem measured;
+* at 1,000 evaluations, past the model-based search's range, IBEA was ahead of NSGA-II.
+
+Not measured: spaces counted only approximately (sampled by rejection or Z3, too slowly for
+thousands of candidates: the evolutionary algorithms, which sample one population, run there)
+and many workers. A batch is one point per worker, chosen from one model fit; past
+``MODEL_BASED_WORKERS`` the evolutionary algorithms, whose generations need no model, take
+over (a design choice, said as such in the reason).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["AlgorithmChoice", "choose_algorithm", "MODEL_BASED_BUDGET", "MODEL_BASED_WORKERS"]
+
+MODEL_BASED_BUDGET = 500
+MODEL_BASED_WORKERS = 16
+
+
+@dataclass(frozen=True)
+class AlgorithmChoice:
+    """The algorithm a run uses and why (shown in the terminal and the report)."""
+
+    name: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "reason": self.reason}
+
+
+def choose_algorithm(*, objectives: int, budget: int, workers: int, post_constraints: int, exactly_counted: bool = True) -> AlgorithmChoice:
+    """The algorithm ``auto`` stands for in a run of ``budget`` evaluations over ``workers``;
+    ``exactly_counted``: whether the space's feasible points were counted exactly (else it is
+    sampled by rejection or through Z3, too slowly for the model-based search's candidates)."""
+    constrained = f" and {post_constraints} post-evaluation limit{'s' if post_constraints != 1 else ''}" if post_constraints else ""
+    asked = f"{objectives} objectives{constrained}, {budget:,} evaluations, {workers} worker{'s' if workers != 1 else ''}"
+    if not exactly_counted:
+        return AlgorithmChoice("ibea" if objectives >= 3 else "nsga2", f"{asked}: the feasible space is too large or sparse to count exactly, so sampling the model-based search's thousands of candidates would be slow")
+    if budget <= MODEL_BASED_BUDGET and workers <= MODEL_BASED_WORKERS:
+        return AlgorithmChoice("surrogate", f"{asked}: up to {MODEL_BASED_BUDGET} evaluations the model-based search reached the largest front on the benchmark problems (bench/search.py)")
+    if workers > MODEL_BASED_WORKERS:
+        return AlgorithmChoice("ibea" if objectives >= 3 else "nsga2", f"{asked}: batches of more than {MODEL_BASED_WORKERS} points are left to evolutionary generations (not benchmarked)")
+    return AlgorithmChoice("ibea", f"{asked}: beyond {MODEL_BASED_BUDGET} evaluations IBEA led the evolutionary algorithms on the benchmark problems (bench/search.py)")
