@@ -224,11 +224,13 @@ def calibrated_latency(budget: int) -> Space:
 
 
 def bench_problem(problem: Problem, seeds: int, budget: int, costly_budget: int, calibrated: Space, console: Console, only: set[str] | None = None) -> dict[str, Any]:
-    spec = problem_spec(problem, "auto", budget, 0)
+    latency, context = calibrated.estimators["latency_ms"], calibrated.context
+    samples = [float(latency.evaluate(context.resolve(config), context)) for config in calibrated.sample(400, seed=0)]
+    spec = problem_spec(problem, "auto", budget, 0, latency_limit=float(np.percentile(samples, 25)))
     started = time.perf_counter()
     space = Space.from_spec(spec, estimators=problem_estimators(problem, spec, calibrated.estimators["latency_ms"]), context=calibrated.context)
     oracle = Oracle(space)
-    console.print(f"[bold]{problem.name}[/bold] ({problem.description}): space ready in {time.perf_counter() - started:.1f} s; post-evaluation limits: {[item.name for item in oracle.post] or 'none'}")
+    console.print(f"[bold]{problem.name}[/bold] ({problem.description}): space ready in {time.perf_counter() - started:.1f} s; post-evaluation limits: {[item.text for item in oracle.post] or 'none'}")
     runs: dict[str, list[Trace]] = {}
     for name, method in methods(budget, costly_budget).items():
         if only and name not in only:
