@@ -146,8 +146,8 @@ class ModelBasedProposer:
     def propose(self, known: Sequence[Evaluation], is_known: Callable[[tuple], bool], size: int) -> list[dict[str, Any]]:
         """Up to ``size`` new feasible configurations (fewer when the space runs out)."""
         measured = [evaluation for evaluation in known if evaluation.ok]
-        self._refresh(measured, is_known)
-        keys = [key for key in self.pool.keys() if not is_known(key)]
+        self._refresh(measured, is_known)  # known points leave the pool there
+        keys = self.pool.keys()
         if not keys:
             return []
         means, spreads = self._predict(keys, measured)
