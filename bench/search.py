@@ -50,7 +50,7 @@ from avatar import objectives  # noqa: E402
 from avatar.specs import names_in  # noqa: E402
 from avatar.solver import Normalisation, RunStore, Search, Space, as_minimisation, hypervolume, objective_limits  # noqa: E402
 from avatar.solver.search._choice import choose_algorithm  # noqa: E402
-from avatar.solver.search._violation import violation  # noqa: E402
+from avatar.solver.search._violation import violations_at  # noqa: E402
 
 CHECKPOINTS = (100, 250, 500, 1000)
 
@@ -108,8 +108,7 @@ class Oracle:
         """Feasible by the hard limits, post-evaluation violations, objectives (minimised)."""
         config = self.config(positions)
         values = objectives.evaluate(self.spec, config, self.metrics, context=self.space.context, estimators=self.space.estimators)
-        resolved = {**self.space.context.resolve(config), **values}
-        violations = [violation(item.expression, resolved) for item in self.post]
+        violations = violations_at(self.post, self.space.context, config, values)
         return self.space.contains(config), violations, as_minimisation(np.array([values[name] for name in self.names]), self.directions)
 
     def record(self, trace: Trace, positions: tuple) -> tuple[bool, list[float], np.ndarray]:

@@ -38,13 +38,12 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from avatar import objectives
-from avatar.specs import names_in
 
 from ..space import Space
 from ._pareto import as_minimisation, nondominated
 from ._problem import AvatarProblem, GridVariator
 from ._store import Evaluation
-from ._violation import violation
+from ._violation import violations_at
 
 __all__ = ["CandidatePool", "ModelBasedProposer", "EXACT_KINDS", "INITIAL_DESIGN"]
 
@@ -119,7 +118,6 @@ class ModelBasedProposer:
         self.space, self.problem = space, problem
         self.objective_names, self.directions = list(objective_names), list(directions)
         self.post = list(post_constraints)
-        self.post_names = {name for constraint in self.post for name in names_in(constraint.expression)}
         self.measured_breaks: dict[str, bool] = {}
         # an objective may also be a parameter or a derived name: the configuration gives it
         self.modelled = [name for name in metrics if name in space.estimators and not _computed_exactly(space.estimators[name])]
@@ -138,15 +136,11 @@ class ModelBasedProposer:
         self.fitted_on = 0
         self.fits = 0
 
-    @property
-    def needs_initial_design(self) -> bool:
-        """A model needs points to learn from; with every metric exact, the pool is enough."""
-        return bool(self.modelled)
-
     def propose(self, known: Sequence[Evaluation], is_known: Callable[[tuple], bool], size: int) -> list[dict[str, Any]]:
         """Up to ``size`` new feasible configurations (fewer when the space runs out)."""
         measured = [evaluation for evaluation in known if evaluation.ok]
-        self._refresh(measured, is_known)  # known points leave the pool there
+        known_points = self._objective_points(measured)
+        self._refresh(measured, known_points, is_known)  # known points leave the pool there
         keys = self.pool.keys()
         if not keys:
             return []
@@ -156,7 +150,6 @@ class ModelBasedProposer:
             return [self.pool.configs[keys[index]] for index in sorted(order)]
         objective_columns = [self.columns.index(name) for name in self.objective_names]
         optimistic = as_minimisation(means[:, objective_columns], self.directions) - OPTIMISM * spreads[:, objective_columns]
-        known_points = self._objective_points(measured)
         improving = self._may_improve(optimistic, known_points, measured)
         chosen: list[int] = []
         scaled = self._scaled(optimistic, known_points)
@@ -195,21 +188,21 @@ class ModelBasedProposer:
 
     # -- the pool ------------------------------------------------------------------------------
 
-    def _refresh(self, measured: Sequence[Evaluation], is_known: Callable[[tuple], bool]) -> None:
+    def _refresh(self, measured: Sequence[Evaluation], known_points: np.ndarray, is_known: Callable[[tuple], bool]) -> None:
         """New uniform samples and variations of the front; known points leave the pool."""
         fresh = POOL_START if not self.pool.configs else POOL_FRESH
         if len(self.reserve) < fresh:
             self.reserve += self.space.sample(RESERVE, seed=int(self.rng.integers(2**31)))
         self.pool.add(self.reserve[:fresh])
         del self.reserve[:fresh]
-        self.pool.add(self._variations(measured, is_known))
+        self.pool.add(self._variations(measured, known_points, is_known))
         for key in [key for key in self.pool.keys() if is_known(key)]:
             self.pool.discard(key)
 
-    def _variations(self, measured: Sequence[Evaluation], is_known: Callable[[tuple], bool]) -> list[dict[str, Any]]:
+    def _variations(self, measured: Sequence[Evaluation], known_points: np.ndarray, is_known: Callable[[tuple], bool]) -> list[dict[str, Any]]:
         if len(measured) < 2:
             return []
-        front = [measured[index] for index in nondominated(self._objective_points(measured))]
+        front = [measured[index] for index in nondominated(known_points)]
         parents = front if len(front) >= 2 else list(measured)
         variator = GridVariator(self.problem, self.variation_rng, is_known, lambda key: None)
         children = []
@@ -272,11 +265,7 @@ class ModelBasedProposer:
         return self.measured_breaks[evaluation.key]
 
     def _breaks(self, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> bool:
-        if not self.post:
-            return False
-        every = {**self.space.context.resolve(config), **metrics}
-        values = {name: every[name] for name in self.post_names if name in every}  # violation() converts each to a fraction
-        return any(violation(constraint.expression, values) > 0 for constraint in self.post)
+        return bool(self.post) and any(amount > 0 for amount in violations_at(self.post, self.space.context, config, metrics))
 
     def _scaled(self, points: np.ndarray, known_points: np.ndarray) -> np.ndarray:
         """Each objective scaled to [0, 1] over the candidates and the measured points."""

@@ -33,7 +33,7 @@ from ._pareto import Normalisation, as_minimisation, hypervolume, objective_limi
 from ._problem import AvatarProblem, GridVariator
 from ._store import Evaluation, RunStore, StoreError, config_key
 from ._tasks import EvaluationTask
-from ._violation import violation
+from ._violation import violations_at
 
 __all__ = ["Search", "SearchResult", "SearchHooks", "GenerationStats", "ALGORITHMS", "objective_limits"]
 
@@ -293,8 +293,7 @@ class Search:
         solution.evaluated = True
 
     def violations(self, evaluation: Evaluation) -> list[float]:
-        values = {**self.context.resolve(evaluation.config), **evaluation.metrics}
-        return [violation(constraint.expression, values) for constraint in self.post]
+        return violations_at(self.post, self.context, evaluation.config, evaluation.metrics)
 
     # -- results -------------------------------------------------------------------------------
 

@@ -8,11 +8,11 @@ alike when the search ranks infeasible points. A satisfied constraint has violat
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from avatar.specs import Expr, Walker, evaluate_expression
+from avatar.specs import Expr, Walker, evaluate_expression, names_in
 
-__all__ = ["violation"]
+__all__ = ["violation", "violations_at"]
 
 _UNMEASURABLE = 1.0
 
@@ -90,8 +90,18 @@ class _Violation(Walker[tuple[Any, float]]):
 def violation(expression: Expr, values: Mapping[str, Any]) -> float:
     """The relative violation of a condition at ``values`` (0 when it holds; a division by
     zero counts as one full violation)."""
-    exact = {name: Fraction(repr(value)) if isinstance(value, float) else value for name, value in values.items()}
+    # only the names the condition uses: each float becomes an exact fraction, and ``values``
+    # may hold a whole resolved configuration
+    used = names_in(expression)
+    exact = {name: Fraction(repr(value)) if isinstance(value, float) else value for name, value in values.items() if name in used}
     try:
         return float(_Violation(exact).walk(expression)[1])
     except Exception:  # noqa: BLE001 - an undefined value cannot satisfy a constraint
         return _UNMEASURABLE
+
+
+def violations_at(constraints: Sequence[Any], context: Any, config: Mapping[str, Any], metrics: Mapping[str, Any]) -> list[float]:
+    """The violation of each constraint at a configuration (resolved by ``context``) with
+    these metric values: measured ones for the search, predicted ones for its candidates."""
+    values = {**context.resolve(config), **metrics}
+    return [violation(constraint.expression, values) for constraint in constraints]
