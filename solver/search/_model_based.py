@@ -12,7 +12,11 @@ Each batch is chosen from candidates of the exact feasible space, scored with wh
   not declare ``cheap``) is modelled by
   the forest surrogate of the learned ``accuracy`` (``Surrogate``), fitted on the evaluations
   so far: after every batch while they are few, then whenever they have grown by a tenth;
-  the spread of its trees is the uncertainty.
+  the spread of its trees is the uncertainty. Its inputs are the configuration and the
+  closed forms known for every candidate (``params``, ``gflops``, ``size_mb`` and the exact
+  metrics above, as logarithms): accuracy and cost follow a student's compute and size more
+  simply than any one parameter, and a forest fitted on a few dozen points finds a split on
+  one descriptor sooner than on the several parameters it combines.
 * **Acquisition**: random-scalarisation lower confidence bounds, as ParEGO scalarises: for each
   place in the batch a random weight vector, and the candidate with the lowest augmented
   Tchebycheff value of its optimistic objectives (mean minus one spread, normalised) wins.
@@ -32,6 +36,7 @@ answers the ones already evaluated.
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any, Callable, Mapping, Sequence
 
@@ -48,6 +53,7 @@ from ._violation import violations_at
 __all__ = ["CandidatePool", "ModelBasedProposer", "EXACT_KINDS", "INITIAL_DESIGN"]
 
 EXACT_KINDS = ("analytic", "predicted")
+DESCRIPTORS = ("params", "gflops", "size_mb")  # built-in closed forms given to the models as inputs
 INITIAL_DESIGN = 10  # uniform points before the first model, when a metric is modelled
 POOL_START = 1000
 POOL_FRESH = 32
@@ -63,6 +69,7 @@ REFIT_EVERY = 25
 OPTIMISM = 1.0  # spreads subtracted from a modelled mean
 AUGMENTATION = 0.05  # the augmented Tchebycheff's weighted sum
 LIMIT_CHECKS = 200  # candidates checked against predicted post-evaluation limits per pick
+DESCRIPTOR_FLOOR = 1e-12  # a descriptor at or below this (or undefined) is taken as this, before its logarithm
 
 
 def _computed_exactly(estimator: objectives.Estimator) -> bool:
@@ -70,6 +77,20 @@ def _computed_exactly(estimator: objectives.Estimator) -> bool:
     else (measured, learned, a plugin that does not say) is modelled, since the pool's values
     are computed in this process, with no timeout, for thousands of candidates."""
     return getattr(estimator, "kind", "analytic") in EXACT_KINDS and bool(getattr(estimator, "is_cheap", False))
+
+
+def _descriptors(space: Space, exact: Sequence[str]) -> dict[str, objectives.Estimator]:
+    """The closed forms given to the models as inputs: the built-in ``DESCRIPTORS`` and the
+    metrics computed exactly, where registered for the spec and cheap."""
+    found: dict[str, objectives.Estimator] = {}
+    for name in dict.fromkeys([*DESCRIPTORS, *exact]):
+        try:
+            estimator = space.estimators.get(name) or objectives.get(name, space.spec)
+        except Exception:  # not registered, or not for this spec's family
+            continue
+        if _computed_exactly(estimator):
+            found[name] = estimator
+    return found
 
 
 class CandidatePool:
@@ -129,6 +150,7 @@ class ModelBasedProposer:
         self.variation_rng = random.Random(f"variation:{seed}")
         self.seed = seed
         self.encoder = objectives.Encoder(space.parameters)  # the forest surrogate's own encoding
+        self.descriptors = _descriptors(space, self.exact) if self.modelled else {}
         self.encodings: dict[Any, np.ndarray] = {}
         self.models: list[objectives.Surrogate] = []
         self.predicted: dict[tuple, int] = {}  # a candidate's row of predictions (means, then spreads)
@@ -247,12 +269,27 @@ class ModelBasedProposer:
         self.fits += 1
 
     def _encoded(self, keys: Sequence[Any], configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """The encoder's rows for these configurations, each encoded once per run."""
+        """The models' inputs for these configurations: the encoder's row and the logarithms of
+        the descriptors, each configuration encoded once per run."""
         new = [index for index, key in enumerate(keys) if key not in self.encodings]
         if new:
-            for index, row in zip(new, self.encoder.encode([configs[index] for index in new])):
+            rows = self.encoder.encode([configs[index] for index in new])
+            described = np.array([self._described(configs[index]) for index in new]).reshape(len(new), len(self.descriptors))
+            for index, row in zip(new, np.hstack([rows, described])):
                 self.encodings[keys[index]] = row
         return np.array([self.encodings[key] for key in keys])
+
+    def _described(self, config: Mapping[str, Any]) -> list[float]:
+        """The descriptors' logarithms; one that cannot take this point, or is not positive and
+        finite there, gives the floor (a value of its own, which a tree can split off)."""
+        row = []
+        for name, estimator in self.descriptors.items():
+            try:
+                value = float(objectives.evaluate(self.space.spec, config, [name], context=self.space.context, estimators={name: estimator})[name])
+            except Exception:
+                value = math.nan
+            row.append(math.log(value) if math.isfinite(value) and value > DESCRIPTOR_FLOOR else math.log(DESCRIPTOR_FLOOR))
+        return row
 
     def _objective_points(self, measured: Sequence[Evaluation]) -> np.ndarray:
         values = np.array([[evaluation.metrics[name] for name in self.objective_names] for evaluation in measured], dtype=float)

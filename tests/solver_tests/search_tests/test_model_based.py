@@ -4,15 +4,17 @@ and a batch per worker that a Dask cluster evaluates like a serial run."""
 
 from __future__ import annotations
 
+import math
 import statistics
 
 import numpy as np
 import pytest
 
+from avatar import objectives
 from avatar.solver import Normalisation, Space, hypervolume, objective_limits
 from avatar.solver.search._choice import choose_algorithm
 from avatar.solver.search._execution import DaskExecutor, SerialExecutor
-from avatar.solver.search._model_based import ModelBasedProposer
+from avatar.solver.search._model_based import DESCRIPTOR_FLOOR, ModelBasedProposer
 from avatar.solver.search._search import Search
 from avatar.solver.search._store import RunStore
 from avatar.specs import loads
@@ -39,6 +41,39 @@ def test_closed_forms_are_computed_and_measured_metrics_modelled(tmp_path):
     assert len(batch) == 3 and proposer.fits == 1, "a fitted model chose the batch"
     assert all(search.space.contains(config) for config in batch)
     assert not {tuple(search.problem.positions(config)) for config in batch} & set(search.cache), "known points are never proposed"
+    store.close()
+
+
+class _Undefined(objectives.Estimator):
+    """A cheap closed form that no point can take."""
+
+    name, unit, direction, kind, cheap = "undefined", "", "minimize", "analytic", True
+
+    def evaluate(self, config, context):
+        raise ValueError("undefined here")
+
+
+def test_the_models_are_given_the_closed_forms_of_each_configuration(tmp_path):
+    search, store = _search(tmp_path, algorithm="surrogate", evaluations=12)
+    search.run()
+    proposer = ModelBasedProposer(search.space, search.problem, search.metrics, search.objective_names, search.directions, search.post, 0)
+    assert list(proposer.descriptors) == ["params", "gflops", "size_mb"], "the built-in closed forms (size_mb is also an exact metric here)"
+    config = search.space.sample(1, seed=3)[0]
+    row = proposer._encoded(["one"], [config])[0]
+    exact = objectives.evaluate(search.space.spec, config, ["params", "gflops", "size_mb"], context=search.space.context)
+    width = len(proposer.encoder.columns)
+    assert len(row) == width + 3
+    assert row[width:] == pytest.approx([math.log(exact[name]) for name in ("params", "gflops", "size_mb")])
+    proposer.descriptors["undefined"] = _Undefined()
+    assert proposer._described(config)[-1] == math.log(DESCRIPTOR_FLOOR), "an undefined descriptor is a value of its own, not an error"
+    store.close()
+
+
+def test_with_nothing_to_model_no_closed_form_is_described(tmp_path):
+    search, store = _search(tmp_path, SEARCH_SPACE, algorithm="surrogate", evaluations=5)
+    search.run()
+    proposer = ModelBasedProposer(search.space, search.problem, search.metrics, search.objective_names, search.directions, search.post, 0)
+    assert proposer.descriptors == {}
     store.close()
 
 
