@@ -134,7 +134,7 @@ def test_auto_is_resolved_recorded_and_kept_on_resume(tmp_path):
 
 @pytest.mark.parametrize(
     ("objectives", "budget", "workers", "expected"),
-    [(2, 100, 1, "surrogate"), (3, 500, 4, "surrogate"), (3, 1000, 1, "ibea"), (2, 5000, 1, "ibea"), (2, 200, 64, "nsga2"), (3, 200, 64, "ibea")],
+    [(2, 100, 1, "surrogate"), (3, 500, 4, "surrogate"), (3, 1000, 1, "surrogate"), (3, 1001, 1, "ibea"), (2, 5000, 1, "ibea"), (2, 200, 64, "nsga2"), (3, 200, 64, "ibea")],
 )
 def test_auto_chooses_by_objectives_budget_and_workers(objectives, budget, workers, expected):
     choice = choose_algorithm(objectives=objectives, budget=budget, workers=workers, post_constraints=0)
