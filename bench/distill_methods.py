@@ -8,7 +8,8 @@ seeds (one student per seed, no restarts, its threshold tuned on validation). Fo
 the median and range over seeds of test F1 and ROC AUC, F1 kept against the teacher at the
 tuned and at the default cut, seconds per epoch, and the disk the teacher's features take.
 ``--hard`` runs it on ``builtin:python-clones-hard`` (longer functions, every view rewritten,
-non-clones of nearly the same length) with a quarter of the training pairs labelled;
+non-clones of nearly the same length, half of them a function beside its own mutant) with a
+quarter of the training pairs labelled;
 ``--method M`` (repeatable) chooses the methods.
 """
 

@@ -7,6 +7,10 @@ consistently, independent adjacent assignments may swap places, and it is reform
 function (the original or rewrites); a non-clone pair shows views of two different functions
 of similar length (hard negatives). Both kinds use the same mix of views, so formatting alone
 says nothing about the label. Deterministic for a seed and a Python version.
+
+``builtin:python-clones-hard`` takes longer functions, rewrites every view, and makes half its
+non-clones near misses: a function beside its own mutant (``_mutants``), which only its
+meaning tells from a clone.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from pathlib import Path
 from avatar.specs import TaskSettings
 
 from ._data import DataError, Example
+from ._mutants import mutant
 
 __all__ = ["builtin_dataset", "stdlib_functions", "functions_in", "rewrite"]
 
 MAX_FUNCTIONS = 1200
+NEAR_MISSES = 0.5  # the hard form's share of non-clones that pair a function with its own mutant
 BUILTIN_CLONES = ("python-clones", "python-clones-hard")
 _SKIPPED_FOLDERS = {"test", "tests", "idle_test", "site-packages", "lib2to3", "turtledemo", "ensurepip", "__pycache__"}
 _PROTECTED = set(dir(builtins)) | {"self", "cls"}
@@ -179,7 +185,8 @@ def builtin_dataset(name: str, task: TaskSettings) -> dict[str, list[Example]]:
 def _pairs(functions: list[tuple[str, ast.FunctionDef]], generator: random.Random, *, hard: bool = False) -> list[Example]:
     """One clone pair and one hard non-clone pair (a function of similar length) per function.
     The hard form shows no original (every view is rewritten, renaming, reordering and
-    reformatting each time) and picks the non-clone among the 2 nearest lengths, not 10."""
+    reformatting each time), picks the non-clone among the 2 nearest lengths, not 10, and
+    half the time pairs the function with a rewrite of its own mutant instead (a near miss)."""
     lengths = [len(ast.unparse(function)) for _, function in functions]
     by_length = sorted(range(len(functions)), key=lambda index: lengths[index])
     rank = {index: position for position, index in enumerate(by_length)}
@@ -198,6 +205,10 @@ def _pairs(functions: list[tuple[str, ast.FunctionDef]], generator: random.Rando
                 break
             second = view(function)
         examples.append(Example((first, second), 1, (identifier,), f"{identifier}/{identifier}"))
+        near_miss = mutant(function, generator) if hard and generator.random() < NEAR_MISSES else None
+        if near_miss is not None:
+            examples.append(Example((view(function), view(near_miss)), 0, (identifier,), f"{identifier}/{identifier}~"))
+            continue
         window = [candidate for candidate in by_length[max(0, rank[index] - reach) : rank[index] + reach + 1] if candidate != index]
         other_identifier, other_function = functions[generator.choice(window)]
         examples.append(Example((view(function), view(other_function)), 0, (identifier, other_identifier), f"{identifier}/{other_identifier}"))

@@ -396,3 +396,9 @@ def test_the_hard_builtin_clones_have_longer_functions_and_no_originals():
     assert sum(example.texts[0] == example.texts[1] for example in clones) < 0.1 * len(clones), "clone pairs show two rewrites (equal only when a function offers nothing to rewrite)"
     train_ids = {group for example in hard["train"] for group in example.groups}
     assert not train_ids & {group for example in hard["test"] for group in example.groups}
+    # near misses: about half the non-clones pair a function with its own mutant
+    non_clones = [example for example in hard["train"] if example.label == 0]
+    near_misses = [example for example in non_clones if len(example.groups) == 1]
+    assert 0.35 * len(non_clones) < len(near_misses) < 0.65 * len(non_clones) and len(non_clones) == len(clones)
+    assert all(example.texts[0] != example.texts[1] for example in near_misses)
+    assert not any(len(example.groups) == 1 and example.label == 0 for example in easy["train"])
