@@ -26,14 +26,15 @@ def mutant(function: ast.FunctionDef, generator: random.Random, changes: int = 2
     """A copy of ``function`` with ``changes`` changes of meaning (a flipped comparison,
     arithmetic or boolean operator, a constant off by one, a negated condition, a dropped
     statement), or None when it offers none; ``function`` is left as it is."""
-    copy = ast.parse(ast.unparse(function)).body[0]
+    original = ast.unparse(function)
+    copy = ast.parse(original).body[0]
     sites = _sites(copy)
     if not sites:
         return None
     for site in generator.sample(sites, min(changes, len(sites))):
         site()
     mutated = ast.fix_missing_locations(copy)
-    return mutated if ast.unparse(mutated) != ast.unparse(function) else None
+    return mutated if ast.unparse(mutated) != original else None
 
 
 def _sites(function: ast.FunctionDef) -> list[Change]:
@@ -73,8 +74,5 @@ def _replacing(items: list, index: int, value: object) -> Change:
 
 
 def _dropping(body: list[ast.stmt], statement: ast.stmt) -> Change:
-    def drop() -> None:
-        if statement in body and len(body) >= 2:
-            body.remove(statement)
-
-    return drop
+    # only a body's statements before its last are offered, each once: a body never empties
+    return lambda: body.remove(statement)
