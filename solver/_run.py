@@ -107,8 +107,9 @@ def _open_store(directory: Path, spec: Spec, resume: bool, source: str | None = 
         store.close()
         raise RunError(
             f"{directory} holds a run whose probes were distilled from another teacher, other data or other distillation "
-            "settings (train.teacher, task.data, --teacher, --data, train.temperature, hard_label_weight, patience or seed changed); "
-            "its predictions would mix both: start a new run with --out"
+            "settings (train.teacher, task.data, --teacher, --data, train.distill, temperature, hard_label_weight, patience or seed changed); "
+            "its predictions would mix both: start a new run with --out (a run begun before 2026-12-06 without train.distill "
+            "distilled with logits, the default then: resume it with --set train.distill=logits)"
         )
     store.set_meta("search_hash", search_hash(spec))
     if source is not None:

@@ -28,7 +28,7 @@ from ._syntax import (
 )
 from ._files import write_atomically, write_json_atomically
 from ._loader import FORMATS, load, loads, parse_override
-from ._methods import DISTILL_METHODS, DISTILL_PARAMETER, FEATURE_METHODS, PREDICTION_METHODS, parse_methods
+from ._methods import DEFAULT_METHODS, DISTILL_METHODS, DISTILL_PARAMETER, FALLBACK_METHODS, FEATURE_METHODS, PREDICTION_METHODS, default_methods, parse_methods
 from ._metrics import ENTRY_POINT_GROUP, registered_metric_names
 from ._model import (
     Constant,
@@ -75,6 +75,9 @@ __all__ = [
     "FEATURE_METHODS",
     "PREDICTION_METHODS",
     "parse_methods",
+    "default_methods",
+    "DEFAULT_METHODS",
+    "FALLBACK_METHODS",
     "FieldSettings",
     "PAIR_KINDS",
     "NAMED_DATA",

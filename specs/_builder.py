@@ -312,17 +312,18 @@ class SpecBuilder:
         task["split_names"] = FrozenDict(task.get("split_names", {}))
         return settings_from(TaskSettings, task)
 
-    def build_distill(self, train: dict[str, Any]) -> FrozenDict:
-        """``train.distill`` as ``{method: weight}``, and the methods a ``distill_method``
-        parameter offers: known, and within what the teacher can give (a teacher given as
-        predictions has no hidden states)."""
-        methods: dict[str, float] = {"logits": 1.0}
+    def build_distill(self, train: dict[str, Any]) -> FrozenDict | None:
+        """``train.distill`` as ``{method: weight}`` (``None`` when not given: the trainer
+        takes the default, which depends on the teacher's outputs), and the methods a
+        ``distill_method`` parameter offers: known, and within what the teacher can give (a
+        teacher given as predictions has no hidden states)."""
+        methods: dict[str, float] | None = None
         if "distill" in train and not self.is_broken(("train", "distill")):
             try:
                 methods = parse_methods(train["distill"])
             except ValueError as error:
                 self.report(("train", "distill"), str(error))
-        offered = [(("train", "distill"), methods)]
+        offered = [(("train", "distill"), methods)] if methods is not None else []
         parameter = self.section("space").get(DISTILL_PARAMETER)
         if isinstance(parameter, dict) and not self.is_broken(("space", DISTILL_PARAMETER)):
             choices = parameter.get("choices")
@@ -343,7 +344,7 @@ class SpecBuilder:
                 needs = sorted(FEATURE_METHODS & set(chosen))
                 if needs:
                     self.report(path, f"'{needs[0]}' needs the teacher's hidden states, and a teacher given as its predictions has none (it supports {', '.join(sorted(PREDICTION_METHODS))})")
-        return FrozenDict(methods)
+        return FrozenDict(methods) if methods is not None else None
 
     def check_predictions(self, teacher: dict[str, Any]) -> None:
         """A teacher is a model or its predictions; some settings only mean something for the

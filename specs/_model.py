@@ -285,7 +285,7 @@ class TrainSettings:
     epochs: int = 10
     patience: int = 3
     temperature: float = 2.0
-    distill: FrozenDict = field(default_factory=lambda: FrozenDict({"logits": 1.0}))  # {method: weight}
+    distill: FrozenDict | None = None  # {method: weight}; None: the default, which the teacher decides (``default_methods``)
     augment: int = 0  # rewrites per training function added to the distillation split
     hard_label_weight: float = 0.0
     tune_threshold: bool = True

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from avatar import objectives
-from avatar.specs import DISTILL_PARAMETER, FEATURE_METHODS, Spec, parse_methods
+from avatar.specs import DISTILL_PARAMETER, FEATURE_METHODS, Spec, default_methods, parse_methods
 
 from ._data import TaskData
 from ._encode import EncodedSet, encode
@@ -63,7 +63,7 @@ def methods_of(spec: Spec, config: Mapping[str, Any]) -> dict[str, float]:
     """The distillation methods of a configuration: its ``distill_method`` when the space
     searches one, else ``train.distill``."""
     chosen = config.get(DISTILL_PARAMETER)
-    return parse_methods(chosen) if chosen else dict(spec.train.distill)
+    return parse_methods(chosen) if chosen else default_methods(spec.train.distill)
 
 
 class _Targets:

@@ -12,7 +12,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 from rich.console import Console
@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 
 from avatar import objectives
 from avatar.objectives import write_json_atomically
-from avatar.specs import DISTILL_PARAMETER, FEATURE_METHODS, RunDirectory, SelectedPoint, Spec, StudentRecord, StudentsRecord, TeacherSettings, parse_methods
+from avatar.specs import DEFAULT_METHODS, DISTILL_PARAMETER, FEATURE_METHODS, FrozenDict, RunDirectory, SelectedPoint, Spec, StudentRecord, StudentsRecord, TeacherSettings, default_methods, parse_methods
 
 from ._costs import model_costs
 from ._augment import AUGMENT_VERSION, augment_examples
@@ -124,8 +124,10 @@ class Distillation:
 
 def methods_needed(spec: Spec) -> set[str]:
     """Every distillation method a run may use: ``train.distill``'s and those a
-    ``distill_method`` parameter offers."""
-    needed = set(spec.train.distill)
+    ``distill_method`` parameter offers. Of the default, only what every teacher supports:
+    ``prepare_distillation`` adds ``hard_labels`` where the teacher's outputs cover the
+    labelled split (``with_methods_resolved``)."""
+    needed = set(default_methods(spec.train.distill, labelled_outputs=False))
     if DISTILL_PARAMETER in spec.parameter_names:
         for value in spec.parameter(DISTILL_PARAMETER).values:
             needed |= set(parse_methods(value))
@@ -174,6 +176,7 @@ def prepare_distillation(
         )
         progress.update(fine_tune, status=f"ready (validation {prepared.validation.get('metric', '')} {prepared.validation.get('value', float('nan')):.4f})")
         timings["teacher"] = time.perf_counter() - step_started
+        spec = with_methods_resolved(spec, prepared, task_data, console)
         step_started = time.perf_counter()
         labelling = progress.add_task("teacher logits", total=len(task_data.unlabeled), status="")
         logits = teacher_logits(prepared, task_data.unlabeled, "unlabeled", task_data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(labelling, n), executor=executor)
@@ -191,6 +194,28 @@ def prepare_distillation(
     for warning in warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, warnings, outputs)
+
+
+def with_methods_resolved(spec: Spec, teacher: Teacher, data: TaskData, console: Console) -> Spec:
+    """``spec`` with ``train.distill`` as its students will use it: without one, the default
+    for what the teacher gives (``default_methods``): a teacher given as predictions that lack
+    some of the labelled split cannot teach ``hard_labels``, and the run says so."""
+    if spec.train.distill is not None:
+        return spec
+    covered = teacher.predictions is None or teacher.predictions.covers(data.labeled)
+    methods = default_methods(None, labelled_outputs=covered)
+    if not covered:
+        console.print(
+            f"train.distill: {'+'.join(methods)}, not the default {'+'.join(DEFAULT_METHODS)}: {teacher.predictions.path} has no predictions for "
+            "some of the labelled split (write them with --write-predictions, or set train.distill to silence this)",
+            highlight=False,
+            markup=False,
+        )
+    return _with_distill(spec, methods)
+
+
+def _with_distill(spec: Spec, methods: Mapping[str, float]) -> Spec:
+    return dataclasses.replace(spec, train=dataclasses.replace(spec.train, distill=FrozenDict(methods)))
 
 
 def _augmented_logits(spec: Spec, teacher: Teacher, data: TaskData, logits: torch.Tensor, cache_dir: Path, device: str, progress: Any, executor: Any = None) -> torch.Tensor:
@@ -308,6 +333,8 @@ def train_selected(
     console = console or Console(quiet=True)
     points = run.selection().points if points is None else points
     distillation = distillation or prepare_distillation(spec, data=data, teacher=teacher, console=console, cache_dir=cache_dir, device=device)
+    if spec.train.distill is None:  # the default, as the distillation resolved it for its teacher
+        spec = _with_distill(spec, distillation.spec.train.distill)
     task_data, prepared, outputs, cache_dir, device = distillation.data, distillation.teacher, distillation.outputs, distillation.cache_dir, distillation.device
     timings = dict(distillation.seconds)
     pending = [point for point in points if _finished_student(run.student_folder(point.key) / "metrics.json") is None]

@@ -41,6 +41,10 @@ class Predictions:
         self.logits = logits
         self.fingerprint = fingerprint
 
+    def covers(self, examples: Sequence) -> bool:
+        """Whether every one of ``examples`` has a prediction."""
+        return all(example.id in self.logits for example in examples)
+
     def for_examples(self, examples: Sequence) -> torch.Tensor:
         """The logits of ``examples`` in order.
 

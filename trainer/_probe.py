@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from avatar.specs import Spec
+from avatar.specs import Spec, default_methods
 
 from ._data import TaskData
 from ._metrics import primary_metric
@@ -72,8 +72,9 @@ class DistillationProber:
         or other data is never reused (and a run does not resume with them)."""
         train = self.distillation.spec.train
         parts = [self.distillation.teacher.fingerprint, self.distillation.data.fingerprint, train.temperature, train.hard_label_weight, train.patience, train.seed]
-        if dict(train.distill) != {"logits": 1.0}:  # the default leaves the key as it was, so older runs resume
-            parts.append(sorted(train.distill.items()))
+        methods = default_methods(train.distill)  # resolved by prepare_distillation
+        if methods != {"logits": 1.0}:  # logits alone (the default until 2026-12) leaves the key as it was, so older runs resume
+            parts.append(sorted(methods.items()))
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
     def task(self, metric: str, estimator: Any, config: dict[str, Any], fidelity: Mapping[str, Any] | None = None) -> ProbeTask:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from avatar.specs import SpecError, loads, parse_methods
-from avatar.trainer import distillation_loss, prepare_distillation, train_selected
-from avatar.trainer._distil import distil
+from avatar.specs import DEFAULT_METHODS, SpecError, loads, parse_methods
+from avatar.trainer import DistillationProber, distillation_loss, prepare_distillation, train_selected
+from avatar.trainer._distil import distil, methods_of
 from avatar.trainer._features import segment_pool
 from avatar.trainer._losses import dist_loss, layer_map, logits_loss
 from tests.trainer_tests.conftest import student_spec
@@ -107,12 +107,20 @@ def test_each_method_distils_a_student_that_saves_without_its_projections(kind, 
 
 
 def test_a_searched_distill_method_overrides_train_distill(tmp_path, defect_file, tiny_teacher):
-    text = student_spec("defect", defect_file, tiny_teacher).replace("space:\n", "space:\n  distill_method: {choices: [logits, 'dist+hard_labels']}\n")
+    text = student_spec("defect", defect_file, tiny_teacher, distill="logits").replace("space:\n", "space:\n  distill_method: {choices: [logits, 'dist+hard_labels']}\n")
     spec = loads(text)
     distillation = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu")
     assert distillation.outputs.labeled is not None  # a searched choice needs it
     distilled = distil(spec, {**CONFIG, "distill_method": "dist+hard_labels"}, distillation.data, distillation.outputs, tmp_path / "ckpt", tmp_path / "cache", device="cpu", epochs=1)
     assert distilled.methods == {"dist": 1.0, "hard_labels": 1.0}
+
+
+def test_without_train_distill_a_teacher_model_teaches_logits_and_hard_labels(tmp_path, defect_file, tiny_teacher):
+    spec = loads(student_spec("defect", defect_file, tiny_teacher))
+    assert spec.train.distill is None and methods_of(spec, CONFIG) == DEFAULT_METHODS == {"logits": 1.0, "hard_labels": 1.0}
+    distillation = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu")
+    assert dict(distillation.spec.train.distill) == DEFAULT_METHODS and distillation.outputs.labeled is not None
+    assert DistillationProber(distillation).source != DistillationProber(prepare_distillation(loads(student_spec("defect", defect_file, tiny_teacher, distill="logits")), cache_dir=tmp_path / "cache", device="cpu")).source
 
 
 def test_a_killed_feature_distillation_resumes_as_if_uninterrupted(tmp_path, defect_file, tiny_teacher):

@@ -57,7 +57,7 @@ def test_students_distilled_from_a_teachers_predictions_equal_those_distilled_fr
     from avatar.trainer._teacher import teacher_logits
 
     rows = []
-    for name, part in (("unlabeled", data.unlabeled), ("valid", data.valid), ("test", data.test)):
+    for name, part in (("labeled", data.labeled), ("unlabeled", data.unlabeled), ("valid", data.valid), ("test", data.test)):
         logits = teacher_logits(teacher, part, name, data.fingerprint, tmp_path / "cache", "cpu")
         rows += [{"id": example.id, "logits": values} for example, values in zip(part, logits.tolist())]
     _write_jsonl(tmp_path / "teacher.jsonl", rows)
@@ -69,6 +69,7 @@ def test_students_distilled_from_a_teachers_predictions_equal_those_distilled_fr
     from_predictions = train_selected(given, None, tmp_path / "run-predictions", cache_dir=tmp_path / "cache2", device="cpu")
     assert from_predictions.teacher.extra["path"] == "predictions"
     assert from_predictions.teacher.test == pytest.approx(from_model.teacher.test, abs=1e-5)
+    assert from_model.students[0].extra["distill"] == from_predictions.students[0].extra["distill"] == {"logits": 1.0, "hard_labels": 1.0}  # the default
     assert from_predictions.students[0].test == pytest.approx(from_model.students[0].test, abs=1e-6)
     # no model: its size and latency are unknown, and the report says why instead of inventing ratios
     assert from_predictions.teacher.size_mb is None and from_predictions.teacher.latency_ms is None
@@ -76,6 +77,30 @@ def test_students_distilled_from_a_teachers_predictions_equal_those_distilled_fr
 
     section = students_section(from_predictions)
     assert "given as its predictions" in section and "size, latency, energy and carbon are not known" in section and "| —" in section
+
+
+def test_the_default_distils_on_logits_alone_where_the_predictions_lack_the_labelled_split(tmp_path, defect_file):
+    """A predictions file from another tool may hold only the examples the teacher did not
+    train on: the default (logits+hard_labels) then falls back to logits, and the run says so;
+    asked for by name, hard_labels is refused instead."""
+    from rich.console import Console
+
+    spec = _spec(tmp_path, defect_file, "predictions: p.jsonl")
+    data = load_task_data(spec)
+    _write_jsonl(tmp_path / "p.jsonl", _oracle_rows(data.unlabeled + data.valid + data.test))
+    console = Console(record=True, width=300)
+    distillation = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu", console=console)
+    assert dict(distillation.spec.train.distill) == {"logits": 1.0} and distillation.outputs.labeled is None
+    said = console.export_text()
+    assert "train.distill: logits, not the default logits+hard_labels" in said and "p.jsonl has no predictions for some of the labelled split" in said
+    _select(tmp_path / "run")
+    summary = train_selected(spec, None, tmp_path / "run", cache_dir=tmp_path / "cache", device="cpu", distillation=distillation)
+    assert summary.students[0].extra["distill"] == {"logits": 1.0}
+    named = loads((tmp_path / "spec.yaml").read_text().replace("temperature: 2.0", "temperature: 2.0, distill: logits+hard_labels"), filename=str(tmp_path / "spec.yaml"))
+    with pytest.raises(PredictionsError, match="no prediction for example id"):
+        prepare_distillation(named, cache_dir=tmp_path / "cache", device="cpu")
+    _write_jsonl(tmp_path / "p.jsonl", _oracle_rows(data.labeled + data.unlabeled + data.valid + data.test))
+    assert dict(prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu").spec.train.distill) == {"logits": 1.0, "hard_labels": 1.0}
 
 
 def test_declared_size_and_latency_give_the_ratios_and_a_model_is_measured(tmp_path, defect_file, tiny_teacher):

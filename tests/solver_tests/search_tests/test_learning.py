@@ -214,7 +214,7 @@ def test_probes_record_their_source_and_a_run_does_not_resume_with_another_teach
     FakeProber.calls = []
     _run(tmp_path, resume=True, prober=SourcedProber("teacher-a"))
     assert FakeProber.calls == []
-    with pytest.raises(RunError, match="another teacher"):
+    with pytest.raises(RunError, match=r"another teacher.*train.distill.*resume it with --set train.distill=logits"):
         _run(tmp_path, resume=True, prober=SourcedProber("teacher-b"))
 
 
