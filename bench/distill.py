@@ -149,6 +149,7 @@ def main() -> int:
     parser.add_argument("--methods", action="store_true", help="compare the distillation methods instead (bench/distill_methods.py)")
     parser.add_argument("--config", choices=("knee", "3mb"), default="knee", help="with --methods: the student configuration")
     parser.add_argument("--seeds", type=int, default=3, help="with --methods: seeds per method")
+    parser.add_argument("--first-seed", type=int, default=42, help="with --methods: the first student seed (the teacher is always fine-tuned with seed 42)")
     parser.add_argument("--max-length", type=int, default=128, help="with --methods: the teacher's input length")
     parser.add_argument("--hard", action="store_true", help="with --methods: on builtin:python-clones-hard (a quarter of the training pairs labelled) instead of BigCloneBench")
     parser.add_argument("--method", action="append", help="with --methods: only these methods (repeatable)")
@@ -159,7 +160,7 @@ def main() -> int:
         from distill_methods import compare_methods
 
         chosen = tuple(arguments.method) if arguments.method else None
-        compare_methods(arguments.data_root, console, config=arguments.config, seeds=arguments.seeds, max_length=arguments.max_length, hard=arguments.hard, **({"methods": chosen} if chosen else {}))
+        compare_methods(arguments.data_root, console, config=arguments.config, seeds=arguments.seeds, max_length=arguments.max_length, hard=arguments.hard, first_seed=arguments.first_seed, **({"methods": chosen} if chosen else {}))
         return 0
     for kind in [arguments.only] if arguments.only else ["clone", "defect"]:
         report(run(kind, arguments.data_root, console, arguments.promote), kind, console)

@@ -10,7 +10,9 @@ tuned and at the default cut, seconds per epoch, and the disk the teacher's feat
 ``--hard`` runs it on ``builtin:python-clones-hard`` (longer functions, every view rewritten,
 non-clones of nearly the same length, half of them a function beside its own mutant) with a
 quarter of the training pairs labelled;
-``--method M`` (repeatable) chooses the methods.
+``--method M`` (repeatable) chooses the methods; ``--first-seed S`` starts the seeds at S
+(default 42), so that more seeds can be added to a table in a later run (the teacher is the
+same: it is always fine-tuned with seed 42).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def methods_spec(data: Path | str, method: str, seed: int, max_length: int):
     return loads(yaml.safe_dump(spec, sort_keys=False), filename=str(EXAMPLES / "avatar-bigclonebench.yaml"))
 
 
-def compare_methods(data_root: Path, console: Console, *, config: str = "knee", seeds: int = 3, max_length: int = 128, methods: tuple[str, ...] = METHODS, hard: bool = False) -> None:
+def compare_methods(data_root: Path, console: Console, *, config: str = "knee", seeds: int = 3, max_length: int = 128, methods: tuple[str, ...] = METHODS, hard: bool = False, first_seed: int = 42) -> None:
     """The table of the module docstring, on BigCloneBench or (``hard``) on
     ``builtin:python-clones-hard`` with a quarter of the training pairs labelled."""
     data = HARD if hard else data_root / "bigclonebench-codexglue-test4000"
@@ -63,7 +65,7 @@ def compare_methods(data_root: Path, console: Console, *, config: str = "knee", 
         # One teacher for every seed: train.seed also seeds the teacher's fine-tuning, so the
         # distillation is prepared with the first seed and each student gets its own.
         distillation = prepare_distillation(methods_spec(data, method, 42, max_length), device="cpu")  # cached after the first method
-        for seed in range(42, 42 + seeds):
+        for seed in range(first_seed, first_seed + seeds):
             spec = methods_spec(data, method, seed, max_length)
             with tempfile.TemporaryDirectory() as run:
                 started = time.perf_counter()
@@ -72,10 +74,10 @@ def compare_methods(data_root: Path, console: Console, *, config: str = "knee", 
             results.append((summary, seconds))
             student = summary["students"][0]
             # each student as it finishes: a run stopped halfway keeps what it measured
-            console.print(f"  {method}, seed {seed}: test F1 {student['test']['f1']:.4f} (default cut {student.get('threshold', {}).get('test_at_default', student['test'])['f1']:.4f}), AUC {student['test']['auc']:.4f}, {seconds:.0f} s", highlight=False)
+            console.print(f"  {method}, seed {seed}: test F1 {student['test']['f1']:.4f} (default cut {student.get('threshold', {}).get('test_at_default', student['test'])['f1']:.4f}), AUC {student['test']['auc']:.4f}, {_seconds_per_epoch(student):.1f} s per epoch, {seconds:.0f} s", highlight=False)
         rows.append((method, results))
     teacher = rows[0][1][0][0]["teacher"]
-    table = Table(title=escape(f"{'python-clones-hard' if hard else 'BigCloneBench'}, {config} student, {seeds} seeds (median [min, max]); teacher test F1 {teacher['test']['f1']:.4f}, AUC {teacher['test']['auc']:.4f}"))
+    table = Table(title=escape(f"{'python-clones-hard' if hard else 'BigCloneBench'}, {config} student, seeds {first_seed} to {first_seed + seeds - 1} (median [min, max]); teacher test F1 {teacher['test']['f1']:.4f}, AUC {teacher['test']['auc']:.4f}"))
     for column in ("method", "test F1", "test AUC", "F1 kept (tuned cut)", "F1 kept (default cut)", "s per epoch", "features MB"):
         table.add_column(column, justify="right")
     for method, results in rows:
@@ -83,10 +85,15 @@ def compare_methods(data_root: Path, console: Console, *, config: str = "knee", 
         f1 = [student["test"]["f1"] for student in students]
         auc = [student["test"]["auc"] for student in students]
         default = [student.get("threshold", {}).get("test_at_default", student["test"])["f1"] for student in students]
-        per_epoch = [sum(record["seconds"] for record in student["validation"]["history"]) / len(student["validation"]["history"]) for student in students]
+        per_epoch = [_seconds_per_epoch(student) for student in students]
         base = teacher["test"]["f1"]
         table.add_row(method, _spread(f1), _spread(auc), _spread([value / base for value in f1], percent=True), _spread([value / base for value in default], percent=True), f"{statistics.median(per_epoch):.1f}", f"{results[0][0]['teacher'].get('features_mb', 0):.1f}")
     console.print(table)
+
+
+def _seconds_per_epoch(student: dict) -> float:
+    history = student["validation"]["history"]
+    return sum(record["seconds"] for record in history) / len(history)
 
 
 def _spread(values: list[float], percent: bool = False) -> str:
