@@ -18,7 +18,7 @@ and >= 10x faster.
 
 Run: python bench/distill.py [--data-root ../shared/data] [--only clone|defect] [--promote]
 (needs the `teacher` extra; on 2 CPU cores the teacher's first fine-tuning takes about 12
-minutes per task, and is cached; probes, search and student about 15 minutes more).
+minutes per task, and is cached; probes, search and students about 25 minutes more).
 """
 
 from __future__ import annotations
