@@ -112,10 +112,10 @@ def report(result: dict, kind: str, console: Console) -> None:
     for column in columns:
         table.add_column(column, justify="right")
     rows = [("teacher " + TEACHER, "", teacher), *((f"student {item['key'][:10]}", reason, item) for reason, item in result["students"].items())]
-    teacher_default = _at_default_cut(teacher)[metric]
+    teacher_default = at_default_cut(teacher)[metric]
     for name, reason, item in rows:
         kept = item["test"][metric] / teacher["test"][metric] if teacher["test"][metric] else float("nan")
-        default = _at_default_cut(item)[metric]
+        default = at_default_cut(item)[metric]
         kept_default = default / teacher_default if teacher_default else float("nan")
         ratios = (f"{kept:.1%}", f"{default:.4f}", f"{kept_default:.1%}", f"{teacher['size_mb'] / item['size_mb']:.1f}x", f"{teacher['latency_ms'] / item['latency_ms']:.1f}x")
         scores = (f"{item['test'][key]:.4f}" for key in ("accuracy", "precision", "recall", "f1", "auc"))
@@ -136,7 +136,7 @@ def report(result: dict, kind: str, console: Console) -> None:
     console.print("wall time: " + ", ".join(f"{name.strip()} {seconds:.0f} s" for name, seconds in result["timings"].items()))
 
 
-def _at_default_cut(model: dict) -> dict:
+def at_default_cut(model: dict) -> dict:
     """Test metrics at the default cut (argmax of the untuned logits)."""
     return model.get("threshold", {}).get("test_at_default", model["test"])
 

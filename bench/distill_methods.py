@@ -29,9 +29,7 @@ from rich.table import Table
 
 from avatar.specs import SelectedPoint, loads
 from avatar.trainer import prepare_distillation, train_selected
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "specs" / "examples"
-TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
+from distill import EXAMPLES, TEACHER, at_default_cut
 # The last is the combination of the two that kept the most on the knee student (hard labels
 # and the hidden-state alignment, whose AUC came second).
 METHODS = ("logits", "dist", "logits+hard_labels", "logits+hidden", "logits+attention_relations", "logits+hard_labels+hidden")
@@ -74,7 +72,7 @@ def compare_methods(data_root: Path, console: Console, *, config: str = "knee", 
             results.append((summary, seconds))
             student = summary["students"][0]
             # each student as it finishes: a run stopped halfway keeps what it measured
-            console.print(f"  {method}, seed {seed}: test F1 {student['test']['f1']:.4f} (default cut {_default_cut_f1(student):.4f}), AUC {student['test']['auc']:.4f}, {_seconds_per_epoch(student):.1f} s per epoch, {seconds:.0f} s", highlight=False)
+            console.print(f"  {method}, seed {seed}: test F1 {student['test']['f1']:.4f} (default cut {at_default_cut(student)['f1']:.4f}), AUC {student['test']['auc']:.4f}, {_seconds_per_epoch(student):.1f} s per epoch, {seconds:.0f} s", highlight=False)
         rows.append((method, results))
     teacher = rows[0][1][0][0]["teacher"]
     table = Table(title=escape(f"{'python-clones-hard' if hard else 'BigCloneBench'}, {config} student, seeds {first_seed} to {first_seed + seeds - 1} (median [min, max]); teacher test F1 {teacher['test']['f1']:.4f}, AUC {teacher['test']['auc']:.4f}"))
@@ -84,16 +82,11 @@ def compare_methods(data_root: Path, console: Console, *, config: str = "knee", 
         students = [summary["students"][0] for summary, _ in results]
         f1 = [student["test"]["f1"] for student in students]
         auc = [student["test"]["auc"] for student in students]
-        default = [_default_cut_f1(student) for student in students]
+        default = [at_default_cut(student)["f1"] for student in students]
         per_epoch = [_seconds_per_epoch(student) for student in students]
         base = teacher["test"]["f1"]
         table.add_row(method, _spread(f1), _spread(auc), _spread([value / base for value in f1], percent=True), _spread([value / base for value in default], percent=True), f"{statistics.median(per_epoch):.1f}", f"{results[0][0]['teacher'].get('features_mb', 0):.1f}")
     console.print(table)
-
-
-def _default_cut_f1(student: dict) -> float:
-    """Test F1 at the default cut (the tuned cut's F1 is ``student["test"]["f1"]``)."""
-    return student.get("threshold", {}).get("test_at_default", student["test"])["f1"]
 
 
 def _seconds_per_epoch(student: dict) -> float:
