@@ -33,7 +33,7 @@ from rich.table import Table
 
 from avatar.specs import SelectedPoint, Spec, loads
 from avatar.trainer import prepare_distillation, train_selected, write_teacher_predictions
-from avatar.trainer._teacher import MARKER
+from avatar.trainer.teacher._teacher import MARKER
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "specs" / "examples"
 TASKS = {

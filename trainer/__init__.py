@@ -1,23 +1,21 @@
 """Avatar trainer: realise selected configurations by knowledge distillation.
 
-Data (CodeXGLUE layouts and ``builtin:python-clones``) with seeded, leak-free splits; a
-teacher fine-tuned once and cached with its logits; a tokenizer per (type, vocabulary size);
-students distilled on the teacher's logits, evaluated on the test split once, measured, and
-saved in Hugging Face format. Importing this package imports torch.
+Four rooms, each reading only the ones before it: ``data`` (tables, examples, seeded leak-free
+splits, built-in sets, augmentation, tokenizers), ``students`` (inference, metrics, threshold,
+costs, exports), ``distill`` (losses, features, the loop, one distillation, workers) and
+``teacher`` (a teacher fine-tuned once and cached with its logits, used as it is, or given as
+predictions). The pipeline on top prepares the distillation, realises the selected points and
+probes configurations for the search. Importing this package imports torch.
 """
 
-from ._data import BUILTIN_PREFIX, DataError, Example, TaskData, load_task_data, read_examples, split_examples
-from ._pair_split import PairSplit, split_pairs, split_pairs_at_random
-from ._metrics import classification_metrics, primary_metric
+from .data import BUILTIN_PREFIX, SPECIAL_TOKENS, TOKENIZER_TYPES, DataError, Example, PairSplit, TaskData, load_or_train_tokenizer, load_task_data, read_examples, split_examples, split_pairs, split_pairs_at_random, train_tokenizer
+from .students import classification_metrics, load_student, primary_metric
+from .distill import StudentsFailedError, TeacherOutputs, distillation_loss
+from .teacher import Predictions, PredictionsError, Teacher, TeacherError, TeacherForCloneDetection, WeakTeacherError, check_teacher_available, checked_predictions, has_task_head, prepare_teacher, read_predictions, resolve_teacher
+from ._realise import train_student
 from ._pipeline import Distillation, default_device, measure_teacher, methods_needed, prepare_distillation, teacher_settings, train_selected
 from ._probe import DistillationProber, ProbeTask
-from ._distil import TeacherOutputs, distillation_loss
-from ._student import load_student, train_student
-from ._parallel import StudentsFailedError
-from ._predictions import Predictions, PredictionsError, checked_predictions, read_predictions
 from ._write_predictions import write_teacher_predictions
-from ._teacher import Teacher, TeacherError, TeacherForCloneDetection, WeakTeacherError, check_teacher_available, has_task_head, prepare_teacher, resolve_teacher
-from ._tokenizers import SPECIAL_TOKENS, TOKENIZER_TYPES, load_or_train_tokenizer, train_tokenizer
 
 __all__ = [
     "BUILTIN_PREFIX",

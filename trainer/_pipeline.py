@@ -22,16 +22,16 @@ from avatar import objectives
 from avatar.objectives import write_json_atomically
 from avatar.specs import DEFAULT_METHODS, DISTILL_PARAMETER, FEATURE_METHODS, FrozenDict, RunDirectory, SelectedPoint, Spec, StudentRecord, StudentsRecord, TeacherSettings, default_methods, parse_methods
 
-from ._costs import model_costs
-from ._augment import AUGMENT_VERSION, augment_examples
-from ._distil import TeacherOutputs
-from ._features import FeatureError, teacher_features
-from ._data import TaskData, load_task_data
-from ._loop import logit_scores
-from ._metrics import checkpoint_metric, primary_metric
-from ._parallel import local_threads, restart_tasks, run_restarts
-from ._student import train_student
-from ._teacher import Teacher, TeacherError, WeakTeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
+from .students import model_costs
+from .data import AUGMENT_VERSION, augment_examples
+from .distill import TeacherOutputs
+from .distill import FeatureError, teacher_features
+from .data import TaskData, load_task_data
+from .students import logit_scores
+from .students import checkpoint_metric, primary_metric
+from .distill import local_threads, restart_tasks, run_restarts
+from ._realise import train_student
+from .teacher import Teacher, TeacherError, WeakTeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
 
 __all__ = ["Distillation", "prepare_distillation", "teacher_settings", "measure_teacher", "train_selected", "default_device", "WEAK_TEACHER_AUC"]
 

@@ -19,10 +19,10 @@ from typing import Any, Mapping
 
 from avatar.specs import Spec, default_methods
 
-from ._data import TaskData
-from ._metrics import primary_metric
+from .data import TaskData
+from .students import primary_metric
 from ._pipeline import Distillation
-from ._distil import TeacherOutputs, distil
+from .distill import TeacherOutputs, distil
 
 __all__ = ["ProbeTask", "DistillationProber"]
 

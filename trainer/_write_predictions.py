@@ -17,9 +17,9 @@ from rich.console import Console
 
 from avatar.specs import Spec, write_atomically
 
-from ._data import load_task_data
+from .data import load_task_data
 from ._pipeline import default_device, teacher_settings
-from ._teacher import TeacherError, prepare_teacher, teacher_logits
+from .teacher import TeacherError, prepare_teacher, teacher_logits
 
 __all__ = ["write_teacher_predictions"]
 

@@ -14,8 +14,8 @@ import pytest
 
 from avatar.specs import SpecError, loads
 from avatar.trainer import prepare_distillation, train_selected
-from avatar.trainer._augment import augment_examples, rewrite_code
-from avatar.trainer._data import Example
+from avatar.trainer.data._augment import augment_examples, rewrite_code
+from avatar.trainer.data._task_data import Example
 from tests.trainer_tests.conftest import student_spec
 
 C_FUNCTION = """\

@@ -12,9 +12,9 @@ import torch
 
 from avatar.specs import DEFAULT_METHODS, SpecError, loads, parse_methods
 from avatar.trainer import DistillationProber, distillation_loss, prepare_distillation, train_selected
-from avatar.trainer._distil import distil, methods_of
-from avatar.trainer._features import segment_pool
-from avatar.trainer._losses import dist_loss, layer_map, logits_loss
+from avatar.trainer.distill._distil import distil, methods_of
+from avatar.trainer.distill._features import segment_pool
+from avatar.trainer.distill._losses import dist_loss, layer_map, logits_loss
 from tests.trainer_tests.conftest import student_spec
 
 CONFIG = {"tokenizer": "bpe", "vocab_size": 300, "num_hidden_layers": 2, "hidden_size": 16, "num_attention_heads": 2,

@@ -11,7 +11,7 @@ import torch
 
 from avatar.specs import loads
 from avatar.trainer import default_device, load_student, load_task_data, train_selected
-from avatar.trainer._encode import encode
+from avatar.trainer.data._encode import encode
 from tests.trainer_tests.conftest import student_spec
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

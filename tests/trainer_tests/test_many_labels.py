@@ -14,7 +14,7 @@ import torch
 from avatar.objectives import Context, get_family
 from avatar.specs import loads
 from avatar.trainer import has_task_head, load_task_data, prepare_distillation, train_selected
-from avatar.trainer._metrics import multiclass_metrics
+from avatar.trainer.students._metrics import multiclass_metrics
 from tests.trainer_tests.conftest import student_spec
 
 LABELS = ["safe", "overflow", "double-free"]

@@ -6,7 +6,7 @@ import ast
 import random
 import textwrap
 
-from avatar.trainer._mutants import mutant
+from avatar.trainer.data._mutants import mutant
 
 FUNCTION = textwrap.dedent(
     """

@@ -18,7 +18,7 @@ from avatar.solver.search._execution import DaskExecutor, PoolExecutor
 from avatar.solver.search._tasks import TaskResult
 from avatar.specs import loads
 from avatar.trainer import StudentsFailedError, prepare_distillation, train_selected
-from avatar.trainer._parallel import load_outputs, restart_tasks, run_restarts, save_outputs
+from avatar.trainer.distill import load_outputs, restart_tasks, run_restarts, save_outputs
 from tests.helpers import REPOSITORY
 from tests.trainer_tests.conftest import student_spec, wait_for_epochs
 
@@ -133,8 +133,8 @@ def test_a_run_killed_while_workers_distil_resumes_their_students(tmp_path, clon
 def test_teacher_inference_chunked_over_workers_gives_the_teachers_logits(kind, tmp_path, defect_file, clone_folder, tiny_teacher, tiny_classifier):
     """Fine-tuned here (defect) and used as it is, a cross-encoder (clone): each worker loads
     the teacher from its folder and labels its chunk."""
-    from avatar.trainer._loop import predict_logits
-    from avatar.trainer._parallel import logits_on_workers
+    from avatar.trainer.students import predict_logits
+    from avatar.trainer.teacher import logits_on_workers
 
     teacher_folder = tiny_teacher if kind == "defect" else tiny_classifier
     spec = loads(student_spec(kind, defect_file if kind == "defect" else clone_folder, teacher_folder))

@@ -54,7 +54,7 @@ def test_students_distilled_from_a_teachers_predictions_equal_those_distilled_fr
     as_is = _spec(tmp_path, defect_file, f'model: "{tiny_classifier}", accept_weak: true')
     distillation = prepare_distillation(as_is, cache_dir=tmp_path / "cache", device="cpu")
     data, teacher = distillation.data, distillation.teacher
-    from avatar.trainer._teacher import teacher_logits
+    from avatar.trainer.teacher._teacher import teacher_logits
 
     rows = []
     for name, part in (("labeled", data.labeled), ("unlabeled", data.unlabeled), ("valid", data.valid), ("test", data.test)):

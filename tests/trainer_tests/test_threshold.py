@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from avatar.trainer._metrics import classification_metrics
-from avatar.trainer._threshold import fold_threshold, margins, output_layer, tune_threshold
+from avatar.trainer.students._metrics import classification_metrics
+from avatar.trainer.students._threshold import fold_threshold, margins, output_layer, tune_threshold
 
 
 def _metric(scores, labels, cut, metric):

@@ -29,10 +29,10 @@ from avatar.trainer import (
     resolve_teacher,
     train_selected,
 )
-from avatar.trainer._encode import encode
-from avatar.trainer._loop import LoopSettings, train
-from avatar.trainer._python_clones import builtin_dataset, rewrite
-from avatar.trainer._threshold import margins, tune_threshold
+from avatar.trainer.data._encode import encode
+from avatar.trainer.distill import LoopSettings, train
+from avatar.trainer.data._python_clones import builtin_dataset, rewrite
+from avatar.trainer.students._threshold import margins, tune_threshold
 from tests.helpers import REPOSITORY
 from tests.trainer_tests.conftest import student_spec
 
@@ -185,8 +185,8 @@ KILLABLE = textwrap.dedent(
     """
     import sys, time, torch
     from pathlib import Path
-    from avatar.trainer._encode import EncodedSet
-    from avatar.trainer._loop import LoopSettings, train
+    from avatar.trainer.data._encode import EncodedSet
+    from avatar.trainer.distill import LoopSettings, train
 
     class Slow(torch.nn.Module):
         def __init__(self):
@@ -299,7 +299,7 @@ def test_onnx_export_and_int8_are_evaluated_and_measured_again(kind, tmp_path, c
 
 
 def test_a_teacher_that_predicts_one_class_is_flagged_in_the_report(tmp_path):
-    from avatar.trainer._teacher import teacher_warnings
+    from avatar.trainer.teacher._teacher import teacher_warnings
 
     constant = torch.tensor([[2.0, -1.0]] * 99 + [[-1.0, 2.0]])
     assert teacher_warnings(torch.tensor([[2.0, -1.0], [-1.0, 2.0]] * 50)) == []
@@ -313,7 +313,7 @@ def test_a_teacher_that_predicts_one_class_is_flagged_in_the_report(tmp_path):
 def test_a_tokenizer_cached_by_two_workers_at_once_is_not_lost(tmp_path, monkeypatch):
     """Parallel probes train the same tokenizer together: a second writer that finishes between
     the first one's save and rename must not make the first fail."""
-    from avatar.trainer import _tokenizers
+    from avatar.trainer.data import _tokenizers
 
     texts = [f"def f{i}(x):\n    return x + {i}\n" for i in range(200)]
     real_replace, interleaved = os.replace, []
@@ -349,7 +349,7 @@ def test_without_threshold_tuning_models_predict_at_the_default_cut_and_restarts
 def test_two_runs_that_need_one_teacher_fine_tune_it_once(tmp_path, defect_file, tiny_teacher, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
-    from avatar.trainer import _teacher
+    from avatar.trainer.teacher import _teacher
 
     spec = loads(student_spec("defect", defect_file, tiny_teacher), filename=str(tmp_path / "spec.yaml"))
     data = load_task_data(spec)
@@ -370,7 +370,7 @@ def test_two_runs_that_need_one_teacher_fine_tune_it_once(tmp_path, defect_file,
 
 def test_students_are_priced_with_the_specs_energy_and_carbon_options(monkeypatch):
     from avatar.objectives import InferenceMeasurement
-    from avatar.trainer._costs import inference_costs as _costs
+    from avatar.trainer.students._costs import inference_costs as _costs
     from tests.fault_tests.helpers import SPEC
 
     timing = InferenceMeasurement((2.0, 2.0, 3.0), cpu_seconds=0.01, rapl_joules=None)

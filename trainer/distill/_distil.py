@@ -22,13 +22,13 @@ from torch import nn
 from avatar import objectives
 from avatar.specs import DISTILL_PARAMETER, FEATURE_METHODS, Spec, default_methods, parse_methods
 
-from ._data import TaskData
-from ._encode import EncodedSet, encode
+from ..data import TaskData
+from ..data import EncodedSet, encode
 from ._features import TeacherFeatures, student_forward
 from ._losses import DistillationLoss, StudentOutputs, TeacherTargets, logits_loss
 from ._loop import LoopResult, LoopSettings, train
-from ._metrics import checkpoint_metric
-from ._tokenizers import load_or_train_tokenizer
+from ..students import checkpoint_metric
+from ..data import load_or_train_tokenizer
 
 __all__ = ["Distilled", "TeacherOutputs", "distil", "distillation_loss", "methods_of", "best_restart"]
 

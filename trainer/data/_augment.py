@@ -29,7 +29,7 @@ from typing import Sequence
 
 from avatar.specs import write_atomically
 
-from ._data import Example
+from ._task_data import Example
 
 __all__ = ["augment_examples", "rewrite_code", "AUGMENT_VERSION"]
 

@@ -17,16 +17,11 @@ from avatar import objectives
 from avatar.objectives import write_json_atomically
 from avatar.specs import PAIR_KINDS, SelectedPoint, Spec
 
-from ._costs import model_costs
-from ._data import TaskData
-from ._distil import Distilled, TeacherOutputs, best_restart
-from ._encode import encode
-from ._loop import logit_scores, predict_logits
-from ._metrics import primary_metric
-from ._threshold import fold_threshold, margins, tune_threshold
-from ._variants import onnx_variant, quantized_variant, write_card
+from .data import TaskData, encode
+from .distill import Distilled, TeacherOutputs, best_restart
+from .students import fold_threshold, logit_scores, margins, model_costs, onnx_variant, predict_logits, primary_metric, quantized_variant, tune_threshold, write_card
 
-__all__ = ["train_student", "load_student"]
+__all__ = ["train_student"]
 
 
 def train_student(
@@ -77,9 +72,9 @@ def train_student(
         **model_costs(model, spec, length, vocab, spec.model.threads),
     }
     if spec.train.onnx:
-        metrics["onnx"] = onnx_variant(model, test, test_logits, settings, spec, length, vocab, folder)
+        metrics["onnx"] = onnx_variant(model, test, test_logits, settings.batch_size, spec, length, vocab, folder)
     if spec.train.quantize:
-        metrics["int8"] = quantized_variant(model, test, settings, spec, length, vocab, folder)
+        metrics["int8"] = quantized_variant(model, test, settings.batch_size, spec, length, vocab, folder)
     write_json_atomically(folder / "metrics.json", metrics, indent=2)
     write_card(folder, spec, metrics)
     return metrics
@@ -110,14 +105,3 @@ def _tuned_threshold(distilled: Distilled, spec: Spec) -> dict[str, Any]:
         "validation_at_default": logit_scores(logits, labels)[metric],
         "validation_tuned": logit_scores(logits, labels, margin)[metric],
     }
-
-
-def load_student(folder: str | Path, task_kind: str) -> nn.Module:
-    """Load a saved student the documented way."""
-    if task_kind in PAIR_KINDS:
-        from avatar.objectives import RobertaForCloneDetection
-
-        return RobertaForCloneDetection.from_pretrained(folder)
-    from transformers import AutoModelForSequenceClassification
-
-    return AutoModelForSequenceClassification.from_pretrained(folder)

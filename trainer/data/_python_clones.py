@@ -24,7 +24,7 @@ from pathlib import Path
 
 from avatar.specs import TaskSettings
 
-from ._data import DataError, Example
+from ._task_data import DataError, Example
 from ._mutants import mutant
 
 __all__ = ["builtin_dataset", "stdlib_functions", "functions_in", "rewrite"]

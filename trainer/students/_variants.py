@@ -14,26 +14,26 @@ from avatar import objectives
 from avatar.specs import Spec
 
 from ._costs import inference_costs, model_costs
-from ._encode import EncodedSet
-from ._loop import LoopSettings, logit_scores, predict_logits
+from ..data import EncodedSet
+from ._inference import logit_scores, predict_logits
 from ._onnx import ONNX_FILE, OnnxStudent, export_onnx
 
 __all__ = ["quantized_variant", "onnx_variant", "write_card"]
 
 
-def quantized_variant(model: nn.Module, test: EncodedSet, settings: LoopSettings, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
+def quantized_variant(model: nn.Module, test: EncodedSet, batch_size: int, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
     """int8 dynamic quantization of the linear layers, evaluated and measured again (CPU)."""
     quantized = objectives.quantize_int8(model.cpu())
     path = folder / "model-int8.pt"
     torch.save(quantized.state_dict(), path)
-    return {"test": logit_scores(predict_logits(quantized, test, settings.batch_size, "cpu"), test.labels.tolist()), "size_mb": path.stat().st_size / 1e6, **model_costs(quantized, spec, length, vocab, spec.model.threads)}
+    return {"test": logit_scores(predict_logits(quantized, test, batch_size, "cpu"), test.labels.tolist()), "size_mb": path.stat().st_size / 1e6, **model_costs(quantized, spec, length, vocab, spec.model.threads)}
 
 
-def onnx_variant(model: nn.Module, test: EncodedSet, test_logits: torch.Tensor, settings: LoopSettings, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
+def onnx_variant(model: nn.Module, test: EncodedSet, test_logits: torch.Tensor, batch_size: int, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
     """The ONNX export, evaluated on the test split and measured again (ONNX Runtime, CPU)."""
     path = export_onnx(model, spec.task.kind, length, folder / ONNX_FILE)
     exported = OnnxStudent(path, spec.model.threads)
-    logits = exported.logits(test, settings.batch_size)
+    logits = exported.logits(test, batch_size)
     return {
         "file": path.name,
         "test": logit_scores(logits, test.labels.tolist()),

@@ -7,7 +7,7 @@ from typing import Any, Iterator, Sequence
 
 import torch
 
-from ._data import Example
+from ._task_data import Example
 
 __all__ = ["EncodedSet", "encode", "encode_text_pairs"]
 

@@ -10,8 +10,6 @@ so a resumed run trains exactly as an uninterrupted one would.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +19,10 @@ import torch
 
 from avatar.objectives import write_json_atomically
 
-from ._encode import EncodedSet
-from ._metrics import classification_metrics, multiclass_metrics, roc_auc
-from ._threshold import margins, predictions_at
+from ..data import EncodedSet, save_atomically
+from ..students import logit_scores, logits_of, predict_logits
 
-__all__ = ["LoopSettings", "LoopResult", "train", "predict_logits", "logits_of", "logit_scores", "save_atomically"]
+__all__ = ["LoopSettings", "LoopResult", "train"]
 
 
 @dataclass(frozen=True)
@@ -51,43 +48,6 @@ class LoopResult:
     epochs_run: int
     history: list[dict[str, float]] = field(default_factory=list)
     resumed_from: int | None = None
-
-
-def logits_of(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """The logits of a batch, for Hugging Face outputs and plain tensors alike."""
-    output = model(**batch)
-    return output.logits if hasattr(output, "logits") else output
-
-
-@torch.no_grad()
-def predict_logits(model: torch.nn.Module, data: EncodedSet, batch_size: int, device: str, on_batch: Callable[[int], None] | None = None) -> torch.Tensor:
-    """Logits of every example, in order (eval mode, no gradients)."""
-    model.eval()
-    chunks = []
-    for indices, batch in data.batches(batch_size, device):
-        chunks.append(logits_of(model, batch).float().cpu())
-        if on_batch is not None:
-            on_batch(len(indices))
-    return torch.cat(chunks) if chunks else torch.zeros((0, 2))
-
-
-def logit_scores(logits: torch.Tensor, labels: Sequence[int], threshold: float = 0.0) -> dict[str, float]:
-    """Two labels: accuracy, precision, recall and F1 of predicting 1 where the margin is above
-    ``threshold`` (0: ``argmax``), and the threshold-free ROC AUC, against ``labels``. More
-    labels: ``multiclass_metrics`` of ``argmax`` (no threshold)."""
-    labels = list(labels)
-    if logits.shape[1] > 2:
-        return multiclass_metrics(torch.softmax(logits.float(), dim=1).tolist(), labels)
-    return {**classification_metrics(predictions_at(logits, threshold), labels), "auc": roc_auc(margins(logits).tolist(), labels)}
-
-
-def save_atomically(state: Any, path: Path) -> None:
-    """``torch.save`` through a temporary file of its own and a rename, so a kill never leaves
-    a half-written file and two processes writing the same file never mix their bytes."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(handle)
-    torch.save(state, temporary)
-    os.replace(temporary, path)
 
 
 def train(

@@ -92,7 +92,7 @@ def examples_from_rows(rows: Sequence[Row], task: TaskSettings, functions: Mappi
     Raises:
         DataError: a missing or malformed field, an unknown label, an id not in the table.
     """
-    from ._data import Example  # _data reads through this module
+    from ._task_data import Example  # _data reads through this module
 
     fields, labels = task.fields, LabelMap(task.labels, task.num_labels)
     examples = []

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from avatar.specs import TaskSettings
 
-from ._data import DataError, Example
+from ._task_data import DataError, Example
 from ._python_clones import _SKIPPED_FOLDERS, functions_in
 
 __all__ = ["python_packages", "DEFAULT_PACKAGES", "PER_PACKAGE"]

@@ -22,7 +22,7 @@ from torch import nn
 from avatar import objectives
 from avatar.specs import PAIR_KINDS
 
-from ._encode import EncodedSet
+from ..data import EncodedSet
 
 __all__ = ["ONNX_FILE", "export_onnx", "OnnxStudent"]
 

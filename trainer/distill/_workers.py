@@ -6,9 +6,8 @@ the configuration, the data and the *path* of the teacher's saved outputs in the
 logits, and its features' folders), not the tensors, so workers share them through the cache.
 Each task writes its checkpoints in its student's own folder (``students/<key>/checkpoint``,
 ``seed-N`` with restarts), so a killed worker's student resumes from its last epoch when the
-command runs again. Teacher inference over a large split is chunked over the workers too, each
-loading the teacher from its folder (``InferenceTask``). The finishing steps (the best restart, the decision threshold, the test
-split, the exports and the latency and energy measurements) then run in this process, one
+command runs again. The finishing steps (the best restart, the decision threshold, the test
+split, the exports and the latency and energy measurements) then run in the main process, one
 student after another: measured while other students train, latency would measure the load.
 """
 
@@ -23,13 +22,10 @@ import torch
 
 from avatar.specs import AvatarError, SelectedPoint, Spec
 
-from ._data import TaskData
+from ..data import TaskData, save_atomically
 from ._distil import TeacherOutputs, distil
-from ._loop import save_atomically
 
-__all__ = ["RestartTask", "InferenceTask", "save_outputs", "load_outputs", "restart_tasks", "run_restarts", "logits_on_workers", "StudentsFailedError", "PARALLEL_INFERENCE_AT_LEAST"]
-
-PARALLEL_INFERENCE_AT_LEAST = 256  # examples: below this, starting workers and loading the teacher costs more than it saves
+__all__ = ["RestartTask", "save_outputs", "load_outputs", "restart_tasks", "run_restarts", "StudentsFailedError", "share_cpu", "local_threads"]
 
 
 class StudentsFailedError(AvatarError):
@@ -72,7 +68,7 @@ class RestartTask:
     timeout: float | None = None
 
     def run(self) -> Mapping[str, Any]:
-        _share_cpu(self.threads)
+        share_cpu(self.threads)
         distilled = distil(self.spec, self.config, self.data, load_outputs(Path(self.outputs_path)), Path(self.checkpoint_dir), Path(self.cache_dir), device=self.device, seed=self.seed)
         return {"best": float(distilled.result.best_metric), "epochs_run": float(distilled.result.epochs_run)}
 
@@ -80,7 +76,7 @@ class RestartTask:
         return self
 
 
-def _share_cpu(threads: int | None) -> None:
+def share_cpu(threads: int | None) -> None:
     """Use ``threads`` CPU threads in this worker: local workers that each take every core
     oversubscribe the machine (two workers on 2 cores ran more than 5 times slower than one process)."""
     if threads:
@@ -130,67 +126,3 @@ def run_restarts(executor: Any, tasks: Sequence[tuple[str, RestartTask]], on_don
             f"{len(failures)} of {len(tasks)} student distillations failed in their workers: {'; '.join(failures)}. "
             "Finished ones are kept with their checkpoints; run the command again (solve SPEC --train-only) to continue the rest from theirs"
         )
-
-
-@dataclass(frozen=True)
-class InferenceTask:
-    """The teacher's logits on a chunk of examples, in a worker that loads the teacher itself:
-    from the folder Avatar fine-tuned it into, or the classifier used as it is."""
-
-    path: str  # the teacher's path: "fine-tuned" or "as-is"
-    folder: str
-    kind: str
-    num_labels: int
-    max_length: int
-    batch_size: int
-    examples: tuple
-    device: str = "cpu"
-    threads: int | None = None
-    timeout: float | None = None
-
-    def run(self) -> Mapping[str, Any]:
-        from avatar.specs import PAIR_KINDS, TeacherSettings
-
-        _share_cpu(self.threads)
-
-        from ._loop import predict_logits
-        from ._teacher import Teacher, _load
-
-        if self.path == "as-is":
-            from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-            model, tokenizer = AutoModelForSequenceClassification.from_pretrained(self.folder), AutoTokenizer.from_pretrained(self.folder)
-        else:
-            model, tokenizer = _load(self.folder, self.kind, self.num_labels)
-        settings = TeacherSettings(model=self.folder, batch_size=self.batch_size)
-        teacher = Teacher(model.to(self.device).eval(), tokenizer, Path(self.folder), settings, self.kind, "", {}, self.path, self.path == "as-is" and self.kind in PAIR_KINDS, self.max_length)
-        return {"logits": predict_logits(teacher.model, teacher.encode(list(self.examples)), self.batch_size, self.device).tolist()}
-
-    def picklable(self) -> "InferenceTask":
-        return self
-
-
-def logits_on_workers(teacher: Any, examples: Sequence, executor: Any, on_batch: Callable[[int], None] | None = None) -> torch.Tensor:
-    """The teacher's logits on ``examples``, one chunk per worker, in order.
-
-    Raises:
-        StudentsFailedError: a chunk failed (naming why); nothing is cached then.
-    """
-    workers = int(executor.workers)
-    size = -(-len(examples) // workers)
-    chunks = [tuple(examples[start : start + size]) for start in range(0, len(examples), size)]
-    for index, chunk in enumerate(chunks):
-        executor.submit(index, InferenceTask(teacher.path, str(teacher.folder), teacher.task_kind, _labels_of(teacher.model), teacher.max_length, teacher.settings.batch_size, chunk, threads=local_threads(executor)))
-    results: dict[int, list] = {}
-    for index, result in executor.results():
-        if result.error is not None:
-            raise StudentsFailedError(f"labelling examples with the teacher failed in a worker: {result.error}")
-        results[index] = result.metrics["logits"]
-        if on_batch is not None:
-            on_batch(len(chunks[index]))
-    return torch.tensor([row for index in range(len(chunks)) for row in results[index]], dtype=torch.float32)
-
-
-def _labels_of(model: torch.nn.Module) -> int:
-    """The width of a classifier's output: its last linear layer's (the head registers last)."""
-    return [module for module in model.modules() if isinstance(module, torch.nn.Linear)][-1].out_features

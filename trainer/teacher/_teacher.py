@@ -32,12 +32,14 @@ from torch import nn
 from avatar.objectives import comparison_features, mean_pool, write_json_atomically
 from avatar.specs import PAIR_KINDS, AvatarError, TeacherSettings
 
-from ._data import TaskData
-from ._encode import EncodedSet, encode, encode_text_pairs
-from ._loop import LoopSettings, logit_scores, predict_logits, save_atomically, train
-from ._metrics import primary_metric
+from ..data import TaskData
+from ..data import EncodedSet, encode, encode_text_pairs
+from ..distill import LoopSettings, train
+from ..students import logit_scores, predict_logits
+from ..data import save_atomically
+from ..students import primary_metric
 from ._predictions import Predictions, checked_predictions
-from ._threshold import margins, tune_threshold
+from ..students import margins, tune_threshold
 
 __all__ = ["Teacher", "TeacherError", "WeakTeacherError", "resolve_teacher", "prepare_teacher", "teacher_warnings", "TeacherForCloneDetection", "has_task_head"]
 
@@ -369,7 +371,7 @@ def teacher_logits(
     path = cache_dir / "logits" / f"{teacher.fingerprint}-{data_fingerprint}-{name}.pt"
     if path.exists():
         return torch.load(path, weights_only=True)
-    from ._parallel import PARALLEL_INFERENCE_AT_LEAST, logits_on_workers
+    from ._workers import PARALLEL_INFERENCE_AT_LEAST, logits_on_workers
 
     if executor is not None and getattr(executor, "workers", 1) > 1 and len(examples) >= PARALLEL_INFERENCE_AT_LEAST:
         logits = logits_on_workers(teacher, examples, executor, on_batch)

@@ -1,0 +1,35 @@
+"""The trainer's students room: what is done with a trained model. Its logits and scores, the
+decision threshold, the metrics, its measured costs, its exported variants (ONNX, int8) and
+model card, and loading it back.
+
+It reads the data room only; the distillation and teacher rooms evaluate through it.
+"""
+
+from ._metrics import checkpoint_metric, classification_metrics, multiclass_metrics, primary_metric, roc_auc
+from ._threshold import fold_threshold, margins, output_layer, predictions_at, tune_threshold
+from ._inference import logit_scores, logits_of, predict_logits
+from ._costs import inference_costs, model_costs
+from ._variants import onnx_variant, quantized_variant, write_card
+from ._student import load_student
+
+__all__ = [
+    "checkpoint_metric",
+    "classification_metrics",
+    "multiclass_metrics",
+    "primary_metric",
+    "roc_auc",
+    "fold_threshold",
+    "margins",
+    "output_layer",
+    "predictions_at",
+    "tune_threshold",
+    "logit_scores",
+    "logits_of",
+    "predict_logits",
+    "inference_costs",
+    "model_costs",
+    "onnx_variant",
+    "quantized_variant",
+    "write_card",
+    "load_student",
+]

@@ -1,0 +1,45 @@
+"""The trainer's teacher room: finding and loading a teacher, fine-tuning it once and caching
+it with its logits, a teacher given as its predictions, the weak-teacher rule, and its
+inference chunked over the run's workers.
+
+It reads the data, students and distillation rooms (its fine-tuning runs the one loop).
+"""
+
+from ._predictions import Predictions, PredictionsError, checked_predictions, read_predictions
+from ._teacher import (
+    MARKER,
+    Teacher,
+    TeacherError,
+    TeacherForCloneDetection,
+    WeakTeacherError,
+    check_teacher_available,
+    evaluate_teacher,
+    has_task_head,
+    prepare_teacher,
+    resolve_teacher,
+    teacher_logits,
+    teacher_warnings,
+)
+from ._workers import PARALLEL_INFERENCE_AT_LEAST, InferenceTask, logits_on_workers
+
+__all__ = [
+    "Predictions",
+    "PredictionsError",
+    "checked_predictions",
+    "read_predictions",
+    "MARKER",
+    "Teacher",
+    "TeacherError",
+    "TeacherForCloneDetection",
+    "WeakTeacherError",
+    "check_teacher_available",
+    "evaluate_teacher",
+    "has_task_head",
+    "prepare_teacher",
+    "resolve_teacher",
+    "teacher_logits",
+    "teacher_warnings",
+    "PARALLEL_INFERENCE_AT_LEAST",
+    "InferenceTask",
+    "logits_on_workers",
+]
