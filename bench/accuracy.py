@@ -184,7 +184,10 @@ def main(argv: list[str] | None = None) -> int:
         results = run(kind, arguments, console)
         rows.append(results)
         low, high, spread = results["values"]
-        console.print(f"{kind}: {results['probes']} probes ({results['failed']} failed), measured range {low:.4f} to {high:.4f} (std {spread:.4f}); seconds: " + ", ".join(f"{name} {value:.0f}" for name, value in results["timings"].items()))
+        console.print(
+            f"{kind}: {results['probes']} probes ({results['failed']} failed), measured range {low:.4f} to {high:.4f} (std {spread:.4f}); seconds: "
+            + ", ".join(f"{name} {value:.0f}" for name, value in results["timings"].items())
+        )
     table = Table(title=f"Held-out quality: fitted on {arguments.train_size} probes, scored on the rest ({arguments.splits} random splits; mean ± std)")
     for column in ("task", "surrogate", "held-out Spearman", "held-out MAE", "5-fold CV Spearman (all probes)", "Spearman vs reference"):
         table.add_column(column, justify="right")
@@ -193,7 +196,14 @@ def main(argv: list[str] | None = None) -> int:
         reference = np.mean(results["ridge-ordinal"]["spearman"])
         for surrogate in KINDS:
             rho = np.mean(results[surrogate]["spearman"])
-            table.add_row(results["task"], surrogate + (" (reference)" if surrogate == "ridge-ordinal" else ""), _summary(results[surrogate]["spearman"]), _summary(results[surrogate]["mae"]), f"{results[surrogate]['cv']['spearman']:.3f}", "" if surrogate == "ridge-ordinal" else f"{rho - reference:+.3f}")
+            table.add_row(
+                results["task"],
+                surrogate + (" (reference)" if surrogate == "ridge-ordinal" else ""),
+                _summary(results[surrogate]["spearman"]),
+                _summary(results[surrogate]["mae"]),
+                f"{results[surrogate]['cv']['spearman']:.3f}",
+                "" if surrogate == "ridge-ordinal" else f"{rho - reference:+.3f}",
+            )
         forest = np.mean(results["forest"]["spearman"])
         if forest < 0.6 or forest <= reference:
             failures.append(f"{results['task']}: forest held-out Spearman {forest:.3f} (target >= 0.6 and > reference {reference:.3f})")

@@ -124,10 +124,14 @@ def report(result: dict, kind: str, console: Console) -> None:
     console.print(f"targets: {metric} kept >= 95%, >= 25x smaller, >= 10x faster (students at their threshold tuned on validation, the teacher as it is; beside it, both at the default cut)")
     tuned = teacher["threshold"]["test_at_validation_tuned"][metric]
     kept = ", ".join(f"{reason} {item['test'][metric] / tuned:.1%}" for reason, item in result["students"].items())
-    console.print(f"teacher: validation {teacher['validation']}; at a threshold tuned on validation ({teacher['threshold']['validation_tuned_margin']:+.3f}) its {metric} would be {tuned:.4f} (kept against that: {kept})")
+    console.print(
+        f"teacher: validation {teacher['validation']}; at a threshold tuned on validation ({teacher['threshold']['validation_tuned_margin']:+.3f}) its {metric} would be {tuned:.4f} (kept against that: {kept})"
+    )
     for reason, item in result["students"].items():
         restarts = ", ".join(f"seed {run['seed']}: {run['best']:.4f}" for run in item["restarts"])
-        console.print(f"{reason}: threshold {item['threshold']['margin']:+.3f} (validation {metric} {item['threshold']['validation_at_default']:.4f} -> {item['threshold']['validation_tuned']:.4f}); validation {item['validation']['metric']} by seed: {restarts}")
+        console.print(
+            f"{reason}: threshold {item['threshold']['margin']:+.3f} (validation {metric} {item['threshold']['validation_at_default']:.4f} -> {item['threshold']['validation_tuned']:.4f}); validation {item['validation']['metric']} by seed: {restarts}"
+        )
     predicted = {item["key"]: item["predicted"] for item in learning["front"]}
     for reason, item in result["students"].items():
         console.print(f"{reason}: predicted validation {learning['fidelity']['score']} {predicted.get(item['key'])}; configuration {item['config']}")
@@ -160,7 +164,16 @@ def main() -> int:
         from distill_methods import compare_methods
 
         chosen = tuple(arguments.method) if arguments.method else None
-        compare_methods(arguments.data_root, console, config=arguments.config, seeds=arguments.seeds, max_length=arguments.max_length, hard=arguments.hard, first_seed=arguments.first_seed, **({"methods": chosen} if chosen else {}))
+        compare_methods(
+            arguments.data_root,
+            console,
+            config=arguments.config,
+            seeds=arguments.seeds,
+            max_length=arguments.max_length,
+            hard=arguments.hard,
+            first_seed=arguments.first_seed,
+            **({"methods": chosen} if chosen else {}),
+        )
         return 0
     for kind in [arguments.only] if arguments.only else ["clone", "defect"]:
         report(run(kind, arguments.data_root, console, arguments.promote), kind, console)

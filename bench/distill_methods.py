@@ -23,19 +23,40 @@ import time
 from pathlib import Path
 
 import yaml
+from distill import EXAMPLES, TEACHER, at_default_cut
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from avatar.specs import SelectedPoint, loads
 from avatar.trainer import prepare_distillation, train_selected
-from distill import EXAMPLES, TEACHER, at_default_cut
+
 # The last is the combination of the two that kept the most on the knee student (hard labels
 # and the hidden-state alignment, whose AUC came second).
 METHODS = ("logits", "dist", "logits+hard_labels", "logits+hidden", "logits+attention_relations", "logits+hard_labels+hidden")
 CONFIGS = {
-    "knee": {"tokenizer": "bpe", "vocab_size": 2000, "num_hidden_layers": 1, "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64, "max_sequence_length": 256, "learning_rate": 1e-3, "batch_size": 16},
-    "3mb": {"tokenizer": "bpe", "vocab_size": 8000, "num_hidden_layers": 4, "hidden_size": 128, "num_attention_heads": 4, "intermediate_size": 256, "max_sequence_length": 256, "learning_rate": 5e-4, "batch_size": 16},
+    "knee": {
+        "tokenizer": "bpe",
+        "vocab_size": 2000,
+        "num_hidden_layers": 1,
+        "hidden_size": 32,
+        "num_attention_heads": 2,
+        "intermediate_size": 64,
+        "max_sequence_length": 256,
+        "learning_rate": 1e-3,
+        "batch_size": 16,
+    },
+    "3mb": {
+        "tokenizer": "bpe",
+        "vocab_size": 8000,
+        "num_hidden_layers": 4,
+        "hidden_size": 128,
+        "num_attention_heads": 4,
+        "intermediate_size": 256,
+        "max_sequence_length": 256,
+        "learning_rate": 5e-4,
+        "batch_size": 16,
+    },
 }
 
 
@@ -53,7 +74,9 @@ def methods_spec(data: Path | str, method: str, seed: int, max_length: int):
     return loads(yaml.safe_dump(spec, sort_keys=False), filename=str(EXAMPLES / "avatar-bigclonebench.yaml"))
 
 
-def compare_methods(data_root: Path, console: Console, *, config: str = "knee", seeds: int = 3, max_length: int = 128, methods: tuple[str, ...] = METHODS, hard: bool = False, first_seed: int = 42) -> None:
+def compare_methods(
+    data_root: Path, console: Console, *, config: str = "knee", seeds: int = 3, max_length: int = 128, methods: tuple[str, ...] = METHODS, hard: bool = False, first_seed: int = 42
+) -> None:
     """The table of the module docstring, on BigCloneBench or (``hard``) on
     ``builtin:python-clones-hard`` with a quarter of the training pairs labelled."""
     data = HARD if hard else data_root / "bigclonebench-codexglue-test4000"
@@ -72,10 +95,17 @@ def compare_methods(data_root: Path, console: Console, *, config: str = "knee", 
             results.append((summary, seconds))
             student = summary["students"][0]
             # each student as it finishes: a run stopped halfway keeps what it measured
-            console.print(f"  {method}, seed {seed}: test F1 {student['test']['f1']:.4f} (default cut {at_default_cut(student)['f1']:.4f}), AUC {student['test']['auc']:.4f}, {_seconds_per_epoch(student):.1f} s per epoch, {seconds:.0f} s", highlight=False)
+            console.print(
+                f"  {method}, seed {seed}: test F1 {student['test']['f1']:.4f} (default cut {at_default_cut(student)['f1']:.4f}), AUC {student['test']['auc']:.4f}, {_seconds_per_epoch(student):.1f} s per epoch, {seconds:.0f} s",
+                highlight=False,
+            )
         rows.append((method, results))
     teacher = rows[0][1][0][0]["teacher"]
-    table = Table(title=escape(f"{'python-clones-hard' if hard else 'BigCloneBench'}, {config} student, seeds {first_seed} to {first_seed + seeds - 1} (median [min, max]); teacher test F1 {teacher['test']['f1']:.4f}, AUC {teacher['test']['auc']:.4f}"))
+    table = Table(
+        title=escape(
+            f"{'python-clones-hard' if hard else 'BigCloneBench'}, {config} student, seeds {first_seed} to {first_seed + seeds - 1} (median [min, max]); teacher test F1 {teacher['test']['f1']:.4f}, AUC {teacher['test']['auc']:.4f}"
+        )
+    )
     for column in ("method", "test F1", "test AUC", "F1 kept (tuned cut)", "F1 kept (default cut)", "s per epoch", "features MB"):
         table.add_column(column, justify="right")
     for method, results in rows:
@@ -85,7 +115,15 @@ def compare_methods(data_root: Path, console: Console, *, config: str = "knee", 
         default = [at_default_cut(student)["f1"] for student in students]
         per_epoch = [_seconds_per_epoch(student) for student in students]
         base = teacher["test"]["f1"]
-        table.add_row(method, _spread(f1), _spread(auc), _spread([value / base for value in f1], percent=True), _spread([value / base for value in default], percent=True), f"{statistics.median(per_epoch):.1f}", f"{results[0][0]['teacher'].get('features_mb', 0):.1f}")
+        table.add_row(
+            method,
+            _spread(f1),
+            _spread(auc),
+            _spread([value / base for value in f1], percent=True),
+            _spread([value / base for value in default], percent=True),
+            f"{statistics.median(per_epoch):.1f}",
+            f"{results[0][0]['teacher'].get('features_mb', 0):.1f}",
+        )
     console.print(table)
 
 

@@ -73,7 +73,9 @@ def main() -> None:
         with distributed.LocalCluster(n_workers=arguments.workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
             with distributed.Client(cluster) as client:
                 rows.append((f"Dask LocalCluster, {arguments.workers} worker processes", *realise(spec, distillation, cache, DaskExecutor(client=client))))
-    table = Table(title=f"4 students ({', '.join(str(point['config']['num_hidden_layers']) + 'x' + str(point['config']['hidden_size']) for point in POINTS)}; layers x hidden), {spec.train.epochs} epochs each")
+    table = Table(
+        title=f"4 students ({', '.join(str(point['config']['num_hidden_layers']) + 'x' + str(point['config']['hidden_size']) for point in POINTS)}; layers x hidden), {spec.train.epochs} epochs each"
+    )
     for column in ("how", "wall time s", "speed-up", "same students (test F1)"):
         table.add_column(column, justify="right")
     for how, seconds, scores in rows:

@@ -35,9 +35,10 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -48,10 +49,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from search_problems import PROBLEMS, Problem, problem_estimators, problem_spec  # noqa: E402
 
 from avatar import objectives  # noqa: E402
-from avatar.specs import names_in  # noqa: E402
 from avatar.solver import Normalisation, RunStore, Search, Space, as_minimisation, hypervolume, objective_limits  # noqa: E402
 from avatar.solver.search._choice import choose_algorithm  # noqa: E402
 from avatar.solver.search._violation import violations_at  # noqa: E402
+from avatar.specs import names_in  # noqa: E402
 
 CHECKPOINTS = (100, 250, 500, 1000)
 
@@ -281,7 +282,10 @@ def bench_problem(problem: Problem, seeds: int, budget: int, costly_budget: int,
     if uniform is not None and 100 in default and "Avatar nsga2" in medians:
         lead, nsga2_lead = statistics.median(default[100][1]) - uniform, medians["Avatar nsga2"][100] - uniform
         outcome["target 100"] = lead >= 2 * nsga2_lead
-        console.print(f"  target: lead over uniform at 100: default {lead:+.4f}, nsga2 {nsga2_lead:+.4f} (ratio {lead / nsga2_lead if nsga2_lead else float('inf'):.1f}x, at least 2x): {'met' if lead >= 2 * nsga2_lead else 'NOT met'}", highlight=False)
+        console.print(
+            f"  target: lead over uniform at 100: default {lead:+.4f}, nsga2 {nsga2_lead:+.4f} (ratio {lead / nsga2_lead if nsga2_lead else float('inf'):.1f}x, at least 2x): {'met' if lead >= 2 * nsga2_lead else 'NOT met'}",
+            highlight=False,
+        )
     return outcome
 
 

@@ -18,9 +18,10 @@ them from evaluations, as it would the real ones, and computes only the cheap cl
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -101,7 +102,9 @@ PROBLEMS = (
     Problem("4 objectives", "quality, latency, size, context", {"quality": "maximize", "latency_ms": "minimize", "size_mb": "minimize", "context_tokens": "maximize"}),
     # the limit is the 25th percentile of the latency of uniform feasible points on this
     # machine (measured latency depends on the machine and its load), filled in at run time
-    Problem("2 objectives, post-evaluation limit", "quality vs size, measured latency at most its 25th percentile", {"quality": "maximize", "size_mb": "minimize"}, {"fast": "latency_ms <= LATENCY_LIMIT"}),
+    Problem(
+        "2 objectives, post-evaluation limit", "quality vs size, measured latency at most its 25th percentile", {"quality": "maximize", "size_mb": "minimize"}, {"fast": "latency_ms <= LATENCY_LIMIT"}
+    ),
 )
 
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from rich.console import Console
 from rich.table import Table

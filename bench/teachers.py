@@ -84,7 +84,13 @@ def run(kind: str, data_root: Path, max_length: int, console: Console, max_examp
         started = time.perf_counter()
         write_teacher_predictions(spec, predictions, cache_dir=cache, device="cpu")  # the converged teacher is cached: its logits only
         written = time.perf_counter() - started
-        rows.append({"path": "predictions file of the converged teacher", **distil(task_spec(kind, data_root, {"predictions": str(predictions)}, max_length, max_examples), cache, console), "note": f"file written in {written:.0f} s"})
+        rows.append(
+            {
+                "path": "predictions file of the converged teacher",
+                **distil(task_spec(kind, data_root, {"predictions": str(predictions)}, max_length, max_examples), cache, console),
+                "note": f"file written in {written:.0f} s",
+            }
+        )
         if kind == "defect":  # a sequence classifier with the task's labels: the converged teacher without Avatar's marker
             folder = Path(scratch) / "classifier"
             shutil.copytree(converged.folder, folder, ignore=shutil.ignore_patterns(MARKER, "checkpoint"))
@@ -103,7 +109,18 @@ def _set_tokenizer_length(folder: Path, length: int) -> None:
 def report(kind: str, rows: list[dict], console: Console) -> None:
     primary = rows[0]["summary"]["primary"]
     table = Table(title=f"{kind}: teachers by path, and one fixed student distilled from each")
-    for column in ("teacher path", "epochs run (best)", "teacher valid AUC", "teacher test AUC", f"teacher test {primary}", f"student test {primary}", f"{primary} kept", "student test AUC", "teacher outputs ready in s", "note"):
+    for column in (
+        "teacher path",
+        "epochs run (best)",
+        "teacher valid AUC",
+        "teacher test AUC",
+        f"teacher test {primary}",
+        f"student test {primary}",
+        f"{primary} kept",
+        "student test AUC",
+        "teacher outputs ready in s",
+        "note",
+    ):
         table.add_column(column, justify="right")
     for row in rows:
         summary = row["summary"]
@@ -111,7 +128,18 @@ def report(kind: str, rows: list[dict], console: Console) -> None:
         validation = teacher["validation"]
         epochs = f"{validation['epochs']} ({validation['best_epoch']})" if "epochs" in validation else "-"
         kept = student["test"][primary] / teacher["test"][primary] if teacher["test"][primary] else float("nan")
-        table.add_row(row["path"], epochs, f"{validation['value']:.4f}", f"{teacher['test']['auc']:.4f}", f"{teacher['test'][primary]:.4f}", f"{student['test'][primary]:.4f}", f"{kept:.1%}", f"{student['test']['auc']:.4f}", f"{row['teacher_seconds']:.0f}", row.get("note", ""))
+        table.add_row(
+            row["path"],
+            epochs,
+            f"{validation['value']:.4f}",
+            f"{teacher['test']['auc']:.4f}",
+            f"{teacher['test'][primary]:.4f}",
+            f"{student['test'][primary]:.4f}",
+            f"{kept:.1%}",
+            f"{student['test']['auc']:.4f}",
+            f"{row['teacher_seconds']:.0f}",
+            row.get("note", ""),
+        )
     console.print(table)
     console.print(f"data: {rows[0]['summary']['data']}; student {STUDENT}")
 

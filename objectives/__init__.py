@@ -16,8 +16,8 @@ from ._flops import FlopsEstimator
 from ._latency import LatencyEstimator, LatencyModel
 from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, measure_inference, quantize_int8, time_inference, timing_input_ids
 from ._params import ParamsEstimator
-from ._progress_lines import LineProgress, progress_display
 from ._plugins import ALLOW_ENVIRONMENT, allow_plugins, allowed_plugin_packages
+from ._progress_lines import LineProgress, progress_display
 from ._registry import estimators_for, evaluate, get, load_estimator_class, metric_value, spec_metrics, validate
 from ._roberta import RobertaFamily
 from ._size import BYTES_PER_PARAMETER, SizeEstimator

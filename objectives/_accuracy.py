@@ -19,8 +19,9 @@ of earlier research). It costs nothing and is exact, and every output labels it 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ._base import Context, Estimator, EstimatorError, Measurement
 from ._closed_form import ClosedFormEstimator
@@ -147,8 +148,7 @@ class AccuracyEstimator(Estimator):
         """Predictions for many configurations at once (one pass of the surrogate)."""
         if self.surrogate_ is None:
             raise EstimatorError(
-                "accuracy is learned from probes (short distillations) that 'solve' runs before the search; "
-                "it needs train.teacher and task.data, and cannot be evaluated on its own",
+                "accuracy is learned from probes (short distillations) that 'solve' runs before the search; it needs train.teacher and task.data, and cannot be evaluated on its own",
                 "accuracy",
             )
         if len(self.levels_) > 1:  # predict the promoted probe

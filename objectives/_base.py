@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from avatar.specs import AvatarError, FrozenDict
 
@@ -76,7 +77,7 @@ class Context:
     parameters: tuple = field(default=(), compare=False, repr=False)
 
     @classmethod
-    def from_spec(cls, spec: "Spec", *, cache_dir: str | os.PathLike[str] | None = None, **overrides: Any) -> "Context":
+    def from_spec(cls, spec: Spec, *, cache_dir: str | os.PathLike[str] | None = None, **overrides: Any) -> Context:
         """The context of ``spec``; ``cache_dir`` defaults to ``default_cache_dir()``."""
         values = dict(
             family=spec.model.family,
@@ -94,7 +95,7 @@ class Context:
         return cls(**values)
 
     @property
-    def model_family(self) -> "ModelFamily":
+    def model_family(self) -> ModelFamily:
         from ._families import get_family
 
         return get_family(self.family)
@@ -128,6 +129,12 @@ class Estimator:
         thousands of candidates in its own process, with no timeout, instead of modelling it.
         It counts only where the class itself declares it (a subclass that overrides
         ``evaluate`` must say so again): built-in closed forms and predicted latency do.
+      * The solver checks ``symbolic`` against ``evaluate`` at every evaluated point: a point
+        where they disagree fails, naming both values, and the report says the closed form is
+        wrong.
+      * Third-party estimators are evaluated in a worker process even with one job, so one that
+        ends its process fails that evaluation, not the run. ``in_process = True`` on the class
+        keeps it in the solver's process (it shares state with it, as test instruments do).
     """
 
     name: ClassVar[str]
@@ -135,6 +142,7 @@ class Estimator:
     direction: ClassVar[Literal["minimize", "maximize"]] = "minimize"
     kind: ClassVar[Literal["analytic", "measured", "predicted", "learned"]] = "analytic"
     cheap: ClassVar[bool] = False
+    in_process: ClassVar[bool] = False
 
     @property
     def is_cheap(self) -> bool:
@@ -154,7 +162,7 @@ class Estimator:
         surrogate) overrides it, so rescoring a whole run takes one prediction."""
         return [self.evaluate(config, context) for config in configs]
 
-    def symbolic(self, config: "SymbolicConfig", context: Context) -> "Term | None":
+    def symbolic(self, config: SymbolicConfig, context: Context) -> Term | None:
         return None
 
     def is_symbolic(self, context: Context) -> bool:
@@ -168,11 +176,7 @@ class Estimator:
     def get_params(self) -> dict[str, Any]:
         """The constructor's options as stored on the instance."""
         signature = inspect.signature(type(self).__init__)
-        return {
-            name: getattr(self, name)
-            for name, parameter in signature.parameters.items()
-            if name != "self" and parameter.kind in (parameter.KEYWORD_ONLY, parameter.POSITIONAL_OR_KEYWORD)
-        }
+        return {name: getattr(self, name) for name, parameter in signature.parameters.items() if name != "self" and parameter.kind in (parameter.KEYWORD_ONLY, parameter.POSITIONAL_OR_KEYWORD)}
 
     def __repr__(self) -> str:
         options = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())

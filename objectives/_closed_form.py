@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from ._base import Context, Estimator
 from ._symbolic import SymbolicConfig, Term, as_term

@@ -12,7 +12,8 @@ average of electricity generation in 2023 (Ember, Global Electricity Review 2024
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ._base import Context, Estimator, Measurement
 from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, measure_inference
@@ -39,9 +40,7 @@ class EnergyEstimator(Estimator):
         self.rapl_root = rapl_root
 
     def evaluate(self, config: Mapping[str, Any], context: Context) -> Measurement:
-        measurement = measure_inference(
-            config, context, MeasurementProtocol(self.warmup, self.repeats), energy_meter=RaplMeter(self.rapl_root)
-        )
+        measurement = measure_inference(config, context, MeasurementProtocol(self.warmup, self.repeats), energy_meter=RaplMeter(self.rapl_root))
         joules, estimated = self.joules(measurement)
         return Measurement(joules, {"estimated": float(estimated)})
 

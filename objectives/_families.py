@@ -7,7 +7,8 @@ reads concrete values (Python ints, exact); ``SymbolicView`` reads PySMT terms f
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._base import EstimatorError
 from ._symbolic import SymbolicConfig, Term, ite
@@ -89,7 +90,7 @@ class ModelFamily:
     def symbolic(self, config: SymbolicConfig) -> SymbolicView:
         return SymbolicView(config, self.names)
 
-    def validate(self, spec: "Spec") -> list[tuple[tuple[str | int, ...], str]]:
+    def validate(self, spec: Spec) -> list[tuple[tuple[str | int, ...], str]]:
         """Problems of ``spec`` for this family, as ``(field path, message)`` pairs."""
         raise NotImplementedError
 

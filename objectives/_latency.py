@@ -16,9 +16,10 @@ import math
 import random
 import statistics
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 from ._base import Context, Estimator, EstimatorError, Measurement
 from ._measure import MeasurementProtocol, measure_inference
@@ -39,7 +40,7 @@ class LatencyModel:
     n_measured: int
 
     @classmethod
-    def fit(cls, features: Sequence[Mapping[str, float]], latencies_ms: Sequence[float], *, seed: int = 0) -> "LatencyModel":
+    def fit(cls, features: Sequence[Mapping[str, float]], latencies_ms: Sequence[float], *, seed: int = 0) -> LatencyModel:
         """Fit on 3/4 of the points, report the error on the rest, then refit on all."""
         if len(latencies_ms) < 8:
             raise EstimatorError(f"a latency model needs at least 8 measured configurations, got {len(latencies_ms)}", "latency_ms")
@@ -49,9 +50,7 @@ class LatencyModel:
         n_test = max(2, len(order) // 4)
         test, train = order[:n_test], order[n_test:]
         coefficients = _fit_relative(names, [features[i] for i in train], [latencies_ms[i] for i in train])
-        errors = sorted(
-            abs(_predict(names, coefficients, features[i]) - latencies_ms[i]) / latencies_ms[i] for i in test
-        )
+        errors = sorted(abs(_predict(names, coefficients, features[i]) - latencies_ms[i]) / latencies_ms[i] for i in test)
         final = _fit_relative(names, features, latencies_ms)
         return cls(names, final, statistics.fmean(errors), errors[min(len(errors) - 1, round(0.9 * (len(errors) - 1)))], len(latencies_ms))
 
@@ -70,9 +69,7 @@ def _predict(names: Sequence[str], coefficients: Sequence[float], features: Mapp
     return math.fsum(coefficient * float(features[name]) for name, coefficient in zip(names, coefficients) if coefficient)
 
 
-def _fit_relative(
-    names: Sequence[str], rows: Sequence[Mapping[str, float]], targets: Sequence[float], *, iterations: int = 20
-) -> tuple[float, ...]:
+def _fit_relative(names: Sequence[str], rows: Sequence[Mapping[str, float]], targets: Sequence[float], *, iterations: int = 20) -> tuple[float, ...]:
     """Non-negative coefficients minimising the mean absolute *relative* error.
 
     Iteratively reweighted non-negative least squares: the L1 loss matches the reported error

@@ -19,9 +19,10 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from avatar.specs import PAIR_KINDS, write_json_atomically
 
@@ -71,7 +72,7 @@ class InferenceMeasurement:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "InferenceMeasurement":
+    def from_dict(cls, data: Mapping[str, Any]) -> InferenceMeasurement:
         return cls(tuple(data["latencies_ms"]), data["cpu_seconds"], data.get("rapl_joules"))
 
 

@@ -19,7 +19,7 @@ from rich.progress import Progress
 __all__ = ["LineProgress", "progress_display"]
 
 
-def progress_display(console: Console, *columns: Any, **options: Any) -> "Progress | LineProgress":
+def progress_display(console: Console, *columns: Any, **options: Any) -> Progress | LineProgress:
     """Rich's bars on a terminal, ``LineProgress`` elsewhere."""
     if console.is_terminal:
         return Progress(*columns, console=console, **options)
@@ -51,7 +51,7 @@ class LineProgress:
         self.interval = interval
         self.tasks: list[_Task] = []
 
-    def __enter__(self) -> "LineProgress":
+    def __enter__(self) -> LineProgress:
         return self
 
     def __exit__(self, *_: Any) -> None:

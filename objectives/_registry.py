@@ -12,10 +12,11 @@ from __future__ import annotations
 import importlib
 import math
 import numbers
+from collections.abc import Iterable, Mapping
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from avatar.specs import ENTRY_POINT_GROUP, Problem, SpecError, evaluate_expression, names_in
+from avatar.specs import ENTRY_POINT_GROUP, Problem, SpecError, describe_error, evaluate_expression, names_in
 
 from ._base import Context, Estimator, EstimatorError, Measurement
 from ._families import get_family
@@ -45,7 +46,7 @@ def load_estimator_class(metric: str, reference: str | None = None) -> type[Esti
         try:
             estimator_class = entry.load()
         except Exception as error:  # noqa: BLE001 - any import failure of third-party code
-            raise EstimatorError(f"estimator {source} failed to import: {type(error).__name__}: {error}", metric) from error
+            raise EstimatorError(f"estimator {source} failed to import: {describe_error(error)}", metric) from error
     _check_estimator_class(metric, estimator_class, source)
     return estimator_class
 
@@ -63,7 +64,7 @@ def _import_reference(metric: str, reference: str) -> type:
         for attribute in attribute_path.split("."):
             target = getattr(target, attribute)
     except Exception as error:  # noqa: BLE001 - any import failure of third-party code
-        raise EstimatorError(f"estimator '{reference}' for '{metric}' failed to import: {type(error).__name__}: {error}", metric) from error
+        raise EstimatorError(f"estimator '{reference}' for '{metric}' failed to import: {describe_error(error)}", metric) from error
     return target
 
 
@@ -80,7 +81,7 @@ def _check_estimator_class(metric: str, estimator_class: Any, source: str) -> No
         raise EstimatorError(f"estimator {source} has direction '{estimator_class.direction}'; use 'minimize' or 'maximize'", metric)
 
 
-def get(name: str, spec: "Spec | None" = None, **options: Any) -> Estimator:
+def get(name: str, spec: Spec | None = None, **options: Any) -> Estimator:
     """A configured estimator for metric ``name``, with the spec's options for it (if any).
 
     >>> get("params").unit
@@ -98,10 +99,12 @@ def get(name: str, spec: "Spec | None" = None, **options: Any) -> Estimator:
     try:
         return estimator_class(**{**spec_options, **options})
     except TypeError as error:
-        raise EstimatorError(f"estimator '{name}' does not accept these options: {error}", name) from error
+        raise EstimatorError(f"estimator '{name}' does not accept these options: {describe_error(error)}", name) from error
+    except Exception as error:  # noqa: BLE001 - a plugin's constructor may raise anything
+        raise EstimatorError(f"estimator '{name}' ({getattr(estimator_class, '__qualname__', estimator_class)}) failed to start: {describe_error(error)}", name) from error
 
 
-def spec_metrics(spec: "Spec") -> list[str]:
+def spec_metrics(spec: Spec) -> list[str]:
     """Estimator metrics the spec uses (objectives, constraints, derived names), in spec order."""
     own_names = set(spec.parameter_names) | {constant.name for constant in spec.constants} | {item.name for item in spec.derived}
     used: list[str] = []
@@ -115,13 +118,13 @@ def spec_metrics(spec: "Spec") -> list[str]:
     return used
 
 
-def estimators_for(spec: "Spec", metrics: Iterable[str] | None = None) -> dict[str, Estimator]:
+def estimators_for(spec: Spec, metrics: Iterable[str] | None = None) -> dict[str, Estimator]:
     """Configured estimators for ``metrics`` (default: every metric the spec uses)."""
     return {metric: get(metric, spec) for metric in (spec_metrics(spec) if metrics is None else metrics)}
 
 
 def evaluate(
-    spec: "Spec",
+    spec: Spec,
     config: Mapping[str, Any],
     metrics: Iterable[str] | None = None,
     *,
@@ -187,7 +190,7 @@ def metric_value(name: str, value: Any, *, of: str | None = None) -> float:
     return number
 
 
-def _metrics_needed(spec: "Spec", wanted: list[str]) -> list[str]:
+def _metrics_needed(spec: Spec, wanted: list[str]) -> list[str]:
     """``wanted`` plus every metric and derived name they depend on: metrics first (in the
     order wanted, then found), then derived names in dependency order (as the spec keeps them)."""
     own = set(spec.parameter_names) | set(spec.constant_values)
@@ -198,7 +201,7 @@ def _metrics_needed(spec: "Spec", wanted: list[str]) -> list[str]:
     return metrics + derived
 
 
-def validate(spec: "Spec") -> None:
+def validate(spec: Spec) -> None:
     """Check what only the objectives know: the model family's needs and every estimator.
 
     Raises:
@@ -218,7 +221,7 @@ def validate(spec: "Spec") -> None:
         raise SpecError(problems)
 
 
-def _metric_path(spec: "Spec", metric: str) -> tuple[str, ...]:
+def _metric_path(spec: Spec, metric: str) -> tuple[str, ...]:
     for settings in spec.estimators:
         if settings.metric == metric:
             return ("estimators", metric)

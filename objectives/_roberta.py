@@ -18,8 +18,9 @@ Pinned semantics (documented in the README):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from avatar.specs import PAIR_KINDS
 
@@ -191,7 +192,7 @@ class RobertaFamily(ModelFamily):
 
     # -- validation ------------------------------------------------------------------------
 
-    def validate(self, spec: "Spec") -> list[tuple[tuple[str | int, ...], str]]:
+    def validate(self, spec: Spec) -> list[tuple[tuple[str | int, ...], str]]:
         problems: list[tuple[tuple[str | int, ...], str]] = []
         domains = {parameter.name: (("space", parameter.name), parameter.values) for parameter in spec.parameters}
         domains.update({constant.name: (("constants", constant.name), (constant.value,)) for constant in spec.constants})

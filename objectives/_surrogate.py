@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -114,10 +115,10 @@ class Surrogate:
 
         return BayesianRidge()
 
-    def fit(self, configs: Sequence[Mapping[str, Any]], values: Sequence[float]) -> "Surrogate":
+    def fit(self, configs: Sequence[Mapping[str, Any]], values: Sequence[float]) -> Surrogate:
         return self.fit_features(self.encoder.encode(configs), values)
 
-    def fit_features(self, features: np.ndarray, values: Sequence[float]) -> "Surrogate":
+    def fit_features(self, features: np.ndarray, values: Sequence[float]) -> Surrogate:
         """``fit`` on configurations already encoded by ``self.encoder`` (a caller that keeps
         the encodings saves encoding the same points at every refit)."""
         if len(features) < 2:

@@ -8,8 +8,9 @@ it anyway.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from pysmt.fnode import FNode
 from pysmt.shortcuts import FALSE, TRUE, Int, Ite, Minus, Plus, Real, Times, ToReal
@@ -34,25 +35,25 @@ class Term:
     def is_real(self) -> bool:
         return self.node.get_type().is_real_type()
 
-    def __add__(self, other: Any) -> "Term":
+    def __add__(self, other: Any) -> Term:
         return Term(Plus(*_aligned(self, other)))
 
-    def __radd__(self, other: Any) -> "Term":
+    def __radd__(self, other: Any) -> Term:
         return Term(Plus(*_aligned(other, self)))
 
-    def __sub__(self, other: Any) -> "Term":
+    def __sub__(self, other: Any) -> Term:
         return Term(Minus(*_aligned(self, other)))
 
-    def __rsub__(self, other: Any) -> "Term":
+    def __rsub__(self, other: Any) -> Term:
         return Term(Minus(*_aligned(other, self)))
 
-    def __mul__(self, other: Any) -> "Term":
+    def __mul__(self, other: Any) -> Term:
         return Term(Times(*_aligned(self, other)))
 
-    def __rmul__(self, other: Any) -> "Term":
+    def __rmul__(self, other: Any) -> Term:
         return Term(Times(*_aligned(other, self)))
 
-    def __neg__(self) -> "Term":
+    def __neg__(self) -> Term:
         return Term(Times(*_aligned(-1, self)))
 
     def __repr__(self) -> str:

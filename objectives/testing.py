@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import pickle
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ._base import Context, Estimator, Measurement
 from ._symbolic import ConstantConfig, to_number
@@ -71,9 +72,7 @@ def check_deterministic(estimator: Estimator, context: Context, configs: Sequenc
         assert first == second, f"{estimator.name} gave {first} then {second} for {config}"
 
 
-def check_symbolic_agrees(
-    estimator: Estimator, context: Context, configs: Sequence[Mapping[str, Any]], *, relative_tolerance: float = 1e-9
-) -> None:
+def check_symbolic_agrees(estimator: Estimator, context: Context, configs: Sequence[Mapping[str, Any]], *, relative_tolerance: float = 1e-9) -> None:
     """Substituting a configuration into ``symbolic`` gives ``evaluate`` x (1 + symbolic_margin)."""
     if not estimator.is_symbolic(context):
         return
@@ -83,9 +82,7 @@ def check_symbolic_agrees(
         term = estimator.symbolic(ConstantConfig(resolved), context)
         assert term is not None, f"{estimator.name}.is_symbolic() is true but symbolic() returned None"
         got = float(to_number(term.node))
-        assert math.isclose(got, expected, rel_tol=relative_tolerance, abs_tol=1e-12), (
-            f"{estimator.name}: symbolic form gives {got}, evaluate gives {expected} for {config}"
-        )
+        assert math.isclose(got, expected, rel_tol=relative_tolerance, abs_tol=1e-12), f"{estimator.name}: symbolic form gives {got}, evaluate gives {expected} for {config}"
 
 
 def check_estimator(estimator: Estimator, context: Context, configs: Sequence[Mapping[str, Any]]) -> None:

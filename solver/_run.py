@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from filelock import FileLock, Timeout
-
 from rich.console import Console
 
 from avatar.specs import LearningRecord, RunDirectory, SpaceReport, Spec
@@ -52,6 +51,8 @@ def check_run_directory(directory: Path, resume: bool) -> None:
     but a new or empty folder or an Avatar run directory (a user's files are never overwritten)."""
     if directory.exists() and not directory.is_dir():
         raise RunError(f"{directory} is not a folder: the run directory must be a new or empty folder (choose one with --out)")
+    if (directory / STORE).exists() and not (directory / STORE).is_file():
+        raise RunError(f"{directory / STORE} is a folder, not a run store: move it away, or choose another directory with --out")
     if (directory / STORE).exists() and not resume:
         raise RunError(f"{directory} already holds a run; continue it with --resume, or choose another directory with --out")
     if directory.is_dir() and not is_run_directory(directory):
@@ -98,10 +99,7 @@ def _open_store(directory: Path, spec: Spec, resume: bool, source: str | None = 
     recorded = store.get_meta("search_hash")
     if recorded is not None and recorded != search_hash(spec):
         store.close()
-        raise RunError(
-            f"{directory} holds a run of a different search (the spec changed in more than its budget, execution, "
-            "output or training settings); start a new run with --out"
-        )
+        raise RunError(f"{directory} holds a run of a different search (the spec changed in more than its budget, execution, output or training settings); start a new run with --out")
     recorded_source = store.get_meta("probe_source")
     if source is not None and recorded_source is not None and recorded_source != source:
         store.close()
@@ -218,9 +216,7 @@ def _round_search(space: Space, store: RunStore, stage: int, executor: Executor,
         generations = [row["generation"] for row in store.generations()] + [evaluation.generation for evaluation in store.evaluations()]
         offsets = offsets + [max(generations) + 1 if generations else 0]
         store.set_meta("round_offsets", offsets)
-    return Search(
-        space, store, executor=executor, hooks=hooks, seed=settings.seed + stage, evaluations=settings.evaluations * (stage + 1), generation_offset=offsets[stage]
-    )
+    return Search(space, store, executor=executor, hooks=hooks, seed=settings.seed + stage, evaluations=settings.evaluations * (stage + 1), generation_offset=offsets[stage])
 
 
 def _learning_record(item: LearnedMetric, result: SearchResult, space: Space) -> LearningRecord:
@@ -230,26 +226,36 @@ def _learning_record(item: LearnedMetric, result: SearchResult, space: Space) ->
     measured = [probe for probe in probes if probe.ok]
     validation = item.estimator.validation_
     out_of_fold = dict(zip(((probe.key, item.level(probe)) for probe in measured), validation.predictions)) if validation and len(validation.predictions) == len(measured) else {}
-    return LearningRecord.from_dict({
-        "metric": item.name,
-        "method": item.estimator.method(context),
-        "fidelity": item.estimator.fidelity,
-        "promoted": getattr(item.estimator, "promoted_fidelity", None),
-        "surrogate": item.estimator.surrogate,
-        "fits": item.history,
-        "probes": [
-            {
-                "key": probe.key,
-                "stage": probe.stage,
-                "level": item.level(probe),
-                "status": probe.status,
-                "measured": probe.value,
-                "error": probe.error,
-                "seconds": probe.seconds,
-                "out_of_fold": out_of_fold.get((probe.key, item.level(probe))),
-                "config": probe.config,
-            }
-            for probe in probes
-        ],
-        "front": [{"key": evaluation.key, "predicted": evaluation.metrics.get(item.name), "std": evaluation.metrics.get(f"{item.name}_std"), **{name: evaluation.metrics[name] for name in result.objective_names}} for evaluation in result.front],
-    })
+    return LearningRecord.from_dict(
+        {
+            "metric": item.name,
+            "method": item.estimator.method(context),
+            "fidelity": item.estimator.fidelity,
+            "promoted": getattr(item.estimator, "promoted_fidelity", None),
+            "surrogate": item.estimator.surrogate,
+            "fits": item.history,
+            "probes": [
+                {
+                    "key": probe.key,
+                    "stage": probe.stage,
+                    "level": item.level(probe),
+                    "status": probe.status,
+                    "measured": probe.value,
+                    "error": probe.error,
+                    "seconds": probe.seconds,
+                    "out_of_fold": out_of_fold.get((probe.key, item.level(probe))),
+                    "config": probe.config,
+                }
+                for probe in probes
+            ],
+            "front": [
+                {
+                    "key": evaluation.key,
+                    "predicted": evaluation.metrics.get(item.name),
+                    "std": evaluation.metrics.get(f"{item.name}_std"),
+                    **{name: evaluation.metrics[name] for name in result.objective_names},
+                }
+                for evaluation in result.front
+            ],
+        }
+    )

@@ -9,12 +9,14 @@ undecided (Z3 gave up), 5 the run stopped because evaluations keep failing the s
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
 import json
 import sys
 import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.console import Console
 
@@ -23,6 +25,7 @@ from avatar.specs import NAMED_DATA, AvatarError, Problem, RunDirectory, RunFile
 
 from ._errors import RepeatedFailureError, RunError, UndecidedSpaceError
 from ._interrupts import watch_interrupts
+from ._outputs import check_output_file
 from ._run import check_run_directory, run_directory, run_lock, run_search
 from .report._report import write_report
 from .report._summary import check_report, infeasible_message, render_check_report
@@ -61,8 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="solve",
         description="Validate an Avatar spec, compile its feasible space, search it, and distill the chosen students.",
-        epilog="Exit codes: 0 done, 1 internal error, 2 invalid spec or run, 3 infeasible spec, 4 feasibility undecided, "
-        "5 evaluations keep failing the same way, 130 interrupted.",
+        epilog="Exit codes: 0 done, 1 internal error, 2 invalid spec or run, 3 infeasible spec, 4 feasibility undecided, 5 evaluations keep failing the same way, 130 interrupted.",
     )
     parser.add_argument("spec", help="spec file (.yaml, .yml or .json)")
     parser.add_argument("--check", action="store_true", help="validate the spec and summarise its feasible space, then stop")
@@ -79,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="label every example with the teacher (fine-tuned first if it needs it) and write its logits by example id as JSON lines, "
         "for train.teacher.predictions elsewhere; then stop",
     )  # fmt: skip
+    parser.add_argument("--overwrite", action="store_true", help="with --write-predictions: replace FILE if it exists (never the spec, the data or a file the spec reads)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a spec field, e.g. --set search.evaluations=50 (repeatable; VALUE is read as YAML)")
     parser.add_argument(
         "--allow-plugin", action="append", default=[], metavar="PACKAGE",
@@ -144,7 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except OSError as error:  # the environment: a folder that cannot be written, a full disk
         where = f"{error.filename}: " if error.filename else ""
-        errors.print(visible(f"{arguments.spec}: {where}{error.strerror or error}"), markup=False, soft_wrap=True)
+        full = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        hint = "; every finished evaluation and checkpoint is on disk: free some space, then continue with --resume" if full else ""
+        errors.print(visible(f"{arguments.spec}: {where}{error.strerror or error}{hint}"), markup=False, soft_wrap=True)
         return EXIT_INVALID
     except KeyboardInterrupt:
         errors.print("interrupted: every finished evaluation is stored; continue with --resume", markup=False)
@@ -153,8 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.verbose:
             errors.print(traceback.format_exc(), markup=False)
         errors.print(
-            visible(f"internal error: {type(error).__name__}: {error}\n")
-            + "This is a bug in Avatar, not in your spec. Please report it on the Avatar issue tracker "
+            visible(f"internal error: {type(error).__name__}: {error}\n") + "This is a bug in Avatar, not in your spec. Please report it on the Avatar issue tracker "
             "with the spec and the output of the same command run with -v.",
             markup=False,
             soft_wrap=True,
@@ -207,7 +211,7 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
 
 
 def _run_and_train(
-    spec: Spec, space: Space, report: SpaceReport, directory: Path, arguments: argparse.Namespace, console: Console, learns: list[str], will_train: bool, preloaded: "TaskData | None" = None
+    spec: Spec, space: Space, report: SpaceReport, directory: Path, arguments: argparse.Namespace, console: Console, learns: list[str], will_train: bool, preloaded: TaskData | None = None
 ) -> int:
     distillation = None
     if not arguments.train_only:
@@ -215,9 +219,7 @@ def _run_and_train(
         if learns:
             distillation = _prepare(spec, arguments, console, preloaded)
             prober = _prober(distillation)
-        outcome = run_search(
-            space, report, out=arguments.out, resume=arguments.resume, jobs=arguments.jobs, scheduler=arguments.scheduler, console=console, prober=prober, report=not will_train
-        )
+        outcome = run_search(space, report, out=arguments.out, resume=arguments.resume, jobs=arguments.jobs, scheduler=arguments.scheduler, console=console, prober=prober, report=not will_train)
         console.print(front_table(spec, outcome))
         console.print(visible(f"Search stopped: {outcome.result.stopped_because}. {len(outcome.result.evaluations)} evaluations, {len(outcome.selected)} point(s) selected."), markup=False)
     if not will_train and not arguments.no_train:
@@ -239,12 +241,13 @@ def _write_predictions(spec: Spec, arguments: argparse.Namespace, console: Conso
     from avatar.trainer import write_teacher_predictions
 
     path = Path(arguments.write_predictions)
+    check_output_file(path, spec, option="--write-predictions", data=arguments.data, overwrite=arguments.overwrite)
     count = _as_spec_errors(spec, lambda: write_teacher_predictions(spec, path, data=arguments.data, teacher=arguments.teacher, console=console))
     console.print(visible(f"Wrote the teacher's logits on {count} examples to {path} (use it as train.teacher.predictions)"), markup=False)
     return EXIT_OK
 
 
-def _prepare(spec: Spec, arguments: argparse.Namespace, console: Console, preloaded: "TaskData | None" = None) -> "Distillation":
+def _prepare(spec: Spec, arguments: argparse.Namespace, console: Console, preloaded: TaskData | None = None) -> Distillation:
     """Data (``preloaded`` when the checks read it), teacher and its logits (imports torch only
     now; large splits labelled on the run's workers); user mistakes become spec errors."""
     from avatar.trainer import prepare_distillation
@@ -272,7 +275,7 @@ def _as_spec_errors(spec: Spec, work: Callable[[], T]) -> T:
         raise SpecError([Problem(spec.source, spec.locate(("train", "teacher")), ("train", "teacher"), str(error))]) from None
 
 
-def _prober(distillation: "Distillation") -> Prober:
+def _prober(distillation: Distillation) -> Prober:
     from avatar.trainer import DistillationProber
 
     return DistillationProber(distillation)
@@ -283,7 +286,7 @@ def _overrides(assignments: Sequence[str]) -> dict[str, object]:
     return dict(parse_override(assignment) for assignment in assignments)
 
 
-def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> "TaskData | None":
+def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> TaskData | None:
     """Refuse what would make training fail, before a long search rather than after it; returns
     the task's data, which it reads to check it."""
     problems, task_data = [], None
@@ -295,7 +298,14 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> "TaskData 
         hint = "override it with --data PATH" if arguments.data is None else "given with --data"
         problems.append(Problem(spec.source, spec.locate(("task", "data")), ("task", "data"), f"{location}: no such file or folder ({hint})"))
     if spec.task.functions and not Path(spec.resolve_path(spec.task.functions)).is_file():
-        problems.append(Problem(spec.source, spec.locate(("task", "functions")), ("task", "functions"), f"{spec.resolve_path(spec.task.functions)}: no such file (the table of functions that task.fields.ids point into)"))
+        problems.append(
+            Problem(
+                spec.source,
+                spec.locate(("task", "functions")),
+                ("task", "functions"),
+                f"{spec.resolve_path(spec.task.functions)}: no such file (the table of functions that task.fields.ids point into)",
+            )
+        )
     if not problems:  # read it now: a field the data lacks is found before the search, not after
         from avatar.trainer import DataError, load_task_data
 
@@ -325,7 +335,7 @@ def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> "TaskData 
     return task_data
 
 
-def _predictions_problems(spec: Spec, arguments: argparse.Namespace, task_data: "TaskData") -> list[Problem]:
+def _predictions_problems(spec: Spec, arguments: argparse.Namespace, task_data: TaskData) -> list[Problem]:
     """A teacher given as its predictions: the file is read and every example's id looked up
     now (the trainer's own check), so a missing id or a malformed line is found before the search."""
     from avatar.trainer import DataError, PredictionsError, checked_predictions, methods_needed, teacher_settings
@@ -352,7 +362,7 @@ def _render_what_stands(run: RunDirectory, spec: Spec) -> None:
         pass
 
 
-def _train(space: Space, run: RunDirectory, arguments: argparse.Namespace, console: Console, distillation: "Distillation | None", preloaded: "TaskData | None" = None) -> None:
+def _train(space: Space, run: RunDirectory, arguments: argparse.Namespace, console: Console, distillation: Distillation | None, preloaded: TaskData | None = None) -> None:
     """Distil the selected points (imports torch only now)."""
     from avatar.trainer import train_selected
 

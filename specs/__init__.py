@@ -9,8 +9,36 @@ Importing this package never imports torch or the other Avatar packages.
 """
 
 from ._domains import DEFAULT_LOG_POINTS, MAX_DOMAIN_SIZE
-from ._errors import AvatarError, Location, Problem, SpecError
+from ._errors import AvatarError, Location, Problem, SpecError, describe_error
 from ._expr import parse_expression
+from ._files import file_mode, write_atomically, write_json_atomically
+from ._loader import FORMATS, load, loads, parse_override
+from ._methods import DEFAULT_METHODS, DISTILL_METHODS, DISTILL_PARAMETER, FALLBACK_METHODS, FEATURE_METHODS, PREDICTION_METHODS, default_methods, parse_methods
+from ._metrics import ENTRY_POINT_GROUP, registered_metric_names
+from ._model import (
+    NAMED_DATA,
+    PAIR_KINDS,
+    Constant,
+    Constraint,
+    Derived,
+    EstimatorSettings,
+    ExecutionSettings,
+    FieldSettings,
+    FrozenDict,
+    ModelSettings,
+    Objective,
+    OutputSettings,
+    Parameter,
+    SearchSettings,
+    Spec,
+    SplitSettings,
+    TaskSettings,
+    TeacherSettings,
+    TrainSettings,
+)
+from ._records import LearningRecord, Manifest, SelectedPoint, Selection, SpaceReport, StudentRecord, StudentsRecord, TeacherRecord
+from ._run_directory import RunDirectory, RunFileError
+from ._schema import SCHEMA_PATH, schema
 from ._syntax import (
     Binary,
     BoolOp,
@@ -26,35 +54,7 @@ from ._syntax import (
     Walker,
     iter_nodes,
 )
-from ._files import write_atomically, write_json_atomically
-from ._loader import FORMATS, load, loads, parse_override
-from ._methods import DEFAULT_METHODS, DISTILL_METHODS, DISTILL_PARAMETER, FALLBACK_METHODS, FEATURE_METHODS, PREDICTION_METHODS, default_methods, parse_methods
-from ._metrics import ENTRY_POINT_GROUP, registered_metric_names
-from ._model import (
-    Constant,
-    Constraint,
-    Derived,
-    EstimatorSettings,
-    ExecutionSettings,
-    FrozenDict,
-    ModelSettings,
-    Objective,
-    OutputSettings,
-    Parameter,
-    SearchSettings,
-    Spec,
-    SplitSettings,
-    FieldSettings,
-    PAIR_KINDS,
-    NAMED_DATA,
-    TaskSettings,
-    TeacherSettings,
-    TrainSettings,
-)
-from ._records import LearningRecord, Manifest, SelectedPoint, Selection, SpaceReport, StudentRecord, StudentsRecord, TeacherRecord
-from ._run_directory import RunDirectory, RunFileError
-from ._schema import SCHEMA_PATH, schema
-from ._walkers import ValueType, evaluate_expression, infer_type, names_in, to_text
+from ._walkers import MAX_DEGREE, ValueType, degree_of, evaluate_expression, infer_type, names_in, to_text
 
 __all__ = [
     "load",
@@ -89,6 +89,7 @@ __all__ = [
     "OutputSettings",
     "FrozenDict",
     "SpecError",
+    "describe_error",
     "AvatarError",
     "Problem",
     "Location",
@@ -117,6 +118,8 @@ __all__ = [
     "infer_type",
     "evaluate_expression",
     "to_text",
+    "MAX_DEGREE",
+    "degree_of",
     "RunDirectory",
     "RunFileError",
     "SelectedPoint",
@@ -129,4 +132,5 @@ __all__ = [
     "Manifest",
     "write_json_atomically",
     "write_atomically",
+    "file_mode",
 ]

@@ -9,19 +9,21 @@ checks, so one mistake is not reported three times.
 from __future__ import annotations
 
 import keyword
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ._document import Document
 from ._domains import DomainError, make_parameter
 from ._errors import Location, Problem, SpecError
 from ._expr import FUNCTIONS, parse_expression
+from ._methods import DISTILL_PARAMETER, FEATURE_METHODS, PREDICTION_METHODS, parse_methods
 from ._model import (
+    PAIR_KINDS,
     Constant,
     Constraint,
     Derived,
     EstimatorSettings,
     ExecutionSettings,
-    PAIR_KINDS,
     FieldSettings,
     FrozenDict,
     ModelSettings,
@@ -36,10 +38,9 @@ from ._model import (
     TrainSettings,
     settings_from,
 )
-from ._methods import DISTILL_PARAMETER, FEATURE_METHODS, PREDICTION_METHODS, parse_methods
 from ._schema import did_you_mean, schema_issues
 from ._syntax import Expr, ExpressionError, Name, iter_nodes
-from ._walkers import ValueType, infer_type, names_in
+from ._walkers import MAX_DEGREE, ValueType, degree_of, infer_type, names_in
 
 __all__ = ["SpecBuilder"]
 
@@ -60,6 +61,7 @@ class SpecBuilder:
         self.choices: dict[str, tuple[str, ...]] = {}
         self.untyped: set[str] = set()
         self.cycle_names: set[str] = set()
+        self.degrees: dict[str, int] = {}  # of derived names and constants (0), for ``degree_of``
 
     # -- reporting -----------------------------------------------------------------------
 
@@ -100,6 +102,7 @@ class SpecBuilder:
         train = self.build_train(objectives)
         if not self.is_broken(("task",)):
             self.check_task_fields(self.section("task"))
+            self.check_split(self.section("task"))
         if self.problems:
             raise SpecError(self.problems)
         return Spec(
@@ -196,6 +199,7 @@ class SpecBuilder:
             else:
                 value_type = ValueType.INTEGER if type(value) is int else ValueType.REAL
             if self.define("constants", name, value_type):
+                self.degrees[name] = 0
                 constants.append(Constant(name, value, self.document.locate(path, key=True)))
         return tuple(constants)
 
@@ -237,12 +241,10 @@ class SpecBuilder:
             if types[name] is not None:
                 self.name_types[name] = types[name]
                 self.untyped.discard(name)
+            self.degrees[name] = self.degree(("derived", name), expression)
         # Kept in dependency order (each after the names it uses), so evaluating them in
         # sequence always works; names on a cycle are errors and are not kept.
-        return tuple(
-            Derived(name, expressions[name][0], expressions[name][1], types.get(name), self.document.locate(("derived", name), key=True))
-            for name in order
-        )
+        return tuple(Derived(name, expressions[name][0], expressions[name][1], types.get(name), self.document.locate(("derived", name), key=True)) for name in order)
 
     def derived_order(self, expressions: dict[str, tuple[str, Expr]]) -> list[str]:
         """Derived names in dependency order; names on a cycle are reported and left out."""
@@ -269,10 +271,20 @@ class SpecBuilder:
             self.report(path, error.message, location=self.document.locate_in_text(path, error.offset))
             return None
 
+    def degree(self, path: tuple, expression: Expr) -> int:
+        """The expression's degree bound; one past the limit is reported (at the node that
+        passes it) and counts as the limit, so names that use it are not reported again."""
+        try:
+            return degree_of(expression, self.degrees)
+        except ExpressionError as error:
+            self.report(path, error.message, location=self.document.locate_in_text(path, error.offset))
+            return MAX_DEGREE
+
     def build_constraints(self, expressions: dict[str, tuple[str, Expr]]) -> tuple[Constraint, ...]:
         constraints = []
         for name, (text, expression) in expressions.items():
             path = ("constraints", name)
+            self.degree(path, expression)
             value_type = self.infer(path, expression)
             if value_type is not None and value_type is not ValueType.BOOLEAN:
                 self.report(path, f"a constraint must be a condition such as 'x <= 3', but '{text}' is {_a(value_type)}")
@@ -298,6 +310,19 @@ class SpecBuilder:
                 continue
             objectives.append(Objective(metric, direction, self.document.locate(path, key=True)))
         return tuple(objectives)
+
+    def check_split(self, task: dict[str, Any]) -> None:
+        """The shares of ``task.split`` leave examples to train on (each is checked alone by the schema)."""
+        if self.is_broken(("task", "split")):
+            return
+        split = settings_from(SplitSettings, task.get("split", {}))
+        if split.valid + split.test >= 1:
+            self.report(
+                ("task", "split"),
+                f"the validation and test shares sum to {split.valid + split.test:g} (valid {split.valid:g} + test {split.test:g}): nothing is left to train on",
+                "keep valid + test below 1 (the defaults are 0.1 and 0.2)",
+                at_key=True,
+            )
 
     def build_task(self) -> TaskSettings:
         task = dict(self.section("task"))

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from ._errors import Location
+from ._errors import UNKNOWN_LOCATION, Location
 from ._limits import MAX_DIGITS, number_problem
 
 __all__ = ["Document", "DocumentError", "parse_document", "MAX_FILE_BYTES"]
@@ -42,7 +42,7 @@ _PLAIN_TAGS = {_YAML_TAG + name for name in ("str", "int", "float", "bool", "nul
 class DocumentError(Exception):
     """The text is not a readable document; carries where the reader stopped."""
 
-    def __init__(self, message: str, location: Location = Location(), path: Path = ()) -> None:
+    def __init__(self, message: str, location: Location = UNKNOWN_LOCATION, path: Path = ()) -> None:
         super().__init__(message)
         self.message = message
         self.location = location
@@ -117,7 +117,7 @@ class _BadNumber:
         self.message = message
 
     @classmethod
-    def constant(cls, name: str) -> "_BadNumber":
+    def constant(cls, name: str) -> _BadNumber:
         return cls(f"'{name}' is not a number a spec may use")
 
 

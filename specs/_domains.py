@@ -7,10 +7,11 @@ gives exactly 0.1, 0.2, 0.3, 0.4, 0.5 and not 0.30000000000000004.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
-from ._errors import Location
+from ._errors import UNKNOWN_LOCATION, Location
 from ._model import FrozenDict, Parameter, ParameterKind, Scalar
 
 __all__ = ["DomainError", "build_values", "make_parameter", "MAX_DOMAIN_SIZE", "DEFAULT_LOG_POINTS"]
@@ -126,7 +127,7 @@ def _checked(values: range) -> tuple[int, ...]:
     return tuple(values)
 
 
-def make_parameter(name: str, declaration: Mapping[str, Any], location: Location = Location()) -> Parameter:
+def make_parameter(name: str, declaration: Mapping[str, Any], location: Location = UNKNOWN_LOCATION) -> Parameter:
     """Build a ``Parameter`` from a schema-valid declaration (raises ``DomainError``)."""
     kind, values = build_values(declaration)
     return Parameter(name, kind, values, FrozenDict(declaration), location)

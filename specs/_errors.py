@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any
 
-__all__ = ["AvatarError", "Location", "Problem", "SpecError", "format_path"]
+__all__ = ["AvatarError", "Location", "UNKNOWN_LOCATION", "Problem", "SpecError", "format_path", "describe_error"]
 
 
 @dataclass(frozen=True, order=True)
@@ -19,6 +20,9 @@ class Location:
         if self.line is None:
             return ""
         return f"{self.line}:{self.column or 1}"
+
+
+UNKNOWN_LOCATION = Location()  # where a place in the file is not known
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -85,3 +89,24 @@ class SpecError(AvatarError):
 
     def __reduce__(self):
         return (type(self), (self.problems,))
+
+
+def describe_error(error: BaseException, *, with_arguments: bool = False) -> str:
+    """``Type: message`` (or ``Type(arguments)``), or the type's name alone when the message is
+    empty or cannot be had: plugin code may raise an exception whose ``__str__`` itself raises,
+    and a message about it must never raise in turn."""
+    name = getattr(type(error), "__name__", "an exception")
+    if with_arguments:
+        arguments = getattr(error, "args", ())
+        shown = ", ".join(_safe_text(repr, argument) or "?" for argument in (arguments if isinstance(arguments, tuple) else ()))
+        return f"{name}({shown})"
+    text = _safe_text(str, error)
+    return f"{name}: {text}" if text else name
+
+
+def _safe_text(render: Any, value: Any) -> str:
+    try:
+        text = render(value)
+    except Exception:  # noqa: BLE001 - rendering a plugin's object runs the plugin's code
+        return ""
+    return text if isinstance(text, str) else ""

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ._builder import SpecBuilder
 from ._document import MAX_FILE_BYTES, Document, DocumentError, parse_document

@@ -7,7 +7,8 @@ weights) or a mapping ``{method: weight}``. The losses themselves are in ``avata
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 __all__ = ["DISTILL_METHODS", "FEATURE_METHODS", "PREDICTION_METHODS", "DISTILL_PARAMETER", "DEFAULT_METHODS", "FALLBACK_METHODS", "parse_methods", "default_methods"]
 

@@ -17,8 +17,9 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 __all__ = ["SelectedPoint", "Selection", "StudentRecord", "TeacherRecord", "StudentsRecord", "LearningRecord", "SpaceReport", "Manifest"]
 
@@ -85,7 +86,7 @@ class SelectedPoint:
         }
 
     @classmethod
-    def from_dict(cls, data: Any) -> "SelectedPoint":
+    def from_dict(cls, data: Any) -> SelectedPoint:
         data = _object(data, "a point")
         return cls(
             key=_get(data, "key", str),
@@ -110,7 +111,7 @@ class Selection:
         return {"select": self.how, "points": [point.to_dict() for point in self.points]}
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Selection":
+    def from_dict(cls, data: Any) -> Selection:
         data = _object(data, "the document")
         points = _get(data, "points", list)
         how = _get(data, "select", (str, int), optional=True)
@@ -163,7 +164,7 @@ class StudentRecord:
         return {"key": self.key, "config": dict(self.config), "test": dict(self.test), **measured, **self.extra}
 
     @classmethod
-    def from_dict(cls, data: Any) -> "StudentRecord":
+    def from_dict(cls, data: Any) -> StudentRecord:
         data = _object(data, "a student")
         measured = {name: _get(data, name, (int, float)) for name in _MEASURED}
         return cls(_get(data, "key", str), _get(data, "config", dict), _scores(data, "test"), **measured, extra=_rest(data, cls._FIELDS))
@@ -195,7 +196,7 @@ class TeacherRecord:
         return {"model": self.model, "test": dict(self.test), **measured, "warnings": list(self.warnings), **self.extra}
 
     @classmethod
-    def from_dict(cls, data: Any) -> "TeacherRecord":
+    def from_dict(cls, data: Any) -> TeacherRecord:
         data = _object(data, "the teacher")
         measured = {name: _get(data, name, (int, float), optional=True) for name in _MEASURED}
         warnings = tuple(str(item) for item in _get(data, "warnings", list, optional=True) or ())
@@ -225,7 +226,7 @@ class StudentsRecord:
         }
 
     @classmethod
-    def from_dict(cls, data: Any) -> "StudentsRecord":
+    def from_dict(cls, data: Any) -> StudentsRecord:
         data = _object(data, "the document")
         students = []
         for index, student in enumerate(_get(data, "students", list)):
@@ -272,7 +273,7 @@ class LearningRecord:
         }
 
     @classmethod
-    def from_dict(cls, data: Any) -> "LearningRecord":
+    def from_dict(cls, data: Any) -> LearningRecord:
         data = _object(data, "a learned metric")
         return cls(
             _get(data, "metric", str),
@@ -316,7 +317,7 @@ class SpaceReport:
         return {**data, **self.extra}
 
     @classmethod
-    def from_dict(cls, data: Any) -> "SpaceReport":
+    def from_dict(cls, data: Any) -> SpaceReport:
         data = _object(data, "the document")
         fraction = _get(data, "fraction", (int, float))
         if not math.isfinite(fraction):
@@ -367,7 +368,7 @@ class Manifest:
         return {**data, "sessions": [dict(item) for item in self.sessions], **self.extra}
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Manifest":
+    def from_dict(cls, data: Any) -> Manifest:
         data = _object(data, "the document")
         spec = _get(data, "spec", dict)
         _get(spec, "hash", str)

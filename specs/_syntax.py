@@ -7,9 +7,10 @@ Nodes carry the column where they start (``offset``) for error messages, outside
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Generic, TypeVar
 
 __all__ = ["Expr", "Number", "String", "Name", "Unary", "Binary", "Compare", "BoolOp", "Call", "Membership", "ExpressionError", "Walker", "iter_nodes"]
 
@@ -30,7 +31,7 @@ class Expr:
     offset: int = field(default=0, compare=False, kw_only=True, repr=False)
 
     @property
-    def children(self) -> tuple["Expr", ...]:
+    def children(self) -> tuple[Expr, ...]:
         return ()
 
 

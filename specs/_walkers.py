@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
-from typing import Callable, Mapping, Sequence
 
 from ._syntax import (
     Binary,
@@ -21,7 +21,12 @@ from ._syntax import (
     Walker,
 )
 
-__all__ = ["ValueType", "names_in", "infer_type", "evaluate_expression", "to_text"]
+__all__ = ["ValueType", "names_in", "infer_type", "evaluate_expression", "to_text", "degree_of", "MAX_DEGREE"]
+
+# The highest polynomial degree an expression may reach: architecture formulas stay far below
+# it (parameters ~ hidden^2 x layers, FLOPs ~ length^2 x hidden x layers); nested powers
+# beyond it (``((x ** 8) ** 8) ** 8``) would make the solver and exact arithmetic blow up.
+MAX_DEGREE = 64
 
 
 class ValueType(enum.Enum):
@@ -53,6 +58,56 @@ def names_in(expression: Expr) -> frozenset[str]:
     return _Names().walk(expression)
 
 
+class _Degree(Walker[int]):
+    """A bound on the polynomial degree of each node (a division counts as a product)."""
+
+    def __init__(self, degrees: Mapping[str, int]) -> None:
+        self.degrees = degrees
+
+    def walk_Number(self, node: Number, children: list) -> int:
+        return 0
+
+    walk_String = walk_Number
+
+    def walk_Name(self, node: Name, children: list) -> int:
+        return self._checked(node, self.degrees.get(node.id, 1))
+
+    def walk_Unary(self, node: Unary, children: list[int]) -> int:
+        return children[0]
+
+    def walk_Binary(self, node: Binary, children: list[int]) -> int:
+        if node.op in ("+", "-"):
+            return max(children)
+        if node.op == "**":
+            exponent = node.children[1]
+            return self._checked(node, children[0] * int(exponent.value if isinstance(exponent, Number) else 1))
+        return self._checked(node, sum(children))
+
+    def _largest(self, node: Expr, children: list[int]) -> int:
+        return max(children, default=0)
+
+    walk_Compare = walk_BoolOp = walk_Call = walk_Membership = _largest
+
+    def _checked(self, node: Expr, degree: int) -> int:
+        if degree > MAX_DEGREE:
+            raise ExpressionError(
+                f"'{to_text(node)}' reaches degree {degree} in the parameters, above the limit of {MAX_DEGREE}: "
+                "nested powers and long products of parameters make the feasible space impossible to compute; write a lower-degree formula",
+                node.offset,
+            )
+        return degree
+
+
+def degree_of(expression: Expr, degrees: Mapping[str, int] | None = None) -> int:
+    """A bound on ``expression``'s polynomial degree (``degrees`` of derived names; any other
+    name counts 1, a constant 0).
+
+    Raises:
+        ExpressionError: the degree passes ``MAX_DEGREE`` (at the node where it does).
+    """
+    return _Degree(degrees or {}).walk(expression)
+
+
 class _TypeChecker(Walker[ValueType]):
     """Infers the type of each node; raises ``ExpressionError`` on the first mistake."""
 
@@ -82,9 +137,7 @@ class _TypeChecker(Walker[ValueType]):
         if node.op in ("//", "%"):
             for operand, operand_type in zip(node.children, children):
                 if operand_type is not ValueType.INTEGER:
-                    raise ExpressionError(
-                        f"'{node.op}' needs whole numbers, but '{to_text(operand)}' may be fractional", operand.offset
-                    )
+                    raise ExpressionError(f"'{node.op}' needs whole numbers, but '{to_text(operand)}' may be fractional", operand.offset)
             return ValueType.INTEGER
         if node.op == "/":
             return ValueType.REAL
@@ -123,9 +176,7 @@ class _TypeChecker(Walker[ValueType]):
         if operand_type.is_number:
             return
         what = "a string" if operand_type is ValueType.STRING else "a condition"
-        raise ExpressionError(
-            f"'{to_text(operand)}' is {what}; it cannot be used with '{operator}', which needs numbers", operand.offset
-        )
+        raise ExpressionError(f"'{to_text(operand)}' is {what}; it cannot be used with '{operator}', which needs numbers", operand.offset)
 
     def _expect_condition(self, operand: Expr, operand_type: ValueType, operator: str) -> None:
         if operand_type is not ValueType.BOOLEAN:
@@ -209,10 +260,7 @@ class _Evaluator(Walker[Value]):
         return _ARITHMETIC[node.op](left, right)
 
     def walk_Compare(self, node: Compare, children: list[Value]) -> Value:
-        return all(
-            _COMPARISONS[operator](children[index], children[index + 1])
-            for index, operator in enumerate(node.operators)
-        )
+        return all(_COMPARISONS[operator](children[index], children[index + 1]) for index, operator in enumerate(node.operators))
 
     def walk_Membership(self, node: Membership, children: list[Value]) -> Value:
         found = children[0] in children[1:]

@@ -27,11 +27,7 @@ MODULES = _modules()
 
 def _public_definitions(module_name: str) -> list[tuple[str, object]]:
     module = importlib.import_module(module_name)
-    return [
-        (name, value)
-        for name, value in vars(module).items()
-        if not name.startswith("_") and (inspect.isfunction(value) or inspect.isclass(value)) and value.__module__ == module_name
-    ]
+    return [(name, value) for name, value in vars(module).items() if not name.startswith("_") and (inspect.isfunction(value) or inspect.isclass(value)) and value.__module__ == module_name]
 
 
 def _documented(value: object) -> bool:

@@ -8,14 +8,42 @@ predictions). The pipeline on top prepares the distillation, realises the select
 probes configurations for the search. Importing this package imports torch.
 """
 
-from .data import BUILTIN_PREFIX, SPECIAL_TOKENS, TOKENIZER_TYPES, DataError, Example, PairSplit, TaskData, load_or_train_tokenizer, load_task_data, read_examples, split_examples, split_pairs, split_pairs_at_random, train_tokenizer
-from .students import classification_metrics, load_student, primary_metric
-from .distill import StudentsFailedError, TeacherOutputs, distillation_loss
-from .teacher import Predictions, PredictionsError, Teacher, TeacherError, TeacherForCloneDetection, WeakTeacherError, check_teacher_available, checked_predictions, has_task_head, prepare_teacher, read_predictions, resolve_teacher
-from ._realise import train_student
 from ._pipeline import Distillation, default_device, measure_teacher, methods_needed, prepare_distillation, teacher_settings, train_selected
 from ._probe import DistillationProber, ProbeTask
+from ._realise import train_student
 from ._write_predictions import write_teacher_predictions
+from .data import (
+    BUILTIN_PREFIX,
+    SPECIAL_TOKENS,
+    TOKENIZER_TYPES,
+    DataError,
+    Example,
+    PairSplit,
+    TaskData,
+    load_or_train_tokenizer,
+    load_task_data,
+    read_examples,
+    split_examples,
+    split_pairs,
+    split_pairs_at_random,
+    train_tokenizer,
+)
+from .distill import StudentsFailedError, TeacherOutputs, distillation_loss
+from .students import classification_metrics, load_student, primary_metric
+from .teacher import (
+    Predictions,
+    PredictionsError,
+    Teacher,
+    TeacherError,
+    TeacherForCloneDetection,
+    WeakTeacherError,
+    check_teacher_available,
+    checked_predictions,
+    has_task_head,
+    prepare_teacher,
+    read_predictions,
+    resolve_teacher,
+)
 
 __all__ = [
     "BUILTIN_PREFIX",

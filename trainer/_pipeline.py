@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 from rich.console import Console
@@ -20,17 +21,25 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 
 from avatar import objectives
 from avatar.objectives import write_json_atomically
-from avatar.specs import DEFAULT_METHODS, DISTILL_PARAMETER, FEATURE_METHODS, FrozenDict, RunDirectory, SelectedPoint, Spec, StudentRecord, StudentsRecord, TeacherSettings, default_methods, parse_methods
+from avatar.specs import (
+    DEFAULT_METHODS,
+    DISTILL_PARAMETER,
+    FEATURE_METHODS,
+    FrozenDict,
+    RunDirectory,
+    SelectedPoint,
+    Spec,
+    StudentRecord,
+    StudentsRecord,
+    TeacherSettings,
+    default_methods,
+    parse_methods,
+)
 
-from .students import model_costs
-from .data import AUGMENT_VERSION, augment_examples
-from .distill import TeacherOutputs
-from .distill import FeatureError, teacher_features
-from .data import TaskData, load_task_data
-from .students import logit_scores
-from .students import checkpoint_metric, primary_metric
-from .distill import local_threads, restart_tasks, run_restarts
 from ._realise import train_student
+from .data import AUGMENT_VERSION, TaskData, augment_examples, load_task_data
+from .distill import FeatureError, TeacherOutputs, local_threads, restart_tasks, run_restarts, teacher_features
+from .students import checkpoint_metric, logit_scores, model_costs, primary_metric
 from .teacher import Teacher, TeacherError, WeakTeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
 
 __all__ = ["Distillation", "prepare_distillation", "teacher_settings", "measure_teacher", "train_selected", "default_device", "WEAK_TEACHER_AUC"]
@@ -80,7 +89,15 @@ def _teacher_summary(teacher: Teacher, data: TaskData, spec: Spec, cache_dir: Pa
     test, threshold = evaluate_teacher(teacher, data, cache_dir, device)
     measured = measure_teacher(teacher, spec)
     size = teacher.size_bytes()
-    summary = {"model": teacher.settings.name, "path": teacher.path, "max_length": teacher.max_length, "folder": str(teacher.folder), "test": test, "threshold": threshold, "validation": teacher.validation}
+    summary = {
+        "model": teacher.settings.name,
+        "path": teacher.path,
+        "max_length": teacher.max_length,
+        "folder": str(teacher.folder),
+        "test": test,
+        "threshold": threshold,
+        "validation": teacher.validation,
+    }
     summary.update(size_mb=size / 1e6 if size is not None else teacher.settings.size_mb, **measured)
     if teacher.model is not None:
         summary["params"] = sum(p.numel() for p in teacher.model.parameters())

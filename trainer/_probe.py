@@ -13,16 +13,17 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from avatar.specs import Spec, default_methods
 
-from .data import TaskData
-from .students import primary_metric
 from ._pipeline import Distillation
+from .data import TaskData
 from .distill import TeacherOutputs, distil
+from .students import primary_metric
 
 __all__ = ["ProbeTask", "DistillationProber"]
 
@@ -47,12 +48,21 @@ class ProbeTask:
     def run(self) -> Mapping[str, float]:
         with tempfile.TemporaryDirectory(prefix="avatar-probe-") as folder:
             distilled = distil(
-                self.spec, self.config, self.data, self.teacher, Path(folder), Path(self.cache_dir), device=self.device, epochs=self.epochs, max_examples=self.examples, metric=self.score or primary_metric(self.spec.task.kind, self.spec.task.num_labels)
+                self.spec,
+                self.config,
+                self.data,
+                self.teacher,
+                Path(folder),
+                Path(self.cache_dir),
+                device=self.device,
+                epochs=self.epochs,
+                max_examples=self.examples,
+                metric=self.score or primary_metric(self.spec.task.kind, self.spec.task.num_labels),
             )
         result = distilled.result
         return {self.metric: float(result.best_metric), "epochs_run": float(result.epochs_run)}
 
-    def picklable(self) -> "ProbeTask":
+    def picklable(self) -> ProbeTask:
         return self
 
 

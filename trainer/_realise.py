@@ -7,15 +7,15 @@ The test split is evaluated once, with the weights that scored best on the valid
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
-from torch import nn
 
 from avatar import objectives
 from avatar.objectives import write_json_atomically
-from avatar.specs import PAIR_KINDS, SelectedPoint, Spec
+from avatar.specs import SelectedPoint, Spec
 
 from .data import TaskData, encode
 from .distill import Distilled, TeacherOutputs, best_restart
@@ -38,9 +38,7 @@ def train_student(
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> dict[str, Any]:
     """Distil one student and write it, with ``metrics.json``, into ``folder``."""
-    distilled, restarts = best_restart(
-        spec, folder / "checkpoint", on_start, config=point.config, data=data, teacher=teacher, cache_dir=cache_dir, device=device, on_step=on_step, on_epoch=on_epoch
-    )
+    distilled, restarts = best_restart(spec, folder / "checkpoint", on_start, config=point.config, data=data, teacher=teacher, cache_dir=cache_dir, device=device, on_step=on_step, on_epoch=on_epoch)
     model, tokenizer, config, result, settings = distilled.model, distilled.tokenizer, distilled.config, distilled.result, distilled.settings
     length, vocab = int(config["max_sequence_length"]), int(config["vocab_size"])
     threshold = _tuned_threshold(distilled, spec)

@@ -17,8 +17,8 @@ from rich.console import Console
 
 from avatar.specs import Spec, write_atomically
 
-from .data import load_task_data
 from ._pipeline import default_device, teacher_settings
+from .data import load_task_data
 from .teacher import TeacherError, prepare_teacher, teacher_logits
 
 __all__ = ["write_teacher_predictions"]

@@ -9,8 +9,9 @@ front with the realised students at their measured values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from avatar.specs import LearningRecord, RunDirectory, StudentsRecord
 
@@ -64,7 +65,15 @@ def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[
     if others:
         axis = others[0]
         front = sorted(summary["front"], key=lambda point: point[axis])
-        right.errorbar([point[axis] for point in front], [point["predicted"] for point in front], yerr=[point.get("std") or 0 for point in front], fmt="o-", markersize=4, capsize=2, label=f"predicted front ({metric} ± std)")
+        right.errorbar(
+            [point[axis] for point in front],
+            [point["predicted"] for point in front],
+            yerr=[point.get("std") or 0 for point in front],
+            fmt="o-",
+            markersize=4,
+            capsize=2,
+            label=f"predicted front ({metric} ± std)",
+        )
         by_key = {point["key"]: point for point in summary["front"]}
         tested = [row for row in predictions if row["test"] is not None]
         if tested:
@@ -106,7 +115,7 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
     )
     text = f"""### `{metric}`
 
-{summary['method']}. One probe: {summary['fidelity']['epochs']} epoch(s) of distillation on {summary['fidelity']['examples'] or 'all'} examples, scored on the validation split{" by ROC AUC" if summary['fidelity'].get('score') == 'auc' else ""}.{multi_fidelity}
+{summary["method"]}. One probe: {summary["fidelity"]["epochs"]} epoch(s) of distillation on {summary["fidelity"]["examples"] or "all"} examples, scored on the validation split{" by ROC AUC" if summary["fidelity"].get("score") == "auc" else ""}.{multi_fidelity}
 
 {markdown_table(["after stage", "probes", "failed", "Spearman (cross-validated)", "MAE (cross-validated)"], fits)}
 
@@ -120,7 +129,13 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
 """
     if predictions:
         rows = [
-            [f"`{row['key'][:12]}`", f"{row['predicted']:.4f} ± {row['std'] or 0:.4f}", "n/a" if row["validation"] is None else f"{row['validation']:.4f}", "n/a" if row["validation"] is None else f"{row['validation'] - row['predicted']:+.4f}", "n/a" if row["test"] is None else f"{row['test']:.4f}"]
+            [
+                f"`{row['key'][:12]}`",
+                f"{row['predicted']:.4f} ± {row['std'] or 0:.4f}",
+                "n/a" if row["validation"] is None else f"{row['validation']:.4f}",
+                "n/a" if row["validation"] is None else f"{row['validation'] - row['predicted']:+.4f}",
+                "n/a" if row["test"] is None else f"{row['test']:.4f}",
+            ]
             for row in predictions
         ]
         text += f"""

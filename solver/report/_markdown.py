@@ -7,7 +7,9 @@ and, through it, ``report.html``; ``_report`` assembles the sections in order.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -36,6 +38,7 @@ STUDENTS_HEADING = "## Realised students"
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A Markdown table; floats in 6 significant digits, text escaped so it never becomes HTML."""
+
     def cell(value: Any) -> str:
         if isinstance(value, float):
             return f"{value:.6g}"
@@ -85,16 +88,30 @@ def header_section(spec: Spec, manifest: Manifest | None) -> str:
     seed = manifest.seeds.get("search", spec.search.seed) if manifest else spec.search.seed
     return f"""# Avatar run: {spec.name}
 
-Spec `{spec.source}`, hash `{digest}`; search seed {seed}.
+Spec {inline_code(spec.source)}, hash `{digest}`; search seed {seed}.
 
 <details><summary>The spec as run (command-line overrides applied)</summary>
 
-```yaml
-{yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True).strip()}
-```
+{fenced(yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True).strip(), "yaml")}
 
 </details>
 """
+
+
+def fenced(text: str, info: str = "") -> str:
+    """``text`` as a fenced code block whose fence is longer than any run of backticks in it,
+    so no text of a spec can end the block and turn into live Markdown or HTML."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
+def inline_code(text: str) -> str:
+    """``text`` as inline code, delimited by more backticks than any run in it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") or longest else text
+    return f"{ticks}{padded}{ticks}"
 
 
 def space_section(space: SpaceReport) -> str:
@@ -113,7 +130,7 @@ Grid: {space.grid_size:,} points. Feasible: {count_text}.
 """
 
 
-def _algorithm_text(spec: Spec, search: "SearchSummary") -> str:
+def _algorithm_text(spec: Spec, search: SearchSummary) -> str:
     """The algorithm that ran, and why when ``auto`` chose it (older runs recorded no choice)."""
     choice = search.algorithm or {"name": spec.search.algorithm, "reason": ""}
     text = f"`{choice['name']}`"
@@ -124,7 +141,7 @@ def _algorithm_text(spec: Spec, search: "SearchSummary") -> str:
     return f"{text}, population {spec.search.population}"
 
 
-def search_section(spec: Spec, search: "SearchSummary") -> str:
+def search_section(spec: Spec, search: SearchSummary) -> str:
     """How the search went (budget, failures, hypervolume by generation) and its front."""
     generations = list(search.generations)
     step = max(1, len(generations) // 20)
@@ -139,18 +156,26 @@ def search_section(spec: Spec, search: "SearchSummary") -> str:
     objectives = ", ".join(f"{direction} `{name}`" for name, direction in search.objectives.items())
     return f"""## Search
 
-Algorithm {_algorithm_text(spec, search)}; {search.evaluations} distinct configurations evaluated ({search.failed} failed); stopped: {search.stopped_because or 'done'}.
+Algorithm {_algorithm_text(spec, search)}; {search.evaluations} distinct configurations evaluated ({search.failed} failed); stopped: {search.stopped_because or "done"}.
 Objectives: {objectives}.
 Hypervolume of the feasible front: {search.hypervolume:.4f} (reference point {reference}, ideal {ideal}).
 
 {markdown_table(["generation", "evaluations", "front size", "hypervolume", "seconds"], history)}
-
+{_failures_text(search)}
 ![Pareto front](pareto.png)
 
 ## Pareto front ({len(search.front)} points)
 
 {markdown_table(header, rows)}
 """
+
+
+def _failures_text(search: SearchSummary) -> str:
+    """Why evaluations failed, commonest kind first (empty when none did)."""
+    if not search.failures:
+        return ""
+    rows = [[count, kind, example if example != kind else ""] for kind, count, example in search.failures]
+    return f"\n### Failed evaluations\n\n{markdown_table(['count', 'why', 'example'], rows)}\n"
 
 
 def selected_section(spec: Spec, selection: Selection | None, objective_names: Sequence[str]) -> str:
@@ -168,7 +193,19 @@ def students_section(summary: StudentsRecord) -> str:
     """The realised students against the teacher: size, latency, energy, carbon and test scores."""
     teacher, primary = summary.teacher, summary.primary
     many = int(summary.data.get("num_labels", 2)) > 2
-    header = ["model", "size MB", "latency ms", "energy J / 1,000 inferences", "carbon g / 1,000 inferences", "accuracy", "macro-F1" if many else "F1", "ROC AUC", "smaller", "faster", f"{primary} kept"]
+    header = [
+        "model",
+        "size MB",
+        "latency ms",
+        "energy J / 1,000 inferences",
+        "carbon g / 1,000 inferences",
+        "accuracy",
+        "macro-F1" if many else "F1",
+        "ROC AUC",
+        "smaller",
+        "faster",
+        f"{primary} kept",
+    ]
     teacher_scores = [f"{teacher.test['accuracy']:.4f}", f"{teacher.test['f1']:.4f}", _optional(teacher.test.get("auc"))]
     measured = [figure_text(teacher.size_mb, ".2f"), figure_text(teacher.latency_ms, ".2f"), figure_text(teacher.energy_j, ".3g", 1000), figure_text(teacher.carbon_g, ".3g", 1000)]
     rows = [["teacher " + teacher.model, *measured, *teacher_scores, "1x", "1x", "100%"]]
@@ -193,7 +230,7 @@ def students_section(summary: StudentsRecord) -> str:
     warnings = "".join(f"\n**Warning:** {warning}.\n" for warning in teacher.warnings)
     return f"""{STUDENTS_HEADING}
 
-Data `{data['source']}`: {data['labeled']} labelled (teacher fine-tuning), {data['unlabeled']} unlabelled (distillation{_augmented_text(data.get("augmented"))}), {data['valid']} validation, {data['test']} test examples{_dropped_text(data.get("dropped"))}.{_teacher_sentence(teacher.extra.get("validation"), teacher.extra.get("path"))}{_unmeasured_sentence(teacher)}{_labels_sentence(summary.data)}{_methods_sentence(summary)} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
+Data `{data["source"]}`: {data["labeled"]} labelled (teacher fine-tuning), {data["unlabeled"]} unlabelled (distillation{_augmented_text(data.get("augmented"))}), {data["valid"]} validation, {data["test"]} test examples{_dropped_text(data.get("dropped"))}.{_teacher_sentence(teacher.extra.get("validation"), teacher.extra.get("path"))}{_unmeasured_sentence(teacher)}{_labels_sentence(summary.data)}{_methods_sentence(summary)} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
 
 {markdown_table(header, rows)}
 {_per_class_table(summary) if many else ""}{warnings}

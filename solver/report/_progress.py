@@ -23,6 +23,7 @@ class SearchProgress(SearchHooks):
         self.console = console
         self.progress: Any = None  # rich Progress on a terminal, LineProgress elsewhere
         self.task: Any = None
+        self.failed = 0
 
     def start(self, search: Search) -> None:
         self.progress = progress_display(
@@ -43,13 +44,15 @@ class SearchProgress(SearchHooks):
                 self.progress.note(f"search algorithm: {chosen}")
             else:
                 self.progress.console.print(f"search algorithm: {chosen}", markup=False, highlight=False)
-        failed = sum(1 for evaluation in search.cache.values() if not evaluation.ok)
-        self.task = self.progress.add_task("search", total=search.budget, completed=search.n_evaluations, front=len(search.front()), hypervolume="-", failed=failed)
+        self.failed = sum(1 for evaluation in search.cache.values() if not evaluation.ok)
+        self.task = self.progress.add_task("search", total=search.budget, completed=search.n_evaluations, front=len(search.front()), hypervolume="-", failed=self.failed)
 
     def evaluation(self, search: Search, evaluation: Evaluation) -> None:
+        # counted here, as each arrives: the search remembers a batch's evaluations only once
+        # the whole batch is in, so its cache does not hold this one yet
+        self.failed += 0 if evaluation.ok else 1
         if self.progress is not None:
-            fields = {} if evaluation.ok else {"failed": sum(1 for item in search.cache.values() if not item.ok)}
-            self.progress.update(self.task, completed=search.n_evaluations, **fields)
+            self.progress.update(self.task, completed=search.n_evaluations, failed=self.failed)
 
     def generation(self, search: Search, stats: GenerationStats) -> None:
         if self.progress is not None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from avatar.specs import RunDirectory, RunFileError, Spec
 
+from ..search._failures import failure_kinds
 from ..search._store import RunStore
 from ._html import write_html_report
 from ._learning_report import learning_section
@@ -39,9 +41,10 @@ class SearchSummary:
     stopped_because: str = ""
     generations: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
     algorithm: Mapping[str, str] | None = None  # the algorithm run and why (``auto``'s choice)
+    failures: tuple[tuple[str, int, str], ...] = ()  # (kind, count, an example) of the failed evaluations, commonest first
 
     @classmethod
-    def read(cls, run: RunDirectory) -> "SearchSummary":
+    def read(cls, run: RunDirectory) -> SearchSummary:
         path = run / RunDirectory.PARETO_JSON
         try:
             document = json.loads(path.read_text())
@@ -54,10 +57,11 @@ class SearchSummary:
             return summary
         store = RunStore(run.store)
         try:
-            failed = sum(1 for evaluation in store.evaluations() if not evaluation.ok)
+            errors = [evaluation.error or "failed" for evaluation in store.evaluations() if not evaluation.ok]
             return dataclasses.replace(
                 summary,
-                failed=failed,
+                failed=len(errors),
+                failures=failure_kinds(errors),
                 stopped_because=str(store.get_meta("stopped_because", "")),
                 generations=tuple(store.generations()),
                 algorithm=store.get_meta("algorithm"),

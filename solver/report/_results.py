@@ -4,8 +4,9 @@ selected points (``selected.json``, a ``Selection`` record)."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,9 @@ def write_front(directory: Path, spec: Spec, result: SearchResult) -> None:
 
 def selection_of(selected: Sequence[tuple[Evaluation, str]], how: str | int) -> Selection:
     """The selected front points as the record the trainer reads."""
-    points = tuple(SelectedPoint(evaluation.key, evaluation.config, evaluation.metrics, reason, evaluation.status, evaluation.error, evaluation.seconds, evaluation.generation) for evaluation, reason in selected)
+    points = tuple(
+        SelectedPoint(evaluation.key, evaluation.config, evaluation.metrics, reason, evaluation.status, evaluation.error, evaluation.seconds, evaluation.generation) for evaluation, reason in selected
+    )
     return Selection(how, points)
 
 

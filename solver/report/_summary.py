@@ -33,10 +33,7 @@ def check_report(space: Space) -> SpaceReport:
         "parameters": [parameter.to_dict() | {"line": parameter.location.line} for parameter in spec.parameters],
         "constants": {constant.name: constant.value for constant in spec.constants},
         "derived": {item.name: item.text for item in spec.derived},
-        "constraints": [
-            {"name": item.name, "expression": item.text, "line": item.line, "hard": item.hard, "note": item.reason}
-            for item in space.compiled.constraints
-        ],
+        "constraints": [{"name": item.name, "expression": item.text, "line": item.line, "hard": item.hard, "note": item.reason} for item in space.compiled.constraints],
         "hard": [item.name for item in space.hard_constraints],
         "post": [item.name for item in space.post_constraints],
         "core": [item.name for item in feasibility.core] if feasibility.feasible is False else [],
@@ -79,10 +76,7 @@ def _count_text(report: dict[str, Any]) -> str:
     fraction = f"{report['fraction']:.4%}" if report["fraction"] >= 1e-4 else f"{report['fraction']:.2e}"
     if count["exact"]:
         return f"{count['value']:,} points ({fraction} of the grid, exact count)"
-    return (
-        f"about {count['value']:,} points ({fraction} of the grid; estimate, 95% interval "
-        f"{count['low']:,} to {count['high']:,} from {count['samples']:,} samples)"
-    )
+    return f"about {count['value']:,} points ({fraction} of the grid; estimate, 95% interval {count['low']:,} to {count['high']:,} from {count['samples']:,} samples)"
 
 
 def render_check_report(space_report: SpaceReport, console: Console) -> None:

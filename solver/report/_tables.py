@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["front_table", "students_table"]
 
 
-def front_table(spec: Spec, outcome: "RunOutcome", *, max_rows: int = 20, max_parameters: int = 4) -> Table:
+def front_table(spec: Spec, outcome: RunOutcome, *, max_rows: int = 20, max_parameters: int = 4) -> Table:
     """The front as a rich table: objectives, then the parameters that vary most on it (all of
     it is in pareto.csv)."""
     result = outcome.result

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from math import comb
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import platypus
 import platypus.core
@@ -27,7 +28,7 @@ AUTO = "auto"
 class BudgetReached(TerminationCondition):
     """Platypus stops when the search says so (budget, time limit or stagnation)."""
 
-    def __init__(self, search: "Search") -> None:
+    def __init__(self, search: Search) -> None:
         super().__init__()
         self.search = search
 
@@ -41,7 +42,7 @@ class BudgetReached(TerminationCondition):
 class CachedEvaluator(platypus.Evaluator):
     """Platypus hands each generation to the search, which evaluates only what is new."""
 
-    def __init__(self, search: "Search") -> None:
+    def __init__(self, search: Search) -> None:
         super().__init__()
         self.search = search
 
@@ -50,9 +51,7 @@ class CachedEvaluator(platypus.Evaluator):
         return jobs
 
 
-def build_algorithm(
-    name: str, problem: Problem, population: int, variator: Variator, evaluator: platypus.Evaluator, initial: Callable[[int], list[Solution]]
-) -> Any:
+def build_algorithm(name: str, problem: Problem, population: int, variator: Variator, evaluator: platypus.Evaluator, initial: Callable[[int], list[Solution]]) -> Any:
     """The Platypus algorithm ``name``, seeded with ``initial(size)`` as its first population."""
     common = dict(variator=variator, evaluator=evaluator, log_frequency=None)
     if name == "nsga2":

@@ -46,9 +46,13 @@ def choose_algorithm(*, objectives: int, budget: int, workers: int, post_constra
     constrained = f" and {post_constraints} post-evaluation limit{'s' if post_constraints != 1 else ''}" if post_constraints else ""
     asked = f"{objectives} objectives{constrained}, {budget:,} evaluations, {workers} worker{'s' if workers != 1 else ''}"
     if not exactly_counted:
-        return AlgorithmChoice("ibea" if objectives >= 3 else "nsga2", f"{asked}: the feasible space is too large or sparse to count exactly, so sampling the model-based search's thousands of candidates would be slow")
+        return AlgorithmChoice(
+            "ibea" if objectives >= 3 else "nsga2", f"{asked}: the feasible space is too large or sparse to count exactly, so sampling the model-based search's thousands of candidates would be slow"
+        )
     if budget <= MODEL_BASED_BUDGET and workers <= MODEL_BASED_WORKERS:
         return AlgorithmChoice("surrogate", f"{asked}: up to {MODEL_BASED_BUDGET:,} evaluations the model-based search reached the largest front on the benchmark problems (bench/search.py)")
     if workers > MODEL_BASED_WORKERS:
         return AlgorithmChoice("ibea" if objectives >= 3 else "nsga2", f"{asked}: batches of more than {MODEL_BASED_WORKERS} points are left to evolutionary generations (not benchmarked)")
-    return AlgorithmChoice("ibea", f"{asked}: beyond {MODEL_BASED_BUDGET:,} evaluations, where the model-based search was not measured, IBEA led the evolutionary algorithms on the benchmark problems (bench/search.py)")
+    return AlgorithmChoice(
+        "ibea", f"{asked}: beyond {MODEL_BASED_BUDGET:,} evaluations, where the model-based search was not measured, IBEA led the evolutionary algorithms on the benchmark problems (bench/search.py)"
+    )

@@ -15,9 +15,11 @@ import os
 import pickle
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
+from avatar.specs import describe_error
 
 from .._interrupts import ignore_interrupts, is_real_interrupt
 from ._tasks import Task, TaskResult, run_task, timeout_message
@@ -46,6 +48,11 @@ class Executor:
     def cancel(self) -> None:
         pass
 
+    def drop_queued(self) -> None:
+        """Start no task that has not started yet (a deadline passed); running ones finish.
+        An executor that cannot tell them apart cancels everything."""
+        self.cancel()
+
     def shutdown(self) -> None:
         pass
 
@@ -55,6 +62,8 @@ class SerialExecutor(Executor):
 
     A task with a timeout runs in one worker process instead: only a process can be stopped
     when the code it runs ignores the timeout (swallows the exception, or blocks in C code).
+    So does a task that runs third-party estimator code (its ``isolated``): a plugin that ends
+    its process fails that evaluation, not the run.
     """
 
     def __init__(self) -> None:
@@ -62,7 +71,7 @@ class SerialExecutor(Executor):
         self.isolated: PoolExecutor | None = None
 
     def submit(self, task_id: int, task: Task) -> None:
-        if task.timeout is None:
+        if task.timeout is None and not getattr(task, "isolated", False):
             self.pending.append((task_id, task))
             return
         if self.isolated is None:
@@ -81,6 +90,11 @@ class SerialExecutor(Executor):
         if self.isolated is not None:
             self.isolated.cancel()
 
+    def drop_queued(self) -> None:
+        self.pending.clear()
+        if self.isolated is not None:
+            self.isolated.drop_queued()
+
     def shutdown(self) -> None:
         if self.isolated is not None:
             self.isolated.shutdown()
@@ -97,7 +111,7 @@ def _worker_main(connection: Any) -> None:
         try:
             task = pickle.loads(data)
         except BaseException as error:  # noqa: BLE001 - a task this worker cannot even read
-            result = TaskResult({}, f"the worker could not load the task: {type(error).__name__}: {error}")
+            result = TaskResult({}, f"the worker could not load the task: {describe_error(error)}")
         else:
             result = run_task(task)
         try:
@@ -105,7 +119,7 @@ def _worker_main(connection: Any) -> None:
         except (EOFError, OSError):
             return
         except Exception as error:  # noqa: BLE001 - metrics that do not pickle
-            connection.send_bytes(pickle.dumps(TaskResult({}, f"the result could not be sent back: {type(error).__name__}: {error}", result.seconds)))
+            connection.send_bytes(pickle.dumps(TaskResult({}, f"the result could not be sent back: {describe_error(error)}", result.seconds)))
 
 
 @dataclass
@@ -222,6 +236,9 @@ class PoolExecutor(Executor):
         if worker.process.is_alive():
             worker.process.kill()
         worker.process.join(timeout=5.0)
+
+    def drop_queued(self) -> None:
+        self.queue.clear()
 
     def cancel(self) -> None:
         self.queue.clear()

@@ -19,19 +19,20 @@ The trainer provides the probes (``Prober``); this module never imports it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
 from avatar import objectives
 
 from .._errors import FailureStreak, RepeatedFailureError, RunError
-from ._execution import Executor
-from ._tasks import Task
-from ._search import SearchResult
 from ..space._space import Space
+from ._execution import Executor
+from ._search import SearchResult
 from ._store import Evaluation, Probe, RunStore, config_key
+from ._tasks import Task
 
 __all__ = ["Prober", "probe_source", "LearnedMetric", "learned_estimators", "ProbeHooks", "steps_done", "mark_step"]
 

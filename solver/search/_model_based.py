@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -260,8 +261,7 @@ class ModelBasedProposer:
         """One forest per modelled metric on every usable evaluation; predictions start over."""
         rows = self._encoded([evaluation.key for evaluation in usable], [evaluation.config for evaluation in usable])
         self.models = [
-            objectives.Surrogate(self.space.parameters, seed=self.seed, trees=TREES).fit_features(rows, [float(evaluation.metrics[name]) for evaluation in usable])
-            for name in self.modelled
+            objectives.Surrogate(self.space.parameters, seed=self.seed, trees=TREES).fit_features(rows, [float(evaluation.metrics[name]) for evaluation in usable]) for name in self.modelled
         ]
         self.fitted_on = len(usable)
         self.predicted = {}

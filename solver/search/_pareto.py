@@ -13,8 +13,8 @@ Everything here works on *minimisation* vectors: an objective to maximise is neg
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -64,7 +64,7 @@ class Normalisation:
         return (np.asarray(points, dtype=float) - ideal) / span
 
     @classmethod
-    def from_points(cls, points: np.ndarray, limits: Sequence[float | None] = (), margin: float = 0.1) -> "Normalisation":
+    def from_points(cls, points: np.ndarray, limits: Sequence[float | None] = (), margin: float = 0.1) -> Normalisation:
         """Ideal: the best value seen; reference: a hard limit where given, else the nadir of
         the points plus ``margin`` of their range."""
         points = np.asarray(points, dtype=float)

@@ -11,7 +11,8 @@ configuration the search already knows, so the budget goes to new points.
 from __future__ import annotations
 
 import random
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from platypus import Problem, Solution, Type, Variator
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 import random
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from platypus import Solution
@@ -27,6 +28,7 @@ from ..space import Space
 from ._algorithms import ALGORITHMS, AUTO, BudgetReached, CachedEvaluator, build_algorithm, platypus_random
 from ._choice import AlgorithmChoice, choose_algorithm
 from ._execution import Executor, SerialExecutor
+from ._failures import closed_form_message
 from ._model_based import ModelBasedProposer
 from ._outcome import GenerationStats, SearchHooks, SearchResult
 from ._pareto import Normalisation, as_minimisation, hypervolume, objective_limits
@@ -38,6 +40,7 @@ from ._violation import violations_at
 __all__ = ["Search", "SearchResult", "SearchHooks", "GenerationStats", "ALGORITHMS", "objective_limits"]
 
 STAGNANT_GENERATIONS = 5
+CLOSED_FORM_TOLERANCE = 1e-6  # relative: float rounding of an exact closed form is far below it
 _WORST = 1e300
 _PENALTY = 1e6
 
@@ -169,13 +172,27 @@ class Search:
         return self.previous_elapsed + time.monotonic() - self.started
 
     def stop_reason(self) -> str | None:
+        count = self.space.count()
+        if count.exact and self.n_evaluations >= count.value:
+            return f"every feasible configuration evaluated ({int(count.value)})"
         if self.n_evaluations >= self.budget:
             return f"evaluation budget reached ({self.budget})"
-        if self.time_limit is not None and self.elapsed >= self.time_limit:
+        if self._past_deadline():
             return f"time limit reached ({self.time_limit:g} s)"
         if self.stagnant >= STAGNANT_GENERATIONS:
             return f"no new configuration in {STAGNANT_GENERATIONS} generations (the space looks exhausted)"
         return None
+
+    def _whole_feasible_set(self) -> int | None:
+        """The number of feasible points when it is exact and no larger than one population:
+        the whole set is then evaluated in one generation, whatever the algorithm (evolution
+        needs a population of distinct feasible points to start from, and there is nothing
+        left to search for)."""
+        count = self.space.count()
+        return int(count.value) if count.exact and count.value <= self.population else None
+
+    def _past_deadline(self) -> bool:
+        return self.time_limit is not None and self.elapsed >= self.time_limit
 
     def is_known(self, positions: tuple) -> bool:
         """Known to the search at this point of the run: evaluated in an earlier generation
@@ -221,8 +238,9 @@ class Search:
         finished: list[Evaluation] = []
         for index, result in self.executor.results():
             config = pending[order[index]]
-            status = "ok" if result.error is None else "failed"
-            evaluation = Evaluation(config_key(config), config, status, result.metrics, result.error, result.seconds, self.generation, time.time())
+            error = result.error if result.error is not None else self._closed_form_disagreement(config, result.metrics)
+            status = "ok" if error is None else "failed"
+            evaluation = Evaluation(config_key(config), config, status, result.metrics, error, result.seconds, self.generation, time.time())
             self.store.add(evaluation)  # on disk before anything else happens
             self.store.set_meta("elapsed", self.elapsed)
             finished.append(evaluation)
@@ -230,11 +248,28 @@ class Search:
             for hook in self.hooks:
                 hook.evaluation(self, evaluation)
             self._watch_failures(evaluation)
+            if self._past_deadline():
+                self.executor.drop_queued()  # search.time_limit is a deadline: nothing new starts after it
         # Results arrive in completion order; the search's memory takes them in a fixed order
         # so that parallel, serial and resumed runs agree exactly.
         self._batch_done = 0
         for evaluation in sorted(finished, key=_canonical_order):
             self._remember(evaluation)
+
+    def _closed_form_disagreement(self, config: dict[str, Any], metrics: dict[str, Any]) -> str | None:
+        """Why an evaluation cannot be trusted: an estimator's closed form, which the space used
+        to decide feasibility, disagrees with what it evaluated here (a plugin's ``symbolic`` that
+        is wrong). The point may then break a hard constraint, so it fails, naming both values."""
+        checked = [name for name in self.space.compiled.metric_terms if _finite_number(metrics.get(name))]
+        if not checked:
+            return None
+        closed = self.space.closed_forms(config)
+        for name in checked:
+            margin = self.estimators[name].symbolic_margin
+            expected, evaluated = float(closed[name]) / (1.0 + margin), float(metrics[name])
+            if not math.isclose(evaluated, expected, rel_tol=CLOSED_FORM_TOLERANCE, abs_tol=1e-12):
+                return closed_form_message(name, type(self.estimators[name]).__qualname__, evaluated, expected)
+        return None
 
     def _watch_failures(self, evaluation: Evaluation) -> None:
         """Stop the run when evaluations keep failing with one error (see ``RepeatedFailureError``)."""
@@ -250,6 +285,8 @@ class Search:
         problem = None
         if not self.space.on_grid(evaluation.config):
             problem = "its configuration is not a point of this spec's grid"
+        elif broken := self.space.broken_constraints(evaluation.config):
+            problem = f"its configuration breaks the hard constraint(s) {', '.join(broken)} of this spec (the spec changed since the run stored it)"
         elif evaluation.ok and not all(_finite_number(evaluation.metrics.get(name)) for name in self.objective_names):
             problem = "it lacks a finite value of an objective"
         elif evaluation.ok and not set(self.metrics) <= set(evaluation.metrics):
@@ -300,11 +337,7 @@ class Search:
     def feasible_evaluations(self) -> list[Evaluation]:
         """Successful evaluations of the generations run so far that meet every post-evaluation
         constraint (a resumed run's later stored generations are not yet reached)."""
-        return [
-            evaluation
-            for evaluation in self.cache.values()
-            if evaluation.generation < self.generation and evaluation.ok and not any(self.violations(evaluation))
-        ]
+        return [evaluation for evaluation in self.cache.values() if evaluation.generation < self.generation and evaluation.ok and not any(self.violations(evaluation))]
 
     def _update_front(self, evaluation: Evaluation) -> None:
         """Keep the feasible Pareto front current as evaluations arrive (cheaper than
@@ -382,7 +415,9 @@ class Search:
             hook.start(self)
         try:
             with platypus_random(random.Random(f"platypus:{self.seed}")):
-                if self.algorithm_name == "random":
+                if self._whole_feasible_set() is not None:
+                    self._run_exhaustive()
+                elif self.algorithm_name == "random":
                     self._run_random()
                 elif self.algorithm_name == "surrogate":
                     self._run_model_based()
@@ -398,7 +433,20 @@ class Search:
         return result
 
     def _initial_population(self, size: int) -> list[Solution]:
-        return [self.problem.solution(config) for config in self.space.sample(size, seed=self.seed)]
+        """``size`` feasible solutions: a space with fewer feasible points repeats them (a
+        repeat costs nothing), where Platypus would fill the rest with random, infeasible ones."""
+        configs = self.space.sample(size, seed=self.seed)
+        return [self.problem.solution(configs[index % len(configs)]) for index in range(size)]
+
+    def _run_exhaustive(self) -> None:
+        """Every feasible configuration in one generation (as many as the budget allows)."""
+        if self.stop_reason() is not None:
+            return
+        solutions = [self.problem.solution(config) for config in self.space.sample(self.population, seed=self.seed)]
+        for solution in solutions:
+            self.proposed.add(tuple(solution.variables))
+        self.evaluate_solutions(solutions)
+        self._record_generation()
 
     def _run_random(self) -> None:
         """Uniform sampling of the feasible space, one population-sized batch at a time."""
@@ -410,7 +458,6 @@ class Search:
                 self.proposed.add(tuple(solution.variables))
             self.evaluate_solutions(solutions)
             self._record_generation()
-
 
     def _run_model_based(self) -> None:
         """Batches chosen by models of the expensive metrics (``_model_based``), one point per

@@ -12,9 +12,10 @@ import hashlib
 import json
 import sqlite3
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from .._errors import RunError
 
@@ -32,15 +33,30 @@ def _guarded(method: _Method) -> _Method:
     """Turn what a damaged or unwritable database raises into a ``StoreError`` naming the file."""
 
     @functools.wraps(method)
-    def guarded(self: "RunStore", *args: Any, **kwargs: Any) -> Any:
+    def guarded(self: RunStore, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as error:
-            raise StoreError(f"{self.path}: the run store cannot be used: {error} (a damaged store cannot be resumed: move it away to start a new run)") from None
+            raise StoreError(f"{self.path}: {store_problem(error)}") from None
         except (ValueError, TypeError, KeyError) as error:
             raise StoreError(f"{self.path}: the run store holds a row Avatar cannot read ({type(error).__name__}: {error}); it is damaged or not Avatar's") from None
 
     return guarded  # type: ignore[return-value]
+
+
+def store_problem(error: sqlite3.Error) -> str:
+    """What a database error means to the user: only a damaged file is "damaged". A full disk
+    or a folder that cannot be written leaves the store intact, and the run continues with
+    ``--resume`` once the cause is fixed."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    text = str(error)
+    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR")) or "disk is full" in text or "disk I/O" in text:
+        return f"no space left on device, or the disk refused a write ({text}): every finished evaluation is stored and the store is intact; free some space, then continue with --resume"
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")) or "readonly" in text or "unable to open" in text:
+        return f"the run store cannot be opened for writing ({text}): check the folder's permissions and free space, then continue with --resume"
+    if name.startswith("SQLITE_BUSY") or "locked" in text:
+        return f"the run store is locked by another process ({text}): wait for it, then continue with --resume"
+    return f"the run store cannot be used: {text} (a damaged store cannot be resumed: move it away to start a new run)"
 
 
 def _json_object(text: str | None, what: str) -> dict[str, Any]:
@@ -48,6 +64,7 @@ def _json_object(text: str | None, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"{what} is a {type(value).__name__}, not an object")
     return value
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS evaluations (
@@ -228,7 +245,10 @@ class RunStore:
     def probes(self, fidelity: Mapping[str, Any] | None = None) -> list[Probe]:
         """Stored probes in the order they finished (of one fidelity, when given)."""
         rows = self.connection.execute("SELECT key, config, fidelity, status, value, error, seconds, stage FROM probes ORDER BY id").fetchall()
-        probes = [Probe(key, _json_object(config, "a configuration"), _json_object(stored, "a fidelity"), status, value, error, seconds or 0.0, stage) for key, config, stored, status, value, error, seconds, stage in rows]
+        probes = [
+            Probe(key, _json_object(config, "a configuration"), _json_object(stored, "a fidelity"), status, value, error, seconds or 0.0, stage)
+            for key, config, stored, status, value, error, seconds, stage in rows
+        ]
         return probes if fidelity is None else [probe for probe in probes if probe.fidelity == json.loads(json.dumps(dict(fidelity), sort_keys=True))]
 
     @_guarded
@@ -237,9 +257,7 @@ class RunStore:
 
     @_guarded
     def record_generation(self, generation: int, evaluations: int, front_size: int, hypervolume: float, elapsed: float) -> None:
-        self.connection.execute(
-            "INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?, ?)", (generation, evaluations, front_size, hypervolume, elapsed)
-        )
+        self.connection.execute("INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?, ?)", (generation, evaluations, front_size, hypervolume, elapsed))
 
     @_guarded
     def generations(self) -> list[dict[str, Any]]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterator, Mapping, Protocol
+from typing import Any, Protocol
 
 from avatar import objectives
-from avatar.specs import Spec
+from avatar.specs import Spec, describe_error
 
 from .._interrupts import is_real_interrupt
 
@@ -36,9 +37,21 @@ class EvaluationTask:
     def run(self) -> dict[str, Any]:
         return objectives.evaluate(self.spec, self.config, self.metrics, context=self.context, estimators=self.estimators)
 
-    def picklable(self) -> "EvaluationTask":
+    @property
+    def isolated(self) -> bool:
+        """Whether it runs third-party estimator code, which runs in a worker process even with
+        one job: code that ends its process (``os._exit``, a crash in C) then fails one
+        evaluation instead of the run."""
+        return any(_third_party(self.estimators[name]) for name in self.metrics if name in self.estimators)
+
+    def picklable(self) -> EvaluationTask:
         """The task without what cannot cross a process boundary (the context's sampler)."""
         return replace(self, context=replace(self.context, sample_configurations=None))
+
+
+def _third_party(estimator: Any) -> bool:
+    kind = type(estimator)
+    return not kind.__module__.startswith("avatar.") and not getattr(kind, "in_process", False)
 
 
 class Task(Protocol):
@@ -48,7 +61,7 @@ class Task(Protocol):
 
     def run(self) -> Mapping[str, Any]: ...
 
-    def picklable(self) -> "Task": ...
+    def picklable(self) -> Task: ...
 
 
 @dataclass(frozen=True)
@@ -102,9 +115,9 @@ def run_task(task: Task) -> TaskResult:
     except EvaluationTimeout as error:
         return TaskResult({}, str(error), time.perf_counter() - started)
     except Exception as error:  # noqa: BLE001 - any estimator failure is recorded, not raised
-        return TaskResult({}, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__, time.perf_counter() - started)
+        return TaskResult({}, describe_error(error), time.perf_counter() - started)
     except BaseException as error:  # SystemExit and friends: plugin code must not end the run
         if is_real_interrupt(error):
             raise
-        detail = f"{type(error).__name__}({', '.join(map(repr, error.args))})"
+        detail = describe_error(error, with_arguments=True)
         return TaskResult({}, f"the estimator raised {detail}; an estimator must raise an exception, never exit or interrupt the process", time.perf_counter() - started)

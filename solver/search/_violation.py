@@ -7,8 +7,9 @@ alike when the search ranks infeasible points. A satisfied constraint has violat
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from avatar.specs import Expr, Walker, evaluate_expression, names_in
 

@@ -13,8 +13,9 @@ its constraint false there (a definedness guard), so the SMT formula and exact e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any
 
 from pysmt.fnode import FNode
 from pysmt.shortcuts import LE, LT, And, Equals, Int, Or, Symbol, ToReal
@@ -22,7 +23,7 @@ from pysmt.typing import INT, REAL
 
 from avatar import objectives
 from avatar.objectives import Term, as_node
-from avatar.specs import Parameter, Spec, names_in
+from avatar.specs import AvatarError, Parameter, Spec, describe_error, names_in
 
 from ._compiled import Auxiliary, CompiledSpace, ConstraintInfo, Variable, constant, parameter_name, symbol_name
 from ._translate import Translator
@@ -64,7 +65,7 @@ def compile_space(
     for parameter in spec.parameters:
         variables[parameter.name], domains[parameter.name] = _variable(parameter)
     compiler = Translator(spec, variables, context, metrics)
-    symbolic = {name for name, estimator in metrics.items() if estimator.is_symbolic(context) and name not in exclude}
+    symbolic = {name for name, estimator in metrics.items() if _is_symbolic(name, estimator, context) and name not in exclude}
     hard: dict[str, FNode] = {}
     infos: list[ConstraintInfo] = []
     mentioned: set[str] = set()
@@ -83,7 +84,18 @@ def compile_space(
         mentioned |= {parameter_name(symbol) for symbol in formula.get_free_variables()}
     mentioned |= _aux_dependencies(compiler.auxiliaries, set(hard.values()))
     free = [name for name in variables if name not in mentioned]
-    return CompiledSpace(spec, variables, domains, compiler.definitions, compiler.auxiliaries, hard, infos, free)
+    terms = {key.removeprefix("metric:"): value.node for key, (value, _) in compiler.cache.items() if key.startswith("metric:")}
+    return CompiledSpace(spec, variables, domains, compiler.definitions, compiler.auxiliaries, hard, infos, free, terms)
+
+
+def _is_symbolic(name: str, estimator: Any, context: objectives.Context) -> bool:
+    """Whether ``estimator`` has a closed form; a plugin's ``is_symbolic`` that raises is named."""
+    try:
+        return bool(estimator.is_symbolic(context))
+    except (AvatarError, RecursionError, MemoryError):
+        raise
+    except Exception as error:  # noqa: BLE001 - plugin code may raise anything
+        raise objectives.EstimatorError(f"estimator '{name}' ({type(estimator).__qualname__}): is_symbolic failed: {describe_error(error)}", name) from None
 
 
 def _aux_dependencies(auxiliaries: dict[FNode, Auxiliary], formulas: set[FNode]) -> set[str]:

@@ -77,6 +77,7 @@ class CompiledSpace:
     hard: dict[str, FNode]
     constraints: list[ConstraintInfo]
     free: list[str] = field(default_factory=list)
+    metric_terms: dict[str, FNode] = field(default_factory=dict)  # closed forms the hard constraints use
 
     @property
     def constrained(self) -> list[str]:

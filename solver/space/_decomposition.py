@@ -20,8 +20,9 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+from collections.abc import Iterator
 from fractions import Fraction
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 from pysmt.fnode import FNode
@@ -132,11 +133,7 @@ class GridDecomposition:
         return True
 
     def _choose_inner(self) -> str | None:
-        candidates = [
-            name
-            for name in self.compiled.constrained
-            if not self.variables[name].is_index and self.variables[name].parameter.size > 1 and self._is_linear_in(name)
-        ]
+        candidates = [name for name in self.compiled.constrained if not self.variables[name].is_index and self.variables[name].parameter.size > 1 and self._is_linear_in(name)]
         return max(candidates, key=lambda name: self.variables[name].parameter.size, default=None)
 
     def _atom(self, node: FNode) -> Atom:
@@ -292,9 +289,7 @@ class GridDecomposition:
             low[selected] = selected_low
         return counts, low
 
-    def _inner_interval(
-        self, indices: dict[str, Any], n_full: int, evaluate: VectorEvaluator, selected: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _inner_interval(self, indices: dict[str, Any], n_full: int, evaluate: VectorEvaluator, selected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Index interval of feasible inner values at the ``selected`` outer points.
 
         Each inner comparison is ``slope * x + offset OP 0`` with ``slope`` and ``offset`` built

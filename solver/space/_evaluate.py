@@ -11,8 +11,9 @@ re-check points close to a boundary in exact mode.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from pysmt.fnode import FNode

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from pysmt.fnode import FNode
 
@@ -109,8 +110,7 @@ def exact_nodes(roots: Iterable[FNode], variables: Mapping[str, Variable], auxil
     risky = {
         node
         for node, upper in bounds.upper.items()
-        if not node.is_bool_constant()
-        and (node.get_type().is_int_type() and upper >= INT64_SAFE or node.get_type().is_real_type() and upper >= FLOAT_SAFE)
+        if not node.is_bool_constant() and (node.get_type().is_int_type() and upper >= INT64_SAFE or node.get_type().is_real_type() and upper >= FLOAT_SAFE)
     }
     exact = set(risky)
     pending = list(risky)

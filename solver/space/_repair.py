@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ MAX_PAIR_GRID = 40_000
 FALLBACK_SAMPLES = 256
 
 
-def _snap(space: "Space", config: Mapping[str, Any], generator: random.Random) -> dict[str, Any]:
+def _snap(space: Space, config: Mapping[str, Any], generator: random.Random) -> dict[str, Any]:
     """Every value on its parameter's grid: nearest value for numbers, a random choice else."""
     snapped = {}
     for parameter in space.parameters:
@@ -37,7 +38,7 @@ def _snap(space: "Space", config: Mapping[str, Any], generator: random.Random) -
     return snapped
 
 
-def _costs(space: "Space", name: str, current: int) -> np.ndarray:
+def _costs(space: Space, name: str, current: int) -> np.ndarray:
     parameter = space.spec.parameter(name)
     positions = np.arange(parameter.size)
     if parameter.kind == "categorical" or parameter.size == 1:
@@ -47,7 +48,7 @@ def _costs(space: "Space", name: str, current: int) -> np.ndarray:
     return np.where(positions == current, 0.0, 1.0 + move)
 
 
-def _feasible_mask(space: "Space", base: dict[str, Any], grids: dict[str, np.ndarray]) -> np.ndarray:
+def _feasible_mask(space: Space, base: dict[str, Any], grids: dict[str, np.ndarray]) -> np.ndarray:
     """Which combinations of the ``grids`` positions are feasible (float evaluation)."""
     values: dict[str, Any] = {}
     for parameter in space.parameters:
@@ -68,7 +69,7 @@ def _feasible_mask(space: "Space", base: dict[str, Any], grids: dict[str, np.nda
     return mask
 
 
-def _best(space: "Space", base: dict[str, Any], grids: dict[str, np.ndarray], cost: np.ndarray, generator: random.Random) -> dict[str, Any] | None:
+def _best(space: Space, base: dict[str, Any], grids: dict[str, np.ndarray], cost: np.ndarray, generator: random.Random) -> dict[str, Any] | None:
     mask = _feasible_mask(space, base, grids)
     candidates = np.flatnonzero(mask)
     if not len(candidates):
@@ -83,7 +84,7 @@ def _best(space: "Space", base: dict[str, Any], grids: dict[str, np.ndarray], co
     return None
 
 
-def repair(space: "Space", config: Mapping[str, Any], generator: random.Random) -> dict[str, Any]:
+def repair(space: Space, config: Mapping[str, Any], generator: random.Random) -> dict[str, Any]:
     """See ``Space.repair``."""
     base = _snap(space, config, generator)
     if space.contains(base):
@@ -119,7 +120,7 @@ def repair(space: "Space", config: Mapping[str, Any], generator: random.Random) 
     return {**base, **{name: nearest[name] for name in constrained}}  # free parameters never need to move
 
 
-def _position_of(space: "Space", config: Mapping[str, Any], name: str) -> int:
+def _position_of(space: Space, config: Mapping[str, Any], name: str) -> int:
     return space._position[name][config[name]]
 
 
@@ -129,12 +130,12 @@ def _nearest(cost: np.ndarray) -> np.ndarray:
     return np.argsort(cost, kind="stable")[:limit]
 
 
-def _distance(space: "Space", positions: Mapping[str, int], config: Mapping[str, Any]) -> float:
+def _distance(space: Space, positions: Mapping[str, int], config: Mapping[str, Any]) -> float:
     target = space.positions(config)
     return sum(_cost(space, name, position, target[name]) for name, position in positions.items())
 
 
-def _cost(space: "Space", name: str, current: int, target: int) -> float:
+def _cost(space: Space, name: str, current: int, target: int) -> float:
     """One entry of ``_costs`` without building the array (parameters may have a million values)."""
     parameter = space.spec.parameter(name)
     if target == current:

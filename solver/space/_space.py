@@ -10,19 +10,21 @@ from __future__ import annotations
 import copy
 import dataclasses
 import random
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
 from avatar import objectives
 from avatar.specs import Location, Problem, Spec, SpecError
 
+from .._errors import UndecidedSpaceError
 from ._compile import compile_space
 from ._compiled import CompiledSpace, ConstraintInfo
-from ._grid import Count, FeasibleGrid
-from .._errors import UndecidedSpaceError
 from ._evaluate import VectorEvaluator, evaluate_exact
+from ._grid import Count, FeasibleGrid
 from ._smt import DEFAULT_TIMEOUT_MS, RETRIES, SmtSpace
 
 __all__ = ["Space", "Feasibility", "Bound", "InfeasibleSpecError"]
@@ -90,9 +92,7 @@ class Space:
         self._bounds: dict[str, Bound] | None = None
         self._feasibility: Feasibility | None = None
         self._sparse_pool: list[dict[str, Any]] = []  # Z3 points of a space too sparse to sample by chance (see _sparse_sample)
-        self._position = {
-            parameter.name: {value: position for position, value in enumerate(parameter.values)} for parameter in spec.parameters
-        }
+        self._position = {parameter.name: {value: position for position, value in enumerate(parameter.values)} for parameter in spec.parameters}
 
     @classmethod
     def from_spec(
@@ -103,7 +103,7 @@ class Space:
         estimators: Mapping[str, objectives.Estimator] | None = None,
         seed: int | None = None,
         smt_timeout: float = DEFAULT_TIMEOUT_MS / 1000,
-    ) -> "Space":
+    ) -> Space:
         """Compile ``spec``: constraints whose metrics all have closed forms become hard.
 
         Estimators that calibrate themselves on the space (predicted latency) get a sampler of
@@ -120,7 +120,7 @@ class Space:
             context = dataclasses.replace(context, sample_configurations=lambda n, sample_seed: preliminary.sample(n, sample_seed))
         return cls(spec, compile_space(spec, context, estimators), estimators=estimators, context=context, seed=seed, smt_timeout=smt_timeout)
 
-    def with_estimators(self, estimators: Mapping[str, objectives.Estimator]) -> "Space":
+    def with_estimators(self, estimators: Mapping[str, objectives.Estimator]) -> Space:
         """This space (same formula, grid and caches) evaluating with other estimator objects,
         an instrumented wrapper for one. The compiled closed forms stay those of the originals,
         so the replacements must compute the same metrics."""
@@ -206,16 +206,46 @@ class Space:
 
     def contains(self, config: Mapping[str, Any]) -> bool:
         """Whether ``config`` is a feasible grid point (exact; no solver; agrees with Z3)."""
+        bindings = self._bindings(config)
+        if bindings is None:
+            return False
+        return all(evaluate_exact(formula, bindings, self.compiled.auxiliaries) for formula in self.compiled.hard.values())
+
+    def broken_constraints(self, config: Mapping[str, Any]) -> list[str]:
+        """The hard constraints a grid point ``config`` breaks, by name (none: it is feasible).
+
+        Raises:
+            KeyError: ``config`` lacks a parameter; ValueError: it is not a grid point.
+        """
+        bindings = self._bindings(config)
+        if bindings is None:
+            raise ValueError(f"not a point of the grid: {dict(config)}")
+        return [name for name, formula in self.compiled.hard.items() if not evaluate_exact(formula, bindings, self.compiled.auxiliaries)]
+
+    def closed_forms(self, config: Mapping[str, Any]) -> dict[str, Fraction]:
+        """The value at ``config`` of each metric whose closed form a hard constraint uses, from
+        that very closed form (exact): what the space assumed the metric is there.
+
+        Raises:
+            KeyError: ``config`` lacks a parameter; ValueError: it is not a grid point.
+        """
+        bindings = self._bindings(config)
+        if bindings is None:
+            raise ValueError(f"not a point of the grid: {dict(config)}")
+        return {name: Fraction(evaluate_exact(term, bindings, self.compiled.auxiliaries)) for name, term in self.compiled.metric_terms.items()}
+
+    def _bindings(self, config: Mapping[str, Any]) -> dict[Any, Any] | None:
+        """The formulas' variables bound to ``config``'s values; ``None`` off the grid."""
         bindings = {}
         for parameter in self.parameters:
             if parameter.name not in config:
                 raise KeyError(f"the configuration has no value for '{parameter.name}'")
             value = config[parameter.name]
             if value not in self._position[parameter.name] or (isinstance(value, bool)):
-                return False
+                return None
             variable = self.compiled.variables[parameter.name]
             bindings[variable.symbol] = self._position[parameter.name][value] if variable.is_index else value
-        return all(evaluate_exact(formula, bindings, self.compiled.auxiliaries) for formula in self.compiled.hard.values())
+        return bindings
 
     def enumerate(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
         """Feasible points one by one, in grid order (for small spaces and tests)."""

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any
 
 from pysmt.fnode import FNode
 from pysmt.shortcuts import (
     FALSE,
+    LE,
+    LT,
     TRUE,
     And,
     Div,
@@ -23,8 +26,6 @@ from pysmt.shortcuts import (
     Implies,
     Int,
     Ite,
-    LE,
-    LT,
     Not,
     Or,
     Plus,
@@ -37,10 +38,9 @@ from pysmt.typing import INT
 
 from avatar import objectives
 from avatar.objectives import Term, as_node
-from avatar.specs import Expr, Spec, Walker
+from avatar.specs import AvatarError, Expr, Spec, Walker, describe_error
 
 from ._compiled import Auxiliary, Variable, constant
-
 
 __all__ = ["Translator"]
 
@@ -143,8 +143,7 @@ class Translator:
     def metric(self, name: str) -> FNode:
         key = f"metric:{name}"
         if key not in self.cache:
-            term = self.metrics[name].symbolic(_SolverConfig(self), self.context)
-            self.cache[key] = (_Numeric(as_node(term)), ())
+            self.cache[key] = (_Numeric(closed_form(name, self.metrics[name], _SolverConfig(self), self.context)), ())
         return self.cache[key][0].node
 
     def condition(self, expression: Expr) -> FNode:
@@ -186,11 +185,7 @@ def _equal_texts(compiler: Translator, left: _Text, right: _Text) -> FNode:
     if right.parameter is None:
         return Equals(variable.symbol, Int(choices.index(right.value))) if right.value in choices else FALSE()
     other = compiler.variables[right.parameter]
-    pairs = [
-        And(Equals(variable.symbol, Int(index)), Equals(other.symbol, Int(other.parameter.values.index(choice))))
-        for index, choice in enumerate(choices)
-        if choice in other.parameter.values
-    ]
+    pairs = [And(Equals(variable.symbol, Int(index)), Equals(other.symbol, Int(other.parameter.values.index(choice)))) for index, choice in enumerate(choices) if choice in other.parameter.values]
     return Or(pairs) if pairs else FALSE()
 
 
@@ -329,3 +324,22 @@ def _integerize(left: FNode, right: FNode) -> tuple[FNode, FNode]:
     terms = [key if value * scale == 1 else Times(Int(int(value * scale)), key) for key, value in difference.items() if key is not None and value != 0]
     constant = -difference.get(None, Fraction(0)) * scale
     return (Plus(terms) if terms else Int(0)), Int(int(constant))
+
+
+def closed_form(name: str, estimator: Any, config: Any, context: objectives.Context) -> FNode:
+    """``estimator.symbolic(config)`` as a numeric PySMT node.
+
+    Raises:
+        EstimatorError: ``symbolic`` raised, or gave something that is not a numeric term (a
+            plugin's bug, named so its author can find it; ``solve`` exits 2).
+    """
+    owner = type(estimator).__qualname__
+    try:
+        node = as_node(estimator.symbolic(config, context))
+    except (AvatarError, RecursionError, MemoryError):
+        raise
+    except Exception as error:  # noqa: BLE001 - plugin code may raise anything
+        raise objectives.EstimatorError(f"estimator '{name}' ({owner}): its closed form (symbolic) failed: {describe_error(error)}", name) from None
+    if not (node.get_type().is_int_type() or node.get_type().is_real_type()):
+        raise objectives.EstimatorError(f"estimator '{name}' ({owner}): its closed form (symbolic) is a {node.get_type()} term, not a number", name)
+    return node

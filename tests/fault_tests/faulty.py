@@ -50,3 +50,59 @@ class FaultySizeEstimator(SizeEstimator):
         if fault in returned:
             return returned[fault]
         return super().evaluate(config, context)
+
+
+class WrongClosedFormSizeEstimator(SizeEstimator):
+    """``size_mb`` whose closed form is ``1 / shrink`` of what it evaluates: a plugin whose
+    ``symbolic`` is wrong, so the space admits points its limit should refuse (with
+    ``shrink: 1`` the two agree)."""
+
+    name = "wrong_size"
+
+    def __init__(self, *, shrink: float = 10.0) -> None:
+        self.shrink = shrink
+
+    def symbolic(self, config, context):
+        from fractions import Fraction
+
+        return super().symbolic(config, context) * (Fraction(1) / Fraction(repr(self.shrink)))
+
+
+class UnprintableError(RuntimeError):
+    """An exception whose message cannot be had: its ``__str__`` and ``__repr__`` raise."""
+
+    def __str__(self) -> str:
+        raise ValueError("no message for you")
+
+    def __repr__(self) -> str:
+        raise ValueError("no repr either")
+
+
+class MisbehavingSizeEstimator(SizeEstimator):
+    """``size_mb``, except where ``fault`` says: ``unprintable`` raises an exception whose
+    ``__str__`` raises (on ``hidden_size`` 64); ``init`` raises from ``__init__``; ``symbolic``
+    makes ``symbolic()`` return a string, ``symbolic_raises`` makes it raise, ``boolean``
+    makes it return a formula instead of a number."""
+
+    name = "misbehaving_size"
+
+    def __init__(self, *, fault: str = "unprintable") -> None:
+        if fault == "init":
+            raise LookupError("the plugin cannot find its model file")
+        self.fault = fault
+
+    def evaluate(self, config, context):
+        if self.fault == "unprintable" and config["hidden_size"] == 64:
+            raise UnprintableError()
+        return super().evaluate(config, context)
+
+    def symbolic(self, config, context):
+        if self.fault == "symbolic":
+            return "twelve"
+        if self.fault == "symbolic_raises":
+            raise ZeroDivisionError("closed form divides by zero")
+        if self.fault == "boolean":
+            from pysmt.shortcuts import TRUE
+
+            return TRUE()
+        return super().symbolic(config, context)

@@ -12,11 +12,7 @@ from pathlib import Path
 from tests.helpers import REPOSITORY, SEARCH_SPACE
 
 # the search tests' space without hidden_act, and a budget of 40
-SPEC = (
-    SEARCH_SPACE.replace("name: searched", "name: faults")
-    .replace("  hidden_act:          {choices: [gelu, relu]}\n", "")
-    .replace("evaluations: 60", "evaluations: 40")
-)
+SPEC = SEARCH_SPACE.replace("name: searched", "name: faults").replace("  hidden_act:          {choices: [gelu, relu]}\n", "").replace("evaluations: 60", "evaluations: 40")
 
 
 def faulty_spec(fault: str, *, on: int = 64, seconds: float = 30.0, search: str = "search: {population: 10, evaluations: 40, seed: 3}") -> str:

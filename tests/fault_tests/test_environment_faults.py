@@ -52,7 +52,7 @@ def _sql(statement: str):
         (lambda database: database.write_bytes(os.urandom(40_000)), "file is not a database"),
         (_sql("UPDATE evaluations SET config = '[1, 2]' WHERE id = 3"), "a configuration is a list"),
         (_sql("UPDATE evaluations SET config = '{\"vocab_size\": 3}' WHERE id = 3"), "is not a point of this spec's grid"),
-        (_sql("UPDATE evaluations SET metrics = '{\"gflops\": \"x\"}' WHERE id = 3"), "lacks a finite value of an objective"),
+        (_sql('UPDATE evaluations SET metrics = \'{"gflops": "x"}\' WHERE id = 3'), "lacks a finite value of an objective"),
         (_sql("UPDATE evaluations SET metrics = 'not json' WHERE id = 3"), "JSONDecodeError"),
         (_sql("UPDATE evaluations SET generation = 'x' WHERE id = 3"), "has generation 'x'"),
         (_sql("UPDATE meta SET value = '{oops'"), "JSONDecodeError"),
@@ -192,3 +192,42 @@ def test_a_student_whose_metrics_file_was_cut_short_is_trained_again(tmp_path):
     assert _finished_student(path) is None, "a student without its measurements is trained again"
     path.write_text(json.dumps(whole))
     assert _finished_student(path) == whole
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_store_that_is_a_folder_is_refused(tmp_path, capsys, resume):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    (tmp_path / "run" / "evaluations.sqlite").mkdir(parents=True)
+    code = main([str(spec), "--out", str(tmp_path / "run"), "--no-train", "-q", *(["--resume"] if resume else [])])
+    err = capsys.readouterr().err
+    assert code == EXIT_INVALID and "is a folder, not a run store" in err and "internal error" not in err
+
+
+def test_a_full_disk_says_so_and_resume_continues_once_there_is_room(tmp_path):
+    """A write refused for room (here: a file-size limit the search's store outgrows) is told as
+    such, never as a damaged store; the store is intact and --resume finishes the run."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    from tests.helpers import REPOSITORY, SEARCH_SPACE
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG), as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))  # the write-ahead log outgrows it after a few evaluations
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SEARCH_SPACE.replace("evaluations: 60", "evaluations: 400"))
+    command = [sys.executable, "-m", "avatar.solver.cli", str(spec), "--no-train", "--out", str(tmp_path / "run"), "-q"]
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    full = subprocess.run(command, preexec_fn=small_files, env=environment, capture_output=True, text=True, timeout=300)
+    assert full.returncode == EXIT_INVALID, full.stderr
+    assert "no space left on device" in full.stderr and "--resume" in full.stderr
+    assert "damaged" not in full.stderr and "move it away" not in full.stderr and "Traceback" not in full.stderr
+    before = len(stored(tmp_path / "run"))
+    assert 0 < before < 400
+    resumed = subprocess.run([*command, "--resume"], env=environment, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == EXIT_OK, resumed.stderr
+    assert len(stored(tmp_path / "run")) == 400

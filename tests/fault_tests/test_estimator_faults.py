@@ -73,3 +73,27 @@ def test_identical_failures_stop_the_run_and_resume_continues_once_fixed(tmp_pat
     fixed = solve(str(spec), "--out", str(out), "--resume", "-q")
     assert fixed.returncode == EXIT_OK, fixed.stderr
     assert len(stored(out)) == 40 and all(status == "ok" for _, status, _ in stored(out))
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_time_limit_is_a_deadline(tmp_path, jobs):
+    """No evaluation starts after ``search.time_limit``: slow evaluations of a population do not
+    keep starting, and the run ends within the limit and one evaluation."""
+    search = "search: {population: 10, evaluations: 40, seed: 3, time_limit: 2, algorithm: nsga2}"
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(faulty_spec("sleep", on=0, seconds=1.0, search=search))
+    done = solve(str(spec), "--out", str(tmp_path / "run"), "--no-train", "--jobs", jobs, "-q")
+    assert done.returncode == EXIT_OK, done.stderr
+    rows = stored(tmp_path / "run")
+    assert 1 <= len(rows) <= 2 * int(jobs) + 1, rows  # each evaluation takes 1 s: at most the ones started before 2 s
+    assert all(status == "ok" for _, status, _ in rows)
+
+
+def test_the_live_line_counts_failed_evaluations(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(faulty_spec("raise", on=32, search="search: {population: 6, evaluations: 12, seed: 3, max_identical_failures: 100}"))
+    done = solve(str(spec), "--out", str(tmp_path / "run"), "--no-train")
+    assert done.returncode == EXIT_OK, done.stderr
+    failed = sum(1 for _, status, _ in stored(tmp_path / "run") if status == "failed")
+    lines = [line for line in done.stdout.splitlines() if "search" in line and "failed" in line]
+    assert failed > 0 and lines and lines[-1].rstrip().endswith(f"failed {failed}"), lines

@@ -12,15 +12,17 @@ import pytest
 
 from avatar.solver import RunError, Space, run_search
 from avatar.solver._errors import RepeatedFailureError
-from avatar.solver.search._store import RunStore
 from avatar.solver.report._summary import check_report
+from avatar.solver.search._store import RunStore
 from avatar.specs import loads
 
 from .helpers import SPEC
 
-LEARNED = SPEC.replace("  gflops: maximize\n", "  accuracy: maximize\n").replace(
-    "search: {", "estimators:\n  accuracy: {options: {initial: 6, rounds: 1, per_round: 2, probe_epochs: 1}}\nsearch: {"
-).replace("evaluations: 40", "evaluations: 16")
+LEARNED = (
+    SPEC.replace("  gflops: maximize\n", "  accuracy: maximize\n")
+    .replace("search: {", "estimators:\n  accuracy: {options: {initial: 6, rounds: 1, per_round: 2, probe_epochs: 1}}\nsearch: {")
+    .replace("evaluations: 40", "evaluations: 16")
+)
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class Probe:
             value = math.nan
         return {self.metric: value}
 
-    def picklable(self) -> "Probe":
+    def picklable(self) -> Probe:
         return self
 
 

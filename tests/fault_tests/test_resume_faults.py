@@ -5,6 +5,7 @@ the slow tests kill ``solve`` with SIGKILL early, midway and late."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import time
@@ -16,7 +17,7 @@ from avatar.solver.search._search import Search, SearchHooks
 from avatar.solver.search._store import RunStore
 from avatar.specs import loads
 
-from .helpers import SPEC, front_keys, start_solve, stored, solve
+from .helpers import SPEC, front_keys, solve, start_solve, stored
 
 BUDGET = 40
 
@@ -98,8 +99,7 @@ def _slow_spec(tmp_path):
     path.write_text(
         SPEC.replace(
             "objectives:\n  gflops: maximize\n  size_mb: minimize\n",
-            "estimators:\n  slow_size: {class: 'tests.solver_tests.instrumented:SlowSizeEstimator', options: {delay: 0.1}}\n"
-            "objectives:\n  gflops: maximize\n  slow_size: minimize\n",
+            "estimators:\n  slow_size: {class: 'tests.solver_tests.instrumented:SlowSizeEstimator', options: {delay: 0.1}}\nobjectives:\n  gflops: maximize\n  slow_size: minimize\n",
         ).replace("evaluations: 40", "evaluations: 60")
     )
     return path
@@ -137,3 +137,26 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path, killed_after):
     after = {key for key, _, _ in stored(killed)}
     assert before <= after and after == {key for key, _, _ in stored(tmp_path / "whole")}
     assert front_keys(killed) == front_keys(tmp_path / "whole")
+
+
+@pytest.mark.parametrize("drop_hash", [True, False], ids=["hash-deleted", "hash-kept"])
+def test_resume_never_replays_points_a_tightened_constraint_forbids(tmp_path, drop_hash):
+    """A store whose spec hash is gone (deleted by hand) is not trusted: every stored point is
+    checked against the current spec's hard constraints, and a run that would put forbidden
+    points on the front is refused with the constraint named."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    out = tmp_path / "run"
+    assert solve(str(spec), "--no-train", "--quiet", "--out", str(out)).returncode == 0
+    if drop_hash:
+        connection = sqlite3.connect(out / "evaluations.sqlite")
+        with connection:
+            connection.execute("DELETE FROM meta WHERE key = 'search_hash'")
+        connection.close()
+    spec.write_text(SPEC.replace("under_1mb: size_mb <= 1", "under_1mb: size_mb <= 0.2"))
+    done = solve(str(spec), "--no-train", "--quiet", "--resume", "--out", str(out))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert ("under_1mb" in done.stderr) if drop_hash else ("different search" in done.stderr)
+    front = json.loads((out / "pareto.json").read_text())["front"]
+    assert front and all(point["metrics"]["size_mb"] <= 1 for point in front)  # the first run's front, untouched

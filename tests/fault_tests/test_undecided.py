@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from avatar.solver import Space
-from avatar.solver.space import Count
 from avatar.solver._errors import UndecidedSpaceError
-from avatar.solver.space._smt import SmtCheck
 from avatar.solver.cli import EXIT_UNDECIDED, main
+from avatar.solver.space import Count
+from avatar.solver.space._smt import SmtCheck
 from avatar.specs import loads
 
 from .helpers import SPEC

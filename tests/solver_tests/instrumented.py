@@ -12,6 +12,7 @@ class RecordingSizeEstimator(SizeEstimator):
     """``size_mb`` that remembers every configuration it was asked to evaluate."""
 
     seen: list[dict] = []
+    in_process = True  # it records in the test's process
     cheap = True  # as cheap as size_mb: the model-based search may compute it for candidates
 
     def evaluate(self, config, context):

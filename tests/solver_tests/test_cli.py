@@ -60,13 +60,7 @@ def test_json_output_is_one_document():
     assert {parameter["name"] for parameter in document["parameters"]} >= {"hidden_size", "tokenizer"}
 
 
-INFEASIBLE = CORE_SPACE + (
-    "  wide: hidden_size >= 192\n"
-    "  tiny: size_mb <= 0.5\n"
-    "  fast: latency_ms <= 5\n"
-    "  irrelevant: vocab_size <= 3000\n"
-    "objectives: {size_mb: minimize}\n"
-)
+INFEASIBLE = CORE_SPACE + ("  wide: hidden_size >= 192\n  tiny: size_mb <= 0.5\n  fast: latency_ms <= 5\n  irrelevant: vocab_size <= 3000\nobjectives: {size_mb: minimize}\n")
 
 
 def test_infeasible_spec_exits_3_naming_the_conflict(tmp_path):

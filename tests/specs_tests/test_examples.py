@@ -56,9 +56,6 @@ def test_the_devign_example_is_the_paper_space():
 
 
 def test_derived_names_are_kept_in_dependency_order():
-    text = (
-        "name: ordered\ntask: {kind: defect, data: d}\nspace:\n  h: {range: [1, 4]}\n"
-        "derived:\n  a: b + 1\n  b: c * 2\n  c: h\nobjectives: {a: minimize}\n"
-    )
+    text = "name: ordered\ntask: {kind: defect, data: d}\nspace:\n  h: {range: [1, 4]}\nderived:\n  a: b + 1\n  b: c * 2\n  c: h\nobjectives: {a: minimize}\n"
     spec = loads(text, metrics=set())
     assert [item.name for item in spec.derived] == ["c", "b", "a"]

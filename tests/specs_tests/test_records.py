@@ -34,7 +34,16 @@ STUDENT = {
     "restarts": [{"seed": 1, "best": 0.7}],
     "onnx": {"file": "model.onnx", "test": {"f1": 0.64}, "size_mb": 1.2, "latency_ms": 1.0, "energy_j": 0.01, "carbon_g": 0.001},
 }
-TEACHER = {"model": "microsoft/codebert-base", "test": {"accuracy": 0.63, "f1": 0.0}, "size_mb": 498.6, "latency_ms": 70.0, "energy_j": 0.9, "carbon_g": 0.1, "warnings": ["predicts one class"], "params": 124}
+TEACHER = {
+    "model": "microsoft/codebert-base",
+    "test": {"accuracy": 0.63, "f1": 0.0},
+    "size_mb": 498.6,
+    "latency_ms": 70.0,
+    "energy_j": 0.9,
+    "carbon_g": 0.1,
+    "warnings": ["predicts one class"],
+    "params": 124,
+}
 STUDENTS = {"primary": "f1", "data": {"source": "d", "labeled": 1, "unlabeled": 2, "valid": 3, "test": 4}, "teacher": TEACHER, "students": [STUDENT], "device": "cpu", "seconds": {"teacher": 1.5}}
 LEARNING = {
     "metric": "accuracy",

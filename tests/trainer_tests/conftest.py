@@ -16,7 +16,26 @@ TEMPLATES = [
     "def {name}(matrix):\n    size = len(matrix)\n    return [[matrix[row][column] for row in range(size)] for column in range(size)]\n",
     "def {name}(path, mode):\n    handle = open(path, mode)\n    data = handle.read()\n    handle.close()\n    return data\n",
 ]
-RENAMES = {"values": "xs", "limit": "bound", "total": "acc", "value": "x", "text": "s", "width": "n", "lines": "out", "word": "w", "items": "seq", "seen": "known", "result": "res", "item": "e", "matrix": "m", "size": "k", "path": "p", "mode": "how", "handle": "f", "data": "content"}
+RENAMES = {
+    "values": "xs",
+    "limit": "bound",
+    "total": "acc",
+    "value": "x",
+    "text": "s",
+    "width": "n",
+    "lines": "out",
+    "word": "w",
+    "items": "seq",
+    "seen": "known",
+    "result": "res",
+    "item": "e",
+    "matrix": "m",
+    "size": "k",
+    "path": "p",
+    "mode": "how",
+    "handle": "f",
+    "data": "content",
+}
 
 
 def _rename(code: str) -> str:

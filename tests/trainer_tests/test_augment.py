@@ -51,7 +51,9 @@ class Holder {
     }
 }
 """
-PYTHON_FUNCTION = "def average(values, weight=1):\n    total = 0\n    count = 0\n    for value in values:\n        total += value * weight\n        count += 1\n    return total / count if count else 0.0\n"
+PYTHON_FUNCTION = (
+    "def average(values, weight=1):\n    total = 0\n    count = 0\n    for value in values:\n        total += value * weight\n        count += 1\n    return total / count if count else 0.0\n"
+)
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="no gcc here")

@@ -120,7 +120,10 @@ def test_without_train_distill_a_teacher_model_teaches_logits_and_hard_labels(tm
     assert spec.train.distill is None and methods_of(spec, CONFIG) == DEFAULT_METHODS == {"logits": 1.0, "hard_labels": 1.0}
     distillation = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu")
     assert dict(distillation.spec.train.distill) == DEFAULT_METHODS and distillation.outputs.labeled is not None
-    assert DistillationProber(distillation).source != DistillationProber(prepare_distillation(loads(student_spec("defect", defect_file, tiny_teacher, distill="logits")), cache_dir=tmp_path / "cache", device="cpu")).source
+    assert (
+        DistillationProber(distillation).source
+        != DistillationProber(prepare_distillation(loads(student_spec("defect", defect_file, tiny_teacher, distill="logits")), cache_dir=tmp_path / "cache", device="cpu")).source
+    )
 
 
 def test_a_killed_feature_distillation_resumes_as_if_uninterrupted(tmp_path, defect_file, tiny_teacher):

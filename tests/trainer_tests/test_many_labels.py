@@ -40,9 +40,7 @@ def three_class_file(tmp_path_factory) -> Path:
 
 
 def _spec(tmp_path: Path, data: Path, teacher: Path | str):
-    text = student_spec("classify", data, teacher).replace(
-        "task: {kind: classify,", "task: {kind: classify, labels: [safe, overflow, double-free], fields: {text: code, label: bug, id: uid},"
-    )
+    text = student_spec("classify", data, teacher).replace("task: {kind: classify,", "task: {kind: classify, labels: [safe, overflow, double-free], fields: {text: code, label: bug, id: uid},")
     (tmp_path / "spec.yaml").write_text(text)
     return loads(text, filename=str(tmp_path / "spec.yaml"))
 

@@ -43,7 +43,7 @@ def test_the_changes_fall_in_the_first_half_of_the_function():
     function = parsed(FUNCTION)
     tail = ast.unparse(function).splitlines()[-4:]  # the while loop and the return
     for seed in range(20):
-        assert ast.unparse(mutant(function, random.Random(seed))).splitlines()[-len(tail):] == tail
+        assert ast.unparse(mutant(function, random.Random(seed))).splitlines()[-len(tail) :] == tail
 
 
 def test_mutants_are_deterministic_for_a_seed_and_vary_across_seeds():

@@ -36,7 +36,9 @@ def test_no_function_is_on_two_sides_and_every_pair_is_kept_or_counted(edges, se
     sides = _sides(split)
     assert all(not (sides[i] & sides[j]) for i in range(3) for j in range(i + 1, 3))
     assert split.kept + split.dropped == len(examples)
-    assert sorted(map(id, (example for part in split.parts for example in part))) == sorted(id(example) for example in examples if len({side for side, groups in enumerate(sides) if set(example.groups) <= groups}) == 1)
+    assert sorted(map(id, (example for part in split.parts for example in part))) == sorted(
+        id(example) for example in examples if len({side for side, groups in enumerate(sides) if set(example.groups) <= groups}) == 1
+    )
     again = split_pairs(examples, FRACTIONS, random.Random(seed))
     assert [[example.groups for example in part] for part in again.parts] == [[example.groups for example in part] for part in split.parts], "deterministic for a seed"
 

@@ -88,5 +88,7 @@ def test_accuracy_without_a_teacher_is_a_located_spec_error(tmp_path, clone_fold
     text = text[: text.index("train:")]
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text(text)
-    result = subprocess.run([sys.executable, "-m", "avatar.solver.cli", str(spec_path), "--out", str(tmp_path / "run")], env={**os.environ, "PYTHONPATH": str(REPOSITORY)}, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "avatar.solver.cli", str(spec_path), "--out", str(tmp_path / "run")], env={**os.environ, "PYTHONPATH": str(REPOSITORY)}, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 2 and "objectives.accuracy" in result.stderr and "accuracy_proxy" in result.stderr

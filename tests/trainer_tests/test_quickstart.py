@@ -31,7 +31,20 @@ REDUCED = {
     "space.max_sequence_length": {"choices": [64]},
     "model.threads": 1,
 }
-PROMISED = ["report.md", "report.html", "pareto.csv", "pareto.json", "pareto.png", "selected.json", "evaluations.sqlite", "manifest.json", "space.json", "learning.json", "accuracy.png", "students.json"]
+PROMISED = [
+    "report.md",
+    "report.html",
+    "pareto.csv",
+    "pareto.json",
+    "pareto.png",
+    "selected.json",
+    "evaluations.sqlite",
+    "manifest.json",
+    "space.json",
+    "learning.json",
+    "accuracy.png",
+    "students.json",
+]
 STUDENT_FILES = ["model.safetensors", "config.json", "tokenizer.json", "metrics.json", "README.md"]
 
 

@@ -34,7 +34,19 @@ def test_real_data_example_runs_with_data_and_teacher_overrides(example, tmp_pat
     if not data.exists():
         pytest.skip(f"{data} is not here")
     arguments = [f"--set={field}={json.dumps(value)}" for field, value in REDUCED.items()]
-    command = [sys.executable, "-m", "avatar.solver.cli", str(REPOSITORY / "specs" / "examples" / f"{example}.yaml"), "--out", str(tmp_path / "run"), "--data", str(data), "--teacher", str(tiny_teacher), *arguments]
+    command = [
+        sys.executable,
+        "-m",
+        "avatar.solver.cli",
+        str(REPOSITORY / "specs" / "examples" / f"{example}.yaml"),
+        "--out",
+        str(tmp_path / "run"),
+        "--data",
+        str(data),
+        "--teacher",
+        str(tiny_teacher),
+        *arguments,
+    ]
     environment = {**os.environ, "PYTHONPATH": str(REPOSITORY), "AVATAR_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

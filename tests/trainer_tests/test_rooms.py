@@ -37,7 +37,7 @@ def test_a_room_reads_only_earlier_rooms_through_their_public_line(room: str) ->
 
 def test_the_pipeline_reads_rooms_through_their_public_line() -> None:
     for path in sorted(TRAINER.glob("*.py")):
-        for level, module in _relative_imports(path):
+        for _, module in _relative_imports(path):
             head = module.split(".")[0]
             if head in ROOMS:
                 assert module == head, f"{path.name} reaches into {module}"

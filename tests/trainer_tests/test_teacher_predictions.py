@@ -61,7 +61,7 @@ def test_students_distilled_from_a_teachers_predictions_equal_those_distilled_fr
         logits = teacher_logits(teacher, part, name, data.fingerprint, tmp_path / "cache", "cpu")
         rows += [{"id": example.id, "logits": values} for example, values in zip(part, logits.tolist())]
     _write_jsonl(tmp_path / "teacher.jsonl", rows)
-    given = _spec(tmp_path, defect_file, 'predictions: teacher.jsonl, accept_weak: true')  # relative to the spec's folder
+    given = _spec(tmp_path, defect_file, "predictions: teacher.jsonl, accept_weak: true")  # relative to the spec's folder
 
     _select(tmp_path / "run-model")
     _select(tmp_path / "run-predictions")
@@ -139,7 +139,7 @@ def test_probabilities_are_turned_into_logits_and_npy_needs_its_ids(tmp_path):
     [
         (['{"id": "a", "logits": [0, 1]}', "not json"], r"p.jsonl:2: not a JSON line"),
         (['{"id": "a", "logits": [0, 1, 2]}'], r"p.jsonl:1: id 'a': 3 values for the task's 2 labels"),
-        (['{"id": "a", "logits": [0, NaN]}'], r"p.jsonl:1: id 'a': a value that is not finite"),
+        (['{"id": "a", "logits": [0, NaN]}'], r"p.jsonl:1: id 'a': a value that is not finite in float32"),
         (['{"id": "a", "logits": [0, 1]}', '{"id": "a", "logits": [1, 0]}'], r"p.jsonl:2: id 'a' is given twice"),
         (['{"id": "a", "probabilities": [0.1, 0.9]}'], r"p.jsonl:1: id 'a' has no 'logits' \(it has 'probabilities': set train.teacher.outputs: probabilities\)"),
         (['{"logits": [0, 1]}'], r'p.jsonl:1: expected \{"id": ..., "logits": \[...\]\}'),

@@ -30,8 +30,8 @@ from avatar.trainer import (
     train_selected,
 )
 from avatar.trainer.data._encode import encode
-from avatar.trainer.distill import LoopSettings, train
 from avatar.trainer.data._python_clones import builtin_dataset, rewrite
+from avatar.trainer.distill import LoopSettings, train
 from avatar.trainer.students._threshold import margins, tune_threshold
 from tests.helpers import REPOSITORY
 from tests.trainer_tests.conftest import student_spec
@@ -295,7 +295,6 @@ def test_onnx_export_and_int8_are_evaluated_and_measured_again(kind, tmp_path, c
     assert "model.onnx" in card and "model-int8.pt" in card
     report = students_section(summary)
     assert f"student `{student['key'][:12]} (ONNX Runtime)`" in report and f"student `{student['key'][:12]} (int8)`" in report
-
 
 
 def test_a_teacher_that_predicts_one_class_is_flagged_in_the_report(tmp_path):

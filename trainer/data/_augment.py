@@ -24,8 +24,8 @@ import ast
 import json
 import random
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from avatar.specs import write_atomically
 

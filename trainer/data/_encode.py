@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import torch
 
@@ -52,9 +53,18 @@ class EncodedSet:
             yield chosen, self.batch(chosen, device)
 
 
+CHARACTERS_PER_TOKEN_AT_MOST = 64  # a token of code is far shorter: text past this bound is never read
+
+
+def clipped(text: str, max_length: int) -> str:
+    """``text`` cut where ``max_length`` tokens must already have ended: a tokenizer truncates
+    only after tokenizing the whole text, so a 30 MB one-line function would cost seconds."""
+    return text[: max_length * CHARACTERS_PER_TOKEN_AT_MOST]
+
+
 def encode(examples: Sequence[Example], tokenizer: Any, max_length: int) -> EncodedSet:
     """Tokenise every function of every example (truncated to ``max_length`` tokens)."""
-    texts = [text for example in examples for text in example.texts]
+    texts = [clipped(text, max_length) for example in examples for text in example.texts]
     encoded = tokenizer(texts, truncation=True, max_length=max_length, add_special_tokens=True)["input_ids"]
     width = len(examples[0].texts) if examples else 1
     ids = [encoded[index * width : (index + 1) * width] for index in range(len(examples))]
@@ -65,7 +75,8 @@ def encode(examples: Sequence[Example], tokenizer: Any, max_length: int) -> Enco
 def encode_text_pairs(examples: Sequence[Example], tokenizer: Any, max_length: int) -> EncodedSet:
     """Each example's two functions as one text pair, the way a cross-encoder reads them
     (``[CLS] a [SEP] b [SEP]``, truncated longest first to ``max_length`` tokens in all)."""
-    encoded = tokenizer([example.texts[0] for example in examples], [example.texts[-1] for example in examples], truncation=True, max_length=max_length)
+    firsts, seconds = [clipped(example.texts[0], max_length) for example in examples], [clipped(example.texts[-1], max_length) for example in examples]
+    encoded = tokenizer(firsts, seconds, truncation=True, max_length=max_length)
     ids = [[sequence] for sequence in encoded["input_ids"]]
     types = [[sequence] for sequence in encoded["token_type_ids"]] if "token_type_ids" in encoded else None
     labels = torch.tensor([example.label for example in examples], dtype=torch.long)

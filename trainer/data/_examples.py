@@ -9,14 +9,18 @@ or row number) and the spec field that maps it.
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from avatar.specs import TaskSettings
 
 from ._tables import DataError, Row, read_table
 
 __all__ = ["LabelMap", "examples_from_rows", "read_functions"]
+
+_ASCII_INTEGER = re.compile(r"-?[0-9]{1,18}")
 
 
 class LabelMap:
@@ -41,7 +45,7 @@ class LabelMap:
         text = str(value).strip() if value is not None else ""
         if text in self._by_name:
             return self._by_name[text]
-        if text.lstrip("-").isdigit() and 0 <= int(text) < self.num_labels:
+        if _ASCII_INTEGER.fullmatch(text) and 0 <= int(text) < self.num_labels:  # "²" and "٣" are digits to isdigit, not to int
             return int(text)
         known = ", ".join(repr(name) for name in self.labels) if self.labels else f"0 .. {self.num_labels - 1}"
         hint = "name the classes in task.labels" if not self.labels else "add it to task.labels, or fix the row"

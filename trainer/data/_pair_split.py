@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 __all__ = ["PairSplit", "split_pairs", "split_pairs_at_random"]
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from avatar.specs import TaskSettings
 
-from ._task_data import DataError, Example
 from ._mutants import mutant
+from ._task_data import DataError, Example
 
 __all__ = ["builtin_dataset", "stdlib_functions", "functions_in", "rewrite"]
 
@@ -166,7 +166,9 @@ def builtin_dataset(name: str, task: TaskSettings) -> dict[str, list[Example]]:
     (pairs are formed within each side, so no function is on two sides and the classes stay
     balanced everywhere)."""
     if name not in BUILTIN_CLONES:
-        raise DataError(f"unknown built-in dataset 'builtin:{name}'; the built-in ones are 'builtin:python-clones' and 'builtin:python-clones-hard' (pairs) and 'builtin:python-packages' (one function, N labels)")
+        raise DataError(
+            f"unknown built-in dataset 'builtin:{name}'; the built-in ones are 'builtin:python-clones' and 'builtin:python-clones-hard' (pairs) and 'builtin:python-packages' (one function, N labels)"
+        )
     if not task.is_pair or task.num_labels != 2:
         raise DataError(f"builtin:{name} is a clone-detection dataset (pairs, 2 labels); set task.kind: clone")
     hard = name == "python-clones-hard"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from avatar.specs import TaskSettings
 
-from ._task_data import DataError, Example
 from ._python_clones import _SKIPPED_FOLDERS, functions_in
+from ._task_data import DataError, Example
 
 __all__ = ["python_packages", "DEFAULT_PACKAGES", "PER_PACKAGE"]
 

@@ -10,14 +10,16 @@ files, or a saved ``DatasetDict``) or files to pool.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
-from avatar.specs import AvatarError
+from avatar.specs import AvatarError, describe_error
+
+from ._json import JsonProblem, load_json_value
 
 __all__ = ["Row", "DataError", "read_table", "read_tables", "TABLE_SUFFIXES", "HF_PREFIX"]
 
@@ -99,7 +101,12 @@ def read_tables(location: str, split_names: Mapping[str, str], config: str | Non
     files = sorted(child for child in path.iterdir() if child.is_file() and child.suffix.lower() in TABLE_SUFFIXES and not (exclude and child.resolve() == exclude.resolve()))
     if not files:
         raise DataError(f"{path}: no data file ({', '.join(TABLE_SUFFIXES)}) and no saved Hugging Face dataset")
-    by_stem = {file.stem: file for file in files}
+    by_stem: dict[str, Path] = {}
+    for file in files:
+        if file.stem.lower() in {stem.lower() for stem in by_stem}:
+            other = next(known for stem, known in by_stem.items() if stem.lower() == file.stem.lower())
+            raise DataError(f"{path}: {other.name} and {file.name} both hold the split '{file.stem}': keep one of them (Avatar will not guess which)")
+        by_stem[file.stem] = file
     named = _named_splits(by_stem, split_names)
     if named is not None:
         return {split: read_table(by_stem[name]) for split, name in named.items()}
@@ -130,9 +137,9 @@ def _json_lines(path: Path) -> Iterator[Row]:
             if not line.strip():
                 continue
             try:
-                values = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataError(f"{path}:{number}: not a JSON line ({error.msg})") from None
+                values = load_json_value(line)
+            except JsonProblem as problem:
+                raise DataError(f"{path}:{number}: {problem}") from None
             if not isinstance(values, dict):
                 raise DataError(f"{path}:{number}: a JSON line must be an object with named fields, not {type(values).__name__}")
             yield Row(values, str(path), number)
@@ -140,15 +147,22 @@ def _json_lines(path: Path) -> Iterator[Row]:
 
 def _delimited(path: Path, delimiter: str) -> Iterator[Row]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # functions can be long
+    # strict: a quote that is opened and never closed where a field ends is an error, not a
+    # field that swallows every row after it (which would lose those rows silently)
     with open(path, encoding="utf-8-sig", newline="") as file:
-        reader = csv.DictReader(file, delimiter=delimiter)
+        reader = csv.DictReader(file, delimiter=delimiter, strict=True)
+        start = 2  # the line where the record being read begins (1 is the header)
         try:
             for values in reader:
                 if None in values:
                     raise DataError(f"{path}:{reader.line_num}: more values than the header has columns")
-                yield Row(values, str(path), reader.line_num)
+                yield Row(values, str(path), start)
+                start = reader.line_num + 1
         except csv.Error as error:
-            raise DataError(f"{path}:{reader.line_num}: not valid {'TSV' if delimiter == chr(9) else 'CSV'} ({error})") from None
+            kind = "TSV" if delimiter == chr(9) else "CSV"
+            raise DataError(
+                f"{path}:{start}: not valid {kind} ({error}): a quote opened in the record at line {start} may never be closed; a field with quotes must be quoted whole, with inner quotes doubled"
+            ) from None
 
 
 # -- columnar formats (pyarrow, datasets) ----------------------------------------------------------
@@ -193,11 +207,15 @@ def _saved_dataset(path: Path, split_names: Mapping[str, str]) -> dict[str, list
     datasets.disable_progress_bars()  # the run shows its own progress
     try:
         loaded = datasets.load_from_disk(str(path))
-    except (OSError, ValueError, FileNotFoundError) as error:
-        raise DataError(f"{path}: not a readable saved Hugging Face dataset ({str(error).splitlines()[0]})") from None
-    if isinstance(loaded, datasets.DatasetDict):
-        return _splits_of(dict(loaded), str(path), split_names)
-    return {"all": _dataset_rows(loaded, str(path))}
+        if isinstance(loaded, datasets.DatasetDict):
+            return _splits_of(dict(loaded), str(path), split_names)
+        return {"all": _dataset_rows(loaded, str(path))}
+    except DataError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a damaged folder fails anywhere inside datasets and pyarrow
+        state = next((name for name in ("state.json", "dataset_info.json", "dataset_dict.json") if (path / name).is_file()), None)
+        hint = f"; its {state} or data files may be damaged: save it again with save_to_disk" if state else ""
+        raise DataError(f"{path}: not a readable saved Hugging Face dataset ({(describe_error(error).splitlines() or ['?'])[0][:200]}){hint}") from None
 
 
 def _splits_of(splits: Mapping[str, Any], where: str, split_names: Mapping[str, str]) -> dict[str, list[Row]]:

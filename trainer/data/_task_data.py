@@ -22,9 +22,9 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 from avatar.specs import Spec, SplitSettings, TaskSettings
 
@@ -88,7 +88,10 @@ class TaskData:
         seen: set[str] = set()
         for example in self.labeled + self.unlabeled + self.valid + self.test:
             if example.id in seen:
-                raise DataError(f"{self.source}: the example id {example.id!r} is given twice, so predictions cannot be matched to examples: set task.fields.id to a field with unique ids", ("task", "fields", "id"))
+                raise DataError(
+                    f"{self.source}: the example id {example.id!r} is given twice, so predictions cannot be matched to examples: set task.fields.id to a field with unique ids",
+                    ("task", "fields", "id"),
+                )
             seen.add(example.id)
 
     def summary(self) -> dict[str, int]:
@@ -107,8 +110,15 @@ def _fingerprint(examples: Sequence[Example], extra: str) -> str:
 
 
 def _read_pairs(path: Path, functions: dict[str, str], labels: LabelMap) -> list[Example]:
+    try:
+        return _pairs(path, functions, labels)
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8") from None
+
+
+def _pairs(path: Path, functions: dict[str, str], labels: LabelMap) -> list[Example]:
     examples = []
-    with open(path, encoding="utf-8") as file:
+    with open(path, encoding="utf-8-sig") as file:
         for number, line in enumerate(file, 1):
             parts = line.split()
             if not parts:
@@ -225,7 +235,10 @@ def read_examples(task: TaskSettings, location: str | None = None, functions: st
         return _read_clone(path, task)
     if task.is_pair and not (task.fields.texts or task.fields.ids):
         if path.exists() or location.startswith(HF_PREFIX):
-            raise DataError(f"{location}: not the BigCloneBench layout (data.jsonl and idx1<TAB>idx2<TAB>label pair files); map other pair data with task.fields (texts, or ids into task.functions)", ("task", "fields"))
+            raise DataError(
+                f"{location}: not the BigCloneBench layout (data.jsonl and idx1<TAB>idx2<TAB>label pair files); map other pair data with task.fields (texts, or ids into task.functions)",
+                ("task", "fields"),
+            )
     table = Path(functions) if functions else None
     function_texts = read_functions(table, task) if table is not None and task.fields.ids else None
     tables = read_tables(location, task.split_names, task.config, exclude=table)
@@ -246,9 +259,31 @@ def load_task_data(spec: Spec, data: str | None = None) -> TaskData:
         sizes = {"labeled": len(labeled), "unlabeled": len(unlabeled), "valid": len(valid), "test": len(test)}
         raise DataError(f"{location}: too little data for the splits {sizes}; use more examples or change task.split")
     names = tuple(str(label) for label in spec.task.labels or ())
+    _check_learnable(location, {"labelled": labeled, "validation": valid, "test": test}, names)
     data_out = TaskData(spec.task.kind, labeled, unlabeled, valid, test, location, dropped=dropped, num_labels=spec.task.num_labels, label_names=names)
     data_out.fingerprint = _fingerprint(labeled + unlabeled + valid + test, _fingerprint_key(spec.task))
     return data_out
+
+
+def _check_learnable(location: str, splits: dict[str, list[Example]], names: Sequence[str]) -> None:
+    """Each split a teacher learns from or is scored on holds two classes at least: one class
+    teaches nothing, and leaves ROC AUC undefined (no number is then better than a false one).
+
+    Raises:
+        DataError: naming the split and its one label (at ``task.fields.label``).
+    """
+    for name, part in splits.items():
+        labels = {example.label for example in part}
+        if len(labels) < 2:
+            (label,) = labels
+            shown = repr(names[label]) if label < len(names) else str(label)
+            everywhere = all({example.label for example in other} == labels for other in splits.values())
+            where = "every example of the data" if everywhere else f"every example of the {name} split ({len(part)})"
+            raise DataError(
+                f"{location}: {where} has label {shown}: nothing can be learned or scored from one class; "
+                "check task.fields.label, or use more examples (or other task.split shares) so each split holds every class",
+                ("task", "fields", "label"),
+            )
 
 
 def _fingerprint_key(task: TaskSettings) -> str:

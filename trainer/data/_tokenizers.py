@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
+
+from avatar.specs import file_mode
 
 __all__ = ["TOKENIZER_TYPES", "SPECIAL_TOKENS", "train_tokenizer", "load_or_train_tokenizer"]
 
@@ -89,5 +91,6 @@ def load_or_train_tokenizer(kind: str, vocab_size: int, texts: Sequence[str], co
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
         os.close(handle)
         wrapped.backend_tokenizer.save(temporary)
+        os.chmod(temporary, file_mode())
         os.replace(temporary, path)
     return wrapped

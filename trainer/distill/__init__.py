@@ -5,10 +5,10 @@ distillations run on the run's workers.
 It reads the data and students rooms; it knows no teacher model, only the outputs it left.
 """
 
-from ._losses import DistillationLoss, StudentOutputs, TeacherTargets, dist_loss, layer_map, logits_loss
+from ._distil import Distilled, TeacherOutputs, best_restart, distil, distillation_loss, methods_of
 from ._features import FeatureError, TeacherFeatures, segment_pool, student_forward, teacher_features
 from ._loop import LoopResult, LoopSettings, train
-from ._distil import Distilled, TeacherOutputs, best_restart, distil, distillation_loss, methods_of
+from ._losses import DistillationLoss, StudentOutputs, TeacherTargets, dist_loss, layer_map, logits_loss
 from ._workers import RestartTask, StudentsFailedError, load_outputs, local_threads, restart_tasks, run_restarts, save_outputs, share_cpu
 
 __all__ = [

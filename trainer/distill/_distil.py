@@ -12,9 +12,10 @@ model; ``best_restart`` keeps the best of ``train.restarts`` seeds.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -22,13 +23,11 @@ from torch import nn
 from avatar import objectives
 from avatar.specs import DISTILL_PARAMETER, FEATURE_METHODS, Spec, default_methods, parse_methods
 
-from ..data import TaskData
-from ..data import EncodedSet, encode
-from ._features import TeacherFeatures, student_forward
-from ._losses import DistillationLoss, StudentOutputs, TeacherTargets, logits_loss
-from ._loop import LoopResult, LoopSettings, train
+from ..data import EncodedSet, TaskData, encode, load_or_train_tokenizer
 from ..students import checkpoint_metric
-from ..data import load_or_train_tokenizer
+from ._features import TeacherFeatures, student_forward
+from ._loop import LoopResult, LoopSettings, train
+from ._losses import DistillationLoss, StudentOutputs, TeacherTargets, logits_loss
 
 __all__ = ["Distilled", "TeacherOutputs", "distil", "distillation_loss", "methods_of", "best_restart"]
 

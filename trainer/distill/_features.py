@@ -10,9 +10,10 @@ read by the same hooks on every training batch (``LayerTaps``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -63,7 +64,7 @@ class LayerTaps:
         self.projections: dict[str, torch.Tensor] = {}
         self._handles: list[Any] = []
 
-    def __enter__(self) -> "LayerTaps":
+    def __enter__(self) -> LayerTaps:
         self.outputs, self.projections = [], {}
         if self.hidden:
             for layer in self.layers:

@@ -11,9 +11,10 @@ so a resumed run trains exactly as an uninterrupted one would.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 
@@ -80,9 +81,7 @@ def train(
     extra = list(loss_module.parameters()) if loss_module is not None else []
     optimizer = torch.optim.AdamW([*model.parameters(), *extra], lr=settings.learning_rate)
     warmup = max(1, int(settings.warmup_fraction * total_steps))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: (step + 1) / warmup if step < warmup else max(0.0, (total_steps - step) / max(1, total_steps - warmup))
-    )
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: (step + 1) / warmup if step < warmup else max(0.0, (total_steps - step) / max(1, total_steps - warmup)))
     result = LoopResult(best_metric=float("-inf"), best_epoch=-1, epochs_run=0)
     start_epoch, bad_epochs = 0, 0
     if last_path.exists():

@@ -26,8 +26,8 @@ read by ``avatar.specs.parse_methods``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import torch
 from torch import nn
@@ -115,7 +115,9 @@ class DistillationLoss(nn.Module):
     """The weighted sum of the chosen methods. Holds the ``hidden`` projections (trained with
     the student, not part of it)."""
 
-    def __init__(self, methods: Mapping[str, float], temperature: float, *, student_width: int = 0, student_layers: int = 0, student_heads: int = 1, teacher_width: int = 0, teacher_layers: int = 0) -> None:
+    def __init__(
+        self, methods: Mapping[str, float], temperature: float, *, student_width: int = 0, student_layers: int = 0, student_heads: int = 1, teacher_width: int = 0, teacher_layers: int = 0
+    ) -> None:
         super().__init__()
         self.methods, self.temperature = dict(methods), temperature
         self.layers = layer_map(student_layers, teacher_layers) if "hidden" in methods else []

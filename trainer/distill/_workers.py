@@ -14,9 +14,10 @@ student after another: measured while other students train, latency would measur
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -72,7 +73,7 @@ class RestartTask:
         distilled = distil(self.spec, self.config, self.data, load_outputs(Path(self.outputs_path)), Path(self.checkpoint_dir), Path(self.cache_dir), device=self.device, seed=self.seed)
         return {"best": float(distilled.result.best_metric), "epochs_run": float(distilled.result.epochs_run)}
 
-    def picklable(self) -> "RestartTask":
+    def picklable(self) -> RestartTask:
         return self
 
 

@@ -5,12 +5,12 @@ model card, and loading it back.
 It reads the data room only; the distillation and teacher rooms evaluate through it.
 """
 
-from ._metrics import checkpoint_metric, classification_metrics, multiclass_metrics, primary_metric, roc_auc
-from ._threshold import fold_threshold, margins, output_layer, predictions_at, tune_threshold
-from ._inference import logit_scores, logits_of, predict_logits
 from ._costs import inference_costs, model_costs
-from ._variants import onnx_variant, quantized_variant, write_card
+from ._inference import logit_scores, logits_of, predict_logits
+from ._metrics import checkpoint_metric, classification_metrics, multiclass_metrics, primary_metric, roc_auc
 from ._student import load_student
+from ._threshold import fold_threshold, margins, output_layer, predictions_at, tune_threshold
+from ._variants import onnx_variant, quantized_variant, write_card
 
 __all__ = [
     "checkpoint_metric",

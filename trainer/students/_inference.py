@@ -3,7 +3,7 @@ students, the teacher and the exported variants are all evaluated with."""
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 

@@ -3,7 +3,7 @@ for more, accuracy, macro-F1 (with each class's F1) and macro one-vs-rest ROC AU
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from avatar.specs import PAIR_KINDS
 

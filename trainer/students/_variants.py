@@ -4,8 +4,9 @@ evaluated on the test split and measured again, and the ``README.md`` saying how
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -13,8 +14,8 @@ from torch import nn
 from avatar import objectives
 from avatar.specs import Spec
 
-from ._costs import inference_costs, model_costs
 from ..data import EncodedSet
+from ._costs import inference_costs, model_costs
 from ._inference import logit_scores, predict_logits
 from ._onnx import ONNX_FILE, OnnxStudent, export_onnx
 
@@ -26,7 +27,11 @@ def quantized_variant(model: nn.Module, test: EncodedSet, batch_size: int, spec:
     quantized = objectives.quantize_int8(model.cpu())
     path = folder / "model-int8.pt"
     torch.save(quantized.state_dict(), path)
-    return {"test": logit_scores(predict_logits(quantized, test, batch_size, "cpu"), test.labels.tolist()), "size_mb": path.stat().st_size / 1e6, **model_costs(quantized, spec, length, vocab, spec.model.threads)}
+    return {
+        "test": logit_scores(predict_logits(quantized, test, batch_size, "cpu"), test.labels.tolist()),
+        "size_mb": path.stat().st_size / 1e6,
+        **model_costs(quantized, spec, length, vocab, spec.model.threads),
+    }
 
 
 def onnx_variant(model: nn.Module, test: EncodedSet, test_logits: torch.Tensor, batch_size: int, spec: Spec, length: int, vocab: int, folder: Path) -> dict[str, Any]:
@@ -51,11 +56,11 @@ def write_card(folder: Path, spec: Spec, metrics: Mapping[str, Any]) -> None:
         loading = "from transformers import AutoModelForSequenceClassification\nmodel = AutoModelForSequenceClassification.from_pretrained(folder)"
     scores = ", ".join(f"{name} {value:.4f}" for name, value in metrics["test"].items())
     (folder / "README.md").write_text(
-        f"""# Avatar student {metrics['key']} ({spec.name})
+        f"""# Avatar student {metrics["key"]} ({spec.name})
 
-Distilled for `{spec.task.kind}` from `{spec.train.teacher.name if spec.train.teacher else 'the teacher'}`.
-Test ({metrics['test_examples']} examples): {scores}. Size {metrics['size_mb']:.3f} MB, {metrics['params']:,} parameters,
-CPU latency {metrics['latency_ms']:.2f} ms at batch 1.
+Distilled for `{spec.task.kind}` from `{spec.train.teacher.name if spec.train.teacher else "the teacher"}`.
+Test ({metrics["test_examples"]} examples): {scores}. Size {metrics["size_mb"]:.3f} MB, {metrics["params"]:,} parameters,
+CPU latency {metrics["latency_ms"]:.2f} ms at batch 1.
 
 ```python
 from transformers import AutoTokenizer
@@ -64,7 +69,7 @@ tokenizer = AutoTokenizer.from_pretrained(folder)
 {loading}
 ```
 
-{_threshold_card(metrics)}{_variants_card(metrics)}Configuration: `{json.dumps(metrics['config'])}`
+{_threshold_card(metrics)}{_variants_card(metrics)}Configuration: `{json.dumps(metrics["config"])}`
 """
     )
 
@@ -89,7 +94,7 @@ def _variants_card(metrics: Mapping[str, Any]) -> str:
         lines.append(
             f"`{onnx['file']}` (ONNX, inputs `input_ids` and `attention_mask`, output `logits`): test F1 {onnx['test']['f1']:.4f}, "
             f"{onnx['size_mb']:.3f} MB, {onnx['latency_ms']:.2f} ms with ONNX Runtime; "
-            "`onnxruntime.InferenceSession(path).run(None, {\"input_ids\": ids, \"attention_mask\": mask})`."
+            '`onnxruntime.InferenceSession(path).run(None, {"input_ids": ids, "attention_mask": mask})`.'
         )
     if "int8" in metrics:
         int8 = metrics["int8"]

@@ -15,17 +15,20 @@ softmax of which gives them back). Every problem names the file, the line and th
 from __future__ import annotations
 
 import hashlib
-import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 
 from avatar.specs import AvatarError
 
+from ..data import JsonProblem, load_json_value
+
 __all__ = ["Predictions", "PredictionsError", "read_predictions", "checked_predictions"]
 
+FLOAT32_MAX = 3.4028234663852886e38  # logits are float32 tensors: a larger value is an infinity there
 PROBABILITY_SLACK = 1e-3  # how far from 1 a row of probabilities may sum (float rounding)
 
 
@@ -116,15 +119,17 @@ def _json_rows(path: Path, outputs: str):
                 continue
             where = f"{path}:{number}"
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise PredictionsError(f"{where}: not a JSON line ({error.msg})") from None
+                row = load_json_value(line, non_finite=True)  # a NaN is refused with its id, below
+            except JsonProblem as problem:
+                raise PredictionsError(f"{where}: {problem}") from None
             if not isinstance(row, dict) or "id" not in row:
-                raise PredictionsError(f"{where}: expected {{\"id\": ..., \"{key}\": [...]}}")
+                raise PredictionsError(f'{where}: expected {{"id": ..., "{key}": [...]}}')
             if key not in row:
                 other = "logits" if key == "probabilities" else "probabilities"
                 hint = f" (it has '{other}': set train.teacher.outputs: {other})" if other in row else ""
                 raise PredictionsError(f"{where}: id {str(row['id'])!r} has no '{key}'{hint}")
+            if not isinstance(row["id"], (str, int)) or isinstance(row["id"], bool):
+                raise PredictionsError(f"{where}: the id must be a string or an integer, not {type(row['id']).__name__}")
             yield where, str(row["id"]), row[key]
 
 
@@ -133,8 +138,13 @@ def _npy_rows(path: Path, ids_path: Path):
 
     try:
         array = numpy.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise PredictionsError(f"{path}: not a readable .npy array ({str(error).splitlines()[0]})") from None
+    except (OSError, ValueError, EOFError) as error:
+        raise PredictionsError(f"{path}: not a readable .npy array ({(str(error).splitlines() or [type(error).__name__])[0]})") from None
+    if not isinstance(array, numpy.ndarray):  # an .npz archive (numpy.load reads it whatever its name)
+        array.close()
+        raise PredictionsError(f"{path}: an .npz archive, not one .npy array: save the logits with numpy.save (one 2-D array)")
+    if not numpy.issubdtype(array.dtype, numpy.number) or numpy.issubdtype(array.dtype, numpy.complexfloating):
+        raise PredictionsError(f"{path}: an array of {array.dtype}, not of real numbers")
     if array.ndim != 2:
         raise PredictionsError(f"{path}: expected a 2-D array (one row per example, one column per label), got shape {array.shape}")
     if not ids_path.is_file():
@@ -159,8 +169,8 @@ def _checked(where: str, identifier: str, values: object, num_labels: int, outpu
         raise PredictionsError(f"{where}: id {identifier!r}: expected a list of numbers, got {str(values)[:60]}")
     if len(values) != num_labels:
         raise PredictionsError(f"{where}: id {identifier!r}: {len(values)} values for the task's {num_labels} labels")
-    if not all(math.isfinite(value) for value in values):
-        raise PredictionsError(f"{where}: id {identifier!r}: a value that is not finite ({values})")
+    if not all(math.isfinite(value) and abs(value) <= FLOAT32_MAX for value in values):
+        raise PredictionsError(f"{where}: id {identifier!r}: a value that is not finite in float32, as the students train ({str(values)[:80]})")
     if outputs != "probabilities":
         return [float(value) for value in values]
     if any(value < 0 or value > 1 for value in values) or abs(sum(values) - 1) > PROBABILITY_SLACK:

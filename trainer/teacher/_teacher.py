@@ -21,25 +21,22 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from filelock import FileLock
 from torch import nn
 
 from avatar.objectives import comparison_features, mean_pool, write_json_atomically
-from avatar.specs import PAIR_KINDS, AvatarError, TeacherSettings
+from avatar.specs import PAIR_KINDS, AvatarError, TeacherSettings, describe_error
 
-from ..data import TaskData
-from ..data import EncodedSet, encode, encode_text_pairs
+from ..data import EncodedSet, TaskData, encode, encode_text_pairs, save_atomically
 from ..distill import LoopSettings, train
-from ..students import logit_scores, predict_logits
-from ..data import save_atomically
-from ..students import primary_metric
+from ..students import logit_scores, margins, predict_logits, primary_metric, tune_threshold
 from ._predictions import Predictions, checked_predictions
-from ..students import margins, tune_threshold
 
 __all__ = ["Teacher", "TeacherError", "WeakTeacherError", "resolve_teacher", "prepare_teacher", "teacher_warnings", "TeacherForCloneDetection", "has_task_head"]
 
@@ -93,6 +90,7 @@ def check_teacher_available(name: str) -> None:
     if folder.is_dir():
         if not (folder / "config.json").is_file():
             raise TeacherError(f"the teacher folder {folder} holds no config.json: it is not a Hugging Face model folder")
+        check_weight_files(folder)
         return
     try:
         cached = try_to_load_from_cache(source, "config.json")
@@ -102,8 +100,7 @@ def check_teacher_available(name: str) -> None:
         return
     if constants.HF_HUB_OFFLINE or os.environ.get("TRANSFORMERS_OFFLINE", "").upper() in {"1", "ON", "YES", "TRUE"}:
         raise TeacherError(
-            f"the teacher '{name}' is not a folder and not in the Hugging Face cache, and downloads are off (HF_HUB_OFFLINE): "
-            "download it first, or pass a local model folder with --teacher"
+            f"the teacher '{name}' is not a folder and not in the Hugging Face cache, and downloads are off (HF_HUB_OFFLINE): download it first, or pass a local model folder with --teacher"
         )
     try:
         model_info(source, timeout=15)
@@ -114,6 +111,29 @@ def check_teacher_available(name: str) -> None:
         unreachable = isinstance(error, (OSError, ConnectionError)) or "Connection" in type(error).__name__ or "Max retries" in text
         reason = "the hub cannot be reached (no network?)" if unreachable else f"{type(error).__name__}: {text.splitlines()[0][:160] if text else ''}"
         raise TeacherError(f"the teacher '{name}' is not in the Hugging Face cache and cannot be downloaded: {reason}") from None
+
+
+def check_weight_files(folder: Path) -> None:
+    """The weights in a model folder can be read, without loading them: each safetensors file's
+    header covers the file, each PyTorch ``.bin`` (a zip) has its directory. A truncated copy
+    is found here, before the search, not when the teacher is loaded after it.
+
+    Raises:
+        TeacherError: naming the damaged file.
+    """
+    import zipfile
+
+    from safetensors import safe_open
+
+    for path in sorted(folder.glob("*.safetensors")):
+        try:
+            with safe_open(str(path), "pt") as weights:
+                weights.keys()
+        except Exception as error:  # noqa: BLE001 - safetensors raises its own error types
+            raise TeacherError(f"the teacher's weights file {path} is damaged or incomplete ({describe_error(error)}): copy or download it again") from None
+    for path in sorted(folder.glob("*.bin")):
+        if not zipfile.is_zipfile(path):
+            raise TeacherError(f"the teacher's weights file {path} is damaged or incomplete (not a PyTorch archive): copy or download it again")
 
 
 class TeacherForCloneDetection(nn.Module):
@@ -194,8 +214,8 @@ def _load(folder: str, task_kind: str, num_labels: int = 2) -> tuple[nn.Module, 
                 model.load_state_dict({**model.state_dict(), **torch.load(head, map_location="cpu", weights_only=True)})
         else:
             model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=num_labels, ignore_mismatched_sizes=True)
-    except (OSError, ValueError) as error:
-        raise TeacherError(f"cannot load the teacher '{folder}': {error}".splitlines()[0]) from error
+    except Exception as error:  # noqa: BLE001 - transformers and safetensors raise many types for a bad folder
+        raise TeacherError(f"cannot load the teacher '{folder}': {describe_error(error)}".splitlines()[0]) from error
     return model, tokenizer
 
 
@@ -295,8 +315,8 @@ def _as_is(source: str, settings: TeacherSettings, data: TaskData, cache_dir: Pa
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = AutoModelForSequenceClassification.from_pretrained(source)
-    except (OSError, ValueError) as error:
-        raise TeacherError(f"cannot load the teacher '{source}': {error}".splitlines()[0]) from error
+    except Exception as error:  # noqa: BLE001 - transformers and safetensors raise many types for a bad folder
+        raise TeacherError(f"cannot load the teacher '{source}': {describe_error(error)}".splitlines()[0]) from error
     length = own_max_length(tokenizer, model.config)
     teacher = Teacher(model.to(device).eval(), tokenizer, Path(source), settings, data.kind, _key(source, "as-is", length), {}, "as-is", data.kind in PAIR_KINDS, length)
     valid = teacher_logits(teacher, data.valid, "valid", data.fingerprint, cache_dir, device)  # cached: the weak-teacher check and the report reuse it
@@ -326,8 +346,8 @@ def _load_to_measure(source: str, num_labels: int) -> tuple[nn.Module, Any]:
     try:
         model_class = AutoModelForSequenceClassification if has_task_head(source, num_labels) else AutoModel
         return model_class.from_pretrained(source).eval(), AutoTokenizer.from_pretrained(source)
-    except (OSError, ValueError) as error:
-        raise TeacherError(f"cannot load the teacher '{source}' (train.teacher.model, loaded to measure its size and latency): {error}".splitlines()[0]) from error
+    except Exception as error:  # noqa: BLE001 - transformers and safetensors raise many types for a bad folder
+        raise TeacherError(f"cannot load the teacher '{source}' (train.teacher.model, loaded to measure its size and latency): {describe_error(error)}".splitlines()[0]) from error
 
 
 def _fine_tune(
@@ -360,9 +380,7 @@ def _fine_tune(
     return Teacher(model.to(device), tokenizer, folder, settings, data.kind, key, validation)
 
 
-def teacher_logits(
-    teacher: Teacher, examples, name: str, data_fingerprint: str, cache_dir: Path, device: str, on_batch: Callable[[int], None] | None = None, executor: Any = None
-) -> torch.Tensor:
+def teacher_logits(teacher: Teacher, examples, name: str, data_fingerprint: str, cache_dir: Path, device: str, on_batch: Callable[[int], None] | None = None, executor: Any = None) -> torch.Tensor:
     """The teacher's logits on ``examples`` (cached by teacher, data and split name; a teacher
     given as predictions reads them from its file). With an ``executor`` of several workers,
     large splits are labelled in chunks there (``_parallel``)."""

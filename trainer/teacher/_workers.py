@@ -3,9 +3,10 @@ teacher from its folder (``InferenceTask``) and returns its chunk's logits, in o
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -50,7 +51,7 @@ class InferenceTask:
         teacher = Teacher(model.to(self.device).eval(), tokenizer, Path(self.folder), settings, self.kind, "", {}, self.path, self.path == "as-is" and self.kind in PAIR_KINDS, self.max_length)
         return {"logits": predict_logits(teacher.model, teacher.encode(list(self.examples)), self.batch_size, self.device).tolist()}
 
-    def picklable(self) -> "InferenceTask":
+    def picklable(self) -> InferenceTask:
         return self
 
 
@@ -64,7 +65,10 @@ def logits_on_workers(teacher: Any, examples: Sequence, executor: Any, on_batch:
     size = -(-len(examples) // workers)
     chunks = [tuple(examples[start : start + size]) for start in range(0, len(examples), size)]
     for index, chunk in enumerate(chunks):
-        executor.submit(index, InferenceTask(teacher.path, str(teacher.folder), teacher.task_kind, _labels_of(teacher.model), teacher.max_length, teacher.settings.batch_size, chunk, threads=local_threads(executor)))
+        executor.submit(
+            index,
+            InferenceTask(teacher.path, str(teacher.folder), teacher.task_kind, _labels_of(teacher.model), teacher.max_length, teacher.settings.batch_size, chunk, threads=local_threads(executor)),
+        )
     results: dict[int, list] = {}
     for index, result in executor.results():
         if result.error is not None:

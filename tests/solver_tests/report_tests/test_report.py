@@ -10,7 +10,7 @@ from tests.helpers import SEARCH_SPACE
 
 def test_report_lists_every_choice_of_a_string_parameter(tmp_path):
     text = SEARCH_SPACE.replace("  hidden_act:          {choices: [gelu, relu]}", "  hidden_act:          {choices: [gelu, relu, silu]}").replace(
-        "under_1mb: size_mb <= 1", "under_1mb: size_mb <= 1\n  no_silu: hidden_act != \"silu\""
+        "under_1mb: size_mb <= 1", 'under_1mb: size_mb <= 1\n  no_silu: hidden_act != "silu"'
     )
     spec = loads(text)
     space = Space.from_spec(spec)

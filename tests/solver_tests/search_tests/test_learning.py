@@ -14,8 +14,8 @@ import pytest
 from avatar import objectives
 from avatar.objectives import AccuracyEstimator, Surrogate, cross_validate
 from avatar.solver import RunError, Space, run_search
-from avatar.solver.search._store import RunStore
 from avatar.solver.report._summary import check_report
+from avatar.solver.search._store import RunStore
 from avatar.specs import loads
 
 SPEC = """\
@@ -61,7 +61,7 @@ class FakeProbe:
         FakeProber.calls.append(self.config)
         return {self.metric: true_accuracy(self.config)}
 
-    def picklable(self) -> "FakeProbe":
+    def picklable(self) -> FakeProbe:
         return self
 
 

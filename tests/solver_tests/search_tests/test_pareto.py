@@ -70,9 +70,5 @@ def test_hypervolume_matches_inclusion_exclusion(dimensions):
     box = Normalisation(tuple([0.0] * dimensions), tuple([1.0] * dimensions))
     for _ in range(10):
         points = generator.random((6, dimensions))
-        exact = sum(
-            (-1) ** (size + 1) * np.prod(1 - points[list(subset)].max(axis=0))
-            for size in range(1, len(points) + 1)
-            for subset in itertools.combinations(range(len(points)), size)
-        )
+        exact = sum((-1) ** (size + 1) * np.prod(1 - points[list(subset)].max(axis=0)) for size in range(1, len(points) + 1) for subset in itertools.combinations(range(len(points)), size))
         assert hypervolume(points, box) == pytest.approx(exact, abs=1e-12)

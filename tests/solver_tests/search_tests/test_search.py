@@ -22,6 +22,7 @@ from avatar.specs import loads
 from tests.helpers import REPOSITORY, SEARCH_SPACE
 from tests.solver_tests.instrumented import RecordingSizeEstimator
 
+
 class CountEvaluations(SearchHooks):
     """Counts the evaluations a run makes (not the ones it reads from its store)."""
 
@@ -122,8 +123,7 @@ def _run_solve(spec_path: Path, out: Path, *extra: str) -> subprocess.Popen:
 def test_kill_9_and_resume_ends_with_the_uninterrupted_front(tmp_path):
     text = SEARCH_SPACE.replace(
         "objectives:\n  gflops: maximize\n  size_mb: minimize\n",
-        "estimators:\n  slow_size: {class: 'tests.solver_tests.instrumented:SlowSizeEstimator', options: {delay: 0.05}}\n"
-        "objectives:\n  gflops: maximize\n  slow_size: minimize\n",
+        "estimators:\n  slow_size: {class: 'tests.solver_tests.instrumented:SlowSizeEstimator', options: {delay: 0.05}}\nobjectives:\n  gflops: maximize\n  slow_size: minimize\n",
     )
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text(text)

@@ -124,11 +124,7 @@ def random_specs(draw):
         constraints.append(f'  c{index}: "{condition}"')
     space = "\n".join(f"  {name}: {PARAMETERS[name]}" for name in names)
     objective = next(name for name in names if name in INTEGER)
-    return (
-        f"name: random\ntask: {{kind: defect, data: d}}\nspace:\n{space}\n{derived}constraints:\n"
-        + "\n".join(constraints)
-        + f"\nobjectives: {{{objective}: minimize}}\n"
-    )
+    return f"name: random\ntask: {{kind: defect, data: d}}\nspace:\n{space}\n{derived}constraints:\n" + "\n".join(constraints) + f"\nobjectives: {{{objective}: minimize}}\n"
 
 
 def _load(text):
@@ -256,7 +252,11 @@ constraints:
         ({"low": "num_hidden_layers >= 3", "high": "num_hidden_layers <= 2", "other": "vocab_size <= 3000"}, ["low", "high"], []),
         ({"huge": "hidden_size >= 1000", "other": "vocab_size <= 3000"}, ["huge"], ["hidden_size"]),
         # {wide, tiny} is the only conflict: tiny holds with 64 wide layers, deep ones included.
-        ({"wide": "hidden_size >= 192", "tiny": "size_mb <= 1", "deep": "num_hidden_layers >= 2", "irrelevant": "vocab_size <= 3000"}, ["wide", "tiny"], ["vocab_size", "num_hidden_layers", "intermediate_size", "max_sequence_length"]),
+        (
+            {"wide": "hidden_size >= 192", "tiny": "size_mb <= 1", "deep": "num_hidden_layers >= 2", "irrelevant": "vocab_size <= 3000"},
+            ["wide", "tiny"],
+            ["vocab_size", "num_hidden_layers", "intermediate_size", "max_sequence_length"],
+        ),
     ],
 )
 def test_unsat_specs_name_exactly_the_conflicting_constraints(constraints, core, bounds):
