@@ -9,7 +9,7 @@ checks, so one mistake is not reported three times.
 from __future__ import annotations
 
 import keyword
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any
 
 from ._document import Document
@@ -65,11 +65,11 @@ class SpecBuilder:
 
     # -- reporting -----------------------------------------------------------------------
 
-    def report(self, path: tuple, message: str, hint: str | None = None, *, at_key: bool = False, location: Location | None = None) -> None:
+    def report(self, path: tuple[str | int, ...], message: str, hint: str | None = None, *, at_key: bool = False, location: Location | None = None) -> None:
         where = location or self.document.locate(path, key=at_key)
         self.problems.append(Problem(self.filename, where, tuple(path), message, hint))
 
-    def is_broken(self, path: tuple) -> bool:
+    def is_broken(self, path: tuple[str | int, ...]) -> bool:
         return any(path[: len(broken)] == broken or broken[: len(path)] == path for broken in self.broken)
 
     def section(self, name: str) -> dict[str, Any]:
@@ -177,7 +177,7 @@ class SpecBuilder:
             try:
                 parameter = make_parameter(name, declaration, self.document.locate(path, key=True))
             except DomainError as error:
-                field_path = path + ((error.field,) if error.field in declaration else ())
+                field_path = path + ((error.field,) if error.field is not None and error.field in declaration else ())
                 self.report(field_path, error.message, error.hint)
                 self.define("space", name, None)
                 continue
@@ -237,9 +237,9 @@ class SpecBuilder:
         types: dict[str, ValueType | None] = {}
         for name in order:
             text, expression = expressions[name]
-            types[name] = self.infer(("derived", name), expression)
-            if types[name] is not None:
-                self.name_types[name] = types[name]
+            inferred = types[name] = self.infer(("derived", name), expression)
+            if inferred is not None:
+                self.name_types[name] = inferred
                 self.untyped.discard(name)
             self.degrees[name] = self.degree(("derived", name), expression)
         # Kept in dependency order (each after the names it uses), so evaluating them in
@@ -261,7 +261,7 @@ class SpecBuilder:
             pending = [name for name in pending if name not in ready]
         return order
 
-    def infer(self, path: tuple, expression: Expr) -> ValueType | None:
+    def infer(self, path: tuple[str | int, ...], expression: Expr) -> ValueType | None:
         """The expression's type, or ``None`` when a name in it has no known type."""
         if names_in(expression) & (self.untyped | self.cycle_names):
             return None
@@ -271,7 +271,7 @@ class SpecBuilder:
             self.report(path, error.message, location=self.document.locate_in_text(path, error.offset))
             return None
 
-    def degree(self, path: tuple, expression: Expr) -> int:
+    def degree(self, path: tuple[str | int, ...], expression: Expr) -> int:
         """The expression's degree bound; one past the limit is reported (at the node that
         passes it) and counts as the limit, so names that use it are not reported again."""
         try:
@@ -348,7 +348,7 @@ class SpecBuilder:
                 methods = parse_methods(train["distill"])
             except ValueError as error:
                 self.report(("train", "distill"), str(error))
-        offered = [(("train", "distill"), methods)] if methods is not None else []
+        offered: list[tuple[tuple[str | int, ...], dict[str, float]]] = [(("train", "distill"), methods)] if methods is not None else []
         parameter = self.section("space").get(DISTILL_PARAMETER)
         if isinstance(parameter, dict) and not self.is_broken(("space", DISTILL_PARAMETER)):
             choices = parameter.get("choices")
@@ -356,11 +356,11 @@ class SpecBuilder:
                 self.report(("space", DISTILL_PARAMETER), f"{DISTILL_PARAMETER} searches distillation methods: give {{choices: [...]}} of method strings such as logits, dist or 'logits+hidden'")
                 choices = []
             for index, choice in enumerate(choices):
-                path = ("space", DISTILL_PARAMETER, "choices", index)
+                where: tuple[str | int, ...] = ("space", DISTILL_PARAMETER, "choices", index)
                 try:
-                    offered.append((path, parse_methods(choice)))
+                    offered.append((where, parse_methods(choice)))
                 except ValueError as error:
-                    self.report(path, f"{DISTILL_PARAMETER}: {error}")
+                    self.report(where, f"{DISTILL_PARAMETER}: {error}")
         teacher = self.section("train").get("teacher")  # as written (``train`` holds settings by now)
         if isinstance(teacher, dict) and teacher.get("predictions") and train.get("augment"):
             self.report(("train", "augment"), "augmented inputs must be labelled by the teacher, and a teacher given as its predictions has only the data's: set train.teacher.model, or augment: 0")
@@ -421,7 +421,7 @@ def _a(value_type: ValueType) -> str:
     return "a string" if value_type is ValueType.STRING else ("a condition" if value_type is ValueType.BOOLEAN else "a number")
 
 
-def _find_cycles(dependencies: Mapping[str, set[str]]) -> list[list[str]]:
+def _find_cycles(dependencies: Mapping[str, Set[str]]) -> list[list[str]]:
     """Each cycle met by a depth-first walk, as a closed path ``[a, b, a]``."""
     cycles: list[list[str]] = []
     finished: set[str] = set()

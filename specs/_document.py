@@ -216,7 +216,7 @@ class _Builder:
         self.document.data = holder[0]
         return self.document
 
-    def _value(self, node: yaml.Node, path: Path, stack: list) -> Any:
+    def _value(self, node: yaml.Node, path: Path, stack: list[tuple[yaml.Node, Path, Any, Any]]) -> Any:
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
         if self.strict and (node.tag not in _COLLECTION_TAGS or _TAGGED.match(self.text, node.start_mark.index)):
@@ -229,7 +229,7 @@ class _Builder:
             return items
         return self._mapping(node, path, stack)
 
-    def _mapping(self, node: yaml.MappingNode, path: Path, stack: list) -> dict[str, Any]:
+    def _mapping(self, node: yaml.MappingNode, path: Path, stack: list[tuple[yaml.Node, Path, Any, Any]]) -> dict[str, Any]:
         result: dict[str, Any] = {}
         entries = []
         for key_node, value_node in node.value:

@@ -87,7 +87,7 @@ class SpecError(AvatarError):
     def __str__(self) -> str:
         return "\n".join(str(problem) for problem in self.problems)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[SpecError], tuple[list[Problem]]]:
         return (type(self), (self.problems,))
 
 

@@ -131,7 +131,8 @@ class _Converter:
             return list(node.values)
         if isinstance(node, ast.Compare):
             if isinstance(node.ops[0], (ast.In, ast.NotIn)):
-                return [node.left, *node.comparators[0].elts]
+                options = node.comparators[0]
+                return [node.left, *(options.elts if isinstance(options, (ast.List, ast.Tuple)) else [options])]
             return [node.left, *node.comparators]
         if isinstance(node, ast.Call):
             return list(node.args)
@@ -174,8 +175,7 @@ class _Converter:
             raise self._fail(node, f"the operator '{symbol}' in '{self._quote(node)}' is not allowed")
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             exponent = node.right
-            is_whole = isinstance(exponent, ast.Constant) and type(exponent.value) is int
-            if not is_whole or not 0 <= exponent.value <= MAX_EXPONENT:
+            if not (isinstance(exponent, ast.Constant) and type(exponent.value) is int and 0 <= exponent.value <= MAX_EXPONENT):
                 raise self._fail(
                     node.right,
                     f"the exponent in '{self._quote(node)}' must be a whole number from 0 to {MAX_EXPONENT}",
@@ -221,13 +221,16 @@ class _Converter:
             return Unary(_UNARY[type(node.op)], arguments[0], offset=offset)
         if isinstance(node, ast.BinOp):
             if isinstance(node.op, ast.Pow):
+                assert isinstance(node.right, ast.Constant) and isinstance(node.right.value, int)  # _check_operator let only a whole constant through
                 exponent = Number(node.right.value, offset=node.right.col_offset + self.indent)
                 return Binary("**", arguments[0], exponent, offset=offset)
             return Binary(_BINARY[type(node.op)], arguments[0], arguments[1], offset=offset)
         if isinstance(node, ast.BoolOp):
             return BoolOp(_BOOL[type(node.op)], tuple(arguments), offset=offset)
         if isinstance(node, ast.Call):
+            assert isinstance(node.func, ast.Name)  # _check_call let only min, max and abs through
             return Call(node.func.id, tuple(arguments), offset=offset)
+        assert isinstance(node, ast.Compare), f"{type(node).__name__} passed the whitelist"
         if isinstance(node.ops[0], (ast.In, ast.NotIn)):
             negated = isinstance(node.ops[0], ast.NotIn)
             return Membership(arguments[0], tuple(arguments[1:]), negated, offset=offset)

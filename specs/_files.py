@@ -34,7 +34,7 @@ def write_atomically(path: Path, write: Callable[[IO[Any]], None], *, binary: bo
     ``binary``), then rename it to ``path``: readers see the whole file or none."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
-        with os.fdopen(handle, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as file:
+        with os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", encoding="utf-8") as file:
             write(file)
         os.chmod(temporary, file_mode())
         os.replace(temporary, path)

@@ -25,7 +25,7 @@ __all__ = ["load", "loads", "parse_override", "FORMATS"]
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 # Fields a spec may give as one string standing for a mapping: an override of one of their
 # settings (``--set train.teacher.accept_weak=true``) expands the string first.
-_SHORTHANDS = {("train", "teacher"): "model"}
+_SHORTHANDS: dict[tuple[str | int, ...], str] = {("train", "teacher"): "model"}
 
 
 def load(path: str | os.PathLike[str], *, metrics: Iterable[str] | None = None, overrides: Mapping[str, Any] | None = None) -> Spec:

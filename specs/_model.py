@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from ._errors import Location
 from ._syntax import Expr
@@ -43,18 +43,18 @@ ParameterKind = Literal["integer", "real", "ordinal", "categorical"]
 Scalar = int | float | str
 
 
-class FrozenDict(Mapping[str, Any]):
+class FrozenDict(Mapping[Any, Any]):
     """A read-only, hashable, picklable mapping for option tables inside a frozen spec."""
 
     __slots__ = ("_items",)
 
-    def __init__(self, items: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, items: Mapping[Any, Any] | None = None) -> None:
         self._items = dict(items or {})
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: Any) -> Any:
         return self._items[key]
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[Any]:
         return iter(self._items)
 
     def __len__(self) -> int:
@@ -69,7 +69,7 @@ class FrozenDict(Mapping[str, Any]):
     def __repr__(self) -> str:
         return f"FrozenDict({self._items!r})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[FrozenDict], tuple[dict[Any, Any]]]:
         return (FrozenDict, (self._items,))
 
 
@@ -340,7 +340,8 @@ class Spec:
         """Where the field at ``path`` (or its nearest written parent) is in the source file."""
         for end in range(len(path), 0, -1):
             if path[:end] in self.locations:
-                return self.locations[path[:end]]
+                location: Location = self.locations[path[:end]]
+                return location
         return Location()
 
     @property
@@ -395,7 +396,8 @@ class Spec:
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as the user wrote it (after validation), as plain JSON data."""
-        return _thaw(self.data)
+        thawed: dict[str, Any] = _thaw(self.data)
+        return thawed
 
 
 def _thaw(value: Any) -> Any:
@@ -406,7 +408,10 @@ def _thaw(value: Any) -> Any:
     return value
 
 
-def settings_from(cls: type, values: Mapping[str, Any]) -> Any:
+SettingsT = TypeVar("SettingsT")
+
+
+def settings_from(cls: type[SettingsT], values: Mapping[str, Any]) -> SettingsT:
     """Build a settings dataclass from a validated mapping, ignoring unknown keys."""
-    names = {item.name for item in dataclasses.fields(cls)}
+    names = {item.name for item in dataclasses.fields(cls)}  # type: ignore[arg-type]  # every settings class is a dataclass
     return cls(**{key: value for key, value in values.items() if key in names})

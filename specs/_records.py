@@ -140,7 +140,7 @@ def _scores(data: Mapping[str, Any], key: str) -> dict[str, float | None]:
     for name, value in scores.items():
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise ValueError(f"'{key}.{name}' is {value!r}, not a number")
-    return scores
+    return dict(scores)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ _TYPE_NAMES = {
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
     """The spec's JSON Schema (draft 2020-12) as a dict."""
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    document: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return document
 
 
 @lru_cache(maxsize=1)
@@ -105,7 +106,7 @@ def _explain(error: ValidationError) -> Iterator[SchemaIssue]:
         yield SchemaIssue(path + (name,), f"missing required field '{name}'")
     elif keyword == "type":
         types = value if isinstance(value, list) else [value]
-        wanted = " or ".join(_TYPE_NAMES.get(item, item) for item in types)
+        wanted = " or ".join(_TYPE_NAMES.get(item, str(item)) for item in types)
         yield SchemaIssue(path, f"expected {wanted}, got {describe_value(instance)}")
     elif keyword == "enum":
         options = ", ".join(str(option) for option in value)

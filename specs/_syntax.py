@@ -160,7 +160,7 @@ class Walker(Generic[R]):
         method = getattr(self, "walk_" + type(node).__name__, None)
         if method is None:
             raise TypeError(f"{type(self).__name__} has no rule for {type(node).__name__} nodes")
-        return method
+        return method  # type: ignore[no-any-return]  # walk_<Kind> methods take (node, children)
 
 
 def iter_nodes(root: Expr) -> Iterator[Expr]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+import operator as op
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 from ._syntax import (
     Binary,
@@ -49,7 +51,7 @@ class _Names(Walker[frozenset[str]]):
     walk_Number = walk_String = walk_Unary = walk_Binary = _union
     walk_Compare = walk_BoolOp = walk_Call = walk_Membership = _union
 
-    def walk_Name(self, node: Name, children: list) -> frozenset[str]:
+    def walk_Name(self, node: Name, children: list[Any]) -> frozenset[str]:
         return frozenset({node.id})
 
 
@@ -64,12 +66,12 @@ class _Degree(Walker[int]):
     def __init__(self, degrees: Mapping[str, int]) -> None:
         self.degrees = degrees
 
-    def walk_Number(self, node: Number, children: list) -> int:
+    def walk_Number(self, node: Number, children: list[Any]) -> int:
         return 0
 
     walk_String = walk_Number
 
-    def walk_Name(self, node: Name, children: list) -> int:
+    def walk_Name(self, node: Name, children: list[Any]) -> int:
         return self._checked(node, self.degrees.get(node.id, 1))
 
     def walk_Unary(self, node: Unary, children: list[int]) -> int:
@@ -115,13 +117,13 @@ class _TypeChecker(Walker[ValueType]):
         self.types = types
         self.choices = choices
 
-    def walk_Number(self, node: Number, children: list) -> ValueType:
+    def walk_Number(self, node: Number, children: list[Any]) -> ValueType:
         return ValueType.INTEGER if isinstance(node.value, int) else ValueType.REAL
 
-    def walk_String(self, node: String, children: list) -> ValueType:
+    def walk_String(self, node: String, children: list[Any]) -> ValueType:
         return ValueType.STRING
 
-    def walk_Name(self, node: Name, children: list) -> ValueType:
+    def walk_Name(self, node: Name, children: list[Any]) -> ValueType:
         return self.types[node.id]
 
     def walk_Unary(self, node: Unary, children: list[ValueType]) -> ValueType:
@@ -236,13 +238,13 @@ class _Evaluator(Walker[Value]):
     def __init__(self, values: Mapping[str, Value]) -> None:
         self.values = values
 
-    def walk_Number(self, node: Number, children: list) -> Value:
+    def walk_Number(self, node: Number, children: list[Any]) -> Value:
         return node.value
 
-    def walk_String(self, node: String, children: list) -> Value:
+    def walk_String(self, node: String, children: list[Any]) -> Value:
         return node.value
 
-    def walk_Name(self, node: Name, children: list) -> Value:
+    def walk_Name(self, node: Name, children: list[Any]) -> Value:
         try:
             value = self.values[node.id]
         except KeyError:
@@ -251,7 +253,7 @@ class _Evaluator(Walker[Value]):
 
     def walk_Unary(self, node: Unary, children: list[Value]) -> Value:
         (operand,) = children
-        return {"-": lambda: -operand, "+": lambda: +operand, "not": lambda: not operand}[node.op]()
+        return _UNARY[node.op](operand)
 
     def walk_Binary(self, node: Binary, children: list[Value]) -> Value:
         left, right = children
@@ -270,29 +272,33 @@ class _Evaluator(Walker[Value]):
         return all(children) if node.op == "and" else any(children)
 
     def walk_Call(self, node: Call, children: list[Value]) -> Value:
-        return {"min": min, "max": max, "abs": lambda value: abs(value)}[node.function](*children)
+        return _FUNCTIONS[node.function](*children)
 
 
-def _true_division(left: Value, right: Value) -> Value:
+def _true_division(left: Any, right: Any) -> Value:
     return Fraction(left) / Fraction(right)
 
 
-_ARITHMETIC: dict[str, Callable[[Value, Value], Value]] = {
-    "+": lambda left, right: left + right,
-    "-": lambda left, right: left - right,
-    "*": lambda left, right: left * right,
+# The type checker has accepted the expression before it is evaluated, so operands are numbers
+# where arithmetic needs them: the tables take ``Any`` rather than restate that proof.
+_UNARY: dict[str, Callable[[Any], Value]] = {"-": op.neg, "+": op.pos, "not": op.not_}
+_FUNCTIONS: dict[str, Callable[..., Value]] = {"min": min, "max": max, "abs": abs}
+_ARITHMETIC: dict[str, Callable[[Any, Any], Value]] = {
+    "+": op.add,
+    "-": op.sub,
+    "*": op.mul,
     "/": _true_division,
-    "//": lambda left, right: left // right,
-    "%": lambda left, right: left % right,
-    "**": lambda left, right: left**right,
+    "//": op.floordiv,
+    "%": op.mod,
+    "**": op.pow,
 }
-_COMPARISONS: dict[str, Callable[[Value, Value], bool]] = {
-    "==": lambda left, right: left == right,
-    "!=": lambda left, right: left != right,
-    "<": lambda left, right: left < right,
-    "<=": lambda left, right: left <= right,
-    ">": lambda left, right: left > right,
-    ">=": lambda left, right: left >= right,
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": op.eq,
+    "!=": op.ne,
+    "<": op.lt,
+    "<=": op.le,
+    ">": op.gt,
+    ">=": op.ge,
 }
 
 
@@ -317,15 +323,15 @@ _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6
 class _Printer(Walker[tuple[str, int]]):
     """Canonical text with the fewest parentheses that keep the meaning."""
 
-    def walk_Number(self, node: Number, children: list) -> tuple[str, int]:
+    def walk_Number(self, node: Number, children: list[Any]) -> tuple[str, int]:
         # Fractions only come from decimal literals, whose float repr reads back exactly.
         text = repr(float(node.value)) if isinstance(node.value, Fraction) else str(node.value)
         return (text, _PRECEDENCE["unary"] if text.startswith("-") else _PRECEDENCE["atom"])
 
-    def walk_String(self, node: String, children: list) -> tuple[str, int]:
+    def walk_String(self, node: String, children: list[Any]) -> tuple[str, int]:
         return (repr(node.value), _PRECEDENCE["atom"])
 
-    def walk_Name(self, node: Name, children: list) -> tuple[str, int]:
+    def walk_Name(self, node: Name, children: list[Any]) -> tuple[str, int]:
         return (node.id, _PRECEDENCE["atom"])
 
     def walk_Unary(self, node: Unary, children: list[tuple[str, int]]) -> tuple[str, int]:
