@@ -27,9 +27,10 @@ from ._errors import RepeatedFailureError, RunError, UndecidedSpaceError
 from ._interrupts import watch_interrupts
 from ._outputs import check_output_file
 from ._run import check_run_directory, run_directory, run_lock, run_search
+from .report._predicted import prediction_checks, ranking_warnings
 from .report._report import write_report
 from .report._summary import check_report, infeasible_message, render_check_report
-from .report._tables import front_table, students_table
+from .report._tables import front_table, students_table, weak_warnings
 from .report._terminal import visible
 from .search._execution import make_executor
 from .search._learning import Prober
@@ -379,6 +380,11 @@ def _train(space: Space, run: RunDirectory, arguments: argparse.Namespace, conso
     finally:
         executor.shutdown()
     console.print(students_table(students))
+    for check in prediction_checks(students):
+        rho = "n/a" if check.spearman is None else f"{check.spearman:.3f}"
+        console.print(visible(f"{check.metric} predicted against realised over {len(check.keys)} students: Spearman {rho}, MAE {check.mae:.4f}"), markup=False, soft_wrap=True)
+    for warning in [*weak_warnings(students), *ranking_warnings(prediction_checks(students))]:
+        console.print(visible(f"warning: {warning}"), markup=False, soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -135,6 +135,34 @@ _MEASURED = ("size_mb", "latency_ms", "energy_j", "carbon_g")
 VARIANTS = (("onnx", "ONNX Runtime"), ("int8", "int8"))
 
 
+def _texts(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """An optional list of strings (missing in records written before it existed: empty)."""
+    values = data.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+        raise ValueError(f"'{key}' is {values!r}, not a list of texts")
+    return tuple(values)
+
+
+def _predictions(data: Any) -> dict[str, dict[str, Any]]:
+    """``predicted``: per learned metric, a number ``value`` (and optional numbers ``std``,
+    ``validation``, ``test`` and a ``score`` name)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"'predicted' is {data!r}, not an object")
+    checked: dict[str, dict[str, Any]] = {}
+    for name, entry in data.items():
+        if not isinstance(entry, dict) or not _is_number(entry.get("value")):
+            raise ValueError(f"'predicted.{name}' is {entry!r}, not an object with a number 'value'")
+        for key in ("std", "validation", "test"):
+            if entry.get(key) is not None and not _is_number(entry[key]):
+                raise ValueError(f"'predicted.{name}.{key}' is {entry[key]!r}, not a number")
+        checked[name] = dict(entry)
+    return checked
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _scores(data: Mapping[str, Any], key: str) -> dict[str, float | None]:
     scores = _get(data, key, dict)
     for name, value in scores.items():
@@ -155,19 +183,30 @@ class StudentRecord:
     latency_ms: float
     energy_j: float
     carbon_g: float
+    weak: tuple[str, ...] = ()  # why it learned (almost) nothing, if it did not (``trainer.students.weakness``)
+    # each learned metric's prediction for the point ({value, std, score}) beside the student's
+    # realised validation and test scores on that score
+    predicted: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
-    _FIELDS = ("key", "config", "test", *_MEASURED)
+    _FIELDS = ("key", "config", "test", *_MEASURED, "weak", "predicted")
 
     def to_dict(self) -> dict[str, Any]:
         measured = {name: getattr(self, name) for name in _MEASURED}
-        return {"key": self.key, "config": dict(self.config), "test": dict(self.test), **measured, **self.extra}
+        predicted = {name: dict(entry) for name, entry in self.predicted.items()}
+        return {"key": self.key, "config": dict(self.config), "test": dict(self.test), **measured, "weak": list(self.weak), "predicted": predicted, **self.extra}
 
     @classmethod
     def from_dict(cls, data: Any) -> StudentRecord:
         data = _object(data, "a student")
         measured = {name: _get(data, name, (int, float)) for name in _MEASURED}
-        return cls(_get(data, "key", str), _get(data, "config", dict), _scores(data, "test"), **measured, extra=_rest(data, cls._FIELDS))
+        weak = _texts(data, "weak")
+        predicted = _predictions(data.get("predicted", {}))
+        return cls(_get(data, "key", str), _get(data, "config", dict), _scores(data, "test"), **measured, weak=weak, predicted=predicted, extra=_rest(data, cls._FIELDS))
+
+    @property
+    def is_weak(self) -> bool:
+        return bool(self.weak)
 
     def variants(self) -> list[tuple[str, Mapping[str, Any]]]:
         """The exported variants that were made (ONNX, int8), each with its own test scores,

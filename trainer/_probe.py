@@ -23,7 +23,7 @@ from avatar.specs import Spec, default_methods
 from ._pipeline import Distillation
 from .data import TaskData
 from .distill import TeacherOutputs, distil
-from .students import primary_metric
+from .students import margins, predict_logits, primary_metric, weakness
 
 __all__ = ["ProbeTask", "DistillationProber"]
 
@@ -45,7 +45,7 @@ class ProbeTask:
     device: str
     timeout: float | None = None
 
-    def run(self) -> Mapping[str, float]:
+    def run(self) -> Mapping[str, Any]:
         with tempfile.TemporaryDirectory(prefix="avatar-probe-") as folder:
             distilled = distil(
                 self.spec,
@@ -59,8 +59,12 @@ class ProbeTask:
                 max_examples=self.examples,
                 metric=self.score or primary_metric(self.spec.task.kind, self.spec.task.num_labels),
             )
+            valid = predict_logits(distilled.model, distilled.valid, distilled.settings.batch_size, distilled.settings.device)
         result = distilled.result
-        return {self.metric: float(result.best_metric), "epochs_run": float(result.epochs_run)}
+        two = valid.shape[1] == 2
+        labels = distilled.valid.labels.tolist()
+        weak = weakness({"validation": valid.argmax(dim=1).tolist()}, margins(valid).tolist() if two else None, labels if two else None, seed=self.spec.train.seed)
+        return {self.metric: float(result.best_metric), "epochs_run": float(result.epochs_run), "weak": weak}
 
     def picklable(self) -> ProbeTask:
         return self

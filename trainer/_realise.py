@@ -7,7 +7,7 @@ The test split is evaluated once, with the weights that scored best on the valid
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from avatar.specs import SelectedPoint, Spec
 
 from .data import TaskData, encode
 from .distill import Distilled, TeacherOutputs, best_restart
-from .students import fold_threshold, logit_scores, margins, model_costs, onnx_variant, predict_logits, primary_metric, quantized_variant, tune_threshold, write_card
+from .students import fold_threshold, logit_scores, margins, model_costs, onnx_variant, predict_logits, primary_metric, quantized_variant, tune_threshold, weakness, write_card
 
 __all__ = ["train_student"]
 
@@ -46,6 +46,7 @@ def train_student(
     test_logits = predict_logits(model, test, settings.batch_size, settings.device)
     test_predictions = test_logits.argmax(dim=1).tolist()
     test_metrics = logit_scores(test_logits, test.labels.tolist())
+    weak = _weakness(distilled, test_predictions, spec)
     if threshold["margin"] and threshold["folded"]:
         threshold["test_at_default"] = logit_scores(test_logits, test.labels.tolist(), -threshold["margin"])
     model.save_pretrained(folder)
@@ -58,6 +59,8 @@ def train_student(
         "test": test_metrics,
         "test_examples": len(test),
         "test_predictions": test_predictions,
+        "weak": weak,
+        "predicted": predicted_against_realised(spec, point, result.history, result.best_epoch, test_metrics),
         "validation": {"metric": settings.metric, "best": result.best_metric, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run, "history": result.history},
         "threshold": threshold,
         "distill": distilled.methods,
@@ -76,6 +79,36 @@ def train_student(
     write_json_atomically(folder / "metrics.json", metrics, indent=2)
     write_card(folder, spec, metrics)
     return metrics
+
+
+def predicted_against_realised(spec: Spec, point: SelectedPoint, history: list[dict[str, float]], best_epoch: int, test: Mapping[str, float]) -> dict[str, dict[str, Any]]:
+    """Each learned metric's prediction for this point (its value and uncertainty, as the search
+    stored them) beside what the student realised on the same score: its validation score at its
+    best epoch (what a probe measures) and its test score."""
+    best = next((record for record in history if record.get("epoch") == best_epoch), {})
+    predicted = {}
+    for name, estimator in objectives.estimators_for(spec).items():
+        if estimator.kind != "learned" or not isinstance(point.metrics.get(name), (int, float)):
+            continue
+        score = str(getattr(estimator, "fidelity", {}).get("score") or primary_metric(spec.task.kind, spec.task.num_labels))
+        std = point.metrics.get(f"{name}_std")
+        predicted[name] = {
+            "value": float(point.metrics[name]),
+            "std": float(std) if isinstance(std, (int, float)) else None,
+            "score": score,
+            "validation": best.get(f"valid_{score}"),
+            "test": test.get(score),
+        }
+    return predicted
+
+
+def _weakness(distilled: Distilled, test_predictions: list[int], spec: Spec) -> list[str]:
+    """Why the student is weak, if it is (``students.weakness``): its predictions on the
+    validation and test splits at the cut it ships with, and its validation ROC AUC's interval."""
+    valid = predict_logits(distilled.model, distilled.valid, distilled.settings.batch_size, distilled.settings.device)
+    labels = distilled.valid.labels.tolist()
+    two = valid.shape[1] == 2
+    return weakness({"validation": valid.argmax(dim=1).tolist(), "test": test_predictions}, margins(valid).tolist() if two else None, labels if two else None, seed=spec.train.seed)
 
 
 def _folder_megabytes(folder: Path) -> float:

@@ -15,6 +15,7 @@ from typing import Any
 
 from avatar.specs import LearningRecord, RunDirectory, StudentsRecord
 
+from ..search._learning import all_probes_weak
 from ._markdown import markdown_table
 
 __all__ = ["LEARNING_HEADING", "learning_section", "student_predictions"]
@@ -92,9 +93,17 @@ def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[
 def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]]) -> str:
     metric = summary["metric"]
     fits = [
-        [item["stage"], item["probes"], item["failed"], f"{item['spearman']:.3f}" if item.get("spearman") is not None else "n/a", f"{item['mae']:.4f}" if "mae" in item else "n/a"]
+        [
+            item["stage"],
+            item["probes"],
+            item["failed"],
+            item.get("weak", "n/a"),
+            f"{item['spearman']:.3f}" if item.get("spearman") is not None else "n/a",
+            f"{item['mae']:.4f}" if "mae" in item else "n/a",
+        ]
         for item in summary["fits"]
     ]
+    warnings = "".join(f"\n**Warning:** {warning}.\n" for item in summary["fits"][:1] if (warning := all_probes_weak(metric, item)))
     promoted = summary.get("promoted")
     probes = [
         [
@@ -117,8 +126,8 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
 
 {summary["method"]}. One probe: {summary["fidelity"]["epochs"]} epoch(s) of distillation on {summary["fidelity"]["examples"] or "all"} examples, scored on the validation split{" by ROC AUC" if summary["fidelity"].get("score") == "auc" else ""}.{multi_fidelity}
 
-{markdown_table(["after stage", "probes", "failed", "Spearman (cross-validated)", "MAE (cross-validated)"], fits)}
-
+{markdown_table(["after stage", "probes", "failed", "weak", "Spearman (cross-validated)", "MAE (cross-validated)"], fits)}
+{warnings}
 ![{metric}: predicted vs measured]({metric}.png)
 
 <details><summary>{len(probes)} probes</summary>

@@ -72,13 +72,37 @@ def kept_text(student_score: float, teacher_score: float, primary: str) -> str:
     return f"{student_score / teacher_score:.1%}"
 
 
+def auc_kept_text(student_auc: float | None, teacher_auc: float | None) -> str:
+    """How much of the teacher's ROC AUC above chance a student keeps, ``(AUC_s - 0.5) /
+    (AUC_t - 0.5)``: a coin flip keeps 0%, whatever its F1 on a balanced set."""
+    if student_auc is None or teacher_auc is None or not math.isfinite(teacher_auc) or teacher_auc <= 0.5:
+        return "n/a: the teacher's ROC AUC is not above chance" if teacher_auc is not None else "n/a"
+    return f"{(student_auc - 0.5) / (teacher_auc - 0.5):.1%}"
+
+
+def has_auc_kept(summary: StudentsRecord) -> bool:
+    """Binary and pair tasks lead with the ROC AUC kept above chance (N labels: the primary kept)."""
+    return int(summary.data.get("num_labels", 2)) == 2 and summary.teacher.test.get("auc") is not None
+
+
+def weak_text(student: Mapping[str, Any]) -> str:
+    """The cell that flags a weak student (see ``weak_warnings`` for why)."""
+    return "WEAK" if student.get("weak") else ""
+
+
+def weak_warnings(summary: StudentsRecord) -> list[str]:
+    """One sentence per weak student: it learned (almost) nothing, and why it is called weak."""
+    return [f"student {student.key[:12]} is weak: {'; '.join(student.weak)}" for student in summary.students if student.is_weak]
+
+
 def student_rows(summary: StudentsRecord) -> list[tuple[str, Mapping[str, Any]]]:
     """Each realised student, then its ONNX export and int8 model where they were made, each
-    with its own test metrics, size and costs."""
+    with its own test metrics, size and costs (and the student's weakness: a variant is the
+    same model)."""
     rows: list[tuple[str, Mapping[str, Any]]] = []
     for student in summary.students:
         rows.append((student.key[:12], student.to_dict()))
-        rows.extend((f"{student.key[:12]} ({label})", variant) for label, variant in student.variants())
+        rows.extend((f"{student.key[:12]} ({label})", {**variant, "weak": list(student.weak)}) for label, variant in student.variants())
     return rows
 
 
@@ -204,11 +228,13 @@ def students_section(summary: StudentsRecord) -> str:
         "ROC AUC",
         "smaller",
         "faster",
+        *(["ROC AUC kept above chance"] if has_auc_kept(summary) else []),
         f"{primary} kept",
+        "weak",
     ]
     teacher_scores = [f"{teacher.test['accuracy']:.4f}", f"{teacher.test['f1']:.4f}", _optional(teacher.test.get("auc"))]
     measured = [figure_text(teacher.size_mb, ".2f"), figure_text(teacher.latency_ms, ".2f"), figure_text(teacher.energy_j, ".3g", 1000), figure_text(teacher.carbon_g, ".3g", 1000)]
-    rows = [["teacher " + teacher.model, *measured, *teacher_scores, "1x", "1x", "100%"]]
+    rows = [["teacher " + teacher.model, *measured, *teacher_scores, "1x", "1x", *(["100%"] if has_auc_kept(summary) else []), "100%", ""]]
     for name, student in student_rows(summary):
         rows.append(
             [
@@ -222,12 +248,15 @@ def students_section(summary: StudentsRecord) -> str:
                 _optional(student["test"].get("auc")),
                 ratio_text(teacher.size_mb, student["size_mb"]),
                 ratio_text(teacher.latency_ms, student["latency_ms"]),
+                *([auc_kept_text(student["test"].get("auc"), teacher.test.get("auc"))] if has_auc_kept(summary) else []),
                 kept_text(student["test"][primary], teacher.test[primary], primary),
+                weak_text(student),
             ]
         )
     estimated = teacher.extra.get("energy_estimated") or any(student.get("energy_estimated") for _, student in student_rows(summary))
     data = summary.data
-    warnings = "".join(f"\n**Warning:** {warning}.\n" for warning in teacher.warnings)
+    warnings = "".join(f"\n**Warning:** {warning}.\n" for warning in [*teacher.warnings, *weak_warnings(summary)])
+    warnings += _kept_sentence(summary)
     return f"""{STUDENTS_HEADING}
 
 Data `{data["source"]}`: {data["labeled"]} labelled (teacher fine-tuning), {data["unlabeled"]} unlabelled (distillation{_augmented_text(data.get("augmented"))}), {data["valid"]} validation, {data["test"]} test examples{_dropped_text(data.get("dropped"))}.{_teacher_sentence(teacher.extra.get("validation"), teacher.extra.get("path"))}{_unmeasured_sentence(teacher)}{_labels_sentence(summary.data)}{_methods_sentence(summary)} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
@@ -274,6 +303,18 @@ def _labels_sentence(data: Mapping[str, Any]) -> str:
     return (
         f" The task has {count} labels: F1 is macro-F1 (the mean of each class's F1, in the table below the main one) and ROC AUC the mean"
         " of each class against the rest; students predict the class of the largest logit (no decision threshold is tuned)."
+    )
+
+
+def _kept_sentence(summary: StudentsRecord) -> str:
+    """What the kept columns mean (two labels): the F1 of a model that calls every pair one
+    class is far from 0 on a balanced set, its ROC AUC above chance is 0."""
+    if not has_auc_kept(summary):
+        return ""
+    return (
+        "\n*ROC AUC kept above chance* is (AUC of the student - 0.5) / (AUC of the teacher - 0.5): a student that guesses keeps 0%, "
+        "whatever its F1. A student is *weak* when it predicts one class for 98% or more of a split, or when the 95% bootstrap "
+        "interval of its validation ROC AUC holds 0.5.\n"
     )
 
 

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from avatar.objectives import progress_display
 from avatar.objectives._progress_lines import LineProgress
 
+from ..search._learning import all_probes_weak
 from ..search._search import GenerationStats, Search, SearchHooks, SearchResult
 from ..search._store import Evaluation
 
@@ -108,6 +109,8 @@ class ProbeProgress:
             self.console.print(f"{metric} surrogate refitted on {record['probes']} probes: cross-validated Spearman {rho}, MAE {record['mae']:.4f}")
         elif record:
             self.console.print(f"{metric} surrogate fitted on {record['probes']} probes (too few to cross-validate)")
+        if record and (warning := all_probes_weak(metric, record)):
+            self.console.print(f"warning: {warning}", markup=False, highlight=False)
 
     def close(self) -> None:
         if self.progress is not None:

@@ -23,6 +23,7 @@ from ..search._store import RunStore
 from ._html import write_html_report
 from ._learning_report import learning_section
 from ._markdown import header_section, reproducibility_section, search_section, selected_section, space_section, students_section
+from ._predicted import predicted_section
 
 __all__ = ["SearchSummary", "write_report"]
 
@@ -95,6 +96,7 @@ def write_report(run: RunDirectory | Path, spec: Spec) -> Path:
     sections.append(selected_section(spec, selection, list(search.objectives)))
     if students is not None:
         sections.append(students_section(students))
+        sections.append(predicted_section(students, run.path))
     sections.append(reproducibility_section(manifest))
     run.report_md.write_text("\n".join(sections))
     write_html_report(run.path)

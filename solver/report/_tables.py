@@ -8,13 +8,13 @@ from rich.table import Table
 
 from avatar.specs import Spec, StudentsRecord
 
-from ._markdown import figure_text, kept_text, ratio_text, student_rows
+from ._markdown import auc_kept_text, figure_text, has_auc_kept, kept_text, ratio_text, student_rows, weak_text, weak_warnings
 from ._terminal import plain
 
 if TYPE_CHECKING:
     from .._run import RunOutcome
 
-__all__ = ["front_table", "students_table"]
+__all__ = ["front_table", "students_table", "weak_warnings"]
 
 
 def front_table(spec: Spec, outcome: RunOutcome, *, max_rows: int = 20, max_parameters: int = 4) -> Table:
@@ -47,21 +47,30 @@ def front_table(spec: Spec, outcome: RunOutcome, *, max_rows: int = 20, max_para
 
 
 def students_table(summary: StudentsRecord) -> Table:
-    """The realised students against the teacher."""
+    """The realised students against the teacher; for two labels led by the ROC AUC kept above
+    chance, so a student that guesses never reads as most of the teacher. Weak students are
+    flagged (``weak_warnings`` says why)."""
     teacher, primary = summary.teacher.to_dict(), summary.primary
+    auc = has_auc_kept(summary)
     table = Table(title="Realised students (test split)", title_justify="left")
-    for column in ("model", "size MB", "latency ms", primary, "smaller", "faster", f"{primary} kept"):
+    columns = ["model", "size MB", "latency ms", *(["AUC"] if auc else []), primary, "smaller", "faster", *(["AUC kept"] if auc else []), f"{primary} kept", "weak"]
+    for column in columns:
         table.add_column(column, justify="right")
     size, latency = teacher["size_mb"], teacher["latency_ms"]  # None: a teacher given only as predictions
-    table.add_row("teacher", figure_text(size, ".2f"), figure_text(latency, ".2f"), f"{teacher['test'][primary]:.4f}", "", "", "")
+    teacher_auc = [f"{teacher['test']['auc']:.4f}"] if auc else []
+    table.add_row("teacher", figure_text(size, ".2f"), figure_text(latency, ".2f"), *teacher_auc, f"{teacher['test'][primary]:.4f}", "", "", *([""] if auc else []), "", "")
     for name, student in student_rows(summary):
+        student_auc = student["test"].get("auc")
         table.add_row(
             name,
             f"{student['size_mb']:.3f}",
             f"{student['latency_ms']:.2f}",
+            *([f"{student_auc:.4f}" if student_auc is not None else "n/a"] if auc else []),
             f"{student['test'][primary]:.4f}",
             ratio_text(size, student["size_mb"], digits=0),
             ratio_text(latency, student["latency_ms"], digits=0),
+            *([auc_kept_text(student_auc, teacher["test"].get("auc"))] if auc else []),
             kept_text(student["test"][primary], teacher["test"][primary], primary),
+            weak_text(student),
         )
     return table

@@ -141,7 +141,8 @@ class LearnedMetric:
         for index, result in executor.results():
             config = pending[index]
             value, error = self._probe_value(result)
-            probe = Probe(config_key(config), config, fidelity, "ok" if error is None else "failed", value, error, result.seconds, stage)
+            weak = tuple(str(reason) for reason in result.metrics.get("weak", ())) if error is None else ()
+            probe = Probe(config_key(config), config, fidelity, "ok" if error is None else "failed", value, error, result.seconds, stage, weak)
             self.store.add_probe(probe)  # on disk before the next one is awaited
             for hook in self.hooks:
                 hook.probe_finished(self.name, probe)
@@ -176,7 +177,8 @@ class LearnedMetric:
         levels = [self.level(probe) for probe in measured]
         options = {"levels": levels} if len(set(levels)) > 1 else {}
         validation = self.estimator.fit(self.space.parameters, [probe.config for probe in measured], [probe.value for probe in measured], seed=self.seed, **options)
-        record = {"stage": stage, "probes": len(measured), "failed": len(self.probes(stage)) - len(measured), **(validation.to_dict() if validation else {})}
+        weak = sum(1 for probe in measured if probe.weak)
+        record = {"stage": stage, "probes": len(measured), "failed": len(self.probes(stage)) - len(measured), "weak": weak, **(validation.to_dict() if validation else {})}
         self.history = [item for item in self.history if item["stage"] != stage] + [record]
         for hook in self.hooks:
             hook.fitted(self.name, stage, record)
@@ -211,3 +213,16 @@ def steps_done(store: RunStore) -> int:
 def mark_step(store: RunStore, step: int) -> None:
     """Record that learning step ``step`` (a probe stage or a search round) is finished, so a resume skips it."""
     store.set_meta("learning_steps_done", step + 1)
+
+
+def all_probes_weak(metric: str, record: dict[str, Any]) -> str | None:
+    """The warning for a fit on probes that all learned (almost) nothing: the surrogate is then
+    fitted to noise, and the search it steers is no better than a random one."""
+    probes, weak = int(record.get("probes", 0)), int(record.get("weak", 0))
+    if not probes or weak < probes:
+        return None
+    return (
+        f"every one of the {probes} probes of '{metric}' is weak (it predicts one class, or its validation ROC AUC is within noise of 0.5): "
+        "the surrogate is fitted to noise and will not steer the search. Give the students more to learn from "
+        "(more labelled or unlabelled data, a larger transfer set), or longer probes (estimators.accuracy.options.probe_epochs, probe_examples)"
+    )

@@ -59,6 +59,14 @@ def store_problem(error: sqlite3.Error) -> str:
     return f"the run store cannot be used: {text} (a damaged store cannot be resumed: move it away to start a new run)"
 
 
+def _texts(text: str | None) -> tuple[str, ...]:
+    """A stored JSON list of texts (``NULL`` in stores written before it: none)."""
+    values = json.loads(text) if text else []
+    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+        raise ValueError(f"a list of reasons is {values!r}")
+    return tuple(values)
+
+
 def _json_object(text: str | None, what: str) -> dict[str, Any]:
     value = json.loads(text or "{}")
     if not isinstance(value, dict):
@@ -97,6 +105,7 @@ CREATE TABLE IF NOT EXISTS probes (
     seconds REAL,
     stage INTEGER NOT NULL,
     created REAL NOT NULL,
+    weak TEXT,
     UNIQUE (key, fidelity)
 );
 """
@@ -156,6 +165,7 @@ class Probe:
     error: str | None = None
     seconds: float = 0.0
     stage: int = 0
+    weak: tuple[str, ...] = ()  # why the probed model learned (almost) nothing, if it did not
 
     @property
     def ok(self) -> bool:
@@ -177,6 +187,9 @@ class RunStore:
         self.connection.execute("PRAGMA synchronous=NORMAL")
         self.connection.executescript(_SCHEMA)
         self.connection.execute("SELECT COUNT(*) FROM evaluations").fetchone()  # a truncated file fails here, not mid-run
+        columns = {row[1] for row in self.connection.execute("PRAGMA table_info(probes)")}
+        if "weak" not in columns:  # a store written before probes were told weak
+            self.connection.execute("ALTER TABLE probes ADD COLUMN weak TEXT")
 
     def close(self) -> None:
         self.connection.close()
@@ -237,17 +250,28 @@ class RunStore:
     def add_probe(self, probe: Probe) -> None:
         """Store one probe (committed before this returns)."""
         self.connection.execute(
-            "INSERT OR IGNORE INTO probes (key, fidelity, config, status, value, error, seconds, stage, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (probe.key, json.dumps(probe.fidelity, sort_keys=True), json.dumps(probe.config), probe.status, probe.value, probe.error, probe.seconds, probe.stage, time.time()),
+            "INSERT OR IGNORE INTO probes (key, fidelity, config, status, value, error, seconds, stage, created, weak) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                probe.key,
+                json.dumps(probe.fidelity, sort_keys=True),
+                json.dumps(probe.config),
+                probe.status,
+                probe.value,
+                probe.error,
+                probe.seconds,
+                probe.stage,
+                time.time(),
+                json.dumps(list(probe.weak)),
+            ),
         )
 
     @_guarded
     def probes(self, fidelity: Mapping[str, Any] | None = None) -> list[Probe]:
         """Stored probes in the order they finished (of one fidelity, when given)."""
-        rows = self.connection.execute("SELECT key, config, fidelity, status, value, error, seconds, stage FROM probes ORDER BY id").fetchall()
+        rows = self.connection.execute("SELECT key, config, fidelity, status, value, error, seconds, stage, weak FROM probes ORDER BY id").fetchall()
         probes = [
-            Probe(key, _json_object(config, "a configuration"), _json_object(stored, "a fidelity"), status, value, error, seconds or 0.0, stage)
-            for key, config, stored, status, value, error, seconds, stage in rows
+            Probe(key, _json_object(config, "a configuration"), _json_object(stored, "a fidelity"), status, value, error, seconds or 0.0, stage, _texts(weak))
+            for key, config, stored, status, value, error, seconds, stage, weak in rows
         ]
         return probes if fidelity is None else [probe for probe in probes if probe.fidelity == json.loads(json.dumps(dict(fidelity), sort_keys=True))]
 

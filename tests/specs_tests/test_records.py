@@ -29,6 +29,8 @@ STUDENT = {
     "latency_ms": 2.5,
     "energy_j": 0.03,
     "carbon_g": 0.004,
+    "weak": ["it predicts class 1 for 99.0% of the test split"],
+    "predicted": {"accuracy": {"value": 0.71, "std": 0.02, "score": "f1", "validation": 0.69, "test": 0.64}},
     "task": "clone",
     "threshold": {"tuned": True, "margin": 0.2},
     "restarts": [{"seed": 1, "best": 0.7}],

@@ -47,6 +47,7 @@ def test_probe_tasks_run_in_worker_processes_without_the_test_split(tmp_path, cl
         pool.shutdown()
     assert all(result.error is None for result in results.values()), results
     assert all(0.0 <= result.metrics["accuracy"] <= 1.0 and result.metrics["epochs_run"] == 1 for result in results.values())
+    assert all(isinstance(result.metrics["weak"], list) for result in results.values()), "each probe says whether it is weak"
     # The probes' source names the teacher, the data and the distillation settings.
     assert prober.source == DistillationProber(distillation).source
     hotter = dataclasses.replace(distillation, spec=dataclasses.replace(spec, train=dataclasses.replace(spec.train, temperature=9.0)))
@@ -76,6 +77,9 @@ def test_solve_learns_accuracy_from_probes_and_compares_it_with_the_students(tmp
     report = (run / "report.md").read_text()
     assert "## Learned metrics" in report and "Realised students: the prediction" in report
     assert (run / "accuracy.png").stat().st_size > 0
+    (student,) = json.loads((run / "students.json").read_text())["students"]
+    entry = student["predicted"]["accuracy"]  # the prediction beside the realised scores on the probes' score
+    assert entry["score"] == "f1" and isinstance(entry["value"], float) and isinstance(entry["validation"], float) and entry["test"] == student["test"]["f1"]
     again = subprocess.run([*command, "--resume", "--no-train"], env=environment, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
     store = RunStore(run / "evaluations.sqlite")
