@@ -147,8 +147,7 @@ def test_two_students_record_their_predictions_and_the_report_compares_them(tmp_
     run = tmp_path / "run"
     run.mkdir()
     points = [
-        {"key": f"point{size:03d}", "config": {**CONFIG, "hidden_size": size}, "metrics": {"size_mb": 0.1, "accuracy": 0.6 + size / 100, "accuracy_std": 0.02}, "reason": "test"}
-        for size in (16, 32)
+        {"key": f"point{size:03d}", "config": {**CONFIG, "hidden_size": size}, "metrics": {"size_mb": 0.1, "accuracy": 0.6 + size / 100, "accuracy_std": 0.02}, "reason": "test"} for size in (16, 32)
     ]
     (run / "selected.json").write_text(json.dumps({"select": 2, "points": points}))
     summary = train_selected(spec, None, run, cache_dir=tmp_path / "cache", device="cpu", distillation=distillation)
