@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import importlib.util
 import json
 import sys
 import traceback
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 from rich.console import Console
 
 from avatar import objectives
-from avatar.specs import NAMED_DATA, AvatarError, Problem, RunDirectory, RunFileError, SpaceReport, Spec, SpecError, load, parse_override
+from avatar.specs import AvatarError, Problem, RunDirectory, RunFileError, SpaceReport, Spec, SpecError, load, parse_override
 
 from ._errors import RepeatedFailureError, RunError, UndecidedSpaceError
 from ._interrupts import watch_interrupts
@@ -57,7 +56,6 @@ EXIT_INTERRUPTED = 130
 
 DEFAULT_SMT_TIMEOUT = DEFAULT_TIMEOUT_MS / 1000
 LOG_WIDTH = 200  # columns of output that goes to a file or a pipe
-ONNX_MODULES = ("onnx", "onnxruntime", "onnxscript")  # the onnx extra; PyTorch's exporter needs onnxscript
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -187,7 +185,9 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
         raise SpecError([Problem(spec.source, spec.locate(path), path, message)])
     preloaded = None  # the task's data, read by the checks before the search and used after it
     if will_train or (learns and not arguments.check):
-        preloaded = _preflight_training(spec, arguments)
+        from avatar.trainer import preflight
+
+        preloaded = preflight(spec, data=arguments.data, teacher=arguments.teacher)
     space = Space.from_spec(spec, estimators=estimators, smt_timeout=arguments.smt_timeout)
     report = check_report(space)
     if arguments.json:
@@ -285,73 +285,6 @@ def _prober(distillation: Distillation) -> Prober:
 def _overrides(assignments: Sequence[str]) -> dict[str, object]:
     """``FIELD=VALUE`` pairs from ``--set``, values read with the spec file's rules."""
     return dict(parse_override(assignment) for assignment in assignments)
-
-
-def _preflight_training(spec: Spec, arguments: argparse.Namespace) -> TaskData | None:
-    """Refuse what would make training fail, before a long search rather than after it; returns
-    the task's data, which it reads to check it."""
-    problems, task_data = [], None
-    if spec.train.onnx and (missing := [name for name in ONNX_MODULES if importlib.util.find_spec(name) is None]):
-        message = f"ONNX export needs the onnx extra ({', '.join(missing)} not installed): pip install 'avatar-lm[onnx]'"
-        problems.append(Problem(spec.source, spec.locate(("train", "onnx")), ("train", "onnx"), message))
-    location = spec.task_data(arguments.data)
-    if not location.startswith(NAMED_DATA) and not Path(location).exists():
-        hint = "override it with --data PATH" if arguments.data is None else "given with --data"
-        problems.append(Problem(spec.source, spec.locate(("task", "data")), ("task", "data"), f"{location}: no such file or folder ({hint})"))
-    if spec.task.functions and not Path(spec.resolve_path(spec.task.functions)).is_file():
-        problems.append(
-            Problem(
-                spec.source,
-                spec.locate(("task", "functions")),
-                ("task", "functions"),
-                f"{spec.resolve_path(spec.task.functions)}: no such file (the table of functions that task.fields.ids point into)",
-            )
-        )
-    if not problems:  # read it now: a field the data lacks is found before the search, not after
-        from avatar.trainer import DataError, load_task_data
-
-        try:
-            task_data = load_task_data(spec, arguments.data)
-        except DataError as error:
-            problems.append(Problem(spec.source, spec.locate(error.field), error.field, str(error)))
-        else:
-            problems += _predictions_problems(spec, arguments, task_data)
-    teacher = arguments.teacher or (spec.train.teacher.model if spec.train.teacher else None)
-    if teacher is not None:
-        from avatar.trainer import TeacherError, check_teacher_available, has_task_head, resolve_teacher
-
-        try:
-            check_teacher_available(teacher)
-        except TeacherError as error:
-            problems.append(Problem(spec.source, spec.locate(("train", "teacher")), ("train", "teacher"), str(error)))
-        else:
-            finetune = spec.train.teacher.finetune if spec.train.teacher else "auto"
-            predictions = bool(spec.train.teacher and spec.train.teacher.predictions)  # the model is only measured
-            if finetune == "never" and not predictions and not has_task_head(resolve_teacher(teacher), spec.task.num_labels):
-                path = ("train", "teacher", "finetune")
-                message = f"finetune: never, but the teacher {teacher} has no classification head for the task's {spec.task.num_labels} labels (a sequence classifier, or for pairs a cross-encoder): use finetune: auto to fine-tune it"
-                problems.append(Problem(spec.source, spec.locate(path), path, message))
-    if problems:
-        raise SpecError(problems)
-    return task_data
-
-
-def _predictions_problems(spec: Spec, arguments: argparse.Namespace, task_data: TaskData) -> list[Problem]:
-    """A teacher given as its predictions: the file is read and every example's id looked up
-    now (the trainer's own check), so a missing id or a malformed line is found before the search."""
-    from avatar.trainer import DataError, PredictionsError, checked_predictions, methods_needed, teacher_settings
-
-    settings = teacher_settings(spec, arguments.teacher)
-    if settings is None or not settings.predictions:
-        return []
-    try:
-        checked_predictions(settings, task_data, labeled="hard_labels" in methods_needed(spec))  # hard_labels distils on the labelled split too
-    except DataError as error:
-        return [Problem(spec.source, spec.locate(error.field), error.field, str(error))]
-    except PredictionsError as error:
-        path = ("train", "teacher", "predictions")
-        return [Problem(spec.source, spec.locate(path), path, str(error))]
-    return []
 
 
 def _render_what_stands(run: RunDirectory, spec: Spec) -> None:

@@ -9,6 +9,7 @@ probes configurations for the search. Importing this package imports torch.
 """
 
 from ._pipeline import Distillation, default_device, measure_teacher, methods_needed, prepare_distillation, teacher_settings, train_selected
+from ._preflight import preflight
 from ._probe import DistillationProber, ProbeTask
 from ._realise import train_student
 from ._write_predictions import write_teacher_predictions
@@ -79,6 +80,7 @@ __all__ = [
     "read_predictions",
     "checked_predictions",
     "write_teacher_predictions",
+    "preflight",
     "WeakTeacherError",
     "has_task_head",
     "TeacherForCloneDetection",
