@@ -142,4 +142,5 @@ Spearman rank correlation of the prediction with the realised validation {check.
 
 
 def ranking_warnings(checks: Sequence[PredictionCheck]) -> list[str]:
+    """The warnings of the checks whose ranking is not to be trusted."""
     return [warning for check in checks if (warning := check.warning())]

@@ -5,21 +5,11 @@ inference chunked over the run's workers.
 It reads the data, students and distillation rooms (its fine-tuning runs the one loop).
 """
 
+from ._errors import TeacherError, WeakTeacherError
+from ._hub import check_teacher_available, check_weight_files, resolve_teacher
+from ._models import TeacherForCloneDetection, has_task_head
 from ._predictions import Predictions, PredictionsError, checked_predictions, read_predictions
-from ._teacher import (
-    MARKER,
-    Teacher,
-    TeacherError,
-    TeacherForCloneDetection,
-    WeakTeacherError,
-    check_teacher_available,
-    evaluate_teacher,
-    has_task_head,
-    prepare_teacher,
-    resolve_teacher,
-    teacher_logits,
-    teacher_warnings,
-)
+from ._teacher import MARKER, Teacher, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
 from ._workers import PARALLEL_INFERENCE_AT_LEAST, InferenceTask, logits_on_workers
 
 __all__ = [
@@ -33,6 +23,7 @@ __all__ = [
     "TeacherForCloneDetection",
     "WeakTeacherError",
     "check_teacher_available",
+    "check_weight_files",
     "evaluate_teacher",
     "has_task_head",
     "prepare_teacher",

