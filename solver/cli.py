@@ -24,6 +24,7 @@ from avatar.specs import AvatarError, Problem, RunDirectory, RunFileError, Space
 
 from ._errors import RepeatedFailureError, RunError, UndecidedSpaceError
 from ._interrupts import watch_interrupts
+from ._manifest import library_versions
 from ._outputs import check_output_file
 from ._run import check_run_directory, run_directory, run_lock, run_search
 from .report._predicted import prediction_checks, ranking_warnings
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate an Avatar spec, compile its feasible space, search it, and distill the chosen students.",
         epilog="Exit codes: 0 done, 1 internal error, 2 invalid spec or run, 3 infeasible spec, 4 feasibility undecided, 5 evaluations keep failing the same way, 130 interrupted.",
     )
+    parser.add_argument("--version", action=_PrintVersions, nargs=0, help="print Avatar's version and its key libraries', then exit")
     parser.add_argument("spec", help="spec file (.yaml, .yml or .json)")
     parser.add_argument("--check", action="store_true", help="validate the spec and summarise its feasible space, then stop")
     parser.add_argument("--out", metavar="DIR", help="run directory (default: output.dir of the spec, else runs/<spec name>)")
@@ -96,6 +98,21 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print only errors and the final line")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of internal errors")
     return parser
+
+
+class _PrintVersions(argparse.Action):
+    """``--version``, printed as written (argparse's own action reflows it into one paragraph)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option_string: str | None = None) -> None:
+        print(_versions())
+        parser.exit()
+
+
+def _versions() -> str:
+    """``solve --version``: Avatar's version, then the libraries a run records in its manifest."""
+    versions = library_versions()
+    avatar = versions.pop("avatar-lm", None) or "unknown"
+    return f"avatar-lm {avatar}\n" + "\n".join(f"  {name} {value}" for name, value in versions.items())
 
 
 def _positive(text: str) -> int:

@@ -17,7 +17,7 @@ from avatar import objectives
 from avatar.objectives import write_json_atomically
 from avatar.specs import SelectedPoint, Spec
 
-from .data import TaskData, encode
+from .data import TaskData, encode, with_user_mode
 from .distill import Distilled, TeacherOutputs, best_restart
 from .students import fold_threshold, logit_scores, margins, model_costs, onnx_variant, predict_logits, primary_metric, quantized_variant, tune_threshold, weakness, write_card
 
@@ -51,6 +51,7 @@ def train_student(
         threshold["test_at_default"] = logit_scores(test_logits, test.labels.tolist(), -threshold["margin"])
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+    with_user_mode(folder)
     model.cpu()
     metrics = {
         "key": point.key,

@@ -101,3 +101,11 @@ def test_quiet_prints_less(flags, capsys):
     assert main([str(EXAMPLES / "quickstart.yaml"), "--check", *flags]) == 0
     output = capsys.readouterr().out
     assert ("grid" in output) == (not flags)
+
+
+def test_version_prints_avatar_and_its_libraries_one_a_line(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("avatar-lm ") and any(line.strip().startswith("torch ") for line in lines[1:])

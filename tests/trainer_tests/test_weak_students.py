@@ -4,7 +4,9 @@ teacher: the headline for two labels is the ROC AUC kept above chance, next to F
 from __future__ import annotations
 
 import json
+import os
 import random
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +86,10 @@ def test_a_student_that_cannot_learn_is_flagged_everywhere(tmp_path, defect_file
     summary = train_selected(spec, None, run, cache_dir=tmp_path / "cache", device="cpu", distillation=distillation)
     student = summary.students[0]
     assert student.is_weak, student.test
+    umask = os.umask(0o022)
+    os.umask(umask)
+    written = [path for path in (run / "students" / student.key).iterdir() if path.is_file()] + [run / "students.json"]
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in written} == {path.name: 0o666 & ~umask for path in written}, "every file gets the user's umask"
     stored = json.loads((run / "students.json").read_text())["students"][0]
     assert stored["weak"] == list(student.weak)
     assert StudentsRecord.from_dict(json.loads((run / "students.json").read_text())).students[0].weak == student.weak

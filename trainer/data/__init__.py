@@ -8,7 +8,7 @@ from ._augment import AUGMENT_VERSION, augment_examples
 from ._encode import EncodedSet, encode, encode_text_pairs
 from ._json import JsonProblem, load_json_value
 from ._pair_split import PairSplit, split_pairs, split_pairs_at_random
-from ._storage import save_atomically
+from ._storage import save_atomically, with_user_mode
 from ._task_data import BUILTIN_PREFIX, DataError, Example, TaskData, load_task_data, read_examples, split_examples
 from ._tokenizers import SPECIAL_TOKENS, TOKENIZER_TYPES, load_or_train_tokenizer, train_tokenizer
 
@@ -27,6 +27,7 @@ __all__ = [
     "encode",
     "encode_text_pairs",
     "save_atomically",
+    "with_user_mode",
     "JsonProblem",
     "load_json_value",
     "AUGMENT_VERSION",

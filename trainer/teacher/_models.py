@@ -12,6 +12,7 @@ from torch import nn
 from avatar.objectives import comparison_features, mean_pool
 from avatar.specs import PAIR_KINDS, describe_error
 
+from ..data import with_user_mode
 from ._errors import TeacherError
 
 __all__ = ["TeacherForCloneDetection", "load_teacher_model", "save_teacher_model", "load_to_measure", "has_task_head", "own_max_length"]
@@ -76,6 +77,7 @@ def save_teacher_model(model: Any, tokenizer: Any, folder: Path, task_kind: str)
     else:
         model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+    with_user_mode(folder)
 
 
 def has_task_head(source: str, num_labels: int = 2) -> bool:
