@@ -20,9 +20,11 @@ over (a design choice, said as such in the reason).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["AlgorithmChoice", "choose_algorithm", "MODEL_BASED_BUDGET", "MODEL_BASED_WORKERS"]
+__all__ = ["AlgorithmChoice", "choose_algorithm", "resolve_choice", "MODEL_BASED_BUDGET", "MODEL_BASED_WORKERS"]
 
 MODEL_BASED_BUDGET = 1000
 MODEL_BASED_WORKERS = 16
@@ -56,3 +58,14 @@ def choose_algorithm(*, objectives: int, budget: int, workers: int, post_constra
     return AlgorithmChoice(
         "ibea", f"{asked}: beyond {MODEL_BASED_BUDGET:,} evaluations, where the model-based search was not measured, IBEA led the evolutionary algorithms on the benchmark problems (bench/search.py)"
     )
+
+
+def resolve_choice(requested: str, stored: Mapping[str, Any] | None, **facts: Any) -> AlgorithmChoice:
+    """The algorithm a run uses: the one its store holds (a resumed run keeps its course, whatever
+    ``--jobs`` says now), else ``auto``'s choice from ``facts`` (see ``choose_algorithm``), else
+    the one the spec names."""
+    if stored is not None and requested in ("auto", stored["name"]):
+        return AlgorithmChoice(stored["name"], stored["reason"])
+    if requested == "auto":
+        return choose_algorithm(**facts)
+    return AlgorithmChoice(requested, "set in the spec")

@@ -14,11 +14,12 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 from platypus import Problem, Solution, Type, Variator
 
 from ..space._space import Space
 
-__all__ = ["GridPosition", "GridVariator", "AvatarProblem"]
+__all__ = ["GridPosition", "GridVariator", "AvatarProblem", "fill_solution"]
 
 NOVELTY_ATTEMPTS = 6
 
@@ -141,3 +142,32 @@ class GridVariator(Variator):
     @staticmethod
     def _clip(position: int, size: int) -> int:
         return min(max(position, 0), size - 1)
+
+
+_WORST = 1e300
+_PENALTY = 1e6
+
+
+def fill_solution(solution: Solution, values: np.ndarray | None, violations: Sequence[float], *, penalised: bool, worst: np.ndarray | None = None) -> None:
+    """Hand Platypus a solution's objectives (minimisation form) and post-evaluation violations.
+
+    ``values`` ``None``: the evaluation failed (or was not made): a penalised algorithm (IBEA)
+    gets ``worst``, beyond every value seen; the others an infeasible solution at the far end. A
+    penalised algorithm gets violations added to every objective, as it cannot rank constraints.
+    """
+    if values is None and worst is not None:
+        solution.objectives[:] = list(worst)
+        solution.constraint_violation = 0.0
+    elif values is None:
+        solution.objectives[:] = [_WORST] * solution.problem.nobjs
+        solution.constraints[:] = [_WORST] * solution.problem.nconstrs
+        solution.constraint_violation = _WORST
+    elif penalised:
+        solution.objectives[:] = list(values + _PENALTY * sum(violations))
+        solution.constraint_violation = 0.0
+    else:
+        solution.objectives[:] = list(values)
+        solution.constraints[:] = list(violations)
+        solution.constraint_violation = float(sum(violations))
+    solution.feasible = solution.constraint_violation == 0.0
+    solution.evaluated = True

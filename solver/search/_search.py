@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Sequence
@@ -26,13 +25,14 @@ from avatar.specs import names_in
 from .._errors import FailureStreak, RepeatedFailureError
 from ..space import Space
 from ._algorithms import ALGORITHMS, AUTO, BudgetReached, CachedEvaluator, build_algorithm, platypus_random
-from ._choice import AlgorithmChoice, choose_algorithm
+from ._checks import closed_form_disagreement, stored_problem
+from ._choice import AlgorithmChoice, resolve_choice
 from ._execution import Executor, SerialExecutor
-from ._failures import closed_form_message
+from ._front import RunningFront, canonical_order
 from ._model_based import ModelBasedProposer
 from ._outcome import GenerationStats, SearchHooks, SearchResult
-from ._pareto import Normalisation, as_minimisation, hypervolume, objective_limits
-from ._problem import AvatarProblem, GridVariator
+from ._pareto import Normalisation, hypervolume, objective_limits
+from ._problem import AvatarProblem, GridVariator, fill_solution
 from ._store import Evaluation, RunStore, StoreError, config_key
 from ._tasks import EvaluationTask
 from ._violation import violations_at
@@ -40,9 +40,6 @@ from ._violation import violations_at
 __all__ = ["Search", "SearchResult", "SearchHooks", "GenerationStats", "ALGORITHMS", "objective_limits"]
 
 STAGNANT_GENERATIONS = 5
-CLOSED_FORM_TOLERANCE = 1e-6  # relative: float rounding of an exact closed form is far below it
-_WORST = 1e300
-_PENALTY = 1e6
 
 
 class Search:
@@ -120,9 +117,11 @@ class Search:
         # or unevaluated solutions as points beyond the worst value seen.
         self.penalised = self.algorithm_name == "ibea"
         self.problem = AvatarProblem(self.space, self.objective_names, self.directions, 0 if self.penalised else len(self.post), self.rng)
-        self._front: dict[str, tuple[Evaluation, np.ndarray]] = {}
-        for evaluation in sorted(self.store.evaluations(), key=_canonical_order):
-            self._check_stored(evaluation)
+        self._front = RunningFront(self.objective_names, self.directions)
+        for evaluation in sorted(self.store.evaluations(), key=canonical_order):
+            problem = stored_problem(self.space, evaluation, self.objective_names, self.metrics)
+            if problem is not None:
+                raise StoreError(f"{self.store.path}: stored evaluation {evaluation.key} cannot be replayed: {problem}; the store is damaged or not this run's")
             self._remember(evaluation)
         self.started = time.monotonic()
         self.previous_elapsed = float(self.store.get_meta("elapsed", 0.0))
@@ -130,19 +129,8 @@ class Search:
     def _choose_algorithm(self) -> None:
         """Resolve ``auto`` (and fix the model-based search's batch) once per run: a resumed run
         reads both from the store, so another ``--jobs`` cannot change its course."""
-        stored = self.store.get_meta("algorithm")
-        if stored is not None and self.requested_algorithm in (AUTO, stored["name"]):
-            self.choice = AlgorithmChoice(stored["name"], stored["reason"])
-        elif self.requested_algorithm == AUTO:
-            self.choice = choose_algorithm(
-                objectives=len(self.objective_names),
-                budget=self.budget,
-                workers=self.executor.workers,
-                post_constraints=len(self.post),
-                exactly_counted=self.space.count().exact,
-            )
-        else:
-            self.choice = AlgorithmChoice(self.requested_algorithm, "set in the spec")
+        facts = {"objectives": len(self.objective_names), "budget": self.budget, "workers": self.executor.workers, "post_constraints": len(self.post), "exactly_counted": self.space.count().exact}
+        self.choice = resolve_choice(self.requested_algorithm, self.store.get_meta("algorithm"), **facts)
         self.algorithm_name = self.choice.name
         self.batch = int(self.store.get_meta("batch", 0)) or self.requested_batch or max(1, self.executor.workers)
 
@@ -238,7 +226,7 @@ class Search:
         finished: list[Evaluation] = []
         for index, result in self.executor.results():
             config = pending[order[index]]
-            error = result.error if result.error is not None else self._closed_form_disagreement(config, result.metrics)
+            error = result.error if result.error is not None else closed_form_disagreement(self.space, self.estimators, config, result.metrics)
             status = "ok" if error is None else "failed"
             evaluation = Evaluation(config_key(config), config, status, result.metrics, error, result.seconds, self.generation, time.time())
             self.store.add(evaluation)  # on disk before anything else happens
@@ -253,23 +241,8 @@ class Search:
         # Results arrive in completion order; the search's memory takes them in a fixed order
         # so that parallel, serial and resumed runs agree exactly.
         self._batch_done = 0
-        for evaluation in sorted(finished, key=_canonical_order):
+        for evaluation in sorted(finished, key=canonical_order):
             self._remember(evaluation)
-
-    def _closed_form_disagreement(self, config: dict[str, Any], metrics: dict[str, Any]) -> str | None:
-        """Why an evaluation cannot be trusted: an estimator's closed form, which the space used
-        to decide feasibility, disagrees with what it evaluated here (a plugin's ``symbolic`` that
-        is wrong). The point may then break a hard constraint, so it fails, naming both values."""
-        checked = [name for name in self.space.compiled.metric_terms if _finite_number(metrics.get(name))]
-        if not checked:
-            return None
-        closed = self.space.closed_forms(config)
-        for name in checked:
-            margin = self.estimators[name].symbolic_margin
-            expected, evaluated = float(closed[name]) / (1.0 + margin), float(metrics[name])
-            if not math.isclose(evaluated, expected, rel_tol=CLOSED_FORM_TOLERANCE, abs_tol=1e-12):
-                return closed_form_message(name, type(self.estimators[name]).__qualname__, evaluated, expected)
-        return None
 
     def _watch_failures(self, evaluation: Evaluation) -> None:
         """Stop the run when evaluations keep failing with one error (see ``RepeatedFailureError``)."""
@@ -278,21 +251,6 @@ class Search:
             self.executor.cancel()
             self.store.forget(streak)
             raise RepeatedFailureError(evaluation.error or "", len(streak))
-
-    def _check_stored(self, evaluation: Evaluation) -> None:
-        """A stored evaluation must be a point of this space with finite objective values: a
-        store edited or damaged by hand must not crash the search halfway."""
-        problem = None
-        if not self.space.on_grid(evaluation.config):
-            problem = "its configuration is not a point of this spec's grid"
-        elif broken := self.space.broken_constraints(evaluation.config):
-            problem = f"its configuration breaks the hard constraint(s) {', '.join(broken)} of this spec (the spec changed since the run stored it)"
-        elif evaluation.ok and not all(_finite_number(evaluation.metrics.get(name)) for name in self.objective_names):
-            problem = "it lacks a finite value of an objective"
-        elif evaluation.ok and not set(self.metrics) <= set(evaluation.metrics):
-            problem = f"it lacks the metrics {sorted(set(self.metrics) - set(evaluation.metrics))}"
-        if problem is not None:
-            raise StoreError(f"{self.store.path}: stored evaluation {evaluation.key} cannot be replayed: {problem}; the store is damaged or not this run's")
 
     def _remember(self, evaluation: Evaluation) -> None:
         self.cache[tuple(self.problem.positions(evaluation.config))] = evaluation
@@ -304,30 +262,14 @@ class Search:
         reached = [evaluation for evaluation in self.cache.values() if evaluation.ok and evaluation.generation <= self.generation]
         if not reached:
             return np.ones(self.problem.nobjs)
-        points = self._points(reached)
+        points = self._front.points(reached)
         high, low = points.max(axis=0), points.min(axis=0)
         return high + np.maximum(high - low, 1.0)
 
     def _fill(self, solution: Solution, evaluation: Evaluation | None, worst: np.ndarray | None = None) -> None:
-        if (evaluation is None or not evaluation.ok) and worst is not None:
-            solution.objectives[:] = list(worst)
-            solution.constraint_violation = 0.0
-        elif evaluation is None or not evaluation.ok:
-            solution.objectives[:] = [_WORST] * self.problem.nobjs
-            solution.constraints[:] = [_WORST] * self.problem.nconstrs
-            solution.constraint_violation = _WORST
-        else:
-            values = as_minimisation(np.array([evaluation.metrics[name] for name in self.objective_names]), self.directions)
-            violations = self.violations(evaluation)
-            if self.penalised:
-                solution.objectives[:] = list(values + _PENALTY * sum(violations))
-                solution.constraint_violation = 0.0
-            else:
-                solution.objectives[:] = list(values)
-                solution.constraints[:] = violations
-                solution.constraint_violation = float(sum(violations))
-        solution.feasible = solution.constraint_violation == 0.0
-        solution.evaluated = True
+        ok = evaluation is not None and evaluation.ok
+        values = self._front.points([evaluation])[0] if evaluation is not None and ok else None
+        fill_solution(solution, values, self.violations(evaluation) if evaluation is not None and ok else [], penalised=self.penalised, worst=worst)
 
     def violations(self, evaluation: Evaluation) -> list[float]:
         return violations_at(self.post, self.context, evaluation.config, evaluation.metrics)
@@ -340,45 +282,30 @@ class Search:
         return [evaluation for evaluation in self.cache.values() if evaluation.generation < self.generation and evaluation.ok and not any(self.violations(evaluation))]
 
     def _update_front(self, evaluation: Evaluation) -> None:
-        """Keep the feasible Pareto front current as evaluations arrive (cheaper than
-        recomputing it over every evaluation after each generation)."""
-        if not evaluation.ok or any(self.violations(evaluation)):
-            return
-        point = self._points([evaluation])[0]
-        for other, other_point in self._front.values():
-            if np.all(other_point <= point):  # dominated by, or equal to, a front point
-                # of equal points the earliest in canonical order stays, whatever the order
-                # they arrived in (a resumed run remembers its stored evaluations first)
-                if not (np.array_equal(other_point, point) and _canonical_order(evaluation) < _canonical_order(other)):
-                    return
-        self._front = {key: item for key, item in self._front.items() if not np.all(point <= item[1])}
-        self._front[evaluation.key] = (evaluation, point)
+        if evaluation.ok and not any(self.violations(evaluation)):
+            self._front.add(evaluation)
 
     def front(self) -> list[Evaluation]:
         """The feasible Pareto front, by generation, then key."""
-        return [evaluation for evaluation, _ in sorted(self._front.values(), key=lambda item: _canonical_order(item[0]))]
-
-    def _points(self, evaluations: Sequence[Evaluation]) -> np.ndarray:
-        values = np.array([[evaluation.metrics[name] for name in self.objective_names] for evaluation in evaluations], dtype=float)
-        return as_minimisation(values.reshape(-1, len(self.objective_names)), self.directions)
+        return self._front.evaluations()
 
     def _ensure_normalisation(self) -> None:
         """Fix the hypervolume's normalisation once, from the first feasible evaluations (a
         resumed run reads the stored one, so its values stay comparable)."""
-        if self.normalisation is not None or not self._front:
+        if self.normalisation is not None or not len(self._front):
             return
         stored = self.store.get_meta("normalisation")
         if stored is not None:
             self.normalisation = Normalisation(tuple(stored["ideal"]), tuple(stored["reference"]))
             return
-        feasible = self._points(self.feasible_evaluations())
+        feasible = self._front.points(self.feasible_evaluations())
         self.normalisation = Normalisation.from_points(feasible, objective_limits(self.spec, self.objective_names))
         self.store.set_meta("normalisation", {"ideal": self.normalisation.ideal, "reference": self.normalisation.reference})
 
     def _record_generation(self) -> None:
         front = self.front()
         self._ensure_normalisation()
-        volume = hypervolume(self._points(front), self.normalisation) if front and self.normalisation else 0.0
+        volume = hypervolume(self._front.points(front), self.normalisation) if front and self.normalisation else 0.0
         stats = GenerationStats(self.generation - 1, self.n_evaluations, len(front), volume, self.elapsed)
         self.store.record_generation(stats.generation, stats.evaluations, stats.front_size, stats.hypervolume, stats.elapsed)
         for hook in self.hooks:
@@ -389,11 +316,11 @@ class Search:
         self._replay()
         self._ensure_normalisation()
         front = self.front()
-        volume = hypervolume(self._points(front), self.normalisation) if front and self.normalisation else 0.0
+        volume = hypervolume(self._front.points(front), self.normalisation) if front and self.normalisation else 0.0
         return SearchResult(
             self.objective_names,
             self.directions,
-            sorted(self.cache.values(), key=_canonical_order),
+            sorted(self.cache.values(), key=canonical_order),
             front,
             self.normalisation,
             volume,
@@ -440,41 +367,28 @@ class Search:
 
     def _run_exhaustive(self) -> None:
         """Every feasible configuration in one generation (as many as the budget allows)."""
-        if self.stop_reason() is not None:
-            return
-        solutions = [self.problem.solution(config) for config in self.space.sample(self.population, seed=self.seed)]
-        for solution in solutions:
-            self.proposed.add(tuple(solution.variables))
-        self.evaluate_solutions(solutions)
-        self._record_generation()
+        if self.stop_reason() is None:
+            self._generation(self.space.sample(self.population, seed=self.seed))
 
     def _run_random(self) -> None:
         """Uniform sampling of the feasible space, one population-sized batch at a time."""
         generator = np.random.default_rng(self.seed)
         while self.stop_reason() is None:
-            batch = [config for config in self.space.sample(self.population, seed=int(generator.integers(2**31))) if not self.is_known(tuple(self.problem.positions(config)))]
-            solutions = [self.problem.solution(config) for config in batch]
-            for solution in solutions:
-                self.proposed.add(tuple(solution.variables))
-            self.evaluate_solutions(solutions)
-            self._record_generation()
+            batch = self.space.sample(self.population, seed=int(generator.integers(2**31)))
+            self._generation([config for config in batch if not self.is_known(tuple(self.problem.positions(config)))])
 
     def _run_model_based(self) -> None:
         """Batches chosen by models of the expensive metrics (``_model_based``), one point per
         worker; each batch sees only the batches before it, so a resumed run repeats them."""
         proposer = ModelBasedProposer(self.space, self.problem, self.metrics, self.objective_names, self.directions, self.post, self.seed)
         while self.stop_reason() is None:
-            known = sorted((evaluation for evaluation in self.cache.values() if evaluation.generation < self.generation), key=_canonical_order)
-            solutions = [self.problem.solution(config) for config in proposer.propose(known, self.is_known, self.batch)]
-            for solution in solutions:
-                self.proposed.add(tuple(solution.variables))
-            self.evaluate_solutions(solutions)
-            self._record_generation()
+            known = sorted((evaluation for evaluation in self.cache.values() if evaluation.generation < self.generation), key=canonical_order)
+            self._generation(proposer.propose(known, self.is_known, self.batch))
 
-
-def _canonical_order(evaluation: Evaluation) -> tuple[int, str]:
-    return (evaluation.generation, evaluation.key)
-
-
-def _finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    def _generation(self, configs: Sequence[dict[str, Any]]) -> None:
+        """One generation chosen outside Platypus: proposed, evaluated and recorded."""
+        solutions = [self.problem.solution(config) for config in configs]
+        for solution in solutions:
+            self.proposed.add(tuple(solution.variables))
+        self.evaluate_solutions(solutions)
+        self._record_generation()
