@@ -12,7 +12,7 @@ import pytest
 
 from avatar.solver.cli import EXIT_INVALID, EXIT_OK
 
-from .helpers import SPEC, solve, stored
+from .helpers import SPEC, faulty_spec, solve, stored
 
 PLUGINS = {"AVATAR_ALLOW_PLUGINS": "tests"}
 
@@ -59,12 +59,7 @@ def test_a_broken_constructor_or_closed_form_is_exit_2_naming_the_estimator(tmp_
 
 def test_a_plugin_that_ends_its_process_fails_one_evaluation_with_one_job(tmp_path):
     spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        SPEC.replace(
-            "objectives:\n  gflops: maximize\n  size_mb: minimize\n",
-            "estimators:\n  faulty_size: {class: 'tests.fault_tests.faulty:FaultySizeEstimator', options: {fault: os_exit, on: 64}}\nobjectives:\n  gflops: maximize\n  faulty_size: minimize\n",
-        ).replace("search: {population: 10, evaluations: 40, seed: 3}", "search: {population: 6, evaluations: 14, seed: 3}")
-    )
+    spec.write_text(faulty_spec("os_exit", search="search: {population: 6, evaluations: 14, seed: 3}"))
     done = solve(str(spec), "--out", str(tmp_path / "run"), "--jobs", "1", "-q", environment=PLUGINS)
     assert done.returncode == EXIT_OK, done.stderr
     rows = stored(tmp_path / "run")
