@@ -377,15 +377,23 @@ class SpaceReport:
         )
 
     def bounds_cells(self, name: str) -> tuple[str, str]:
-        """Declared and feasible values of one parameter, as the report shows them: a range,
-        or every choice of a string parameter."""
+        """Declared and feasible values of one parameter, as the report shows them: the domain
+        as declared (a choice set as a set, a range with its step), then the feasible ones: the
+        feasible choices of a string parameter, the declared choices within the tight bounds of
+        a numeric one, or the tight range."""
+        parameter = next((item for item in self.parameters if item["name"] == name), {})
+        low, high = self.declared.get(name, (None, None))
+        declared = str(parameter.get("domain") or f"[{low}, {high}]")
         choices = self.choices.get(name)
         if choices is not None:
-            declared = next(item["domain"] for item in self.parameters if item["name"] == name)
             return declared, "{" + ", ".join(map(str, choices)) + "}"
         tight = self.bounds.get(name)
-        low, high = self.declared[name]
-        return f"[{low}, {high}]", "unknown" if tight is None else f"[{tight[0]}, {tight[1]}]"
+        if tight is None:
+            return declared, "unknown"
+        offered = parameter.get("declaration", {}).get("choices") if isinstance(parameter.get("declaration"), dict) else None
+        if isinstance(offered, list):
+            return declared, "{" + ", ".join(str(value) for value in offered if tight[0] <= value <= tight[1]) + "}"
+        return declared, f"[{tight[0]}, {tight[1]}]"
 
 
 @dataclass(frozen=True)

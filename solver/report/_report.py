@@ -71,14 +71,22 @@ class SearchSummary:
             store.close()
 
     def front_rows(self, spec: Spec) -> tuple[list[str], list[list[Any]]]:
-        """The front as a table: key, objectives and other metrics, then every parameter."""
+        """The front as a table: key, objectives and other metrics, then every parameter; sorted
+        by the first objective (ascending), so the trade-off reads from one end to the other."""
         metric_names = list(self.objectives)
         for evaluation in self.front:
             metric_names += [name for name in evaluation["metrics"] if name not in metric_names]
         metric_names = [name for name in metric_names if name not in spec.parameter_names]  # an objective on a parameter is its column
         header = ["key", *metric_names, *spec.parameter_names]
-        rows = [[item["key"], *(item["metrics"].get(name) for name in metric_names), *(item["config"][name] for name in spec.parameter_names)] for item in self.front]
+        first = next(iter(self.objectives), None)
+        front = sorted(self.front, key=lambda item: (_sort_value(item, first), item["key"]))
+        rows = [[item["key"], *(item["metrics"].get(name) for name in metric_names), *(item["config"][name] for name in spec.parameter_names)] for item in front]
         return header, rows
+
+
+def _sort_value(item: Mapping[str, Any], metric: str | None) -> float:
+    value = item["metrics"].get(metric) if metric is not None else None
+    return float(value) if isinstance(value, (int, float)) else float("inf")
 
 
 def write_report(run: RunDirectory | Path, spec: Spec) -> Path:

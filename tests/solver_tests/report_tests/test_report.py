@@ -17,6 +17,12 @@ def test_report_lists_every_choice_of_a_string_parameter(tmp_path):
     run_search(space, check_report(space), out=str(tmp_path / "run"))
     report = (tmp_path / "run" / "report.md").read_text()
     assert "| hidden_act | {gelu, relu, silu} | {gelu, relu} |" in report, "declared: every choice, not the first and last"
+    assert "| num_attention_heads | {1, 2, 4, 8} | {" in report, "a numeric choice set is a set, not a range"
+    assert "| vocab_size | [1000, 8000] step 1000 | [" in report, "a range keeps its step"
+    table = report.split("## Pareto front")[1].split("\n## ")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| key")]
+    gflops = [float(row.split("|")[2]) for row in rows]
+    assert gflops == sorted(gflops), "the Pareto table is sorted by the first objective"
 
 
 def test_a_teacher_scoring_zero_gives_a_reason_not_nan():
