@@ -64,9 +64,11 @@ def figure_text(value: float | None, form: str, scale: float = 1.0) -> str:
     return "—" if value is None else format(scale * value, form)
 
 
-def kept_text(student_score: float, teacher_score: float, primary: str) -> str:
+def kept_text(student_score: float, teacher_score: float | None, primary: str) -> str:
     """How much of the teacher's score a student keeps; a teacher scoring 0 has nothing to keep
     (an F1 of 0 means it predicts one class for every example), and the cell says so."""
+    if teacher_score is None:
+        return f"n/a: the teacher's {primary} is unknown"
     if not teacher_score or not math.isfinite(teacher_score):
         return f"n/a: the teacher's {primary} is {teacher_score:g}" + (" (it predicts one class)" if primary == "f1" else "")
     return f"{student_score / teacher_score:.1%}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.table import Table
+from rich.text import Text
 
 from avatar.specs import Spec, StudentsRecord
 
@@ -40,7 +41,7 @@ def front_table(spec: Spec, outcome: RunOutcome, *, max_rows: int = 20, max_para
         picked += [others[int(index * step)] for index in range(max_rows - len(picked))]
         order = [evaluation for evaluation in order if evaluation in picked]
     for evaluation in order:
-        cells = [f"{evaluation.metrics[name]:.4g}" for name in result.objective_names]
+        cells: list[str | Text] = [f"{evaluation.metrics[name]:.4g}" for name in result.objective_names]
         cells += [plain(evaluation.config[name]) for name in varying]
         table.add_row(*cells, "●" if evaluation.key in chosen else "")
     return table

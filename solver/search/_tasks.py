@@ -86,6 +86,7 @@ def _deadline(seconds: float | None) -> Iterator[None]:
     if not usable:
         yield
         return
+    assert seconds is not None  # usable says so
 
     def expire(signum: int, frame: Any) -> None:
         raise EvaluationTimeout(timeout_message(seconds))

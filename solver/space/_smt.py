@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -162,7 +163,7 @@ class SmtSpace:
 
     # -- points ----------------------------------------------------------------------------
 
-    def sample_positions(self, n: int, *, seed: int, exclude: list[dict[str, int]] = ()) -> list[dict[str, int]]:
+    def sample_positions(self, n: int, *, seed: int, exclude: Sequence[dict[str, int]] = ()) -> list[dict[str, int]]:
         """Up to ``n`` distinct feasible points (positions of the constrained parameters) from Z3
         models, each nudged by random half-space hints on two parameters so that they spread over
         the space. Not uniform: for spaces too sparse to sample by chance."""

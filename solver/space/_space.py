@@ -44,7 +44,7 @@ class InfeasibleSpecError(SpecError):
         line = core[0].line if core else None
         super().__init__([Problem(source, Location(line), ("constraints",), f"the spec is infeasible: no point of the grid satisfies all of {names}")])
 
-    def __reduce__(self):  # type: ignore[override]
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.source, self.core, self.bounds))
 
 

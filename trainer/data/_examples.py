@@ -108,6 +108,7 @@ def examples_from_rows(rows: Sequence[Row], task: TaskSettings, functions: Mappi
             for key, name in zip(keys, fields.ids):
                 if functions is None or key not in functions:
                     raise DataError(f"{row.where}: function id {key} (field '{name}') is not in the table of functions (task.functions)", ("task", "fields", "ids"))
+            assert functions is not None  # every key was looked up in it just above
             examples.append(Example(tuple(functions[key] for key in keys), label, keys, given_id or "/".join(keys)))
         elif task.is_pair:
             if not fields.texts:
