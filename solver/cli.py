@@ -330,10 +330,11 @@ def _train(space: Space, run: RunDirectory, arguments: argparse.Namespace, conso
     finally:
         executor.shutdown()
     console.print(students_table(students))
-    for check in prediction_checks(students):
+    checks = prediction_checks(students)
+    for check in checks:
         rho = "n/a" if check.spearman is None else f"{check.spearman:.3f}"
         console.print(visible(f"{check.metric} predicted against realised over {len(check.keys)} students: Spearman {rho}, MAE {check.mae:.4f}"), markup=False, soft_wrap=True)
-    for warning in [*weak_warnings(students), *ranking_warnings(prediction_checks(students))]:
+    for warning in [*weak_warnings(students), *ranking_warnings(checks)]:
         console.print(visible(f"warning: {warning}"), markup=False, soft_wrap=True)
 
 

@@ -166,7 +166,7 @@ def _is_number(value: Any) -> bool:
 def _scores(data: Mapping[str, Any], key: str) -> dict[str, float | None]:
     scores = _get(data, key, dict)
     for name, value in scores.items():
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        if value is not None and not _is_number(value):
             raise ValueError(f"'{key}.{name}' is {value!r}, not a number")
     return dict(scores)
 

@@ -23,7 +23,7 @@ from avatar.specs import Spec, default_methods
 from ._pipeline import Distillation
 from .data import TaskData
 from .distill import TeacherOutputs, distil
-from .students import margins, predict_logits, primary_metric, weakness
+from .students import logit_weakness, predict_logits, primary_metric
 
 __all__ = ["ProbeTask", "DistillationProber"]
 
@@ -61,9 +61,7 @@ class ProbeTask:
             )
             valid = predict_logits(distilled.model, distilled.valid, distilled.settings.batch_size, distilled.settings.device)
         result = distilled.result
-        two = valid.shape[1] == 2
-        labels = distilled.valid.labels.tolist()
-        weak = weakness({"validation": valid.argmax(dim=1).tolist()}, margins(valid).tolist() if two else None, labels if two else None, seed=self.spec.train.seed)
+        weak = logit_weakness(valid, distilled.valid.labels.tolist(), seed=self.spec.train.seed)
         return {self.metric: float(result.best_metric), "epochs_run": float(result.epochs_run), "weak": weak}
 
     def picklable(self) -> ProbeTask:

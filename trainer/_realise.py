@@ -19,7 +19,7 @@ from avatar.specs import SelectedPoint, Spec
 
 from .data import TaskData, encode, with_user_mode
 from .distill import Distilled, TeacherOutputs, best_restart
-from .students import fold_threshold, logit_scores, margins, model_costs, onnx_variant, predict_logits, primary_metric, quantized_variant, tune_threshold, weakness, write_card
+from .students import fold_threshold, logit_scores, logit_weakness, margins, model_costs, onnx_variant, predict_logits, primary_metric, quantized_variant, tune_threshold, write_card
 
 __all__ = ["train_student"]
 
@@ -41,12 +41,14 @@ def train_student(
     distilled, restarts = best_restart(spec, folder / "checkpoint", on_start, config=point.config, data=data, teacher=teacher, cache_dir=cache_dir, device=device, on_step=on_step, on_epoch=on_epoch)
     model, tokenizer, config, result, settings = distilled.model, distilled.tokenizer, distilled.config, distilled.result, distilled.settings
     length, vocab = int(config["max_sequence_length"]), int(config["vocab_size"])
-    threshold = _tuned_threshold(distilled, spec)
+    valid_logits = predict_logits(model, distilled.valid, settings.batch_size, settings.device)  # before the cut is folded in
+    threshold = _tuned_threshold(distilled, spec, valid_logits)
     test = encode(data.test, tokenizer, length)
     test_logits = predict_logits(model, test, settings.batch_size, settings.device)
     test_predictions = test_logits.argmax(dim=1).tolist()
     test_metrics = logit_scores(test_logits, test.labels.tolist())
-    weak = _weakness(distilled, test_predictions, spec)
+    # at the cut it ships with: the folded one (its margin is 0 when it was not folded)
+    weak = logit_weakness(valid_logits, distilled.valid.labels.tolist(), seed=spec.train.seed, threshold=threshold["margin"], others={"test": test_predictions})
     if threshold["margin"] and threshold["folded"]:
         threshold["test_at_default"] = logit_scores(test_logits, test.labels.tolist(), -threshold["margin"])
     model.save_pretrained(folder)
@@ -103,24 +105,15 @@ def predicted_against_realised(spec: Spec, point: SelectedPoint, history: list[d
     return predicted
 
 
-def _weakness(distilled: Distilled, test_predictions: list[int], spec: Spec) -> list[str]:
-    """Why the student is weak, if it is (``students.weakness``): its predictions on the
-    validation and test splits at the cut it ships with, and its validation ROC AUC's interval."""
-    valid = predict_logits(distilled.model, distilled.valid, distilled.settings.batch_size, distilled.settings.device)
-    labels = distilled.valid.labels.tolist()
-    two = valid.shape[1] == 2
-    return weakness({"validation": valid.argmax(dim=1).tolist(), "test": test_predictions}, margins(valid).tolist() if two else None, labels if two else None, seed=spec.train.seed)
-
-
 def _folder_megabytes(folder: Path) -> float:
     return sum(path.stat().st_size for path in folder.glob("*.safetensors")) / 1e6
 
 
-def _tuned_threshold(distilled: Distilled, spec: Spec) -> dict[str, Any]:
-    """Choose the decision threshold on the validation split and fold it into the model
-    (``train.tune_threshold``); what was chosen and what it changed on validation."""
+def _tuned_threshold(distilled: Distilled, spec: Spec, logits: torch.Tensor) -> dict[str, Any]:
+    """Choose the decision threshold on the validation split (``logits``: the student's there)
+    and fold it into the model (``train.tune_threshold``); what was chosen and what it changed
+    on validation."""
     metric = primary_metric(spec.task.kind, spec.task.num_labels)
-    logits = predict_logits(distilled.model, distilled.valid, distilled.settings.batch_size, distilled.settings.device)
     labels = distilled.valid.labels.tolist()
     tuned = spec.train.tune_threshold and spec.task.num_labels == 2  # a cut on one margin: two classes only
     margin = tune_threshold(margins(logits).tolist(), labels, metric) if tuned else 0.0

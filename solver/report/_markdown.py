@@ -127,14 +127,17 @@ Spec {inline_code(spec.source)}, hash `{digest}`; search seed {seed}.
 def fenced(text: str, info: str = "") -> str:
     """``text`` as a fenced code block whose fence is longer than any run of backticks in it,
     so no text of a spec can end the block and turn into live Markdown or HTML."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
+    fence = "`" * max(3, _longest_backtick_run(text) + 1)
     return f"{fence}{info}\n{text}\n{fence}"
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
 
 
 def inline_code(text: str) -> str:
     """``text`` as inline code, delimited by more backticks than any run in it."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    longest = _longest_backtick_run(text)
     ticks = "`" * (longest + 1)
     padded = f" {text} " if text.startswith("`") or text.endswith("`") or longest else text
     return f"{ticks}{padded}{ticks}"
@@ -219,6 +222,7 @@ def students_section(summary: StudentsRecord) -> str:
     """The realised students against the teacher: size, latency, energy, carbon and test scores."""
     teacher, primary = summary.teacher, summary.primary
     many = int(summary.data.get("num_labels", 2)) > 2
+    auc = has_auc_kept(summary)
     header = [
         "model",
         "size MB",
@@ -230,13 +234,13 @@ def students_section(summary: StudentsRecord) -> str:
         "ROC AUC",
         "smaller",
         "faster",
-        *(["ROC AUC kept above chance"] if has_auc_kept(summary) else []),
+        *(["ROC AUC kept above chance"] if auc else []),
         f"{primary} kept",
         "weak",
     ]
     teacher_scores = [f"{teacher.test['accuracy']:.4f}", f"{teacher.test['f1']:.4f}", _optional(teacher.test.get("auc"))]
     measured = [figure_text(teacher.size_mb, ".2f"), figure_text(teacher.latency_ms, ".2f"), figure_text(teacher.energy_j, ".3g", 1000), figure_text(teacher.carbon_g, ".3g", 1000)]
-    rows = [["teacher " + teacher.model, *measured, *teacher_scores, "1x", "1x", *(["100%"] if has_auc_kept(summary) else []), "100%", ""]]
+    rows = [["teacher " + teacher.model, *measured, *teacher_scores, "1x", "1x", *(["100%"] if auc else []), "100%", ""]]
     for name, student in student_rows(summary):
         rows.append(
             [
@@ -250,7 +254,7 @@ def students_section(summary: StudentsRecord) -> str:
                 _optional(student["test"].get("auc")),
                 ratio_text(teacher.size_mb, student["size_mb"]),
                 ratio_text(teacher.latency_ms, student["latency_ms"]),
-                *([auc_kept_text(student["test"].get("auc"), teacher.test.get("auc"))] if has_auc_kept(summary) else []),
+                *([auc_kept_text(student["test"].get("auc"), teacher.test.get("auc"))] if auc else []),
                 kept_text(student["test"][primary], teacher.test[primary], primary),
                 weak_text(student),
             ]

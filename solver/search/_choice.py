@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._algorithms import AUTO
+
 __all__ = ["AlgorithmChoice", "choose_algorithm", "resolve_choice", "MODEL_BASED_BUDGET", "MODEL_BASED_WORKERS"]
 
 MODEL_BASED_BUDGET = 1000
@@ -64,8 +66,8 @@ def resolve_choice(requested: str, stored: Mapping[str, Any] | None, **facts: An
     """The algorithm a run uses: the one its store holds (a resumed run keeps its course, whatever
     ``--jobs`` says now), else ``auto``'s choice from ``facts`` (see ``choose_algorithm``), else
     the one the spec names."""
-    if stored is not None and requested in ("auto", stored["name"]):
+    if stored is not None and requested in (AUTO, stored["name"]):
         return AlgorithmChoice(stored["name"], stored["reason"])
-    if requested == "auto":
+    if requested == AUTO:
         return choose_algorithm(**facts)
     return AlgorithmChoice(requested, "set in the spec")

@@ -171,13 +171,12 @@ class Search:
             return f"no new configuration in {STAGNANT_GENERATIONS} generations (the space looks exhausted)"
         return None
 
-    def _whole_feasible_set(self) -> int | None:
-        """The number of feasible points when it is exact and no larger than one population:
-        the whole set is then evaluated in one generation, whatever the algorithm (evolution
-        needs a population of distinct feasible points to start from, and there is nothing
-        left to search for)."""
+    def _fits_one_population(self) -> bool:
+        """Whether the feasible set is known to be no larger than one population: it is then
+        evaluated whole in one generation, whatever the algorithm (evolution needs a population
+        of distinct feasible points to start from, and there is nothing left to search for)."""
         count = self.space.count()
-        return int(count.value) if count.exact and count.value <= self.population else None
+        return count.exact and count.value <= self.population
 
     def _past_deadline(self) -> bool:
         return self.time_limit is not None and self.elapsed >= self.time_limit
@@ -267,9 +266,10 @@ class Search:
         return high + np.maximum(high - low, 1.0)
 
     def _fill(self, solution: Solution, evaluation: Evaluation | None, worst: np.ndarray | None = None) -> None:
-        ok = evaluation is not None and evaluation.ok
-        values = self._front.points([evaluation])[0] if evaluation is not None and ok else None
-        fill_solution(solution, values, self.violations(evaluation) if evaluation is not None and ok else [], penalised=self.penalised, worst=worst)
+        if evaluation is None or not evaluation.ok:
+            fill_solution(solution, None, [], penalised=self.penalised, worst=worst)
+        else:
+            fill_solution(solution, self._front.points([evaluation])[0], self.violations(evaluation), penalised=self.penalised, worst=worst)
 
     def violations(self, evaluation: Evaluation) -> list[float]:
         return violations_at(self.post, self.context, evaluation.config, evaluation.metrics)
@@ -342,7 +342,7 @@ class Search:
             hook.start(self)
         try:
             with platypus_random(random.Random(f"platypus:{self.seed}")):
-                if self._whole_feasible_set() is not None:
+                if self._fits_one_population():
                     self._run_exhaustive()
                 elif self.algorithm_name == "random":
                     self._run_random()

@@ -11,7 +11,7 @@ from ._metrics import checkpoint_metric, classification_metrics, multiclass_metr
 from ._student import load_student
 from ._threshold import fold_threshold, margins, output_layer, predictions_at, tune_threshold
 from ._variants import onnx_variant, quantized_variant, write_card
-from ._weakness import ONE_CLASS_SHARE, auc_interval, weakness
+from ._weakness import ONE_CLASS_SHARE, auc_interval, logit_weakness, weakness
 
 __all__ = [
     "checkpoint_metric",
@@ -36,4 +36,5 @@ __all__ = [
     "ONE_CLASS_SHARE",
     "auc_interval",
     "weakness",
+    "logit_weakness",
 ]

@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import torch
 from scipy.stats import rankdata
 
-__all__ = ["ONE_CLASS_SHARE", "weakness", "auc_interval"]
+from ._threshold import margins, predictions_at
+
+__all__ = ["ONE_CLASS_SHARE", "weakness", "logit_weakness", "auc_interval"]
 
 ONE_CLASS_SHARE = 0.98  # predicting one class for this share of a split or more is predicting a constant
 RESAMPLES = 1000
@@ -59,3 +62,12 @@ def weakness(predictions: Mapping[str, Sequence[int]], scores: Sequence[float] |
         if interval is not None and interval[0] <= 0.5 <= interval[1]:
             reasons.append(f"its validation ROC AUC is within noise of 0.5 (95% bootstrap interval [{interval[0]:.3f}, {interval[1]:.3f}])")
     return reasons
+
+
+def logit_weakness(logits: torch.Tensor, labels: Sequence[int], *, seed: int, threshold: float = 0.0, others: Mapping[str, Sequence[int]] | None = None) -> list[str]:
+    """``weakness`` of a model from its validation ``logits``: its predictions at the cut it
+    ships with (``threshold`` on the margin for two labels; ``argmax`` otherwise), the interval
+    of its ROC AUC (two labels), and its predictions on ``others`` splits."""
+    two = logits.shape[1] == 2
+    predicted = predictions_at(logits, threshold) if two else logits.argmax(dim=1).tolist()
+    return weakness({"validation": predicted, **(others or {})}, margins(logits).tolist() if two else None, list(labels) if two else None, seed=seed)
