@@ -13,7 +13,7 @@ from ._errors import AvatarError, Location, Problem, SpecError, describe_error
 from ._expr import parse_expression
 from ._files import file_mode, write_atomically, write_json_atomically
 from ._loader import FORMATS, load, loads, parse_override
-from ._methods import DEFAULT_METHODS, DISTILL_METHODS, DISTILL_PARAMETER, FALLBACK_METHODS, FEATURE_METHODS, PREDICTION_METHODS, default_methods, parse_methods
+from ._methods import DEFAULT_METHODS, DISTILL_ENTRY_POINT_GROUP, DISTILL_METHODS, DISTILL_PARAMETER, FALLBACK_METHODS, default_methods, load_method, parse_methods, registered_method_names
 from ._metrics import ENTRY_POINT_GROUP, registered_metric_names
 from ._model import (
     NAMED_DATA,
@@ -72,8 +72,9 @@ __all__ = [
     "SplitSettings",
     "DISTILL_METHODS",
     "DISTILL_PARAMETER",
-    "FEATURE_METHODS",
-    "PREDICTION_METHODS",
+    "DISTILL_ENTRY_POINT_GROUP",
+    "registered_method_names",
+    "load_method",
     "parse_methods",
     "default_methods",
     "DEFAULT_METHODS",

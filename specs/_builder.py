@@ -16,7 +16,7 @@ from ._document import Document
 from ._domains import DomainError, make_parameter
 from ._errors import Location, Problem, SpecError
 from ._expr import FUNCTIONS, parse_expression
-from ._methods import DISTILL_PARAMETER, FEATURE_METHODS, PREDICTION_METHODS, parse_methods
+from ._methods import DISTILL_PARAMETER, load_method, parse_methods, registered_method_names
 from ._model import (
     PAIR_KINDS,
     Constant,
@@ -366,9 +366,10 @@ class SpecBuilder:
             self.report(("train", "augment"), "augmented inputs must be labelled by the teacher, and a teacher given as its predictions has only the data's: set train.teacher.model, or augment: 0")
         if isinstance(teacher, dict) and teacher.get("predictions"):
             for path, chosen in offered:
-                needs = sorted(FEATURE_METHODS & set(chosen))
+                needs = [name for name in chosen if _needs_teacher_features(name)]
                 if needs:
-                    self.report(path, f"'{needs[0]}' needs the teacher's hidden states, and a teacher given as its predictions has none (it supports {', '.join(sorted(PREDICTION_METHODS))})")
+                    supported = sorted(name for name in registered_method_names() if _needs_teacher_features(name) is False)
+                    self.report(path, f"'{needs[0]}' needs the teacher's hidden states, and a teacher given as its predictions has none (it supports {', '.join(supported)})")
         return FrozenDict(methods) if methods is not None else None
 
     def check_predictions(self, teacher: dict[str, Any]) -> None:
@@ -441,3 +442,12 @@ def _find_cycles(dependencies: Mapping[str, Set[str]]) -> list[list[str]]:
                 trail.append(child)
                 pending.append(iter(sorted(dependencies[child])))
     return cycles
+
+
+def _needs_teacher_features(name: str) -> bool | None:
+    """Whether the method ``name`` reads the teacher's hidden states (``None``: its plugin
+    does not load, which the trainer's checks report)."""
+    try:
+        return bool(getattr(load_method(name), "needs_teacher_features", False))
+    except ValueError:
+        return None

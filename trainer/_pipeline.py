@@ -24,7 +24,6 @@ from avatar.objectives import write_json_atomically
 from avatar.specs import (
     DEFAULT_METHODS,
     DISTILL_PARAMETER,
-    FEATURE_METHODS,
     FrozenDict,
     RunDirectory,
     SelectedPoint,
@@ -38,7 +37,7 @@ from avatar.specs import (
 
 from ._realise import train_student
 from .data import AUGMENT_VERSION, TaskData, augment_examples, load_task_data
-from .distill import FeatureError, TeacherOutputs, local_threads, restart_tasks, run_restarts, teacher_features
+from .distill import FeatureError, MethodMix, TeacherOutputs, local_threads, restart_tasks, run_restarts, teacher_features
 from .students import checkpoint_metric, logit_scores, model_costs, primary_metric
 from .teacher import Teacher, TeacherError, WeakTeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
 
@@ -254,14 +253,16 @@ def _teacher_outputs(teacher: Teacher, data: TaskData, logits: torch.Tensor, met
     """The teacher's outputs the methods need beyond its logits on the distillation examples:
     its logits on the labelled split (``hard_labels``) and its features (cached,
     memory-mapped)."""
-    labeled = teacher_logits(teacher, data.labeled, "labeled", data.fingerprint, cache_dir, device) if "hard_labels" in methods else None
-    if not FEATURE_METHODS & methods:
+    mix = MethodMix.of(dict.fromkeys(sorted(methods), 1.0))
+    labeled = teacher_logits(teacher, data.labeled, "labeled", data.fingerprint, cache_dir, device) if mix.uses_labels else None
+    if not mix.needs_teacher_features:
         return TeacherOutputs(logits, labeled)
     if teacher.model is None:
-        raise TeacherError(f"{' and '.join(sorted(FEATURE_METHODS & methods))} needs the teacher's hidden states, and a teacher given as its predictions has none")
-    if "attention_relations" in methods and teacher.pair_as_text:
+        raise TeacherError(f"{' and '.join(mix.names_with('needs_teacher_features'))} needs the teacher's hidden states, and a teacher given as its predictions has none")
+    per_text = mix.names_with("reads_each_text")
+    if per_text and teacher.pair_as_text:
         raise TeacherError(
-            "attention_relations matches each function's attention relations, and this teacher is a cross-encoder that reads a pair as one "
+            f"{' and '.join(per_text)} reads each function's features, and this teacher is a cross-encoder that reads a pair as one "
             "text: use hidden (it compares the pair's pooled states) or a teacher that reads each function on its own"
         )
     task = progress.add_task("teacher features", total=len(data.distillation) + (len(data.labeled) if labeled is not None else 0), status="")

@@ -8,10 +8,11 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from avatar.specs import NAMED_DATA, Problem, Spec, SpecError
+from avatar.specs import DISTILL_PARAMETER, NAMED_DATA, Problem, Spec, SpecError
 
 from ._pipeline import methods_needed, teacher_settings
 from .data import DataError, TaskData, load_task_data
+from .distill import MethodError, MethodMix
 from .teacher import PredictionsError, TeacherError, check_teacher_available, checked_predictions, has_task_head, resolve_teacher
 
 __all__ = ["preflight", "ONNX_MODULES"]
@@ -26,7 +27,10 @@ def preflight(spec: Spec, *, data: str | None = None, teacher: str | None = None
     Raises:
         SpecError: every problem found, each at the spec line it is about.
     """
-    problems = _environment_problems(spec) + _location_problems(spec, data)
+    problems = _environment_problems(spec) + _method_problems(spec)
+    if problems:
+        raise SpecError(problems)
+    problems = _location_problems(spec, data)
     task_data = None
     if not problems:  # read it now: a field the data lacks is found before the search, not after
         try:
@@ -52,6 +56,17 @@ def _environment_problems(spec: Spec) -> list[Problem]:
     return []
 
 
+def _method_problems(spec: Spec) -> list[Problem]:
+    """Every distillation method the run may use resolves to a working method object (a plugin
+    that fails to import, or is not a method, is found now)."""
+    try:
+        MethodMix.of(dict.fromkeys(sorted(methods_needed(spec)), 1.0))
+    except MethodError as error:
+        path = ("space", DISTILL_PARAMETER) if DISTILL_PARAMETER in spec.parameter_names and spec.train.distill is None else ("train", "distill")
+        return [_problem(spec, path, str(error))]
+    return []
+
+
 def _location_problems(spec: Spec, data: str | None) -> list[Problem]:
     problems = []
     location = spec.task_data(data)
@@ -71,7 +86,7 @@ def _predictions_problems(spec: Spec, teacher: str | None, task_data: TaskData) 
     if settings is None or not settings.predictions:
         return []
     try:
-        checked_predictions(settings, task_data, labeled="hard_labels" in methods_needed(spec))  # hard_labels distils on the labelled split too
+        checked_predictions(settings, task_data, labeled=MethodMix.of(dict.fromkeys(methods_needed(spec), 1.0)).uses_labels)  # hard_labels distils on the labelled split too
     except DataError as error:
         return [_problem(spec, error.field, str(error))]
     except PredictionsError as error:

@@ -174,7 +174,7 @@ def test_hostile_distillation_settings_are_spec_errors_naming_the_field(space_li
 def test_attention_relations_refuse_a_cross_encoder_and_hidden_compares_the_pair(tmp_path, clone_folder, tiny_classifier):
     from avatar.trainer import TeacherError
 
-    with pytest.raises(TeacherError, match="attention_relations matches each function's attention relations, and this teacher is a cross-encoder"):
+    with pytest.raises(TeacherError, match="attention_relations reads each function's features, and this teacher is a cross-encoder"):
         prepare_distillation(_spec("clone", clone_folder, tiny_classifier, tmp_path, "logits+attention_relations"), cache_dir=tmp_path / "cache", device="cpu")
     distillation = prepare_distillation(_spec("clone", clone_folder, tiny_classifier, tmp_path, "logits+hidden"), cache_dir=tmp_path / "cache", device="cpu")
     assert distillation.outputs.features.array("hidden").shape[1] == 1  # one text: the pair as the cross-encoder read it

@@ -21,13 +21,15 @@ import torch
 from torch import nn
 
 from avatar import objectives
-from avatar.specs import DISTILL_PARAMETER, FEATURE_METHODS, Spec, default_methods, parse_methods
+from avatar.specs import DISTILL_PARAMETER, Spec, default_methods, parse_methods
 
 from ..data import EncodedSet, TaskData, encode, load_or_train_tokenizer
 from ..students import checkpoint_metric
 from ._features import TeacherFeatures, student_forward
 from ._loop import LoopResult, LoopSettings, train
-from ._losses import DistillationLoss, StudentOutputs, TeacherTargets, logits_loss
+from ._losses import StudentOutputs, TeacherTargets, logits_loss
+from ._methods import LossShape
+from ._registry import MethodMix
 
 __all__ = ["Distilled", "TeacherOutputs", "distil", "distillation_loss", "methods_of", "best_restart"]
 
@@ -133,11 +135,12 @@ def distil(
     """
     teacher = teacher if isinstance(teacher, TeacherOutputs) else TeacherOutputs(teacher)
     methods = methods_of(spec, config)
-    features = bool(FEATURE_METHODS & set(methods))
-    if "hard_labels" in methods and teacher.labeled is None:
-        raise ValueError("hard_labels needs the teacher's logits on the labelled split")
-    if features and (teacher.features is None or ("hard_labels" in methods and teacher.labeled_features is None)):
-        raise ValueError(f"{' and '.join(sorted(FEATURE_METHODS & set(methods)))} needs the teacher's features")
+    mix = MethodMix.of(methods)
+    features = mix.needs_teacher_features
+    if mix.uses_labels and teacher.labeled is None:
+        raise ValueError(f"{' and '.join(mix.names_with('uses_labels'))} needs the teacher's logits on the labelled split")
+    if features and (teacher.features is None or (mix.uses_labels and teacher.labeled_features is None)):
+        raise ValueError(f"{' and '.join(mix.names_with('needs_teacher_features'))} needs the teacher's features")
     context = objectives.Context.from_spec(spec)
     config = context.resolve(config)
     family = objectives.get_family(spec.model.family)
@@ -152,7 +155,7 @@ def distil(
     torch.manual_seed(seed)
     model = family.build(config, spec.task.kind, spec.task.num_labels, pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2)
     unlabeled = data.distillation[:max_examples] if max_examples else data.distillation
-    labeled = (data.labeled[:max_examples] if max_examples else data.labeled) if "hard_labels" in methods else []
+    labeled = (data.labeled[:max_examples] if max_examples else data.labeled) if mix.uses_labels else []
     distill, valid = encode(unlabeled + labeled, tokenizer, length), encode(data.valid, tokenizer, length)
     targets = _Targets(teacher, len(unlabeled), len(labeled), distill.labels, device)
     settings = LoopSettings(
@@ -166,14 +169,15 @@ def distil(
     )
     if on_start is not None:
         on_start(settings.epochs * -(-len(distill) // settings.batch_size))
-    objective = DistillationLoss(
-        methods,
-        spec.train.temperature,
-        student_width=int(config["hidden_size"]),
-        student_layers=int(config["num_hidden_layers"]),
-        student_heads=int(config["num_attention_heads"]),
-        teacher_width=teacher.features.width if features else 0,
-        teacher_layers=teacher.features.layers if features else 0,
+    objective = mix.loss(
+        LossShape(
+            spec.train.temperature,
+            student_width=int(config["hidden_size"]),
+            student_layers=int(config["num_hidden_layers"]),
+            student_heads=int(config["num_attention_heads"]),
+            teacher_width=teacher.features.width if teacher.features is not None and features else 0,
+            teacher_layers=teacher.features.layers if teacher.features is not None and features else 0,
+        )
     )
     weight = spec.train.hard_label_weight
 
@@ -181,10 +185,10 @@ def distil(
         batch = targets.batch(indices, features)
         return _with_hard_labels(objective(student, batch), student.logits, batch.labels, weight)
 
-    forward = student_forward(hidden="hidden" in methods, relations="attention_relations" in methods)
+    forward = student_forward(hidden="hidden" in mix.student_outputs, relations="relations" in mix.student_outputs)
     result = train(model, distill, loss, valid, settings, checkpoint_dir, on_step=on_step, on_epoch=on_epoch, forward=forward, loss_module=objective)
-    if "hard_labels" in methods:
-        notes.append(f"distilled on {len(unlabeled)} unlabelled and {len(labeled)} labelled examples (hard_labels)")
+    if mix.uses_labels:
+        notes.append(f"distilled on {len(unlabeled)} unlabelled and {len(labeled)} labelled examples ({'+'.join(mix.names_with('uses_labels'))})")
     return Distilled(model, tokenizer, config, result, settings, notes, valid, methods)
 
 
