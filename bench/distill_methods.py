@@ -64,14 +64,21 @@ HARD = "builtin:python-clones-hard"
 
 
 def methods_spec(data: Path | str, method: str, seed: int, max_length: int):
+    return loads(yaml.safe_dump(methods_document(data, method, seed, max_length), sort_keys=False), filename=str(EXAMPLES / "avatar-bigclonebench.yaml"))
+
+
+def methods_document(data: Path | str, method: str | None, seed: int, max_length: int) -> dict:
+    """The spec's document (``method``: ``None`` for the default methods)."""
     spec = yaml.safe_load((EXAMPLES / "avatar-bigclonebench.yaml").read_text())
     if data == HARD:  # the harder built-in set, with few labelled pairs
         spec["task"] = {"kind": "clone", "data": HARD, "split": {"valid": 0.1, "test": 0.2, "labeled": 0.25, "seed": 42}}
     else:
         spec["task"]["data"] = str(Path(data).resolve())
     spec["objectives"] = {"size_mb": "minimize", "gflops": "maximize"}
-    spec["train"] = {"teacher": {"model": TEACHER, "epochs": 3, "max_length": max_length, "accept_weak": True}, "distill": method, "epochs": 10, "patience": 3, "seed": seed}
-    return loads(yaml.safe_dump(spec, sort_keys=False), filename=str(EXAMPLES / "avatar-bigclonebench.yaml"))
+    spec["train"] = {"teacher": {"model": TEACHER, "epochs": 3, "max_length": max_length, "accept_weak": True}, "epochs": 10, "patience": 3, "seed": seed}
+    if method is not None:
+        spec["train"]["distill"] = method
+    return spec
 
 
 def compare_methods(

@@ -207,6 +207,7 @@ class TaskSettings:
     labels: tuple[str | int, ...] | None = None
     fields: FieldSettings = FieldSettings()
     functions: str | None = None
+    unlabeled: str | None = None  # classify/defect: unlabelled code the teacher labels (a table)
     config: str | None = None
     split_names: FrozenDict = field(default_factory=FrozenDict)
 
@@ -288,6 +289,7 @@ class TrainSettings:
     temperature: float = 2.0
     distill: FrozenDict | None = None  # {method: weight}; None: the default, which the teacher decides (``default_methods``)
     augment: int = 0  # rewrites per training function added to the distillation split
+    transfer_pairs: int = 0  # pair tasks: new pairs of the distillation split's functions, labelled by the teacher
     hard_label_weight: float = 0.0
     tune_threshold: bool = True
     restarts: int = 1

@@ -36,7 +36,7 @@ from avatar.specs import (
 )
 
 from ._realise import train_student
-from .data import AUGMENT_VERSION, TaskData, augment_examples, load_task_data
+from .data import AUGMENT_VERSION, TaskData, augment_examples, load_task_data, sample_transfer, transfer_name, with_teacher_labels
 from .distill import FeatureError, MethodMix, TeacherOutputs, local_threads, restart_tasks, run_restarts, teacher_features
 from .students import checkpoint_metric, logit_scores, model_costs, primary_metric
 from .teacher import Teacher, TeacherError, WeakTeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
@@ -199,6 +199,7 @@ def prepare_distillation(
         progress.update(labelling, completed=len(task_data.unlabeled))
         timings["teacher_logits"] = time.perf_counter() - step_started
         augmented = _augmented_logits(spec, prepared, task_data, logits, cache_dir, device, progress, executor)
+        augmented = _transfer_logits(spec, prepared, task_data, augmented, cache_dir, device, progress, executor)
         outputs = _teacher_outputs(prepared, task_data, augmented, methods_needed(spec), cache_dir, device, progress)
         timings["teacher_features"] = time.perf_counter() - step_started - timings["teacher_logits"]
     warnings = teacher_warnings(logits)
@@ -249,6 +250,23 @@ def _augmented_logits(spec: Spec, teacher: Teacher, data: TaskData, logits: torc
     return torch.cat([logits, labelled]) if len(labelled) else logits
 
 
+def _transfer_logits(spec: Spec, teacher: Teacher, data: TaskData, logits: torch.Tensor, cache_dir: Path, device: str, progress: Any, executor: Any = None) -> torch.Tensor:
+    """The transfer set (``train.transfer_pairs``: new pairs of the distillation split's
+    functions; ``task.unlabeled``: the user's unlabelled code) joins the distillation examples
+    as ``data.transfer``, labelled by the teacher (cached; a teacher given as predictions reads
+    them from its file); returns the teacher's logits on all the distillation examples."""
+    if not (spec.train.transfer_pairs or data.unlabeled_code):
+        return logits
+    pairs = sample_transfer(data, spec.train.transfer_pairs, spec.train.seed)
+    what = "transfer pairs" if spec.task.is_pair else "unlabelled functions (task.unlabeled)"
+    task = progress.add_task(f"teacher on {len(pairs)} {what}", total=len(pairs), status="")
+    name = transfer_name(len(pairs), spec.train.seed)
+    labelled = teacher_logits(teacher, pairs, name, data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(task, n), executor=executor)
+    progress.update(task, completed=len(pairs))
+    data.transfer = with_teacher_labels(pairs, labelled.argmax(dim=1).tolist()) if len(pairs) else []
+    return torch.cat([logits, labelled]) if len(pairs) else logits
+
+
 def _teacher_outputs(teacher: Teacher, data: TaskData, logits: torch.Tensor, methods: set[str], cache_dir: Path, device: str, progress: Any) -> TeacherOutputs:
     """The teacher's outputs the methods need beyond its logits on the distillation examples:
     its logits on the labelled split (``hard_labels``) and its features (cached,
@@ -266,7 +284,7 @@ def _teacher_outputs(teacher: Teacher, data: TaskData, logits: torch.Tensor, met
             "text: use hidden (it compares the pair's pooled states) or a teacher that reads each function on its own"
         )
     task = progress.add_task("teacher features", total=len(data.distillation) + (len(data.labeled) if labeled is not None else 0), status="")
-    name = f"unlabeled+{len(data.augmented)}-augmented" if data.augmented else "unlabeled"
+    name = data.distillation_name
     try:
         features = teacher_features(teacher, data.distillation, name, data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(task, n))
         labeled_features = teacher_features(teacher, data.labeled, "labeled", data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(task, n)) if labeled is not None else None

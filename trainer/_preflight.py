@@ -11,7 +11,7 @@ from pathlib import Path
 from avatar.specs import DISTILL_PARAMETER, NAMED_DATA, Problem, Spec, SpecError
 
 from ._pipeline import methods_needed, teacher_settings
-from .data import DataError, TaskData, load_task_data
+from .data import DataError, TaskData, load_task_data, sample_transfer
 from .distill import MethodError, MethodMix
 from .teacher import PredictionsError, TeacherError, check_teacher_available, checked_predictions, has_task_head, resolve_teacher
 
@@ -27,10 +27,7 @@ def preflight(spec: Spec, *, data: str | None = None, teacher: str | None = None
     Raises:
         SpecError: every problem found, each at the spec line it is about.
     """
-    problems = _environment_problems(spec) + _method_problems(spec)
-    if problems:
-        raise SpecError(problems)
-    problems = _location_problems(spec, data)
+    problems = _environment_problems(spec) + _method_problems(spec) + _location_problems(spec, data)
     task_data = None
     if not problems:  # read it now: a field the data lacks is found before the search, not after
         try:
@@ -76,6 +73,8 @@ def _location_problems(spec: Spec, data: str | None) -> list[Problem]:
     if spec.task.functions and not Path(spec.resolve_path(spec.task.functions)).is_file():
         message = f"{spec.resolve_path(spec.task.functions)}: no such file (the table of functions that task.fields.ids point into)"
         problems.append(_problem(spec, ("task", "functions"), message))
+    if spec.task.unlabeled and not Path(spec.resolve_path(spec.task.unlabeled)).exists():
+        problems.append(_problem(spec, ("task", "unlabeled"), f"{spec.resolve_path(spec.task.unlabeled)}: no such file or folder (the unlabelled code the teacher labels)"))
     return problems
 
 
@@ -86,7 +85,8 @@ def _predictions_problems(spec: Spec, teacher: str | None, task_data: TaskData) 
     if settings is None or not settings.predictions:
         return []
     try:
-        checked_predictions(settings, task_data, labeled=MethodMix.of(dict.fromkeys(methods_needed(spec), 1.0)).uses_labels)  # hard_labels distils on the labelled split too
+        labeled = MethodMix.of(dict.fromkeys(methods_needed(spec), 1.0)).uses_labels  # hard_labels distils on the labelled split too
+        checked_predictions(settings, task_data, labeled=labeled, extra=sample_transfer(task_data, spec.train.transfer_pairs, spec.train.seed))
     except DataError as error:
         return [_problem(spec, error.field, str(error))]
     except PredictionsError as error:

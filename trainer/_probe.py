@@ -87,6 +87,8 @@ class DistillationProber:
         methods = default_methods(train.distill)  # resolved by prepare_distillation
         if methods != {"logits": 1.0}:  # logits alone (the default until 2026-12) leaves the key as it was, so older runs resume
             parts.append(sorted(methods.items()))
+        if train.transfer_pairs:  # probes distil on the transfer pairs too (none: the key as it was)
+            parts.append(["transfer_pairs", train.transfer_pairs])
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
     def task(self, metric: str, estimator: Any, config: dict[str, Any], fidelity: Mapping[str, Any] | None = None) -> ProbeTask:

@@ -1,8 +1,8 @@
 """Writing a teacher's predictions: the other half of ``train.teacher.predictions``.
 
 Where the teacher runs (a GPU box), ``solve SPEC --write-predictions FILE`` fine-tunes it if it
-needs it (or uses it as it is), labels every example of the data, and writes one JSON line per
-example, ``{"id": ..., "logits": [...]}``; anywhere else, a spec with ``train.teacher.predictions:
+needs it (or uses it as it is), labels every example of the data (and the transfer pairs, when
+the spec asks for them), and writes one JSON line per example, ``{"id": ..., "logits": [...]}``; anywhere else, a spec with ``train.teacher.predictions:
 FILE`` distils from the file with no teacher model.
 """
 
@@ -18,7 +18,7 @@ from rich.console import Console
 from avatar.specs import Spec, write_atomically
 
 from ._pipeline import default_device, teacher_settings
-from .data import load_task_data
+from .data import load_task_data, sample_transfer, transfer_name
 from .teacher import TeacherError, prepare_teacher, teacher_logits
 
 __all__ = ["write_teacher_predictions"]
@@ -44,6 +44,9 @@ def write_teacher_predictions(
     device = device or default_device()
     task_data = load_task_data(spec, data)
     parts = {"labeled": task_data.labeled, "unlabeled": task_data.unlabeled, "valid": task_data.valid, "test": task_data.test}
+    transfer = sample_transfer(task_data, spec.train.transfer_pairs, spec.train.seed)  # a predictions teacher distils on them too
+    if transfer:
+        parts[transfer_name(len(transfer), spec.train.seed)] = transfer
     task_data.check_unique_ids()
     count = sum(len(part) for part in parts.values())
     console.print(f"teacher {settings.name}: labelling {count} examples", highlight=False, markup=False)

@@ -18,7 +18,9 @@ from avatar.specs import TaskSettings
 
 from ._tables import DataError, Row, read_table
 
-__all__ = ["LabelMap", "examples_from_rows", "read_functions"]
+__all__ = ["LabelMap", "examples_from_rows", "unlabelled_examples_from_rows", "read_functions", "UNLABELLED_PREFIX"]
+
+UNLABELLED_PREFIX = "unlabeled/"  # the ids of task.unlabeled's examples (a predictions file keys them so)
 
 _ASCII_INTEGER = re.compile(r"-?[0-9]{1,18}")
 
@@ -118,6 +120,23 @@ def examples_from_rows(rows: Sequence[Row], task: TaskSettings, functions: Mappi
         else:
             identifier = given_id or row.default_id
             examples.append(Example((_text(row, fields.text, "text"),), label, (identifier,), identifier))
+    return examples
+
+
+def unlabelled_examples_from_rows(rows: Sequence[Row], task: TaskSettings) -> list:
+    """One ``Example`` per row of ``task.unlabeled``: its text (``task.fields.text``) and id
+    (``unlabeled/`` and the row's id); the label is the first class until the teacher labels it.
+
+    Raises:
+        DataError: a row without the text field, or one whose text is not a text.
+    """
+    from ._task_data import Example
+
+    examples = []
+    for row in rows:
+        text = _text(row, task.fields.text, "text")
+        identifier = _given_id(row, task.fields.id) or row.default_id
+        examples.append(Example((text,), 0, (identifier,), f"{UNLABELLED_PREFIX}{identifier}"))
     return examples
 
 

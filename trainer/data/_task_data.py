@@ -28,7 +28,7 @@ from pathlib import Path
 
 from avatar.specs import Spec, SplitSettings, TaskSettings
 
-from ._examples import LabelMap, examples_from_rows, read_functions
+from ._examples import LabelMap, examples_from_rows, read_functions, unlabelled_examples_from_rows
 from ._pair_split import split_pairs
 from ._tables import HF_PREFIX, DataError, Row, read_table, read_tables
 
@@ -66,11 +66,20 @@ class TaskData:
     num_labels: int = 2
     label_names: tuple[str, ...] = ()  # task.labels as text, when the spec names them
     augmented: list[Example] = field(default_factory=list)  # rewrites for distillation (train.augment)
+    transfer: list[Example] = field(default_factory=list)  # labelled by the teacher: new pairs (train.transfer_pairs), or task.unlabeled's code
+    unlabeled_code: list[Example] = field(default_factory=list)  # task.unlabeled, read (the teacher labels it into ``transfer``)
 
     @property
     def distillation(self) -> list[Example]:
-        """What students are distilled on: the unlabelled split, then its augmented copies."""
-        return self.unlabeled + self.augmented
+        """What students are distilled on: the unlabelled split, its augmented copies, then the
+        transfer pairs (each labelled by the teacher)."""
+        return self.unlabeled + self.augmented + self.transfer
+
+    @property
+    def distillation_name(self) -> str:
+        """The distillation examples' name in the teacher's feature cache."""
+        added = ([f"{len(self.augmented)}-augmented"] if self.augmented else []) + ([f"{len(self.transfer)}-transfer"] if self.transfer else [])
+        return "+".join(["unlabeled", *added])
 
     @property
     def train(self) -> list[Example]:
@@ -96,7 +105,7 @@ class TaskData:
 
     def summary(self) -> dict[str, int]:
         sizes = {"labeled": len(self.labeled), "unlabeled": len(self.unlabeled), "valid": len(self.valid), "test": len(self.test), "dropped": self.dropped}
-        return {**sizes, "augmented": len(self.augmented)} if self.augmented else sizes
+        return {**sizes, **({"augmented": len(self.augmented)} if self.augmented else {}), **({"transfer": len(self.transfer)} if self.transfer else {})}
 
 
 def _fingerprint(examples: Sequence[Example], extra: str) -> str:
@@ -260,9 +269,35 @@ def load_task_data(spec: Spec, data: str | None = None) -> TaskData:
         raise DataError(f"{location}: too little data for the splits {sizes}; use more examples or change task.split")
     names = tuple(str(label) for label in spec.task.labels or ())
     _check_learnable(location, {"labelled": labeled, "validation": valid, "test": test}, names)
-    data_out = TaskData(spec.task.kind, labeled, unlabeled, valid, test, location, dropped=dropped, num_labels=spec.task.num_labels, label_names=names)
-    data_out.fingerprint = _fingerprint(labeled + unlabeled + valid + test, _fingerprint_key(spec.task))
+    code = _unlabelled_code(spec, valid + test)
+    data_out = TaskData(spec.task.kind, labeled, unlabeled, valid, test, location, dropped=dropped, num_labels=spec.task.num_labels, label_names=names, unlabeled_code=code)
+    data_out.fingerprint = _fingerprint(labeled + unlabeled + valid + test + code, _fingerprint_key(spec.task))  # without task.unlabeled, as before
     return data_out
+
+
+def _unlabelled_code(spec: Spec, held_out: Sequence[Example]) -> list[Example]:
+    """``task.unlabeled``'s examples, minus any whose text is in the validation or test split
+    (students are scored there) and any repeated.
+
+    Raises:
+        DataError: the file is missing or malformed (at ``task.unlabeled``).
+    """
+    if not spec.task.unlabeled:
+        return []
+    location = spec.resolve_path(spec.task.unlabeled)
+    try:
+        tables = read_tables(location, {})
+    except DataError as error:
+        raise DataError(f"{error} (task.unlabeled)", ("task", "unlabeled")) from None
+    seen = {text for example in held_out for text in example.texts}
+    code = []
+    for example in unlabelled_examples_from_rows([row for rows in tables.values() for row in rows], spec.task):
+        if example.texts[0] not in seen:
+            seen.add(example.texts[0])
+            code.append(example)
+    if not code:
+        raise DataError(f"{location}: no unlabelled code left (every row's text is empty of new code, or in the validation or test split) (task.unlabeled)", ("task", "unlabeled"))
+    return code
 
 
 def _check_learnable(location: str, splits: dict[str, list[Example]], names: Sequence[str]) -> None:

@@ -24,7 +24,7 @@ import torch
 
 from avatar.specs import AvatarError
 
-from ..data import JsonProblem, load_json_value
+from ..data import TRANSFER_PREFIX, UNLABELLED_PREFIX, JsonProblem, load_json_value
 
 __all__ = ["Predictions", "PredictionsError", "read_predictions", "checked_predictions"]
 
@@ -55,6 +55,16 @@ class Predictions:
             PredictionsError: examples without a prediction, naming the first ids.
         """
         missing = [example.id for example in examples if example.id not in self.logits]
+        if missing and all(identifier.startswith(TRANSFER_PREFIX) for identifier in missing):
+            raise PredictionsError(
+                f"{self.path}: no prediction for {len(missing)} of the transfer pairs (train.transfer_pairs; the first: {missing[0]!r}): "
+                "write the predictions with solve SPEC --write-predictions FILE, which labels them too, or set train.transfer_pairs: 0"
+            )
+        if missing and all(identifier.startswith(UNLABELLED_PREFIX) for identifier in missing):
+            raise PredictionsError(
+                f"{self.path}: no prediction for {len(missing)} of the unlabelled functions of task.unlabeled (the first: {missing[0]!r}): "
+                "write the predictions with solve SPEC --write-predictions FILE, which labels them too, or remove task.unlabeled"
+            )
         if missing:
             shown = ", ".join(repr(identifier) for identifier in missing[:5])
             more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
@@ -95,10 +105,11 @@ def read_predictions(path: Path, num_labels: int, *, outputs: str = "logits", id
     return Predictions(path, logits, digest.hexdigest()[:20])
 
 
-def checked_predictions(settings: Any, data: Any, *, labeled: bool = False) -> Predictions:
+def checked_predictions(settings: Any, data: Any, *, labeled: bool = False, extra: Sequence = ()) -> Predictions:
     """``settings.predictions`` (a ``TeacherSettings`` with absolute paths) read and checked
     against ``data``: the data's ids are unique, and every example the students will use has a
-    prediction (the labelled split's too when ``labeled``: ``hard_labels`` distils on it).
+    prediction (the labelled split's too when ``labeled``: ``hard_labels`` distils on it; and
+    ``extra``'s, the transfer pairs).
 
     Raises:
         DataError: two examples share an id (at ``task.fields.id``).
@@ -107,7 +118,7 @@ def checked_predictions(settings: Any, data: Any, *, labeled: bool = False) -> P
     data.check_unique_ids()
     ids_path = Path(settings.prediction_ids) if settings.prediction_ids else None
     predictions = read_predictions(Path(settings.predictions), data.num_labels, outputs=settings.outputs, ids_path=ids_path)
-    predictions.for_examples((data.labeled if labeled else []) + data.unlabeled + data.valid + data.test)
+    predictions.for_examples((data.labeled if labeled else []) + data.unlabeled + data.valid + data.test + list(extra))
     return predictions
 
 
