@@ -1,12 +1,15 @@
-"""Transfer pairs against today's recipe (issue 36): ``python bench/transfer.py``.
+"""Transfer pairs and pretrained students against today's recipe (issue 36): ``python bench/transfer.py``.
 
 With few labelled pairs, does a student learn more when the teacher labels new pairs of the
-distillation split's functions (``train.transfer_pairs``)? On BigCloneBench (the copy in
+distillation split's functions (``train.transfer_pairs``), when its encoder is first pretrained
+on the task's code (``train.pretrain_epochs``), or when it also matches the teacher's hidden
+states on the larger set? Each recipe (``--recipe``, repeatable; ``RECIPES``) is a set of
+``train`` settings. On BigCloneBench (the copy in
 ../shared/data; its split keeps about 540 labelled pairs) and on ``builtin:python-clones-hard``
 with a quarter of its training pairs labelled, from the teacher ``bench/distill.py`` prepares
 (all-MiniLM-L6-v2 fine-tuned on the labelled split, 128 tokens), one student configuration
 (``--config``, as in ``bench/distill_methods.py``) is distilled with the default methods from
-several seeds, with and without transfer pairs. For each setting: the median and range over
+several seeds, by each recipe. For each recipe: the median and range over
 seeds of test ROC AUC, the AUC kept above chance ``(AUC_s - 0.5) / (AUC_t - 0.5)``, F1 kept at
 the default and at the tuned cut, and how many students were flagged weak.
 
@@ -34,12 +37,20 @@ from avatar.specs import SelectedPoint, Spec, loads
 from avatar.trainer import prepare_distillation, train_selected
 
 DATA = {"bigclonebench": "bigclonebench-codexglue-test4000", "hard": HARD}
+TRANSFER = 2000
+RECIPES: dict[str, dict] = {
+    "today": {},
+    "transfer": {"transfer_pairs": TRANSFER},
+    "transfer+pretrain": {"transfer_pairs": TRANSFER, "pretrain_epochs": 3},
+    "transfer+hidden": {"transfer_pairs": TRANSFER, "distill": "logits+hard_labels+hidden"},
+    "pretrain": {"pretrain_epochs": 3},
+}
 
 
-def transfer_spec(data: Path | str, transfer: int, seed: int, max_length: int) -> Spec:
-    """``bench/distill_methods.py``'s spec with the default methods and ``transfer`` pairs."""
+def transfer_spec(data: Path | str, recipe: dict, seed: int, max_length: int) -> Spec:
+    """``bench/distill_methods.py``'s spec with the default methods, and the recipe's settings."""
     document = methods_document(data, None, seed, max_length)
-    document["train"]["transfer_pairs"] = transfer
+    document["train"].update(recipe)
     return loads(yaml.safe_dump(document, sort_keys=False), filename=str(EXAMPLES / "avatar-bigclonebench.yaml"))
 
 
@@ -47,14 +58,14 @@ def auc_kept(student: dict, teacher: dict) -> float:
     return (student["test"]["auc"] - 0.5) / (teacher["test"]["auc"] - 0.5)
 
 
-def compare(data_name: str, data_root: Path, console: Console, *, transfers: tuple[int, ...], seeds: int, config: str, max_length: int) -> None:
+def compare(data_name: str, data_root: Path, console: Console, *, recipes: tuple[str, ...], seeds: int, config: str, max_length: int) -> None:
     data = DATA[data_name] if data_name == "hard" else data_root / DATA[data_name]
     rows = []
-    for transfer in transfers:
-        distillation = prepare_distillation(transfer_spec(data, transfer, 42, max_length), device="cpu")  # the teacher is fine-tuned once (seed 42) and cached
+    for recipe in recipes:
+        distillation = prepare_distillation(transfer_spec(data, RECIPES[recipe], 42, max_length), device="cpu")  # the teacher is fine-tuned once (seed 42) and cached
         results = []
         for seed in range(42, 42 + seeds):
-            spec = transfer_spec(data, transfer, seed, max_length)
+            spec = transfer_spec(data, RECIPES[recipe], seed, max_length)
             with tempfile.TemporaryDirectory() as run:
                 started = time.perf_counter()
                 summary = train_selected(spec, [SelectedPoint(f"{config}{seed}", CONFIGS[config], {}, "benchmark")], Path(run), device="cpu", distillation=distillation).to_dict()
@@ -62,22 +73,22 @@ def compare(data_name: str, data_root: Path, console: Console, *, transfers: tup
             student, teacher = summary["students"][0], summary["teacher"]
             results.append(summary)
             console.print(
-                f"  {data_name}, {transfer} transfer pairs, seed {seed}: test AUC {student['test']['auc']:.4f} (teacher {teacher['test']['auc']:.4f}, "
+                f"  {data_name}, {recipe}, seed {seed}: test AUC {student['test']['auc']:.4f} (teacher {teacher['test']['auc']:.4f}, "
                 f"{auc_kept(student, teacher):.1%} kept above chance), F1 {at_default_cut(student)['f1']:.4f} at the default cut, weak: {student.get('weak') or 'no'}, {seconds:.0f} s",
                 highlight=False,
             )
-        rows.append((transfer, len(distillation.data.distillation), results))
+        rows.append((recipe, len(distillation.data.distillation), results))
     teacher = rows[0][2][0]["teacher"]
     labelled = rows[0][2][0]["data"]["labeled"]
     title = f"{data_name}, {labelled} labelled pairs, {config} student, {seeds} seeds (median [min, max]); teacher test AUC {teacher['test']['auc']:.4f}, F1 {at_default_cut(teacher)['f1']:.4f}"
     table = Table(title=escape(title))
-    for column in ("transfer pairs", "distilled on", "test AUC", "AUC kept above chance", "F1 kept (default cut)", "F1 kept (tuned cut)", "weak students"):
+    for column in ("recipe", "distilled on", "test AUC", "AUC kept above chance", "F1 kept (default cut)", "F1 kept (tuned cut)", "weak students"):
         table.add_column(column, justify="right")
-    for transfer, size, results in rows:
+    for recipe, size, results in rows:
         students = [(summary["students"][0], summary["teacher"]) for summary in results]
         base_default, base = at_default_cut(teacher)["f1"], teacher["test"]["f1"]
         table.add_row(
-            str(transfer),
+            recipe,
             str(size),
             _spread([student["test"]["auc"] for student, _ in students]),
             _spread([auc_kept(student, teacher) for student, teacher in students], percent=True),
@@ -97,14 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--only", choices=sorted(DATA))
-    parser.add_argument("--transfer", type=int, action="append", help="transfer pair counts to compare (repeatable; default 0 and 2000)")
+    parser.add_argument("--recipe", choices=sorted(RECIPES), action="append", help="recipes to compare (repeatable; default: all)")
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--config", choices=sorted(CONFIGS), default="knee")
     parser.add_argument("--max-length", type=int, default=128)
     arguments = parser.parse_args(argv)
     console = Console()
     for name in [arguments.only] if arguments.only else sorted(DATA):
-        compare(name, arguments.data_root, console, transfers=tuple(arguments.transfer or (0, 2000)), seeds=arguments.seeds, config=arguments.config, max_length=arguments.max_length)
+        compare(name, arguments.data_root, console, recipes=tuple(arguments.recipe or RECIPES), seeds=arguments.seeds, config=arguments.config, max_length=arguments.max_length)
     return 0
 
 

@@ -290,6 +290,7 @@ class TrainSettings:
     distill: FrozenDict | None = None  # {method: weight}; None: the default, which the teacher decides (``default_methods``)
     augment: int = 0  # rewrites per training function added to the distillation split
     transfer_pairs: int = 0  # pair tasks: new pairs of the distillation split's functions, labelled by the teacher
+    pretrain_epochs: int = 0  # masked-token pretraining of each student's encoder on the task's code (0: from scratch)
     hard_label_weight: float = 0.0
     tune_threshold: bool = True
     restarts: int = 1

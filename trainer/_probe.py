@@ -89,6 +89,8 @@ class DistillationProber:
             parts.append(sorted(methods.items()))
         if train.transfer_pairs:  # probes distil on the transfer pairs too (none: the key as it was)
             parts.append(["transfer_pairs", train.transfer_pairs])
+        if train.pretrain_epochs:
+            parts.append(["pretrain_epochs", train.pretrain_epochs])
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
     def task(self, metric: str, estimator: Any, config: dict[str, Any], fidelity: Mapping[str, Any] | None = None) -> ProbeTask:

@@ -29,6 +29,7 @@ from ._features import TeacherFeatures, student_forward
 from ._loop import LoopResult, LoopSettings, train
 from ._losses import StudentOutputs, TeacherTargets, logits_loss
 from ._methods import LossShape
+from ._pretrain import pretrained_encoder
 from ._registry import MethodMix
 
 __all__ = ["Distilled", "TeacherOutputs", "distil", "distillation_loss", "methods_of", "best_restart"]
@@ -154,6 +155,13 @@ def distil(
     seed = spec.train.seed if seed is None else seed
     torch.manual_seed(seed)
     model = family.build(config, spec.task.kind, spec.task.num_labels, pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2)
+    if spec.train.pretrain_epochs:
+        corpus = list(dict.fromkeys(data.texts(data.train + data.transfer)))
+        fingerprint = f"{data.fingerprint}-{len(data.transfer)}"
+        rate = float(config.get("learning_rate", 5e-4))
+        state = pretrained_encoder(family, config, tokenizer, corpus, fingerprint, cache_dir, epochs=spec.train.pretrain_epochs, seed=seed, device=device, learning_rate=rate)
+        model.roberta.load_state_dict(state)
+        notes.append(f"encoder pretrained by masked-token prediction for {spec.train.pretrain_epochs} epochs on {len(corpus)} functions (train.pretrain_epochs)")
     unlabeled = data.distillation[:max_examples] if max_examples else data.distillation
     labeled = (data.labeled[:max_examples] if max_examples else data.labeled) if mix.uses_labels else []
     distill, valid = encode(unlabeled + labeled, tokenizer, length), encode(data.valid, tokenizer, length)
