@@ -36,9 +36,10 @@ from ._model import (
     TeacherSettings,
     TrainSettings,
 )
-from ._records import LearningRecord, Manifest, SelectedPoint, Selection, SpaceReport, StudentRecord, StudentsRecord, TeacherRecord
+from ._records import LearningRecord, Manifest, SelectedPoint, Selection, SpaceReport
 from ._run_directory import RunDirectory, RunFileError
 from ._schema import SCHEMA_PATH, schema
+from ._students_records import BaselineRecord, StudentRecord, StudentsRecord, TeacherRecord
 from ._syntax import (
     Binary,
     BoolOp,
@@ -128,6 +129,7 @@ __all__ = [
     "StudentRecord",
     "TeacherRecord",
     "StudentsRecord",
+    "BaselineRecord",
     "LearningRecord",
     "SpaceReport",
     "Manifest",

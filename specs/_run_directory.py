@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 from ._errors import AvatarError
 from ._files import write_json_atomically
-from ._records import LearningRecord, Manifest, Selection, SpaceReport, StudentsRecord
+from ._records import LearningRecord, Manifest, Selection, SpaceReport
+from ._students_records import StudentsRecord
 
 __all__ = ["RunDirectory", "RunFileError"]
 

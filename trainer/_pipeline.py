@@ -24,6 +24,7 @@ from avatar.objectives import write_json_atomically
 from avatar.specs import (
     DEFAULT_METHODS,
     DISTILL_PARAMETER,
+    BaselineRecord,
     FrozenDict,
     RunDirectory,
     SelectedPoint,
@@ -39,7 +40,7 @@ from ._realise import train_student
 from .data import AUGMENT_VERSION, TaskData, augment_examples, load_task_data, sample_transfer, transfer_name, with_teacher_labels
 from .distill import FeatureError, MethodMix, TeacherOutputs, local_threads, restart_tasks, run_restarts, teacher_features
 from .students import checkpoint_metric, logit_scores, model_costs, primary_metric
-from .teacher import Teacher, TeacherError, WeakTeacherError, evaluate_teacher, prepare_teacher, teacher_logits, teacher_warnings
+from .teacher import BASELINE_VERSION, Teacher, TeacherError, WeakTeacherError, evaluate_teacher, lexical_baseline, prepare_teacher, teacher_logits, teacher_warnings
 
 __all__ = ["Distillation", "prepare_distillation", "teacher_settings", "measure_teacher", "train_selected", "default_device", "WEAK_TEACHER_AUC"]
 
@@ -293,6 +294,21 @@ def _teacher_outputs(teacher: Teacher, data: TaskData, logits: torch.Tensor, met
     return TeacherOutputs(logits, labeled, features, labeled_features)
 
 
+def _baseline(spec: Spec, data: TaskData, cache_dir: Path, primary: str) -> BaselineRecord:
+    """The lexical baseline's scores (``teacher.lexical_baseline``), cached by data and settings:
+    a rerun with a cached teacher spends nothing on it."""
+    path = cache_dir / "baseline" / f"{data.fingerprint}-{data.summary().get('transfer', 0)}-{spec.train.seed}-{spec.train.tune_threshold}-{primary}-{BASELINE_VERSION}.json"
+    if path.exists():
+        try:
+            return BaselineRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, OSError):
+            pass  # damaged: computed again and rewritten
+    record = lexical_baseline(data, spec.train.seed, tune_cut=spec.train.tune_threshold, metric=primary)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomically(path, record.to_dict(), indent=2)
+    return record
+
+
 def _features_summary(outputs: TeacherOutputs) -> dict[str, Any]:
     """How much disk the teacher's cached features take, when a method used them."""
     cached = [features for features in (outputs.features, outputs.labeled_features) if features is not None]
@@ -414,7 +430,9 @@ def train_selected(
             write_json_atomically(metrics_path, metrics, indent=2)
             students.append(metrics)
     labels = {"num_labels": task_data.num_labels, **({"labels": list(task_data.label_names)} if task_data.label_names else {})}
+    primary = primary_metric(spec.task.kind, spec.task.num_labels)
+    baseline = _baseline(spec, task_data, cache_dir, primary)
     summary = {"data": {"source": task_data.source, **task_data.summary(), **labels}, "teacher": teacher_report, "students": students, "device": device, "seconds": timings}
-    record = StudentsRecord.from_dict({**summary, "primary": primary_metric(spec.task.kind, spec.task.num_labels)})
+    record = StudentsRecord.from_dict({**summary, "primary": primary, "baseline": baseline.to_dict()})
     run.write_students(record)
     return record

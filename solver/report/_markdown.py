@@ -241,6 +241,23 @@ def students_section(summary: StudentsRecord) -> str:
     teacher_scores = [f"{teacher.test['accuracy']:.4f}", f"{teacher.test['f1']:.4f}", _optional(teacher.test.get("auc"))]
     measured = [figure_text(teacher.size_mb, ".2f"), figure_text(teacher.latency_ms, ".2f"), figure_text(teacher.energy_j, ".3g", 1000), figure_text(teacher.carbon_g, ".3g", 1000)]
     rows = [["teacher " + teacher.model, *measured, *teacher_scores, "1x", "1x", *(["100%"] if auc else []), "100%", ""]]
+    if summary.baseline is not None:  # the reference point: what TF-IDF and a logistic regression reach
+        base = summary.baseline.test
+        base_primary = base.get(primary)
+        rows.append(
+            [
+                f"baseline: {summary.baseline.name}",
+                *[""] * 4,
+                _optional(base.get("accuracy")),
+                _optional(base.get("f1")),
+                _optional(base.get("auc")),
+                "",
+                "",
+                *([auc_kept_text(base.get("auc"), teacher.test.get("auc"))] if auc else []),
+                kept_text(base_primary, teacher.test[primary], primary) if base_primary is not None else "n/a",
+                "",
+            ]
+        )
     for name, student in student_rows(summary):
         rows.append(
             [

@@ -60,6 +60,21 @@ def students_table(summary: StudentsRecord) -> Table:
     size, latency = teacher["size_mb"], teacher["latency_ms"]  # None: a teacher given only as predictions
     teacher_auc = [f"{teacher['test']['auc']:.4f}"] if auc else []
     table.add_row("teacher", figure_text(size, ".2f"), figure_text(latency, ".2f"), *teacher_auc, f"{teacher['test'][primary]:.4f}", "", "", *([""] if auc else []), "", "")
+    if summary.baseline is not None:  # the reference point: what TF-IDF and a logistic regression reach
+        base = summary.baseline.test
+        base_primary = base.get(primary)
+        table.add_row(
+            "lexical baseline",
+            "",
+            "",
+            *([figure_text(base.get("auc"), ".4f")] if auc else []),
+            figure_text(base.get(primary), ".4f"),
+            "",
+            "",
+            *([auc_kept_text(base.get("auc"), teacher["test"].get("auc"))] if auc else []),
+            kept_text(base_primary, teacher["test"][primary], primary) if base_primary is not None else "n/a",
+            "",
+        )
     for name, student in student_rows(summary):
         student_auc = student["test"].get("auc")
         table.add_row(

@@ -1,10 +1,11 @@
 """The trainer's teacher room: finding and loading a teacher, fine-tuning it once and caching
-it with its logits, a teacher given as its predictions, the weak-teacher rule, and its
-inference chunked over the run's workers.
+it with its logits, a teacher given as its predictions, the weak-teacher rule, the lexical baseline it is read
+against, and its inference chunked over the run's workers.
 
 It reads the data, students and distillation rooms (its fine-tuning runs the one loop).
 """
 
+from ._baseline import BASELINE_NAME, BASELINE_VERSION, baseline_logits, lexical_baseline
 from ._errors import TeacherError, WeakTeacherError
 from ._hub import check_teacher_available, check_weight_files, resolve_teacher
 from ._models import TeacherForCloneDetection, has_task_head
@@ -13,6 +14,10 @@ from ._teacher import MARKER, Teacher, evaluate_teacher, prepare_teacher, teache
 from ._workers import PARALLEL_INFERENCE_AT_LEAST, InferenceTask, logits_on_workers
 
 __all__ = [
+    "BASELINE_NAME",
+    "BASELINE_VERSION",
+    "baseline_logits",
+    "lexical_baseline",
     "Predictions",
     "PredictionsError",
     "checked_predictions",
