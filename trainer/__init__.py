@@ -32,6 +32,7 @@ from .data import (
 from .distill import StudentsFailedError, TeacherOutputs, distillation_loss
 from .students import classification_metrics, load_student, primary_metric
 from .teacher import (
+    HopelessTeacherError,
     Predictions,
     PredictionsError,
     Teacher,
@@ -82,6 +83,7 @@ __all__ = [
     "write_teacher_predictions",
     "preflight",
     "WeakTeacherError",
+    "HopelessTeacherError",
     "has_task_head",
     "TeacherForCloneDetection",
     "prepare_teacher",

@@ -180,6 +180,10 @@ def prepare_distillation(
     timings: dict[str, float] = {"data": time.perf_counter() - started}
     console.print(_data_line(task_data), highlight=False, markup=False)
     with _progress(console) as progress:
+        step_started = time.perf_counter()
+        baseline = _baseline(spec, task_data, cache_dir, primary_metric(spec.task.kind, spec.task.num_labels))
+        timings["baseline"] = time.perf_counter() - step_started
+        console.print(_baseline_line(baseline), highlight=False, markup=False)
         fine_tune = progress.add_task(f"teacher {settings.name}", total=None, status="loading")
         step_started = time.perf_counter()
         prepared = prepare_teacher(
@@ -190,6 +194,7 @@ def prepare_distillation(
             device=device,
             on_start=lambda total: progress.update(fine_tune, total=total),
             on_step=lambda epoch, step, loss: progress.update(fine_tune, advance=1, status=f"epoch {epoch + 1} loss {loss:.3f}"),
+            baseline_auc=None if settings.accept_weak else baseline.valid.get("auc"),  # hopeless fine-tuning stops early
         )
         progress.update(fine_tune, status=f"ready (validation {prepared.validation.get('metric', '')} {prepared.validation.get('value', float('nan')):.4f})")
         timings["teacher"] = time.perf_counter() - step_started
@@ -294,10 +299,16 @@ def _teacher_outputs(teacher: Teacher, data: TaskData, logits: torch.Tensor, met
     return TeacherOutputs(logits, labeled, features, labeled_features)
 
 
+def _baseline_line(baseline: BaselineRecord) -> str:
+    """The reference point, before the teacher is fine-tuned against it."""
+    scores = ", ".join(f"{name} {value:.4f}" for name, value in baseline.valid.items() if name in ("auc", "f1", "accuracy") and value is not None)
+    return f"lexical baseline (TF-IDF, logistic regression): validation {scores}"
+
+
 def _baseline(spec: Spec, data: TaskData, cache_dir: Path, primary: str) -> BaselineRecord:
     """The lexical baseline's scores (``teacher.lexical_baseline``), cached by data and settings:
     a rerun with a cached teacher spends nothing on it."""
-    path = cache_dir / "baseline" / f"{data.fingerprint}-{data.summary().get('transfer', 0)}-{spec.train.seed}-{spec.train.tune_threshold}-{primary}-{BASELINE_VERSION}.json"
+    path = cache_dir / "baseline" / f"{data.fingerprint}-{spec.train.seed}-{spec.train.tune_threshold}-{primary}-{BASELINE_VERSION}.json"
     if path.exists():
         try:
             return BaselineRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))

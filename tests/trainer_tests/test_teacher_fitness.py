@@ -76,3 +76,46 @@ def test_solve_exits_6_when_the_teacher_is_too_weak(monkeypatch, capsys):
     monkeypatch.setattr(cli, "_run", weak)
     assert cli.main([str(EXAMPLES / "quickstart.yaml"), "--check"]) == cli.EXIT_WEAK_TEACHER == 6
     assert "accept_weak" in capsys.readouterr().err
+
+
+# -- hopeless fine-tuning (issue 33) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "scores, stops",
+    [
+        ([0.475, 0.48], True),  # the Java clone set's teacher against its baseline's 0.83
+        ([0.475], False),  # one epoch is too early to judge
+        ([0.475, 0.52], False),  # it learns: 0.045 in an epoch
+        ([0.80, 0.80], False),  # within the margin of the baseline
+        ([0.50, 0.60, 0.605], True),  # it stopped learning well below the baseline
+        ([0.50, 0.60, 0.65, 0.66], False),  # with four epochs in all, the last is not cut short (the weak-teacher check judges it)
+    ],
+)
+def test_the_hopeless_rule(scores, stops):
+    from avatar.trainer.teacher import HopelessFineTuning, HopelessTeacherError
+
+    watch = HopelessFineTuning("m", 0.83, max_epochs=4)
+    raised = False
+    for epoch, score in enumerate(scores):
+        try:
+            watch(epoch, {"valid_auc": score})
+        except HopelessTeacherError as error:
+            raised = True
+            assert epoch == len(scores) - 1 and "below the lexical baseline's 0.830" in str(error) and "accept_weak: true" in str(error)
+    assert raised is stops
+
+
+def test_hopeless_fine_tuning_stops_early_keeps_its_epochs_and_exits_6(tmp_path, defect_file, tiny_teacher):
+    from avatar.solver.cli import EXIT_WEAK_TEACHER
+    from avatar.trainer import HopelessTeacherError
+
+    spec = _spec(tmp_path, defect_file, tiny_teacher, epochs=6, patience=6)
+    data = load_task_data(spec)
+    with pytest.raises(HopelessTeacherError, match="stopped after 2 of 6 epochs") as error:
+        prepare_teacher(spec.train.teacher, data, tmp_path / "cache", seed=1, device="cpu", baseline_auc=1.2)  # a baseline no teacher reaches
+    assert error.value.exit_code == EXIT_WEAK_TEACHER
+    (checkpoint,) = (tmp_path / "cache" / "teachers").glob("*/checkpoint")
+    assert list(checkpoint.glob("*.pt"))  # the epochs done are kept
+    teacher = prepare_teacher(spec.train.teacher, data, tmp_path / "cache", seed=1, device="cpu")  # accepted: it continues to the end
+    assert teacher.validation["epochs"] == 6 or teacher.validation["epochs"] - teacher.validation["best_epoch"] == 6

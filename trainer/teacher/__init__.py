@@ -7,6 +7,7 @@ It reads the data, students and distillation rooms (its fine-tuning runs the one
 
 from ._baseline import BASELINE_NAME, BASELINE_VERSION, baseline_logits, lexical_baseline
 from ._errors import TeacherError, WeakTeacherError
+from ._hopeless import HopelessFineTuning, HopelessTeacherError
 from ._hub import check_teacher_available, check_weight_files, resolve_teacher
 from ._models import TeacherForCloneDetection, has_task_head
 from ._predictions import Predictions, PredictionsError, checked_predictions, read_predictions
@@ -14,6 +15,8 @@ from ._teacher import MARKER, Teacher, evaluate_teacher, prepare_teacher, teache
 from ._workers import PARALLEL_INFERENCE_AT_LEAST, InferenceTask, logits_on_workers
 
 __all__ = [
+    "HopelessFineTuning",
+    "HopelessTeacherError",
     "BASELINE_NAME",
     "BASELINE_VERSION",
     "baseline_logits",

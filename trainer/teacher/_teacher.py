@@ -36,6 +36,7 @@ from ..data import EncodedSet, TaskData, encode, encode_text_pairs, save_atomica
 from ..distill import LoopSettings, train
 from ..students import logit_scores, margins, predict_logits, primary_metric, tune_threshold
 from ._errors import TeacherError
+from ._hopeless import HopelessFineTuning
 from ._hub import resolve_teacher
 from ._models import TeacherForCloneDetection, has_task_head, load_teacher_model, load_to_measure, own_max_length, save_teacher_model
 from ._predictions import Predictions, checked_predictions
@@ -94,12 +95,15 @@ def prepare_teacher(
     device: str,
     on_step: Callable[[int, int, float], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    baseline_auc: float | None = None,
 ) -> Teacher:
     """The teacher: used as it is when it already classifies the task (``finetune`` allowing),
-    else fine-tuned on ``data.labeled`` (cached).
+    else fine-tuned on ``data.labeled`` (cached). With ``baseline_auc`` (the lexical baseline's
+    validation ROC AUC), fine-tuning that stays well below it stops early (``HopelessFineTuning``).
 
     Raises:
         TeacherError: ``finetune: never`` and the teacher has no head for the task's labels.
+        WeakTeacherError: fine-tuning stopped as hopeless.
     """
     if settings.predictions:
         return _from_predictions(settings, data, device)
@@ -127,7 +131,7 @@ def prepare_teacher(
         if (folder / MARKER).exists():
             model, tokenizer = load_teacher_model(str(folder), data.kind, data.num_labels)
             return Teacher(model.to(device), tokenizer, folder, settings, data.kind, key, json.loads((folder / MARKER).read_text())["validation"])
-        return _fine_tune(source, settings, data, folder, key, seed=seed, device=device, on_step=on_step, on_start=on_start)
+        return _fine_tune(source, settings, data, folder, key, seed=seed, device=device, on_step=on_step, on_start=on_start, baseline_auc=baseline_auc)
 
 
 def _marks(marker: dict[str, Any], data: TaskData) -> bool:
@@ -180,9 +184,11 @@ def _fine_tune(
     device: str,
     on_step: Callable[[int, int, float], None] | None,
     on_start: Callable[[int], None] | None,
+    baseline_auc: float | None = None,
 ) -> Teacher:
     """Fine-tune ``source`` on the labelled split and cache it in ``folder`` (a killed run
-    continues from the last epoch's checkpoint)."""
+    continues from the last epoch's checkpoint); stopped as hopeless when it stays well below
+    the lexical baseline (``baseline_auc``)."""
     model, tokenizer = load_teacher_model(source, data.kind, data.num_labels)
     labeled = encode(data.labeled, tokenizer, settings.max_length)
     valid = encode(data.valid, tokenizer, settings.max_length)
@@ -190,7 +196,9 @@ def _fine_tune(
     if on_start is not None:
         on_start(settings.epochs * -(-len(labeled) // settings.batch_size))
     labels = labeled.labels.to(device)
-    result = train(model, labeled, lambda logits, indices: nn.functional.cross_entropy(logits, labels[indices]), valid, loop, folder / "checkpoint", on_step=on_step)
+    watch = HopelessFineTuning(settings.model, baseline_auc, settings.epochs) if baseline_auc is not None else None
+    loss = lambda logits, indices: nn.functional.cross_entropy(logits, labels[indices])  # noqa: E731 - the loop's loss, one line
+    result = train(model, labeled, loss, valid, loop, folder / "checkpoint", on_step=on_step, on_epoch=watch)
     validation = {"metric": loop.metric, "value": result.best_metric, "epochs": result.epochs_run, "best_epoch": result.best_epoch + 1, "max_epochs": settings.epochs}
     save_teacher_model(model, tokenizer, folder, data.kind)
     write_json_atomically(folder / MARKER, {"task": data.kind, "num_labels": data.num_labels, "source": settings.model, "data": data.fingerprint, "validation": validation}, indent=2)
