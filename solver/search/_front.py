@@ -26,6 +26,7 @@ class RunningFront:
         self.objective_names = list(objective_names)
         self.directions = list(directions)
         self._items: dict[str, tuple[Evaluation, np.ndarray]] = {}
+        self.version = 0  # counts the changes: equal versions, equal fronts
 
     def __len__(self) -> int:
         return len(self._items)
@@ -44,6 +45,7 @@ class RunningFront:
                     return
         self._items = {key: item for key, item in self._items.items() if not np.all(point <= item[1])}
         self._items[evaluation.key] = (evaluation, point)
+        self.version += 1
 
     def evaluations(self) -> list[Evaluation]:
         """The front, by generation, then key."""

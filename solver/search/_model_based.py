@@ -51,7 +51,7 @@ from ._problem import AvatarProblem, GridVariator
 from ._store import Evaluation
 from ._violation import violations_at
 
-__all__ = ["CandidatePool", "ModelBasedProposer", "EXACT_KINDS", "INITIAL_DESIGN"]
+__all__ = ["CandidatePool", "ModelBasedProposer", "GrowingFront", "EXACT_KINDS", "INITIAL_DESIGN"]
 
 EXACT_KINDS = ("analytic", "predicted")
 DESCRIPTORS = ("params", "gflops", "size_mb")  # built-in closed forms given to the models as inputs
@@ -92,6 +92,40 @@ def _descriptors(space: Space, exact: Sequence[str]) -> dict[str, objectives.Est
         if _computed_exactly(estimator):
             found[name] = estimator
     return found
+
+
+class GrowingFront:
+    """The rows of the non-dominated points among a list that only grows (the search's
+    measurements), as ``nondominated`` gives them over the whole list (of equal points, the
+    first), kept current by comparing each call's new rows with the front alone: the front of
+    all is the front of (the earlier front and the new rows). Without it, the front was
+    recomputed over every measurement for every batch, which made the search's own time grow
+    with the square of its length (issue 34)."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.seen = 0
+        self.last_key: str | None = None
+
+    def __call__(self, keys: Sequence[str], points: np.ndarray, usable: Callable[[int], bool] | None = None) -> np.ndarray:
+        """Front rows of ``points`` (one per key; ``usable`` picks which rows may be in it)."""
+        if self.seen > len(keys) or (self.seen and keys[self.seen - 1] != self.last_key):  # not the list seen before: start again
+            self.rows, self.seen = [], 0
+        new = np.array([index for index in range(self.seen, len(keys)) if usable is None or usable(index)], dtype=int)
+        self.seen, self.last_key = len(keys), (keys[-1] if keys else None)
+        if len(new):
+            survivors = new[nondominated(points[new])]  # among themselves: of equal points, the first
+            front = np.array(self.rows, dtype=int)
+            if len(front):
+                # Every front row comes before every new one: a new point that a front point
+                # equals or dominates is out; a front point that a surviving new point dominates is out.
+                covered = np.any(np.all(points[front][:, None, :] <= points[survivors][None, :, :], axis=2), axis=0)
+                survivors = survivors[~covered]
+                mine, theirs = points[survivors][:, None, :], points[front][None, :, :]
+                beaten = np.any(np.all(mine <= theirs, axis=2) & np.any(mine < theirs, axis=2), axis=0)
+                front = front[~beaten]
+            self.rows = sorted(front.tolist() + survivors.tolist())
+        return np.array(self.rows, dtype=int)
 
 
 class CandidatePool:
@@ -158,6 +192,7 @@ class ModelBasedProposer:
         self.predictions = np.empty((0, 2 * len(self.modelled)))
         self.fitted_on = 0
         self.fits = 0
+        self.front, self.feasible_front = GrowingFront(), GrowingFront()  # over every measurement, and over those meeting the limits
 
     def propose(self, known: Sequence[Evaluation], is_known: Callable[[tuple], bool], size: int) -> list[dict[str, Any]]:
         """Up to ``size`` new feasible configurations (fewer when the space runs out)."""
@@ -203,10 +238,10 @@ class ModelBasedProposer:
 
     def _may_improve(self, optimistic: np.ndarray, known_points: np.ndarray, measured: Sequence[Evaluation]) -> np.ndarray:
         """Candidates whose optimistic objectives no point of the feasible front dominates."""
-        feasible = [point for point, evaluation in zip(known_points, measured) if not self._measured_breaks(evaluation)]
-        if not feasible:
+        rows = self.feasible_front([evaluation.key for evaluation in measured], known_points, lambda index: not self._measured_breaks(measured[index]))
+        if not len(rows):
             return np.ones(len(optimistic), dtype=bool)
-        front = np.array(feasible)[nondominated(np.array(feasible))]
+        front = known_points[rows]
         return ~np.any(np.all(front[None, :, :] <= optimistic[:, None, :], axis=2), axis=1)
 
     # -- the pool ------------------------------------------------------------------------------
@@ -225,7 +260,7 @@ class ModelBasedProposer:
     def _variations(self, measured: Sequence[Evaluation], known_points: np.ndarray, is_known: Callable[[tuple], bool]) -> list[dict[str, Any]]:
         if len(measured) < 2:
             return []
-        front = [measured[index] for index in nondominated(known_points)]
+        front = [measured[index] for index in self.front([evaluation.key for evaluation in measured], known_points)]
         parents = front if len(front) >= 2 else list(measured)
         variator = GridVariator(self.problem, self.variation_rng, is_known, lambda key: None)
         children = []

@@ -118,6 +118,7 @@ class Search:
         self.penalised = self.algorithm_name == "ibea"
         self.problem = AvatarProblem(self.space, self.objective_names, self.directions, 0 if self.penalised else len(self.post), self.rng)
         self._front = RunningFront(self.objective_names, self.directions)
+        self._volume_at: tuple[int, int, float] = (0, -1, 0.0)  # (evaluations, front version, hypervolume) when last computed
         for evaluation in sorted(self.store.evaluations(), key=canonical_order):
             problem = stored_problem(self.space, evaluation, self.objective_names, self.metrics)
             if problem is not None:
@@ -302,10 +303,22 @@ class Search:
         self.normalisation = Normalisation.from_points(feasible, objective_limits(self.spec, self.objective_names))
         self.store.set_meta("normalisation", {"ideal": self.normalisation.ideal, "reference": self.normalisation.reference})
 
+    def _generation_volume(self, front: list[Evaluation]) -> float:
+        """The front's hypervolume for a generation's record. An exact hypervolume grows with the
+        front (steeply past three objectives), and the model-based search's generations are one
+        point each: it is computed again only when the front changed and at least a hundredth
+        of the evaluations so far came since the last time (about 100 times per tenfold growth of
+        the run), else the last value stands. The result's hypervolume is always exact."""
+        due = self.n_evaluations - self._volume_at[0] >= max(1, self.n_evaluations // 100)
+        if self._volume_at[1] != self._front.version and (due or self._volume_at[2] == 0.0):
+            volume = hypervolume(self._front.points(front), self.normalisation) if front and self.normalisation else 0.0
+            self._volume_at = (self.n_evaluations, self._front.version, volume)
+        return self._volume_at[2]
+
     def _record_generation(self) -> None:
         front = self.front()
         self._ensure_normalisation()
-        volume = hypervolume(self._front.points(front), self.normalisation) if front and self.normalisation else 0.0
+        volume = self._generation_volume(front)
         stats = GenerationStats(self.generation - 1, self.n_evaluations, len(front), volume, self.elapsed)
         self.store.record_generation(stats.generation, stats.evaluations, stats.front_size, stats.hypervolume, stats.elapsed)
         for hook in self.hooks:

@@ -6,7 +6,10 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from avatar.solver.search._model_based import GrowingFront
 from avatar.solver.search._pareto import Normalisation, hypervolume, nondominated, select_points
 from avatar.solver.search._search import objective_limits
 from avatar.solver.search._violation import violation
@@ -72,3 +75,32 @@ def test_hypervolume_matches_inclusion_exclusion(dimensions):
         points = generator.random((6, dimensions))
         exact = sum((-1) ** (size + 1) * np.prod(1 - points[list(subset)].max(axis=0)) for size in range(1, len(points) + 1) for subset in itertools.combinations(range(len(points)), size))
         assert hypervolume(points, box) == pytest.approx(exact, abs=1e-12)
+
+
+# -- the model-based search's front, kept as its measurements grow (issue 34) -------------------
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4), st.booleans()), min_size=0, max_size=40),
+    cuts=st.lists(st.integers(0, 40), max_size=5),
+)
+def test_a_growing_front_is_the_front_of_everything_seen(rows, cuts):
+    points = np.array([[first, second] for first, second, _ in rows], dtype=float).reshape(-1, 2)
+    usable = [flag for _, _, flag in rows]
+    keys = [f"k{index}" for index in range(len(rows))]
+    front = GrowingFront()
+    for end in sorted({*cuts, len(rows)}):  # the list grows by any steps
+        end = min(end, len(rows))
+        got = front(keys[:end], points[:end], lambda index: usable[index])
+        eligible = np.array([index for index in range(end) if usable[index]], dtype=int)
+        expected = eligible[nondominated(points[eligible])] if len(eligible) else eligible
+        assert sorted(got.tolist()) == sorted(expected.tolist())
+
+
+def test_a_growing_front_starts_again_when_given_another_list():
+    front = GrowingFront()
+    points = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]])
+    assert sorted(front(["a", "b", "c"], points).tolist()) == [0, 1]
+    other = np.array([[5.0, 5.0], [0.0, 0.0]])
+    assert front(["x", "y"], other).tolist() == [1]  # not the continuation of a, b, c
