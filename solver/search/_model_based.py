@@ -51,7 +51,7 @@ from ._problem import AvatarProblem, GridVariator
 from ._store import Evaluation
 from ._violation import violations_at
 
-__all__ = ["CandidatePool", "ModelBasedProposer", "GrowingFront", "EXACT_KINDS", "INITIAL_DESIGN"]
+__all__ = ["CandidatePool", "ModelBasedProposer", "GrowingFront", "modelled_metrics", "EXACT_KINDS", "INITIAL_DESIGN"]
 
 EXACT_KINDS = ("analytic", "predicted")
 DESCRIPTORS = ("params", "gflops", "size_mb")  # built-in closed forms given to the models as inputs
@@ -71,6 +71,12 @@ OPTIMISM = 1.0  # spreads subtracted from a modelled mean
 AUGMENTATION = 0.05  # the augmented Tchebycheff's weighted sum
 LIMIT_CHECKS = 200  # candidates checked against predicted post-evaluation limits per pick
 DESCRIPTOR_FLOOR = 1e-12  # a descriptor at or below this (or undefined) is taken as this, before its logarithm
+
+
+def modelled_metrics(space: Space, metrics: Sequence[str]) -> list[str]:
+    """The metrics the model-based search would model: learned or measured (not closed forms,
+    nor parameters and derived names, which the configuration gives)."""
+    return [name for name in metrics if name in space.estimators and not _computed_exactly(space.estimators[name])]
 
 
 def _computed_exactly(estimator: objectives.Estimator) -> bool:
@@ -176,7 +182,7 @@ class ModelBasedProposer:
         self.post = list(post_constraints)
         self.measured_breaks: dict[str, bool] = {}
         # an objective may also be a parameter or a derived name: the configuration gives it
-        self.modelled = [name for name in metrics if name in space.estimators and not _computed_exactly(space.estimators[name])]
+        self.modelled = modelled_metrics(space, metrics)
         self.exact = [name for name in metrics if name not in self.modelled]
         self.columns = self.exact + self.modelled
         self.pool = CandidatePool(space, problem, self.exact)

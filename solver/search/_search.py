@@ -29,7 +29,7 @@ from ._checks import closed_form_disagreement, stored_problem
 from ._choice import AlgorithmChoice, resolve_choice
 from ._execution import Executor, SerialExecutor
 from ._front import RunningFront, canonical_order
-from ._model_based import ModelBasedProposer
+from ._model_based import ModelBasedProposer, modelled_metrics
 from ._outcome import GenerationStats, SearchHooks, SearchResult
 from ._pareto import Normalisation, hypervolume, objective_limits
 from ._problem import AvatarProblem, GridVariator, fill_solution
@@ -130,7 +130,14 @@ class Search:
     def _choose_algorithm(self) -> None:
         """Resolve ``auto`` (and fix the model-based search's batch) once per run: a resumed run
         reads both from the store, so another ``--jobs`` cannot change its course."""
-        facts = {"objectives": len(self.objective_names), "budget": self.budget, "workers": self.executor.workers, "post_constraints": len(self.post), "exactly_counted": self.space.count().exact}
+        facts = {
+            "objectives": len(self.objective_names),
+            "budget": self.budget,
+            "workers": self.executor.workers,
+            "post_constraints": len(self.post),
+            "exactly_counted": self.space.count().exact,
+            "costly": modelled_metrics(self.space, self.metrics),
+        }
         self.choice = resolve_choice(self.requested_algorithm, self.store.get_meta("algorithm"), **facts)
         self.algorithm_name = self.choice.name
         self.batch = int(self.store.get_meta("batch", 0)) or self.requested_batch or max(1, self.executor.workers)

@@ -55,8 +55,8 @@ def test_the_report_and_the_terminal_say_which_algorithm_auto_chose_and_why(tmp_
     out = StringIO()
     run_search(Space.from_spec(spec), out=str(tmp_path / "run"), console=Console(file=out, width=300))
     report = (tmp_path / "run" / "report.md").read_text()
-    assert "Algorithm `surrogate` (chosen by `auto`: 2 objectives, 60 evaluations, 1 worker:" in report
-    assert "search algorithm: surrogate (auto: 2 objectives, 60 evaluations" in out.getvalue()
+    assert "Algorithm `nsga2` (chosen by `auto`: 2 objectives, 60 evaluations, 1 worker, every metric a closed form:" in report
+    assert "search algorithm: nsga2 (auto: 2 objectives, 60 evaluations, 1 worker, every metric a closed form" in out.getvalue()
     explicit = loads(SEARCH_SPACE.replace("seed: 3}", "seed: 3, algorithm: nsga2}"))
     run_search(Space.from_spec(explicit), out=str(tmp_path / "explicit"))
     assert "Algorithm `nsga2`, population 10;" in (tmp_path / "explicit" / "report.md").read_text()

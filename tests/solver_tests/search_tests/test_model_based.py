@@ -158,3 +158,25 @@ def test_dask_workers_get_one_batch_each_like_a_serial_run_of_that_batch(tmp_pat
 def test_auto_leaves_spaces_counted_only_approximately_to_the_evolutionary_algorithms():
     choice = choose_algorithm(objectives=2, budget=100, workers=1, post_constraints=0, exactly_counted=False)
     assert choice.name == "nsga2" and "count exactly" in choice.reason
+
+
+@pytest.mark.parametrize(
+    ("objectives", "costly", "expected"),
+    [(2, [], "nsga2"), (3, [], "nsga2"), (4, [], "surrogate"), (3, ["accuracy"], "surrogate"), (2, ["latency_ms"], "surrogate"), (3, None, "surrogate")],
+)
+def test_auto_weighs_what_each_metric_costs(objectives, costly, expected):
+    choice = choose_algorithm(objectives=objectives, budget=500, workers=1, post_constraints=0, costly=costly)
+    assert choice.name == expected
+    if expected == "nsga2":
+        assert "every metric a closed form" in choice.reason and "equal wall time" in choice.reason
+
+
+def test_a_search_tells_auto_which_metrics_are_costly(tmp_path):
+    closed, store = _search(tmp_path, SEARCH_SPACE, name="closed", algorithm="auto", evaluations=12)
+    closed.run()
+    store.close()
+    assert closed.algorithm_name == "nsga2" and "closed form" in closed.choice.reason
+    measured, store = _search(tmp_path, name="measured", algorithm="auto", evaluations=12)
+    measured.run()
+    store.close()
+    assert measured.algorithm_name == "surrogate"
