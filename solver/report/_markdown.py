@@ -170,6 +170,19 @@ def _algorithm_text(spec: Spec, search: SearchSummary) -> str:
     return f"{text}, population {spec.search.population}"
 
 
+def _time_text(search: SearchSummary) -> str:
+    """The search's own time beside its evaluations' (issue 34): where evaluations are closed
+    forms, the search's own time is the cost."""
+    if not search.generations or search.evaluation_seconds is None:
+        return ""
+    wall, evaluating = float(search.generations[-1]["elapsed"]), search.evaluation_seconds
+    text = f" Time: {wall:.1f} s in all; the evaluations took {evaluating:.1f} s"
+    if evaluating <= wall and search.evaluations:
+        own = wall - evaluating
+        return text + f", the search's own work {own:.1f} s ({1000 * own / search.evaluations:.1f} ms per evaluation)."
+    return text + " (summed over the workers, which ran at once)."
+
+
 def search_section(spec: Spec, search: SearchSummary) -> str:
     """How the search went (budget, failures, hypervolume by generation) and its front."""
     generations = list(search.generations)
@@ -185,7 +198,7 @@ def search_section(spec: Spec, search: SearchSummary) -> str:
     objectives = ", ".join(f"{direction} `{name}`" for name, direction in search.objectives.items())
     return f"""## Search
 
-Algorithm {_algorithm_text(spec, search)}; {search.evaluations} distinct configurations evaluated ({search.failed} failed); stopped: {search.stopped_because or "done"}.
+Algorithm {_algorithm_text(spec, search)}; {search.evaluations} distinct configurations evaluated ({search.failed} failed); stopped: {search.stopped_because or "done"}.{_time_text(search)}
 Objectives: {objectives}.
 Hypervolume of the feasible front: {search.hypervolume:.4f} (reference point {reference}, ideal {ideal}).
 

@@ -43,6 +43,7 @@ class SearchSummary:
     generations: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
     algorithm: Mapping[str, str] | None = None  # the algorithm run and why (``auto``'s choice)
     failures: tuple[tuple[str, int, str], ...] = ()  # (kind, count, an example) of the failed evaluations, commonest first
+    evaluation_seconds: float | None = None  # the evaluations' own time, summed (over workers too)
 
     @classmethod
     def read(cls, run: RunDirectory) -> SearchSummary:
@@ -58,7 +59,8 @@ class SearchSummary:
             return summary
         store = RunStore(run.store)
         try:
-            errors = [evaluation.error or "failed" for evaluation in store.evaluations() if not evaluation.ok]
+            evaluations = store.evaluations()
+            errors = [evaluation.error or "failed" for evaluation in evaluations if not evaluation.ok]
             return dataclasses.replace(
                 summary,
                 failed=len(errors),
@@ -66,6 +68,7 @@ class SearchSummary:
                 stopped_because=str(store.get_meta("stopped_because", "")),
                 generations=tuple(store.generations()),
                 algorithm=store.get_meta("algorithm"),
+                evaluation_seconds=sum(evaluation.seconds for evaluation in evaluations),
             )
         finally:
             store.close()

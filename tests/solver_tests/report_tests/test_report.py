@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from avatar.solver import Space, check_report, run_search
 from avatar.solver.report._markdown import kept_text
 from avatar.specs import loads
@@ -56,6 +58,7 @@ def test_the_report_and_the_terminal_say_which_algorithm_auto_chose_and_why(tmp_
     run_search(Space.from_spec(spec), out=str(tmp_path / "run"), console=Console(file=out, width=300))
     report = (tmp_path / "run" / "report.md").read_text()
     assert "Algorithm `nsga2` (chosen by `auto`: 2 objectives, 60 evaluations, 1 worker, every metric a closed form:" in report
+    assert re.search(r"Time: [0-9.]+ s in all; the evaluations took [0-9.]+ s, the search.s own work [0-9.]+ s \([0-9.]+ ms per evaluation\)", report)
     assert "search algorithm: nsga2 (auto: 2 objectives, 60 evaluations, 1 worker, every metric a closed form" in out.getvalue()
     explicit = loads(SEARCH_SPACE.replace("seed: 3}", "seed: 3, algorithm: nsga2}"))
     run_search(Space.from_spec(explicit), out=str(tmp_path / "explicit"))
