@@ -194,7 +194,7 @@ def prepare_distillation(
             device=device,
             on_start=lambda total: progress.update(fine_tune, total=total),
             on_step=lambda epoch, step, loss: progress.update(fine_tune, advance=1, status=f"epoch {epoch + 1} loss {loss:.3f}"),
-            baseline_auc=None if settings.accept_weak else baseline.valid.get("auc"),  # hopeless fine-tuning stops early
+            baseline_auc=None if settings.accept_weak or baseline is None else baseline.valid.get("auc"),  # hopeless fine-tuning stops early
         )
         progress.update(fine_tune, status=f"ready (validation {prepared.validation.get('metric', '')} {prepared.validation.get('value', float('nan')):.4f})")
         timings["teacher"] = time.perf_counter() - step_started
@@ -299,22 +299,28 @@ def _teacher_outputs(teacher: Teacher, data: TaskData, logits: torch.Tensor, met
     return TeacherOutputs(logits, labeled, features, labeled_features)
 
 
-def _baseline_line(baseline: BaselineRecord) -> str:
+def _baseline_line(baseline: BaselineRecord | None) -> str:
     """The reference point, before the teacher is fine-tuned against it."""
+    if baseline is None:
+        return "lexical baseline: not computed (scikit-learn failed on this data; the run goes on without it)"
     scores = ", ".join(f"{name} {value:.4f}" for name, value in baseline.valid.items() if name in ("auc", "f1", "accuracy") and value is not None)
     return f"lexical baseline (TF-IDF, logistic regression): validation {scores}"
 
 
-def _baseline(spec: Spec, data: TaskData, cache_dir: Path, primary: str) -> BaselineRecord:
+def _baseline(spec: Spec, data: TaskData, cache_dir: Path, primary: str) -> BaselineRecord | None:
     """The lexical baseline's scores (``teacher.lexical_baseline``), cached by data and settings:
-    a rerun with a cached teacher spends nothing on it."""
+    a rerun with a cached teacher spends nothing on it. ``None`` when it cannot be fitted: a
+    reference point never stops a run, nor costs it its students."""
     path = cache_dir / "baseline" / f"{data.fingerprint}-{spec.train.seed}-{spec.train.tune_threshold}-{primary}-{BASELINE_VERSION}.json"
     if path.exists():
         try:
             return BaselineRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (ValueError, OSError):
             pass  # damaged: computed again and rewritten
-    record = lexical_baseline(data, spec.train.seed, tune_cut=spec.train.tune_threshold, metric=primary)
+    try:
+        record = lexical_baseline(data, spec.train.seed, tune_cut=spec.train.tune_threshold, metric=primary)
+    except Exception:  # noqa: BLE001 - scikit-learn on data nobody tuned to: the run goes on without its reference
+        return None
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomically(path, record.to_dict(), indent=2)
     return record
@@ -444,6 +450,6 @@ def train_selected(
     primary = primary_metric(spec.task.kind, spec.task.num_labels)
     baseline = _baseline(spec, task_data, cache_dir, primary)
     summary = {"data": {"source": task_data.source, **task_data.summary(), **labels}, "teacher": teacher_report, "students": students, "device": device, "seconds": timings}
-    record = StudentsRecord.from_dict({**summary, "primary": primary, "baseline": baseline.to_dict()})
+    record = StudentsRecord.from_dict({**summary, "primary": primary, **({"baseline": baseline.to_dict()} if baseline is not None else {})})
     run.write_students(record)
     return record

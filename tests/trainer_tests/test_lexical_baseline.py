@@ -58,3 +58,16 @@ def test_a_students_file_from_before_the_baseline_still_reads():
     assert StudentsRecord.from_dict(document).baseline is None
     with pytest.raises(ValueError, match="baseline: 'valid' is missing"):
         StudentsRecord.from_dict({**document, "baseline": {"name": "x", "test": {}}})
+
+
+def test_a_baseline_that_cannot_be_fitted_never_stops_a_run(tmp_path, clone_folder, tiny_teacher, monkeypatch):
+    def broken(*args, **kwargs):
+        raise MemoryError("scikit-learn ran out of memory")
+
+    monkeypatch.setattr("avatar.trainer._pipeline.lexical_baseline", broken)
+    spec = loads(student_spec("clone", clone_folder, tiny_teacher))
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "selected.json").write_text(json.dumps({"select": "knee", "points": [{"key": "base0001", "config": CONFIG, "reason": "test"}]}))
+    summary = train_selected(spec, None, run, cache_dir=tmp_path / "cache", device="cpu")
+    assert summary.baseline is None and len(summary.students) == 1 and "baseline" not in json.loads((run / "students.json").read_text())

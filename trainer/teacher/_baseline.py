@@ -69,6 +69,8 @@ class _Features:
     def __call__(self, examples: Sequence[Example]) -> np.ndarray:
         from scipy.sparse import hstack
 
+        if not self.vectorisers:  # no view has a token in any text (empty functions): the baseline is the labels' prior
+            return np.zeros((len(examples), 1))
         if not self.pair:
             return hstack([vectoriser.transform([example.texts[0] for example in examples]) for vectoriser in self.vectorisers]).tocsr()
         columns = []
