@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 from rich.console import Console
 
 from avatar import objectives
-from avatar.specs import AvatarError, Problem, RunDirectory, RunFileError, SpaceReport, Spec, SpecError, load, parse_override
+from avatar.specs import NAMED_DATA, AvatarError, Problem, RunDirectory, RunFileError, SpaceReport, Spec, SpecError, load, parse_override
 
 from ._errors import RepeatedFailureError, RunError, UndecidedSpaceError
 from ._interrupts import watch_interrupts
@@ -220,12 +220,27 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
     console.print("[green]✓[/green] ", end="")
     console.print(visible(f"{arguments.spec} is valid and feasible"), markup=False)
     if arguments.check:
+        _warn_missing_data(spec, arguments, errors, bool(learns))
         return EXIT_OK
     directory = run_directory(spec, arguments.out)
     with run_lock(directory):
         if not arguments.train_only:
             check_run_directory(directory, arguments.resume)  # again, now that no other solve can start here
         return _run_and_train(spec, space, report, directory, arguments, console, learns, will_train, preloaded)
+
+
+def _warn_missing_data(spec: Spec, arguments: argparse.Namespace, errors: Console, learns: bool) -> None:
+    """``--check`` validates the spec, not the data; but a spec that trains (or learns a metric
+    from probes) will need its data, and a newcomer should hear it is missing now, not after a search."""
+    if not (learns or arguments.teacher or spec.train.teacher):
+        return
+    location = spec.task_data(arguments.data)
+    if location.startswith(NAMED_DATA) or Path(location).exists():
+        return
+    location_in_file = str(spec.locate(("task", "data")))
+    where = f"{spec.source}:{location_in_file}: " if location_in_file else f"{spec.source}: "
+    message = f"{where}warning: task.data {location} does not exist; training{' and the probes' if learns else ''} will need it: get the data, or pass --data PATH"
+    errors.print(visible(message), markup=False, soft_wrap=True, style="yellow")
 
 
 def _run_and_train(

@@ -109,3 +109,12 @@ def test_version_prints_avatar_and_its_libraries_one_a_line(capsys):
     assert exited.value.code == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("avatar-lm ") and any(line.strip().startswith("torch ") for line in lines[1:])
+
+
+def test_check_warns_that_a_spec_which_trains_has_no_data_there(tmp_path, capsys):
+    assert main([str(EXAMPLES / "quickstart.yaml"), "--check", "--data", str(tmp_path / "missing.jsonl")]) == 0  # the spec is valid
+    captured = capsys.readouterr()
+    assert "is valid and feasible" in captured.out
+    assert f"warning: task.data {tmp_path / 'missing.jsonl'} does not exist; training and the probes will need it: get the data, or pass --data PATH" in captured.err.replace("\n", "")
+    assert main([str(EXAMPLES / "quickstart.yaml"), "--check"]) == 0  # builtin: data is always there
+    assert "warning" not in capsys.readouterr().err
