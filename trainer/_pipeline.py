@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,6 @@ from avatar.specs import (
     DEFAULT_METHODS,
     DISTILL_PARAMETER,
     BaselineRecord,
-    FrozenDict,
     RunDirectory,
     SelectedPoint,
     Spec,
@@ -143,7 +142,7 @@ def methods_needed(spec: Spec) -> set[str]:
     """Every distillation method a run may use: ``train.distill``'s and those a
     ``distill_method`` parameter offers. Of the default, only what every teacher supports:
     ``prepare_distillation`` adds ``hard_labels`` where the teacher's outputs cover the
-    labelled split (``with_methods_resolved``)."""
+    labelled split (``resolved_methods``)."""
     needed = set(default_methods(spec.train.distill, labelled_outputs=False))
     if DISTILL_PARAMETER in spec.parameter_names:
         for value in spec.parameter(DISTILL_PARAMETER).values:
@@ -198,7 +197,7 @@ def prepare_distillation(
         )
         progress.update(fine_tune, status=f"ready (validation {prepared.validation.get('metric', '')} {prepared.validation.get('value', float('nan')):.4f})")
         timings["teacher"] = time.perf_counter() - step_started
-        spec = with_methods_resolved(spec, prepared, task_data, console)
+        resolved = resolved_methods(spec, prepared, task_data, console)
         step_started = time.perf_counter()
         labelling = progress.add_task("teacher logits", total=len(task_data.unlabeled), status="")
         logits = teacher_logits(prepared, task_data.unlabeled, "unlabeled", task_data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(labelling, n), executor=executor)
@@ -206,7 +205,8 @@ def prepare_distillation(
         timings["teacher_logits"] = time.perf_counter() - step_started
         augmented = _augmented_logits(spec, prepared, task_data, logits, cache_dir, device, progress, executor)
         augmented = _transfer_logits(spec, prepared, task_data, augmented, cache_dir, device, progress, executor)
-        outputs = _teacher_outputs(prepared, task_data, augmented, methods_needed(spec), cache_dir, device, progress)
+        outputs = _teacher_outputs(prepared, task_data, augmented, methods_needed(spec) | set(resolved or {}), cache_dir, device, progress)
+        outputs = dataclasses.replace(outputs, methods=resolved)
         timings["teacher_features"] = time.perf_counter() - step_started - timings["teacher_logits"]
     warnings = teacher_warnings(logits)
     if warnings and not settings.accept_weak:
@@ -219,12 +219,14 @@ def prepare_distillation(
     return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, warnings, outputs)
 
 
-def with_methods_resolved(spec: Spec, teacher: Teacher, data: TaskData, console: Console) -> Spec:
-    """``spec`` with ``train.distill`` as its students will use it: without one, the default
-    for what the teacher gives (``default_methods``): a teacher given as predictions that lack
-    some of the labelled split cannot teach ``hard_labels``, and the run says so."""
+def resolved_methods(spec: Spec, teacher: Teacher, data: TaskData, console: Console) -> dict[str, float] | None:
+    """The methods a configuration without its own distils by, when the spec sets no
+    ``train.distill`` (``None`` when it does): the default for what the teacher gives
+    (``default_methods``): a teacher given as predictions that lack some of the labelled split
+    cannot teach ``hard_labels``, and the run says so. They travel with the teacher's outputs
+    (``TeacherOutputs.methods``); the spec is never rewritten."""
     if spec.train.distill is not None:
-        return spec
+        return None
     covered = teacher.predictions is None or teacher.predictions.covers(data.labeled)
     methods = default_methods(None, labelled_outputs=covered)
     if not covered:
@@ -234,11 +236,7 @@ def with_methods_resolved(spec: Spec, teacher: Teacher, data: TaskData, console:
             highlight=False,
             markup=False,
         )
-    return _with_distill(spec, methods)
-
-
-def _with_distill(spec: Spec, methods: Mapping[str, float]) -> Spec:
-    return dataclasses.replace(spec, train=dataclasses.replace(spec.train, distill=FrozenDict(methods)))
+    return methods
 
 
 def _augmented_logits(spec: Spec, teacher: Teacher, data: TaskData, logits: torch.Tensor, cache_dir: Path, device: str, progress: Any, executor: Any = None) -> torch.Tensor:
@@ -402,8 +400,6 @@ def train_selected(
     console = console or Console(quiet=True)
     points = run.selection().points if points is None else points
     distillation = distillation or prepare_distillation(spec, data=data, teacher=teacher, console=console, cache_dir=cache_dir, device=device)
-    if spec.train.distill is None:  # the default, as the distillation resolved it for its teacher
-        spec = _with_distill(spec, distillation.spec.train.distill)
     task_data, prepared, outputs, cache_dir, device = distillation.data, distillation.teacher, distillation.outputs, distillation.cache_dir, distillation.device
     timings = dict(distillation.seconds)
     pending = [point for point in points if _finished_student(run.student_folder(point.key) / "metrics.json") is None]

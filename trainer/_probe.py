@@ -18,11 +18,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from avatar.specs import Spec, default_methods
+from avatar.specs import Spec
 
 from ._pipeline import Distillation
 from .data import TaskData
-from .distill import TeacherOutputs, distil
+from .distill import TeacherOutputs, distil, methods_of
 from .students import logit_weakness, predict_logits, primary_metric
 
 __all__ = ["ProbeTask", "DistillationProber"]
@@ -84,7 +84,7 @@ class DistillationProber:
         or other data is never reused (and a run does not resume with them)."""
         train = self.distillation.spec.train
         parts = [self.distillation.teacher.fingerprint, self.distillation.data.fingerprint, train.temperature, train.hard_label_weight, train.patience, train.seed]
-        methods = default_methods(train.distill)  # resolved by prepare_distillation
+        methods = methods_of(self.distillation.spec, {}, self.distillation.outputs.methods if self.distillation.outputs is not None else None)  # as prepare_distillation resolved them
         if methods != {"logits": 1.0}:  # logits alone (the default until 2026-12) leaves the key as it was, so older runs resume
             parts.append(sorted(methods.items()))
         if train.transfer_pairs:  # probes distil on the transfer pairs too (none: the key as it was)

@@ -90,7 +90,7 @@ def test_the_default_distils_on_logits_alone_where_the_predictions_lack_the_labe
     _write_jsonl(tmp_path / "p.jsonl", _oracle_rows(data.unlabeled + data.valid + data.test))
     console = Console(record=True, width=300)
     distillation = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu", console=console)
-    assert dict(distillation.spec.train.distill) == {"logits": 1.0} and distillation.outputs.labeled is None
+    assert dict(distillation.outputs.methods) == {"logits": 1.0} and distillation.outputs.labeled is None and distillation.spec.train.distill is None
     said = console.export_text()
     assert "train.distill: logits, not the default logits+hard_labels" in said and "p.jsonl has no predictions for some of the labelled split" in said
     _select(tmp_path / "run")
@@ -100,7 +100,8 @@ def test_the_default_distils_on_logits_alone_where_the_predictions_lack_the_labe
     with pytest.raises(PredictionsError, match="no prediction for example id"):
         prepare_distillation(named, cache_dir=tmp_path / "cache", device="cpu")
     _write_jsonl(tmp_path / "p.jsonl", _oracle_rows(data.labeled + data.unlabeled + data.valid + data.test))
-    assert dict(prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu").spec.train.distill) == {"logits": 1.0, "hard_labels": 1.0}
+    covered = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu")
+    assert dict(covered.outputs.methods) == {"logits": 1.0, "hard_labels": 1.0} and covered.spec.train.distill is None  # the spec is never rewritten
 
 
 def test_declared_size_and_latency_give_the_ratios_and_a_model_is_measured(tmp_path, defect_file, tiny_teacher):

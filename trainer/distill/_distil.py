@@ -56,16 +56,24 @@ class TeacherOutputs:
     labeled: torch.Tensor | None = None
     features: TeacherFeatures | None = None
     labeled_features: TeacherFeatures | None = None
+    # the methods a configuration without its own (no ``train.distill``, no ``distill_method``)
+    # distils by, resolved for what this teacher gives (``None``: ``default_methods``'s default)
+    methods: Mapping[str, float] | None = None
 
     def __len__(self) -> int:
         return len(self.unlabeled)
 
 
-def methods_of(spec: Spec, config: Mapping[str, Any]) -> dict[str, float]:
+def methods_of(spec: Spec, config: Mapping[str, Any], resolved: Mapping[str, float] | None = None) -> dict[str, float]:
     """The distillation methods of a configuration: its ``distill_method`` when the space
-    searches one, else ``train.distill``."""
+    searches one, else ``train.distill``, else the default resolved for the teacher
+    (``resolved``, ``TeacherOutputs.methods``), else ``default_methods``'s."""
     chosen = config.get(DISTILL_PARAMETER)
-    return parse_methods(chosen) if chosen else default_methods(spec.train.distill)
+    if chosen:
+        return parse_methods(chosen)
+    if spec.train.distill is None and resolved is not None:
+        return dict(resolved)
+    return default_methods(spec.train.distill)
 
 
 class _Targets:
@@ -135,7 +143,7 @@ def distil(
         ValueError: a method needs teacher outputs that ``teacher`` does not hold.
     """
     teacher = teacher if isinstance(teacher, TeacherOutputs) else TeacherOutputs(teacher)
-    methods = methods_of(spec, config)
+    methods = methods_of(spec, config, teacher.methods)
     mix = MethodMix.of(methods)
     features = mix.needs_teacher_features
     if mix.uses_labels and teacher.labeled is None:

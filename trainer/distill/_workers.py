@@ -35,12 +35,12 @@ class StudentsFailedError(AvatarError):
 
 def save_outputs(outputs: TeacherOutputs, cache_dir: Path) -> Path:
     """The teacher's outputs written once into the cache (by content), for workers to load."""
-    state = {"unlabeled": outputs.unlabeled, "labeled": outputs.labeled, "features": outputs.features, "labeled_features": outputs.labeled_features}
+    state = {"unlabeled": outputs.unlabeled, "labeled": outputs.labeled, "features": outputs.features, "labeled_features": outputs.labeled_features, "methods": dict(outputs.methods or {}) or None}
     digest = hashlib.sha256()
     for tensor in (outputs.unlabeled, outputs.labeled):
         if tensor is not None:
             digest.update(tensor.numpy().tobytes())
-    digest.update(repr((outputs.features, outputs.labeled_features)).encode())
+    digest.update(repr((outputs.features, outputs.labeled_features, sorted((outputs.methods or {}).items()))).encode())
     path = cache_dir / "targets" / f"{digest.hexdigest()[:20]}.pt"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
