@@ -264,7 +264,7 @@ def _transfer_logits(spec: Spec, teacher: Teacher, data: TaskData, logits: torch
     pairs = sample_transfer(data, spec.train.transfer_pairs, spec.train.seed)
     what = "transfer pairs" if spec.task.is_pair else "unlabelled functions (task.unlabeled)"
     task = progress.add_task(f"teacher on {len(pairs)} {what}", total=len(pairs), status="")
-    name = transfer_name(len(pairs), spec.train.seed)
+    name = transfer_name(pairs)
     labelled = teacher_logits(teacher, pairs, name, data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(task, n), executor=executor)
     progress.update(task, completed=len(pairs))
     data.transfer = with_teacher_labels(pairs, labelled.argmax(dim=1).tolist()) if len(pairs) else []

@@ -46,7 +46,7 @@ def write_teacher_predictions(
     parts = {"labeled": task_data.labeled, "unlabeled": task_data.unlabeled, "valid": task_data.valid, "test": task_data.test}
     transfer = sample_transfer(task_data, spec.train.transfer_pairs, spec.train.seed)  # a predictions teacher distils on them too
     if transfer:
-        parts[transfer_name(len(transfer), spec.train.seed)] = transfer
+        parts[transfer_name(transfer)] = transfer
     task_data.check_unique_ids()
     count = sum(len(part) for part in parts.values())
     console.print(f"teacher {settings.name}: labelling {count} examples", highlight=False, markup=False)

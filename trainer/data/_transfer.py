@@ -19,6 +19,7 @@ no pair already in the data is drawn again.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import replace
@@ -64,8 +65,13 @@ def _neighbours(texts: Sequence[str], count: int, chunk: int = 1024) -> np.ndarr
     for start in range(0, len(texts), chunk):
         similarity = (matrix[start : start + chunk] @ matrix.T).toarray()
         similarity[np.arange(len(similarity)), np.arange(start, start + len(similarity))] = -np.inf  # not itself
-        nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :count]
-        rows.append(nearest)
+        if count < similarity.shape[1]:  # the count nearest without sorting whole rows (thousands of functions)
+            part = np.argpartition(-similarity, count - 1, axis=1)[:, :count]
+        else:
+            part = np.tile(np.arange(similarity.shape[1]), (len(similarity), 1))
+        values = np.take_along_axis(similarity, part, axis=1)
+        order = np.lexsort((part, -values), axis=1)  # nearest first; of equal similarity, the earlier function
+        rows.append(np.take_along_axis(part, order, axis=1)[:, :count])
     return np.concatenate(rows) if rows else np.zeros((0, count), dtype=int)
 
 
@@ -116,10 +122,11 @@ def sample_transfer(data: TaskData, count: int, seed: int) -> list[Example]:
     return transfer_pairs(data.unlabeled, data.valid + data.test, count, seed)
 
 
-def transfer_name(count: int, seed: int) -> str:
-    """The name the teacher's cached logits on the transfer set are stored under (the data's
-    fingerprint covers ``task.unlabeled``'s code)."""
-    return f"transfer-{count}-{seed}-{TRANSFER_VERSION}"
+def transfer_name(examples: Sequence[Example]) -> str:
+    """The name the teacher's cached logits on the transfer set are stored under: by the ids of
+    its examples, so logits cached for other pairs are never read for these."""
+    digest = hashlib.sha256("\n".join(example.id for example in examples).encode()).hexdigest()[:16]
+    return f"transfer-{len(examples)}-{digest}"
 
 
 def with_teacher_labels(pairs: Sequence[Example], predicted: Sequence[int]) -> list[Example]:
