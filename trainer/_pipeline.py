@@ -132,6 +132,7 @@ class Distillation:
     seconds: dict[str, float]
     warnings: list[str] = dataclasses.field(default_factory=list)
     outputs: TeacherOutputs | None = None
+    baseline: BaselineRecord | None = None  # the lexical baseline the teacher was read against
 
     def __post_init__(self) -> None:
         if self.outputs is None:
@@ -216,7 +217,7 @@ def prepare_distillation(
             raise WeakTeacherError(_weak_teacher_message(settings, prepared, warnings[0], auc))
     for warning in warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
-    return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, warnings, outputs)
+    return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, warnings, outputs, baseline)
 
 
 def resolved_methods(spec: Spec, teacher: Teacher, data: TaskData, console: Console) -> dict[str, float] | None:
@@ -275,7 +276,7 @@ def _teacher_outputs(teacher: Teacher, data: TaskData, logits: torch.Tensor, met
     """The teacher's outputs the methods need beyond its logits on the distillation examples:
     its logits on the labelled split (``hard_labels``) and its features (cached,
     memory-mapped)."""
-    mix = MethodMix.of(dict.fromkeys(sorted(methods), 1.0))
+    mix = MethodMix.of_names(methods)
     labeled = teacher_logits(teacher, data.labeled, "labeled", data.fingerprint, cache_dir, device) if mix.uses_labels else None
     if not mix.needs_teacher_features:
         return TeacherOutputs(logits, labeled)
@@ -443,8 +444,7 @@ def train_selected(
             write_json_atomically(metrics_path, metrics, indent=2)
             students.append(metrics)
     labels = {"num_labels": task_data.num_labels, **({"labels": list(task_data.label_names)} if task_data.label_names else {})}
-    primary = primary_metric(spec.task.kind, spec.task.num_labels)
-    baseline = _baseline(spec, task_data, cache_dir, primary)
+    primary, baseline = primary_metric(spec.task.kind, spec.task.num_labels), distillation.baseline
     summary = {"data": {"source": task_data.source, **task_data.summary(), **labels}, "teacher": teacher_report, "students": students, "device": device, "seconds": timings}
     record = StudentsRecord.from_dict({**summary, "primary": primary, **({"baseline": baseline.to_dict()} if baseline is not None else {})})
     run.write_students(record)

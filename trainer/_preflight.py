@@ -57,7 +57,7 @@ def _method_problems(spec: Spec) -> list[Problem]:
     """Every distillation method the run may use resolves to a working method object (a plugin
     that fails to import, or is not a method, is found now)."""
     try:
-        MethodMix.of(dict.fromkeys(sorted(methods_needed(spec)), 1.0))
+        MethodMix.of_names(methods_needed(spec))
     except MethodError as error:
         path = ("space", DISTILL_PARAMETER) if DISTILL_PARAMETER in spec.parameter_names and spec.train.distill is None else ("train", "distill")
         return [_problem(spec, path, str(error))]
@@ -85,7 +85,7 @@ def _predictions_problems(spec: Spec, teacher: str | None, task_data: TaskData) 
     if settings is None or not settings.predictions:
         return []
     try:
-        labeled = MethodMix.of(dict.fromkeys(methods_needed(spec), 1.0)).uses_labels  # hard_labels distils on the labelled split too
+        labeled = MethodMix.of_names(methods_needed(spec)).uses_labels  # hard_labels distils on the labelled split too
         checked_predictions(settings, task_data, labeled=labeled, extra=sample_transfer(task_data, spec.train.transfer_pairs, spec.train.seed))
     except DataError as error:
         return [_problem(spec, error.field, str(error))]

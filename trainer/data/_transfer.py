@@ -30,7 +30,7 @@ from ._task_data import Example, TaskData
 
 __all__ = ["TRANSFER_VERSION", "TRANSFER_PREFIX", "NEIGHBOUR_SHARE", "NEIGHBOURS", "transfer_pairs", "sample_transfer", "transfer_name", "transfer_id", "with_teacher_labels"]
 
-TRANSFER_VERSION = 1  # bump when the sampling changes: cached teacher logits are keyed by it
+TRANSFER_VERSION = 1  # seeds the sampling: bump it when the sampling changes (cached logits are named by the pairs' ids)
 NEIGHBOUR_SHARE = 0.5
 NEIGHBOURS = 5  # a function's lexical neighbours a pair may join it to
 TRANSFER_PREFIX = "transfer/"

@@ -8,7 +8,7 @@ teacher's features, the labelled split, which student outputs) and builds their 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -80,6 +80,12 @@ class MethodMix:
         mix = cls(dict(weights))
         list(mix.methods())
         return mix
+
+    @classmethod
+    def of_names(cls, names: Iterable[str]) -> MethodMix:
+        """The methods ``names`` resolved (weights 1, in name order): for asking what a set of
+        methods needs, not for a loss."""
+        return cls.of(dict.fromkeys(sorted(names), 1.0))
 
     def methods(self) -> Iterator[DistillationMethod]:
         return (get_method(name) for name in self.weights)
