@@ -29,8 +29,11 @@ continues where it stopped. Run: python bench/accuracy.py [--data-root ../shared
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import math
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,10 +43,11 @@ from rich.console import Console
 from rich.table import Table
 from scipy.stats import spearmanr
 
+from avatar import objectives
 from avatar.objectives import AccuracyEstimator, Surrogate, cross_validate
 from avatar.solver import LearnedMetric, RunStore, SerialExecutor, Space
-from avatar.specs import loads
-from avatar.trainer import DistillationProber, prepare_distillation
+from avatar.specs import SelectedPoint, loads
+from avatar.trainer import DistillationProber, prepare_distillation, train_selected
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "specs" / "examples"
 TASKS = {
@@ -54,15 +58,15 @@ TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
 KINDS = ("forest", "gp", "ridge-ordinal")
 
 
-def benchmark_spec(kind: str, data_root: Path, epochs: int, examples: int, score: str = "auc"):
+def benchmark_spec(kind: str, data_root: Path, epochs: int, examples: int, score: str = "auc", student_epochs: int = 10, lengths: tuple[int, int] = (128, 256)):
     example, folder = TASKS[kind]
     data = yaml.safe_load((EXAMPLES / example).read_text())
     data["task"]["data"] = str((data_root / folder).resolve())
     # Probes on 2 CPU cores: sequences of 128 to 256 tokens (the paper's space goes to 512).
-    data["space"]["max_sequence_length"] = {"range": [128, 256], "step": 64}
+    data["space"]["max_sequence_length"] = {"range": list(lengths), "step": 64}
     data["objectives"] = {"accuracy": "maximize", "size_mb": "minimize"}
     data["estimators"] = {"accuracy": {"options": {"initial": 40, "probe_epochs": epochs, "probe_examples": examples, "probe_score": score}}}
-    data["train"] = {"teacher": {"model": TEACHER, "epochs": 3, "max_length": 128, "batch_size": 16}, "epochs": 10}
+    data["train"] = {"teacher": {"model": TEACHER, "epochs": 3, "max_length": 128, "batch_size": 16}, "epochs": student_epochs, **({"patience": 2} if student_epochs < 10 else {})}
     return loads(yaml.safe_dump(data), filename=str(EXAMPLES / example))
 
 
@@ -79,8 +83,105 @@ def held_out(parameters, configs, values, kind: str, train_size: int, splits: in
     return rhos, maes
 
 
+def real_students(spec, distillation, space, count: int, out: Path, console: Console) -> list[dict]:
+    """``count`` held-out feasible configurations fully distilled with the students' own recipe
+    (``train_selected``: the spec's epochs, patience and methods), each stored in ``out`` as it
+    finishes, so an interrupted benchmark keeps them. Drawn with another seed than the probes."""
+    out.mkdir(parents=True, exist_ok=True)
+    students = []
+    for index, config in enumerate(space.sample(count, seed=spec.search.seed + 1000)):
+        key = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
+        stored = out / f"{key}.json"
+        if not stored.exists():
+            started = time.perf_counter()
+            with tempfile.TemporaryDirectory() as run_folder:
+                summary = train_selected(spec, [SelectedPoint(f"s{key}", config, {}, "benchmark")], Path(run_folder), distillation=distillation).to_dict()
+            student = summary["students"][0]
+            validation = student["validation"]
+            best = next(item for item in validation["history"] if item["epoch"] == validation["best_epoch"])
+            record = {
+                "config": config,
+                "valid": {key.removeprefix("valid_"): value for key, value in best.items() if key.startswith("valid_")},
+                "test": student["test"],
+                "weak": student.get("weak"),
+                "size_mb": student["size_mb"],
+                "seconds": time.perf_counter() - started,
+            }
+            stored.write_text(json.dumps(record, default=str))
+            console.print(f"  real student {index + 1}/{count}: valid AUC {record['valid']['auc']:.4f}, test AUC {record['test']['auc']:.4f}, {record['seconds']:.0f} s", highlight=False)
+        students.append(json.loads(stored.read_text()))
+    return students
+
+
+def against_students(spec, distillation, space, students: list[dict], probes: list, arguments: argparse.Namespace, out: Path, console: Console) -> dict:
+    """Each estimator's predictions for the real students' configurations, against their realised
+    validation and test AUC (Spearman, MAE), with what each estimator cost in seconds:
+
+    (a) the forest on the first ``initial`` probes (a run's initial design, as today), and on as
+        many probes as the super-student's time buys (equal compute);
+    (b) the super-student: each configuration's sub-network score, and (as a run uses it) the
+        forest on the sub-network scores of its initial design;
+    (c) the zero-cost proxy (non-embedding parameters);
+    (d) the combination: the mean of the ranks of (a) and (b)."""
+    configs = [student["config"] for student in students]
+    truth = {split: np.array([student[split]["auc"] for student in students]) for split in ("test", "valid")}
+    rows: dict[str, dict] = {}
+
+    def row(name: str, predicted, seconds: float) -> None:
+        predicted = np.asarray(predicted, dtype=float)
+        rows[name] = {
+            "seconds": seconds,
+            "test": _rho(predicted, truth["test"]),
+            "valid": _rho(predicted, truth["valid"]),
+            "mae": float(np.mean(np.abs(predicted - truth["test"]))),
+            "predicted": predicted.tolist(),
+        }
+
+    ordered = sorted((probe for probe in probes if probe.ok), key=lambda probe: (probe.stage, probe.key))
+    initial = AccuracyEstimator().initial
+    forest = Surrogate(space.parameters, "forest", seed=0).fit([probe.config for probe in ordered[:initial]], [probe.value for probe in ordered[:initial]])
+    row(f"(a) probes + forest ({initial} probes, as today)", forest.predict(configs)[0], sum(probe.seconds for probe in ordered[:initial]))
+    context = objectives.Context.from_spec(spec)
+    proxy = objectives.AccuracyProxyEstimator()
+    row("(c) zero-cost proxy (non-embedding parameters)", [float(proxy.evaluate(context.resolve(config), context)) for config in configs], 0.0)
+    if arguments.supernet_epochs:
+        estimator = AccuracyEstimator(method="supernet", probe_score=arguments.score, supernet_epochs=arguments.supernet_epochs)
+        prober = DistillationProber(distillation, progress=lambda line: console.print(line, highlight=False))
+        started = time.perf_counter()
+        prober.prepare("accuracy", estimator, space)
+        trained = time.perf_counter() - started
+        history = prober.supernets["accuracy"].history
+        started = time.perf_counter()
+        direct = [prober.task("accuracy", estimator, config).run()["accuracy"] for config in configs]
+        per_score = (time.perf_counter() - started) / len(configs)
+        row(f"(b) super-student, sub-network scores ({arguments.supernet_epochs} epochs)", direct, trained + per_score * len(configs))
+        store = RunStore(out / f"supernet-{arguments.supernet_epochs}.sqlite")
+        metric = LearnedMetric("accuracy", estimator, space, store, prober)
+        started = time.perf_counter()
+        metric.probe(metric.initial_design(), 0, SerialExecutor())
+        metric.fit(0)
+        scored = time.perf_counter() - started
+        store.close()
+        row(f"(b) super-student + forest on {estimator.initial} sub-network scores", [outcome.value for outcome in estimator.evaluate_many(configs, context)], trained + scored)
+        # equal compute: as many probes as the super-student's training and scoring took
+        spent, count = 0.0, 0
+        for probe in ordered:
+            if spent + probe.seconds > trained + per_score * len(configs) or count == len(ordered):
+                break
+            spent, count = spent + probe.seconds, count + 1
+        if count >= 4:
+            forest = Surrogate(space.parameters, "forest", seed=0).fit([probe.config for probe in ordered[:count]], [probe.value for probe in ordered[:count]])
+            row(f"(a) probes + forest at the super-student's cost ({count} probes)", forest.predict(configs)[0], spent)
+        first = next(name for name in rows if name.startswith("(a)"))
+        ranks = (np.argsort(np.argsort(rows[first]["predicted"])) + np.argsort(np.argsort(direct))) / 2
+        row("(d) combination: mean rank of (a) and (b)", ranks, rows[first]["seconds"] + trained + per_score * len(configs))
+        rows["supernet history"] = {"history": history, "train seconds": trained, "seconds per score": per_score}
+    median_probe = float(np.median([probe.seconds for probe in ordered])) if ordered else float("nan")
+    return {"rows": rows, "students": len(students), "median probe seconds": median_probe, "truth": {split: values.tolist() for split, values in truth.items()}}
+
+
 def run(kind: str, arguments: argparse.Namespace, console: Console) -> dict:
-    spec = benchmark_spec(kind, arguments.data_root, arguments.epochs, arguments.examples, arguments.score)
+    spec = benchmark_spec(kind, arguments.data_root, arguments.epochs, arguments.examples, arguments.score, arguments.student_epochs, tuple(arguments.lengths))
     out = arguments.out / kind
     out.mkdir(parents=True, exist_ok=True)
     timings = {}
@@ -89,6 +190,11 @@ def run(kind: str, arguments: argparse.Namespace, console: Console) -> dict:
     timings.update(distillation.seconds)
     space = Space.from_spec(spec)
     estimator: AccuracyEstimator = space.estimators["accuracy"]
+    students = []
+    if arguments.students:
+        started = time.perf_counter()
+        students = real_students(spec, distillation, space, arguments.students, out / "students", console)
+        timings["real students"] = time.perf_counter() - started
     store = RunStore(out / "probes.sqlite")
     metric = LearnedMetric("accuracy", estimator, space, store, DistillationProber(distillation))
     started = time.perf_counter()
@@ -98,6 +204,9 @@ def run(kind: str, arguments: argparse.Namespace, console: Console) -> dict:
     measured = [probe for probe in metric.probes() if probe.ok]
     parameters, probe_configs, values = space.parameters, [probe.config for probe in measured], [probe.value for probe in measured]
     results = {"task": kind, "probes": len(measured), "failed": arguments.probes - len(measured), "values": (min(values), max(values), float(np.std(values))), "timings": timings}
+    if students:
+        results["against students"] = against_students(spec, distillation, space, students, metric.probes(), arguments, out, console)
+        (out / "against-students.json").write_text(json.dumps(results["against students"], indent=2, default=str))
     if arguments.multi_fidelity:
         short = AccuracyEstimator(initial=arguments.probes, probe_epochs=max(1, arguments.epochs // 2), probe_examples=arguments.examples // 2, probe_score=arguments.score)
         short_metric = LearnedMetric("accuracy", short, space, store, DistillationProber(distillation))
@@ -176,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=192)
     parser.add_argument("--score", choices=["auc", "primary"], default="auc", help="probe score: ROC AUC (default) or the task's F1/accuracy")
     parser.add_argument("--out", type=Path, default=Path("bench-out/accuracy"))
+    parser.add_argument("--students", type=int, default=0, help="also fully distil this many held-out configurations (real students) and score the estimators against them")
+    parser.add_argument("--student-epochs", type=int, default=10, help="the real students' epochs (train.epochs; below 10, patience 2)")
+    parser.add_argument("--lengths", type=int, nargs=2, default=[128, 256], help="the space's max_sequence_length range (step 64)")
+    parser.add_argument("--supernet-epochs", type=int, default=4, help="with --students: also the super-student estimator, distilled for this many epochs (0: not)")
     parser.add_argument("--multi-fidelity", action="store_true", help="also probe short and compare multi- with single-fidelity probing at equal cost")
     arguments = parser.parse_args(argv)
     console = Console()
@@ -219,6 +332,28 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"  single fidelity, {comparison['single']['long probes']} long probes: {_summary(comparison['single']['spearman'])}")
             for cost, multi in comparison["multi"].items():
                 console.print(f"  multi-fidelity at {cost} cost, {multi['short probes']} short + {multi['promoted']} promoted: {_summary(multi['spearman'])}")
+    for results in rows:
+        if "against students" in results:
+            compared = results["against students"]
+            table = Table(
+                title=f"{results['task']}: estimators against {compared['students']} real students (realised test and validation ROC AUC); a probe's median {compared['median probe seconds']:.0f} s"
+            )
+            for column in ("estimator", "cost (s)", "cost (probes)", "Spearman, test AUC", "Spearman, validation AUC", "MAE, test AUC"):
+                table.add_column(column, justify="right")
+            for name, item in compared["rows"].items():
+                if "test" in item:
+                    probes_worth = item["seconds"] / compared["median probe seconds"] if compared["median probe seconds"] else float("nan")
+                    table.add_row(
+                        name, f"{item['seconds']:.0f}", f"{probes_worth:.1f}", f"{item['test']:.3f}", f"{item['valid']:.3f}", f"{item['mae']:.4f}" if not name.startswith(("(c)", "(d)")) else ""
+                    )
+            console.print(table)
+            history = compared["rows"].get("supernet history")
+            if history:
+                console.print(
+                    f"super-student: trained in {history['train seconds']:.0f} s, {history['seconds per score']:.1f} s per sub-network score; per epoch: "
+                    + "; ".join(f"largest {record['valid_largest'].get('auc', float('nan')):.3f}, smallest {record['valid_smallest'].get('auc', float('nan')):.3f}" for record in history["history"]),
+                    highlight=False,
+                )
     for failure in failures:
         console.print(f"[red]target not met[/red] {failure}")
     return 1 if failures else 0

@@ -15,6 +15,12 @@ score: many configurations are screened cheaply, and the ones that matter are me
 
 ``accuracy_proxy`` is *not* an accuracy: it counts non-embedding parameters (the capacity proxy
 of earlier research). It costs nothing and is exact, and every output labels it a proxy.
+
+With ``method: supernet`` a probe is not a distillation of its own: one weight-sharing
+super-student is distilled once (``supernet_epochs``, sandwich rule, on a sample of
+``supernet_pool`` feasible configurations; ``avatar.trainer.supernet``), and a configuration's
+probe scores its sub-network on the validation split, in about a second. Probes being cheap,
+the initial design and each round probe more (64 and 16 by default).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ class _FidelityInput:
 
 
 FIDELITY = _FidelityInput()
+METHODS = ("probes", "supernet")
 
 
 class AccuracyEstimator(Estimator):
@@ -52,9 +59,10 @@ class AccuracyEstimator(Estimator):
     def __init__(
         self,
         *,
-        initial: int = 16,
+        method: str = "probes",
+        initial: int | None = None,
         rounds: int = 2,
-        per_round: int = 4,
+        per_round: int | None = None,
         probe_epochs: int = 2,
         probe_examples: int | None = 512,
         surrogate: str = "forest",
@@ -63,7 +71,19 @@ class AccuracyEstimator(Estimator):
         promote: float = 0.0,
         promote_epochs: int | None = None,
         promote_examples: int | None = -1,
+        supernet_epochs: int = 4,
+        supernet_pool: int = 256,
     ) -> None:
+        if method not in METHODS:
+            raise EstimatorError(f"option 'method' must be one of {', '.join(METHODS)} (short distillations, or sub-networks of one weight-sharing super-student), got {method!r}", "accuracy")
+        cheap = method == "supernet"  # a probe costs a validation pass
+        initial = (64 if cheap else 16) if initial is None else initial
+        per_round = (16 if cheap else 4) if per_round is None else per_round
+        for option, value, least in (("supernet_epochs", supernet_epochs, 1), ("supernet_pool", supernet_pool, 2)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise EstimatorError(f"option '{option}' must be an integer of at least {least}, got {value!r}", "accuracy")
+        if cheap and promote:
+            raise EstimatorError("option 'promote' (multi-fidelity probes) does not apply to method: supernet, whose probes all read one super-student", "accuracy")
         if surrogate not in SURROGATE_KINDS:
             raise EstimatorError(f"unknown surrogate '{surrogate}'; choose from {', '.join(SURROGATE_KINDS)}", "accuracy")
         if probe_score not in ("primary", "auc"):
@@ -80,6 +100,9 @@ class AccuracyEstimator(Estimator):
             promote_examples = None if probe_examples is None else 2 * probe_examples
         if promote > 0 and (promote_epochs, promote_examples) == (probe_epochs, probe_examples):
             raise EstimatorError("a promoted probe must be longer than a short one: set promote_epochs or promote_examples", "accuracy")
+        self.method_name = method
+        self.supernet_epochs = supernet_epochs
+        self.supernet_pool = supernet_pool
         self.promote = float(promote)
         self.promote_epochs = promote_epochs
         self.promote_examples = promote_examples
@@ -97,6 +120,8 @@ class AccuracyEstimator(Estimator):
 
     def _fidelity(self, epochs: int, examples: int | None) -> dict[str, Any]:
         fidelity: dict[str, Any] = {"epochs": epochs, "examples": examples}
+        if self.method_name == "supernet":
+            fidelity = {"method": "supernet", "epochs": self.supernet_epochs, "examples": None, "pool": self.supernet_pool}
         if self.probe_score != "primary":
             fidelity["score"] = self.probe_score
         return fidelity
@@ -159,6 +184,8 @@ class AccuracyEstimator(Estimator):
     def method(self, context: Context) -> str:
         score = "ROC AUC" if self.probe_score == "auc" else "accuracy (defect) / F1 (clone)"
         probe = f"probes of {self.probe_epochs} epoch(s) on {self.probe_examples or 'all'} distillation examples, scored by validation {score}"
+        if self.method_name == "supernet":
+            probe = f"sub-networks of one super-student (distilled for {self.supernet_epochs} epoch(s) on {self.supernet_pool} sampled configurations), scored by validation {score}"
         if self.promote > 0:
             probe += f"; the best {self.promote:.0%} of each stage probed again for {self.promote_epochs} epoch(s) on {self.promote_examples or 'all'} examples (predicted: that longer probe)"
         if self.surrogate_ is None:

@@ -251,7 +251,7 @@ def _run_and_train(
         prober = None
         if learns:
             distillation = _prepare(spec, arguments, console, preloaded)
-            prober = _prober(distillation)
+            prober = _prober(distillation, console)
         outcome = run_search(space, report, out=arguments.out, resume=arguments.resume, jobs=arguments.jobs, scheduler=arguments.scheduler, console=console, prober=prober, report=not will_train)
         console.print(front_table(spec, outcome))
         console.print(visible(f"Search stopped: {outcome.result.stopped_because}. {len(outcome.result.evaluations)} evaluations, {len(outcome.selected)} point(s) selected."), markup=False)
@@ -308,10 +308,10 @@ def _as_spec_errors(spec: Spec, work: Callable[[], T]) -> T:
         raise SpecError([Problem(spec.source, spec.locate(("train", "teacher")), ("train", "teacher"), str(error))]) from None
 
 
-def _prober(distillation: Distillation) -> Prober:
+def _prober(distillation: Distillation, console: Console) -> Prober:
     from avatar.trainer import DistillationProber
 
-    return DistillationProber(distillation)
+    return DistillationProber(distillation, progress=lambda line: console.print(visible(line), markup=False, highlight=False))
 
 
 def _overrides(assignments: Sequence[str]) -> dict[str, object]:

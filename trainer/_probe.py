@@ -6,6 +6,10 @@ accuracy for defect, F1 for clone, or with ``probe_score: auc`` the area under t
 (a promoted probe of multi-fidelity: ``promote_epochs`` on ``promote_examples``). The test split
 is never touched. A ``ProbeTask`` carries everything it needs, so the solver's executor can run
 it in a worker process or on Dask.
+
+With ``method: supernet`` (``SubnetworkProbe``) the prober first distils one super-student in
+this process (``prepare``, once per run and cached across runs), and a probe scores a
+configuration's sub-network on the validation split.
 """
 
 from __future__ import annotations
@@ -13,19 +17,68 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from avatar import objectives
 from avatar.specs import Spec
 
 from ._pipeline import Distillation
 from .data import TaskData
 from .distill import TeacherOutputs, distil, methods_of
 from .students import logit_weakness, predict_logits, primary_metric
+from .supernet import ELASTIC, Supernet, SupernetSettings, score_subnetwork, train_supernet
 
-__all__ = ["ProbeTask", "DistillationProber"]
+__all__ = ["ProbeTask", "SubnetworkProbe", "DistillationProber"]
+
+_POOL_SEED_OFFSET = 104729  # the super-student's pool is not the initial design
+
+
+@dataclass(frozen=True)
+class SupernetPlan:
+    """What the super-student of one learned metric is distilled on (its cache key)."""
+
+    pool: tuple[dict[str, Any], ...]
+    limits: dict[str, Any]
+    settings: SupernetSettings
+
+
+_loaded: dict[str, Supernet] = {}  # one super-student per process, read once
+
+
+@dataclass(frozen=True)
+class SubnetworkProbe:
+    """One configuration scored by its sub-network of the trained super-student (picklable)."""
+
+    metric: str
+    spec: Spec
+    config: dict[str, Any]
+    data: TaskData
+    teacher: TeacherOutputs
+    teacher_fingerprint: str
+    plan: SupernetPlan
+    score: str | None
+    cache_dir: str
+    timeout: float | None = None
+
+    def run(self) -> Mapping[str, Any]:
+        supernet = self._supernet()
+        metric = self.score or primary_metric(self.spec.task.kind, self.spec.task.num_labels)
+        config = objectives.Context.from_spec(self.spec).resolve(self.config)
+        value, weak = score_subnetwork(supernet, config, metric, device=self.plan.settings.device)
+        return {self.metric: value, "weak": weak}
+
+    def _supernet(self) -> Supernet:
+        key = repr((self.teacher_fingerprint, self.data.fingerprint, self.plan))
+        if key not in _loaded:
+            _loaded.clear()
+            _loaded[key] = train_supernet(self.spec, self.data, self.teacher, self.teacher_fingerprint, self.plan.pool, Path(self.cache_dir), self.plan.settings, limits=self.plan.limits)
+        return _loaded[key]
+
+    def picklable(self) -> SubnetworkProbe:
+        return self
 
 
 @dataclass(frozen=True)
@@ -71,11 +124,50 @@ class ProbeTask:
 class DistillationProber:
     """Makes probe tasks from a prepared distillation (data, teacher logits)."""
 
-    def __init__(self, distillation: Distillation) -> None:
+    def __init__(self, distillation: Distillation, *, progress: Callable[[str], None] | None = None) -> None:
         # Probes never see the test split. The labelled part stays: tokenizers are trained on
         # the whole training part, like the realised students' (and shared with them).
         self.data = replace(distillation.data, test=[])
         self.distillation = distillation
+        self.progress = progress
+        self.plans: dict[str, SupernetPlan] = {}
+        self.supernets: dict[str, Supernet] = {}  # each learned metric's, once prepared
+
+    def prepare(self, metric: str, estimator: Any, space: Any) -> None:
+        """Before the first probe: distil the super-student of a ``method: supernet`` estimator
+        (read from the cache when it was), on a sample of ``space`` (a ``Space``) sized to its
+        largest feasible configuration."""
+        if getattr(estimator, "method_name", "probes") != "supernet" or metric in self.plans:
+            return
+        spec = self.distillation.spec
+        context = objectives.Context.from_spec(spec)
+        pool = tuple(context.resolve(config) for config in space.sample(estimator.supernet_pool, seed=spec.search.seed + _POOL_SEED_OFFSET))
+        bounds = space.bounds()
+        limits = {name: bounds[name].tight[1] for name in (*ELASTIC, "vocab_size") if name in bounds and bounds[name].tight is not None}
+        plan = SupernetPlan(pool, limits, SupernetSettings(epochs=estimator.supernet_epochs, seed=spec.train.seed, device=self.distillation.device))
+        say = self.progress or (lambda line: None)
+        trained: list[int] = []
+
+        def started(first_epoch: int) -> None:
+            resumed = f", resumed at epoch {first_epoch + 1}" if first_epoch else ""
+            say(f"{metric}: distilling a super-student (its sub-networks are every configuration) with {len(pool)} sampled configurations, {plan.settings.epochs} epoch(s){resumed}; cached once done")
+            trained.append(first_epoch)
+
+        def epoch_done(epoch: int, record: Mapping[str, Any]) -> None:
+            scores = ", ".join(f"{name.removeprefix('valid_')} sub-network validation AUC {record[name].get('auc', float('nan')):.3f}" for name in ("valid_largest", "valid_smallest"))
+            say(f"{metric}: super-student epoch {epoch + 1}/{plan.settings.epochs}: loss {record['loss']:.4f}; {scores}")
+
+        supernet = train_supernet(
+            spec, self.data, self._outputs, self.distillation.teacher.fingerprint, pool, self.distillation.cache_dir, plan.settings, limits=limits, on_start=started, on_epoch=epoch_done
+        )
+        if not trained:
+            say(f"{metric}: super-student read from the cache ({supernet.folder})")
+        self.plans[metric], self.supernets[metric] = plan, supernet
+
+    @property
+    def _outputs(self) -> TeacherOutputs:
+        assert self.distillation.outputs is not None
+        return self.distillation.outputs
 
     @property
     def source(self) -> str:
@@ -93,9 +185,16 @@ class DistillationProber:
             parts.append(["pretrain_epochs", train.pretrain_epochs])
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
-    def task(self, metric: str, estimator: Any, config: dict[str, Any], fidelity: Mapping[str, Any] | None = None) -> ProbeTask:
+    def task(self, metric: str, estimator: Any, config: dict[str, Any], fidelity: Mapping[str, Any] | None = None) -> ProbeTask | SubnetworkProbe:
         """The probe of ``config`` at ``fidelity`` (the estimator's short probe by default)."""
         fidelity = fidelity or estimator.fidelity
+        if fidelity.get("method") == "supernet":
+            if metric not in self.plans:
+                raise RuntimeError(f"the super-student of '{metric}' is not distilled yet: call prepare() first")
+            score = None if fidelity.get("score", "primary") == "primary" else str(fidelity["score"])
+            return SubnetworkProbe(
+                metric, self.distillation.spec, dict(config), self.data, self._outputs, self.distillation.teacher.fingerprint, self.plans[metric], score, str(self.distillation.cache_dir)
+            )
         return ProbeTask(
             metric,
             self.distillation.spec,

@@ -44,7 +44,9 @@ class Prober(Protocol):
 
     A prober may also have a ``source`` (a string): what its probes' values depend on beyond
     the estimator's fidelity (the trainer's: teacher, data and distillation settings). It is
-    stored with every probe; probes of another source are not reused.
+    stored with every probe; probes of another source are not reused. It may also have
+    ``prepare(metric, estimator, space)``, called before each stage's probes are asked for (the
+    trainer's distils a super-student there once).
     """
 
     def task(self, metric: str, estimator: objectives.Estimator, config: dict[str, Any]) -> Task: ...
@@ -112,7 +114,11 @@ class LearnedMetric:
 
     def probe(self, configs: Sequence[dict[str, Any]], stage: int, executor: Executor) -> None:
         """Measure the configurations not yet probed, storing each probe as it ends; with
-        multi-fidelity, then probe the best share of them again, longer (promotion)."""
+        multi-fidelity, then probe the best share of them again, longer (promotion). A prober
+        with ``prepare`` (the trainer's, for a super-student) is asked to get ready first."""
+        prepare = getattr(self.prober, "prepare", None)
+        if prepare is not None:
+            prepare(self.name, self.estimator, self.space)
         self._probe_level(configs, stage, executor, 0)
         promote = float(getattr(self.estimator, "promote", 0.0))
         if promote > 0:
@@ -224,5 +230,6 @@ def all_probes_weak(metric: str, record: dict[str, Any]) -> str | None:
     return (
         f"every one of the {probes} probes of '{metric}' is weak (it predicts one class, or its validation ROC AUC is within noise of 0.5): "
         "the surrogate is fitted to noise and will not steer the search. Give the students more to learn from "
-        "(more labelled or unlabelled data, a larger transfer set), or longer probes (estimators.accuracy.options.probe_epochs, probe_examples)"
+        "(more labelled or unlabelled data, a larger transfer set), or longer probes (estimators.accuracy.options.probe_epochs, probe_examples; "
+        "with method: supernet, supernet_epochs)"
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 TRAINER = Path(__file__).resolve().parents[2] / "trainer"
-ROOMS = ["data", "students", "distill", "teacher"]  # each may read the ones before it
+ROOMS = ["data", "students", "distill", "teacher", "supernet"]  # each may read the ones before it
 
 
 def _relative_imports(path: Path) -> list[tuple[int, str]]:

@@ -6,7 +6,7 @@ distillations run on the run's workers.
 It reads the data and students rooms; it knows no teacher model, only the outputs it left.
 """
 
-from ._distil import Distilled, TeacherOutputs, best_restart, distil, distillation_loss, methods_of
+from ._distil import BatchTargets, Distilled, TeacherOutputs, best_restart, distil, distillation_loss, methods_of, with_hard_labels
 from ._features import FeatureError, TeacherFeatures, segment_pool, student_forward, teacher_features
 from ._loop import LoopResult, LoopSettings, train
 from ._losses import StudentOutputs, TeacherTargets, dist_loss, layer_map, logits_loss
@@ -39,7 +39,9 @@ __all__ = [
     "LoopResult",
     "LoopSettings",
     "train",
+    "BatchTargets",
     "Distilled",
+    "with_hard_labels",
     "TeacherOutputs",
     "best_restart",
     "distil",

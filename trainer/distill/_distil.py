@@ -32,15 +32,15 @@ from ._methods import LossShape
 from ._pretrain import pretrained_encoder
 from ._registry import MethodMix
 
-__all__ = ["Distilled", "TeacherOutputs", "distil", "distillation_loss", "methods_of", "best_restart"]
+__all__ = ["BatchTargets", "Distilled", "TeacherOutputs", "distil", "distillation_loss", "methods_of", "best_restart", "with_hard_labels"]
 
 
 def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, labels: torch.Tensor, temperature: float, hard_label_weight: float) -> torch.Tensor:
     """``(1 - w) * KL(softmax(t / T) || softmax(s / T)) * T^2 + w * CE(s, y)``."""
-    return _with_hard_labels(logits_loss(student, teacher, temperature), student, labels, hard_label_weight)
+    return with_hard_labels(logits_loss(student, teacher, temperature), student, labels, hard_label_weight)
 
 
-def _with_hard_labels(soft: torch.Tensor, student: torch.Tensor, labels: torch.Tensor, weight: float) -> torch.Tensor:
+def with_hard_labels(soft: torch.Tensor, student: torch.Tensor, labels: torch.Tensor, weight: float) -> torch.Tensor:
     """``train.hard_label_weight``'s mix: ``(1 - w) * soft + w * CE`` on the distillation split."""
     return soft if weight == 0 else (1 - weight) * soft + weight * nn.functional.cross_entropy(student, labels)
 
@@ -76,7 +76,7 @@ def methods_of(spec: Spec, config: Mapping[str, Any], resolved: Mapping[str, flo
     return default_methods(spec.train.distill)
 
 
-class _Targets:
+class BatchTargets:
     """The teacher's side of each training batch: examples ``0 .. n-1`` are the distillation
     split's first ``n``, the rest (with ``hard_labels``) the labelled split's."""
 
@@ -173,7 +173,7 @@ def distil(
     unlabeled = data.distillation[:max_examples] if max_examples else data.distillation
     labeled = (data.labeled[:max_examples] if max_examples else data.labeled) if mix.uses_labels else []
     distill, valid = encode(unlabeled + labeled, tokenizer, length), encode(data.valid, tokenizer, length)
-    targets = _Targets(teacher, len(unlabeled), len(labeled), distill.labels, device)
+    targets = BatchTargets(teacher, len(unlabeled), len(labeled), distill.labels, device)
     settings = LoopSettings(
         epochs=epochs or spec.train.epochs,
         learning_rate=float(config.get("learning_rate", 5e-4)),
@@ -199,7 +199,7 @@ def distil(
 
     def loss(student: StudentOutputs, indices: list[int]) -> torch.Tensor:
         batch = targets.batch(indices, features)
-        return _with_hard_labels(objective(student, batch), student.logits, batch.labels, weight)
+        return with_hard_labels(objective(student, batch), student.logits, batch.labels, weight)
 
     forward = student_forward(hidden="hidden" in mix.student_outputs, relations="relations" in mix.student_outputs)
     result = train(model, distill, loss, valid, settings, checkpoint_dir, on_step=on_step, on_epoch=on_epoch, forward=forward, loss_module=objective)
