@@ -426,7 +426,6 @@ def train_selected(
             if finished is not None:
                 students.append(finished)
                 continue
-            step_started = time.perf_counter()
             task = progress.add_task(f"student {point.key[:8]}", total=None, status="tokenizer")
             metrics = train_student(
                 spec,
@@ -440,8 +439,6 @@ def train_selected(
                 on_step=lambda epoch, step, loss, task=task: progress.update(task, advance=1, status=f"epoch {epoch + 1} loss {loss:.3f}"),
                 on_epoch=lambda epoch, record, task=task: progress.update(task, status=f"epoch {epoch + 1} valid {chosen_by} {record.get(f'valid_{chosen_by}', 0):.3f}"),
             )
-            metrics["seconds"] = time.perf_counter() - step_started
-            write_json_atomically(metrics_path, metrics, indent=2)
             students.append(metrics)
     labels = {"num_labels": task_data.num_labels, **({"labels": list(task_data.label_names)} if task_data.label_names else {})}
     primary, baseline = primary_metric(spec.task.kind, spec.task.num_labels), distillation.baseline

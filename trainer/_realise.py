@@ -7,6 +7,7 @@ The test split is evaluated once, with the weights that scored best on the valid
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,8 @@ def train_student(
     on_step: Callable[[int, int, float], None] | None = None,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> dict[str, Any]:
-    """Distil one student and write it, with ``metrics.json``, into ``folder``."""
+    """Distil one student and write it, with ``metrics.json`` (once, with the seconds it took), into ``folder``."""
+    started = time.perf_counter()
     distilled, restarts = best_restart(spec, folder / "checkpoint", on_start, config=point.config, data=data, teacher=teacher, cache_dir=cache_dir, device=device, on_step=on_step, on_epoch=on_epoch)
     model, tokenizer, config, result, settings = distilled.model, distilled.tokenizer, distilled.config, distilled.result, distilled.settings
     length, vocab = int(config["max_sequence_length"]), int(config["vocab_size"])
@@ -79,6 +81,7 @@ def train_student(
         metrics["onnx"] = onnx_variant(model, test, test_logits, settings.batch_size, spec, length, vocab, folder)
     if spec.train.quantize:
         metrics["int8"] = quantized_variant(model, test, settings.batch_size, spec, length, vocab, folder)
+    metrics["seconds"] = time.perf_counter() - started
     write_json_atomically(folder / "metrics.json", metrics, indent=2)
     write_card(folder, spec, metrics)
     return metrics

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from avatar.objectives import get_family
+from avatar.objectives import get_family, write_json_atomically
 from avatar.solver.report._markdown import students_section
 from avatar.specs import StudentsRecord, loads
 from avatar.trainer import (
@@ -48,17 +48,22 @@ CONFIG = {"tokenizer": "bpe", "vocab_size": 300, "num_hidden_layers": 1, "hidden
 
 
 @pytest.mark.parametrize("kind", ["clone", "defect"])
-def test_student_is_trained_saved_and_reloaded_with_the_same_predictions(kind, tmp_path, clone_folder, defect_file, tiny_teacher):
+def test_student_is_trained_saved_and_reloaded_with_the_same_predictions(kind, tmp_path, clone_folder, defect_file, tiny_teacher, monkeypatch):
     from transformers import AutoTokenizer
+
+    from avatar.trainer import _realise
 
     data = clone_folder if kind == "clone" else defect_file
     spec = loads(student_spec(kind, data, tiny_teacher), filename=str(tmp_path / "spec.yaml"))
     run = tmp_path / "run"
     _select(run, spec, CONFIG)
+    written = []
+    monkeypatch.setattr(_realise, "write_json_atomically", lambda path, value, **options: (written.append(Path(path).name), write_json_atomically(path, value, **options)))
     summary = train_selected(spec, None, run, cache_dir=tmp_path / "cache", device="cpu")
     student = summary.students[0].to_dict()
     folder = run / "students" / student["key"]
     assert (folder / "model.safetensors").exists() and (folder / "metrics.json").exists()
+    assert written == ["metrics.json"] and json.loads((folder / "metrics.json").read_text())["seconds"] > 0, "metrics.json is written once, complete"
     assert set(student["test"]) == {"accuracy", "precision", "recall", "f1", "auc"}
     assert student["size_mb"] == pytest.approx(student["size_mb_estimated"], rel=0.05)
     assert summary.teacher.to_dict()["test"] and summary.teacher.to_dict()["latency_ms"] > 0
