@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=int, default=0, help="also fully distil this many held-out configurations (real students) and score the estimators against them")
     parser.add_argument("--student-epochs", type=int, default=10, help="the real students' epochs (train.epochs; below 10, patience 2)")
     parser.add_argument("--lengths", type=int, nargs=2, default=[128, 256], help="the space's max_sequence_length range (step 64)")
-    parser.add_argument("--supernet-epochs", type=int, default=4, help="with --students: also the super-student estimator, distilled for this many epochs (0: not)")
+    parser.add_argument("--supernet-epochs", type=int, default=2, help="with --students: also the super-student estimator, distilled for this many epochs (0: not)")
     parser.add_argument("--multi-fidelity", action="store_true", help="also probe short and compare multi- with single-fidelity probing at equal cost")
     arguments = parser.parse_args(argv)
     console = Console()

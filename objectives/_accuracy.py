@@ -17,8 +17,8 @@ score: many configurations are screened cheaply, and the ones that matter are me
 of earlier research). It costs nothing and is exact, and every output labels it a proxy.
 
 With ``method: supernet`` a probe is not a distillation of its own: one weight-sharing
-super-student is distilled once (``supernet_epochs``, sandwich rule, on a sample of
-``supernet_pool`` feasible configurations; ``avatar.trainer.supernet``), and a configuration's
+super-student is distilled once (``supernet_epochs`` on ``supernet_examples`` examples, sandwich
+rule, on a sample of ``supernet_pool`` feasible configurations; ``avatar.trainer.supernet``), and a configuration's
 probe scores its sub-network on the validation split, in about a second. Probes being cheap,
 the initial design and each round probe more (64 and 16 by default).
 """
@@ -71,7 +71,8 @@ class AccuracyEstimator(Estimator):
         promote: float = 0.0,
         promote_epochs: int | None = None,
         promote_examples: int | None = -1,
-        supernet_epochs: int = 4,
+        supernet_epochs: int = 2,
+        supernet_examples: int | None = 512,
         supernet_pool: int = 256,
     ) -> None:
         if method not in METHODS:
@@ -79,6 +80,8 @@ class AccuracyEstimator(Estimator):
         cheap = method == "supernet"  # a probe costs a validation pass
         initial = (64 if cheap else 16) if initial is None else initial
         per_round = (16 if cheap else 4) if per_round is None else per_round
+        if supernet_examples is not None and (not isinstance(supernet_examples, int) or isinstance(supernet_examples, bool) or supernet_examples < 1):
+            raise EstimatorError(f"option 'supernet_examples' must be a positive integer, or null for every distillation example, got {supernet_examples!r}", "accuracy")
         for option, value, least in (("supernet_epochs", supernet_epochs, 1), ("supernet_pool", supernet_pool, 2)):
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise EstimatorError(f"option '{option}' must be an integer of at least {least}, got {value!r}", "accuracy")
@@ -103,6 +106,7 @@ class AccuracyEstimator(Estimator):
         self.method_name = method
         self.supernet_epochs = supernet_epochs
         self.supernet_pool = supernet_pool
+        self.supernet_examples = supernet_examples
         self.promote = float(promote)
         self.promote_epochs = promote_epochs
         self.promote_examples = promote_examples
@@ -121,7 +125,7 @@ class AccuracyEstimator(Estimator):
     def _fidelity(self, epochs: int, examples: int | None) -> dict[str, Any]:
         fidelity: dict[str, Any] = {"epochs": epochs, "examples": examples}
         if self.method_name == "supernet":
-            fidelity = {"method": "supernet", "epochs": self.supernet_epochs, "examples": None, "pool": self.supernet_pool}
+            fidelity = {"method": "supernet", "epochs": self.supernet_epochs, "examples": self.supernet_examples, "pool": self.supernet_pool}
         if self.probe_score != "primary":
             fidelity["score"] = self.probe_score
         return fidelity
@@ -185,7 +189,7 @@ class AccuracyEstimator(Estimator):
         score = "ROC AUC" if self.probe_score == "auc" else "accuracy (defect) / F1 (clone)"
         probe = f"probes of {self.probe_epochs} epoch(s) on {self.probe_examples or 'all'} distillation examples, scored by validation {score}"
         if self.method_name == "supernet":
-            probe = f"sub-networks of one super-student (distilled for {self.supernet_epochs} epoch(s) on {self.supernet_pool} sampled configurations), scored by validation {score}"
+            probe = f"sub-networks of one super-student (distilled for {self.supernet_epochs} epoch(s) on {self.supernet_examples or 'all'} examples, {self.supernet_pool} sampled configurations), scored by validation {score}"
         if self.promote > 0:
             probe += f"; the best {self.promote:.0%} of each stage probed again for {self.promote_epochs} epoch(s) on {self.promote_examples or 'all'} examples (predicted: that longer probe)"
         if self.surrogate_ is None:

@@ -111,6 +111,7 @@ class ProbeTask:
                 epochs=self.epochs,
                 max_examples=self.examples,
                 metric=self.score or primary_metric(self.spec.task.kind, self.spec.task.num_labels),
+                pretrain_epochs=self.spec.train.pretraining_epochs(probe=True),
             )
             valid = predict_logits(distilled.model, distilled.valid, distilled.settings.batch_size, distilled.settings.device)
         result = distilled.result
@@ -144,7 +145,7 @@ class DistillationProber:
         pool = tuple(context.resolve(config) for config in space.sample(estimator.supernet_pool, seed=spec.search.seed + _POOL_SEED_OFFSET))
         bounds = space.bounds()
         limits = {name: bounds[name].tight[1] for name in (*ELASTIC, "vocab_size") if name in bounds and bounds[name].tight is not None}
-        plan = SupernetPlan(pool, limits, SupernetSettings(epochs=estimator.supernet_epochs, seed=spec.train.seed, device=self.distillation.device))
+        plan = SupernetPlan(pool, limits, SupernetSettings(epochs=estimator.supernet_epochs, max_examples=estimator.supernet_examples, seed=spec.train.seed, device=self.distillation.device))
         say = self.progress or (lambda line: None)
         trained: list[int] = []
 
@@ -181,8 +182,8 @@ class DistillationProber:
             parts.append(sorted(methods.items()))
         if train.transfer_pairs:  # probes distil on the transfer pairs too (none: the key as it was)
             parts.append(["transfer_pairs", train.transfer_pairs])
-        if train.pretrain_epochs:
-            parts.append(["pretrain_epochs", train.pretrain_epochs])
+        if train.pretraining_epochs(probe=True):  # auto does not pretrain probes: the key as it was
+            parts.append(["pretrain_epochs", train.pretraining_epochs(probe=True)])
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
     def task(self, metric: str, estimator: Any, config: dict[str, Any], fidelity: Mapping[str, Any] | None = None) -> ProbeTask | SubnetworkProbe:

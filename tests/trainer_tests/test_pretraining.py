@@ -4,10 +4,13 @@ architecture, and a distilled student that starts from it."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 import torch
 
 from avatar import objectives
-from avatar.specs import loads
+from avatar.specs import SpecError, loads
 from avatar.trainer import prepare_distillation
 from avatar.trainer.data import SPECIAL_TOKENS, load_or_train_tokenizer
 from avatar.trainer.distill._distil import distil
@@ -57,7 +60,7 @@ def test_a_student_distils_from_its_pretrained_encoder(tmp_path, defect_file, ti
     pretrained = distil(spec, CONFIG, checkpoint_dir=tmp_path / "first", epochs=1, **arguments)
     assert any("pretrained by masked-token prediction for 2 epochs" in note for note in pretrained.notes)
     (encoder,) = (tmp_path / "cache" / "pretrained").glob("*.pt")
-    scratch = distil(loads(student_spec("defect", defect_file, tiny_teacher)), CONFIG, checkpoint_dir=tmp_path / "scratch", epochs=1, **arguments)
+    scratch = distil(loads(student_spec("defect", defect_file, tiny_teacher, pretrain_epochs=0)), CONFIG, checkpoint_dir=tmp_path / "scratch", epochs=1, **arguments)
     assert not any("pretrained" in note for note in scratch.notes)
     state = torch.load(encoder, weights_only=True)
     embeddings = "embeddings.word_embeddings.weight"
@@ -67,3 +70,29 @@ def test_a_student_distils_from_its_pretrained_encoder(tmp_path, defect_file, ti
     mine = pretrained.model.roberta.state_dict()[embeddings]
     theirs = scratch.model.roberta.state_dict()[embeddings]
     assert (mine - before_training).norm() < 0.5 * (theirs - before_training).norm()
+
+
+def test_by_default_students_are_pretrained_and_probes_are_not(tmp_path, clone_folder, tiny_teacher):
+    from avatar.objectives import AccuracyEstimator
+    from avatar.trainer import DistillationProber
+
+    spec = loads(student_spec("clone", clone_folder, tiny_teacher))
+    assert spec.train.pretrain_epochs == "auto"
+    assert (spec.train.pretraining_epochs(probe=False), spec.train.pretraining_epochs(probe=True)) == (3, 0)
+    distillation = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu")
+    arguments = {"data": distillation.data, "teacher": distillation.outputs, "cache_dir": tmp_path / "cache", "device": "cpu"}
+    student = distil(spec, CONFIG, checkpoint_dir=tmp_path / "student", epochs=1, **arguments)
+    assert any("pretrained by masked-token prediction for 3 epochs" in note and "auto" in note for note in student.notes)
+    probe = DistillationProber(distillation).task("accuracy", AccuracyEstimator(probe_epochs=1, probe_examples=16), dict(CONFIG))
+    before = set((tmp_path / "cache" / "pretrained").glob("*.pt"))
+    assert not any(
+        "pretrained" in note for note in distil(probe.spec, CONFIG, checkpoint_dir=tmp_path / "probe", epochs=1, pretrain_epochs=probe.spec.train.pretraining_epochs(probe=True), **arguments).notes
+    )
+    probe.run()
+    assert set((tmp_path / "cache" / "pretrained").glob("*.pt")) == before, "a probe pretrains nothing under auto"
+    # auto leaves the probes' key as it was (stored probes stay valid); an explicit number changes it
+    explicit = loads(student_spec("clone", clone_folder, tiny_teacher, pretrain_epochs=0))
+    assert DistillationProber(distillation).source == DistillationProber(dataclasses.replace(distillation, spec=explicit)).source
+    assert explicit.train.pretraining_epochs(probe=False) == 0
+    with pytest.raises(SpecError, match="pretrain_epochs"):
+        loads(student_spec("clone", clone_folder, tiny_teacher, pretrain_epochs="sometimes"))

@@ -127,6 +127,7 @@ def distil(
     max_examples: int | None = None,
     metric: str | None = None,
     seed: int | None = None,
+    pretrain_epochs: int | None = None,
     on_start: Callable[[int], None] | None = None,
     on_step: Callable[[int, int, float], None] | None = None,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
@@ -137,7 +138,8 @@ def distil(
     distillation split, and of the labelled split with ``hard_labels``) make the short runs that
     probes are; ``metric`` (default: ``checkpoint_metric``; every metric is recorded) picks the
     best epoch; ``seed`` (default ``train.seed``) sets the initial weights and the order of
-    examples.
+    examples; ``pretrain_epochs`` (default: a realised student's, ``train.pretraining_epochs``)
+    pretrains the encoder first.
 
     Raises:
         ValueError: a method needs teacher outputs that ``teacher`` does not hold.
@@ -163,13 +165,18 @@ def distil(
     seed = spec.train.seed if seed is None else seed
     torch.manual_seed(seed)
     model = family.build(config, spec.task.kind, spec.task.num_labels, pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2)
-    if spec.train.pretrain_epochs:
+    pretrain_epochs = spec.train.pretraining_epochs(probe=False) if pretrain_epochs is None else pretrain_epochs
+    if pretrain_epochs and not hasattr(model, "roberta"):  # masked-token pretraining builds a RoBERTa encoder
+        if spec.train.pretrain_epochs != "auto":
+            raise ValueError(f"train.pretrain_epochs pretrains a RoBERTa encoder, and the {spec.model.family} family's students have none: set it to 0")
+        pretrain_epochs = 0
+    if pretrain_epochs:
         corpus = list(dict.fromkeys(data.texts(data.train + data.transfer)))
         fingerprint = f"{data.fingerprint}-{len(data.transfer)}"
         rate = float(config.get("learning_rate", 5e-4))
-        state = pretrained_encoder(family, config, tokenizer, corpus, fingerprint, cache_dir, epochs=spec.train.pretrain_epochs, seed=seed, device=device, learning_rate=rate)
+        state = pretrained_encoder(family, config, tokenizer, corpus, fingerprint, cache_dir, epochs=pretrain_epochs, seed=seed, device=device, learning_rate=rate)
         model.roberta.load_state_dict(state)
-        notes.append(f"encoder pretrained by masked-token prediction for {spec.train.pretrain_epochs} epochs on {len(corpus)} functions (train.pretrain_epochs)")
+        notes.append(f"encoder pretrained by masked-token prediction for {pretrain_epochs} epochs on {len(corpus)} functions (train.pretrain_epochs: {spec.train.pretrain_epochs})")
     unlabeled = data.distillation[:max_examples] if max_examples else data.distillation
     labeled = (data.labeled[:max_examples] if max_examples else data.labeled) if mix.uses_labels else []
     distill, valid = encode(unlabeled + labeled, tokenizer, length), encode(data.valid, tokenizer, length)

@@ -49,11 +49,11 @@ SUPERNET_VERSION = "1"  # part of the cache key: a change to how it is trained m
 class SupernetSettings:
     """How the super-student is distilled (its cache key holds all of it)."""
 
-    epochs: int = 4
-    random: int = 2  # sub-networks drawn from the pool per batch, besides the largest and smallest
+    epochs: int = 2
+    random: int = 1  # sub-networks drawn from the pool per batch, besides the largest and smallest
     learning_rate: float = 5e-4
     batch_size: int = 16
-    max_examples: int | None = None  # the first examples of the distillation split (None: all)
+    max_examples: int | None = 512  # the first examples of the distillation split (None: all)
     vocab_levels: int = 2
     seed: int = 0
     device: str = "cpu"
