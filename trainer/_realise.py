@@ -18,9 +18,23 @@ from avatar import objectives
 from avatar.objectives import write_json_atomically
 from avatar.specs import SelectedPoint, Spec
 
-from .data import TaskData, encode, with_user_mode
+from .data import TaskData, encode
 from .distill import Distilled, TeacherOutputs, best_restart
-from .students import fold_threshold, logit_scores, logit_weakness, margins, model_costs, onnx_variant, predict_logits, primary_metric, quantized_variant, tune_threshold, write_card
+from .students import (
+    fold_threshold,
+    label_names_of,
+    logit_scores,
+    logit_weakness,
+    margins,
+    model_costs,
+    onnx_variant,
+    predict_logits,
+    primary_metric,
+    quantized_variant,
+    save_student,
+    tune_threshold,
+    write_card,
+)
 
 __all__ = ["train_student"]
 
@@ -53,9 +67,7 @@ def train_student(
     weak = logit_weakness(valid_logits, distilled.valid.labels.tolist(), seed=spec.train.seed, threshold=threshold["margin"], others={"test": test_predictions})
     if threshold["margin"] and threshold["folded"]:
         threshold["test_at_default"] = logit_scores(test_logits, test.labels.tolist(), -threshold["margin"])
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    with_user_mode(folder)
+    save_student(model, tokenizer, folder, spec.task.kind, label_names_of(spec.task.kind, data.num_labels, data.label_names))
     model.cpu()
     metrics = {
         "key": point.key,

@@ -8,6 +8,7 @@ It reads the data room only; the distillation and teacher rooms evaluate through
 from ._costs import inference_costs, model_costs
 from ._inference import logit_scores, logits_of, predict_logits
 from ._metrics import checkpoint_metric, classification_metrics, multiclass_metrics, primary_metric, roc_auc
+from ._saving import REMOTE_CODE_FILE, label_names_of, save_student
 from ._student import load_student
 from ._threshold import fold_threshold, margins, output_layer, predictions_at, tune_threshold
 from ._variants import onnx_variant, quantized_variant, write_card
@@ -33,6 +34,9 @@ __all__ = [
     "quantized_variant",
     "write_card",
     "load_student",
+    "save_student",
+    "label_names_of",
+    "REMOTE_CODE_FILE",
     "ONE_CLASS_SHARE",
     "auc_interval",
     "weakness",

@@ -51,9 +51,22 @@ def onnx_variant(model: nn.Module, test: EncodedSet, test_logits: torch.Tensor, 
 def write_card(folder: Path, spec: Spec, metrics: Mapping[str, Any]) -> None:
     """The student's ``README.md``: scores, size and latency, how to load it and its exported variants."""
     if spec.task.is_pair:
-        loading = "from avatar.objectives import RobertaForCloneDetection\nmodel = RobertaForCloneDetection.from_pretrained(folder)  # input_ids: (batch, 2, length)"
+        loading = (
+            "# the head reads two functions: its code is in the folder (modeling_avatar_clone.py)\n"
+            "model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True)\n"
+            'first, second = "int add(int a, int b) { return a + b; }", "int sum(int x, int y) { return y + x; }"\n'
+            'logits = model(**tokenizer(first, second, truncation=True, return_tensors="pt")).logits\n'
+            "print(model.config.id2label[int(logits.argmax(-1))])\n"
+            '# or: pipeline("text-classification", model=folder, trust_remote_code=True)({"text": first, "text_pair": second})'
+        )
     else:
-        loading = "from transformers import AutoModelForSequenceClassification\nmodel = AutoModelForSequenceClassification.from_pretrained(folder)"
+        loading = (
+            "model = AutoModelForSequenceClassification.from_pretrained(folder)\n"
+            'code = "int add(int a, int b) { return a + b; }"\n'
+            'logits = model(**tokenizer(code, truncation=True, return_tensors="pt")).logits\n'
+            "print(model.config.id2label[int(logits.argmax(-1))])\n"
+            '# or: pipeline("text-classification", model=folder)(code)'
+        )
     scores = ", ".join(f"{name} {value:.4f}" for name, value in metrics["test"].items())
     (folder / "README.md").write_text(
         f"""# Avatar student {metrics["key"]} ({spec.name})
@@ -63,11 +76,13 @@ Test ({metrics["test_examples"]} examples): {scores}. Size {metrics["size_mb"]:.
 CPU latency {metrics["latency_ms"]:.2f} ms at batch 1.
 
 ```python
-from transformers import AutoTokenizer
-folder = "{folder.name}"
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+folder = "{folder.resolve()}"
 tokenizer = AutoTokenizer.from_pretrained(folder)
 {loading}
 ```
+
+It needs `torch` and `transformers` only, not Avatar.
 
 {_threshold_card(metrics)}{_variants_card(metrics)}Configuration: `{json.dumps(metrics["config"])}`
 """
