@@ -29,6 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from avatar.specs import PAIR_KINDS
+
 from ._base import Context, Estimator, EstimatorError, Measurement
 from ._closed_form import ClosedFormEstimator
 from ._surrogate import SURROGATE_KINDS, CrossValidation, Surrogate, cross_validate
@@ -121,6 +123,16 @@ class AccuracyEstimator(Estimator):
         self.surrogate_: Surrogate | None = None
         self.validation_: CrossValidation | None = None
         self.levels_: list[int] = [0]
+
+    def score_name(self, task_kind: str, num_labels: int = 2) -> str:
+        """What a probe of this task measures, by its real name (for plots and tables): ROC AUC
+        with ``probe_score: auc``, else the task's primary metric (F1 for pairs and for more
+        than two labels, where it is macro-F1; accuracy for defect)."""
+        if self.probe_score == "auc":
+            return "ROC AUC"
+        if num_labels > 2:
+            return "macro-F1"
+        return "F1" if task_kind in PAIR_KINDS else "accuracy"
 
     def _fidelity(self, epochs: int, examples: int | None) -> dict[str, Any]:
         fidelity: dict[str, Any] = {"epochs": epochs, "examples": examples}

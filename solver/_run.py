@@ -18,7 +18,7 @@ from ._errors import RunError
 from ._manifest import search_hash, write_manifest
 from .report._progress import ProbeProgress, SearchProgress
 from .report._report import write_report
-from .report._results import plot_front, select, selection_of, write_front
+from .report._results import axis_labels, plot_front, select, selection_of, write_front
 from .report._summary import check_report
 from .search._execution import Executor, make_executor
 from .search._learning import LearnedMetric, Prober, learned_estimators, mark_step, probe_source, steps_done
@@ -164,7 +164,7 @@ def run_search(
         write_front(directory, spec, result)
         run.write_selection(selection_of(selected, spec.train.select))
         if result.evaluations:
-            plot_front(directory / RunDirectory.PARETO_PNG, result, selected)
+            plot_front(directory / RunDirectory.PARETO_PNG, result, selected, axis_labels(spec, learned))
         if learning:
             run.write_learning([_learning_record(item, result, space) for item in learning])
     finally:

@@ -40,7 +40,9 @@ def student_predictions(learning: Sequence[Mapping[str, Any]], students: Sequenc
     return rows
 
 
-def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]]) -> None:
+def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]], measured: str) -> None:
+    """Probes and students, predicted against measured; the predicted front beside the students.
+    ``measured`` names what the axes hold (``accuracy: validation F1``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -58,8 +60,8 @@ def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[
     if values:
         low, high = min(values), max(values)
         left.plot([low, high], [low, high], color="grey", linewidth=0.8, linestyle="--")
-    left.set_xlabel(f"predicted {metric}")
-    left.set_ylabel(f"measured {metric}")
+    left.set_xlabel(f"predicted ({measured})")
+    left.set_ylabel(f"measured ({measured})")
     left.set_title("prediction vs measurement")
     left.legend(fontsize=8)
     others = [name for name in (summary["front"][0] if summary["front"] else {}) if name not in ("key", "predicted", "std", metric)]
@@ -80,7 +82,7 @@ def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[
         if tested:
             right.scatter([by_key[row["key"]][axis] for row in tested], [row["test"] for row in tested], marker="*", s=140, color="crimson", label="students (measured, test)")
         right.set_xlabel(axis)
-        right.set_ylabel(metric)
+        right.set_ylabel(measured)
         right.set_title("predicted front and measured students")
         right.legend(fontsize=8)
     else:
@@ -163,6 +165,7 @@ def learning_section(run: RunDirectory, learning: Sequence[LearningRecord], stud
     for record in learning:
         summary = record.to_dict()
         predictions = student_predictions([summary], realised, primary)
-        _plot(run.learned_plot(record.metric), summary, predictions)
+        score = "ROC AUC" if summary["fidelity"].get("score") == "auc" else {"f1": "F1"}.get(primary, primary)
+        _plot(run.learned_plot(record.metric), summary, predictions, f"{record.metric}: validation {score}")
         parts.append(_section(summary, predictions))
     return "\n".join(parts)

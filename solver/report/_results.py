@@ -4,7 +4,7 @@ selected points (``selected.json``, a ``Selection`` record)."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +69,20 @@ def write_selected(directory: Path, selected: Sequence[tuple[Evaluation, str]], 
     RunDirectory(directory).write_selection(selection_of(selected, how))
 
 
-def plot_front(path: Path, result: SearchResult, selected: Sequence[tuple[Evaluation, str]] = ()) -> None:
-    """A scatter matrix of the objectives: every successful evaluation, the front highlighted."""
+def axis_labels(spec: Spec, estimators: Mapping[str, Any]) -> dict[str, str]:
+    """Each learned objective's axis label with what it really is: ``accuracy`` predicts a
+    probe's validation F1, accuracy or ROC AUC, and a plot should say which."""
+    labels = {}
+    for name, estimator in estimators.items():
+        score_name = getattr(estimator, "score_name", None)
+        if score_name is not None:
+            labels[name] = f"{name}: predicted validation {score_name(spec.task.kind, spec.task.num_labels)}"
+    return labels
+
+
+def plot_front(path: Path, result: SearchResult, selected: Sequence[tuple[Evaluation, str]] = (), labels: Mapping[str, str] | None = None) -> None:
+    """A scatter matrix of the objectives: every successful evaluation, the front highlighted;
+    ``labels`` names an objective's axis otherwise than by its name (``axis_labels``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -96,9 +108,9 @@ def plot_front(path: Path, result: SearchResult, selected: Sequence[tuple[Evalua
                 if len(chosen):
                     axis.scatter(chosen[:, column], chosen[:, row], s=90, facecolors="none", edgecolors="black", label="selected")
             if row == size - 1:
-                axis.set_xlabel(f"{names[column]} ({result.directions[column][:3]})")
+                axis.set_xlabel(f"{(labels or {}).get(names[column], names[column])} ({result.directions[column][:3]})")
             if column == 0:
-                axis.set_ylabel(f"{names[row]} ({result.directions[row][:3]})")
+                axis.set_ylabel(f"{(labels or {}).get(names[row], names[row])} ({result.directions[row][:3]})")
     if size > 1:
         axes[0][1].legend(loc="best", fontsize="small")
     figure.suptitle(f"{len(evaluated)} evaluations, {len(front)} on the feasible Pareto front")

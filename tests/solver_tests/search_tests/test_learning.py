@@ -316,3 +316,13 @@ def test_grouped_cross_validation_keeps_a_configuration_in_one_fold():
     assert plain == grouped, "one group per point is the ungrouped split"
     doubled = cross_validate(spec.parameters, configs + configs, values + values, folds=4, seed=3, groups=list(range(12)) * 2)
     assert doubled.predictions[:12] == doubled.predictions[12:], "both copies of a configuration are held out together"
+
+
+def test_plots_name_what_the_learned_accuracy_predicts():
+    from avatar.solver.report._results import axis_labels
+
+    spec = loads(SPEC)
+    assert axis_labels(spec, {"accuracy": AccuracyEstimator(), "size_mb": objectives.get("size_mb")}) == {"accuracy": "accuracy: predicted validation accuracy"}
+    clone = loads(SPEC.replace("kind: defect", "kind: clone"))
+    assert axis_labels(clone, {"accuracy": AccuracyEstimator()})["accuracy"].endswith("validation F1")
+    assert axis_labels(clone, {"accuracy": AccuracyEstimator(probe_score="auc")})["accuracy"].endswith("validation ROC AUC")
