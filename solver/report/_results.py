@@ -29,13 +29,25 @@ def select(result: SearchResult, how: str | int) -> list[tuple[Evaluation, str]]
     return [(result.front[index], reason) for index in chosen]
 
 
+def sorted_front(result: SearchResult) -> list[Evaluation]:
+    """The front sorted by its first objective (ascending, then by key), as every table shows it:
+    the trade-off reads from one end to the other."""
+    first = result.objective_names[0] if result.objective_names else None
+
+    def value(evaluation: Evaluation) -> float:
+        number = evaluation.metrics.get(first) if first is not None else None
+        return float(number) if isinstance(number, (int, float)) else float("inf")
+
+    return sorted(result.front, key=lambda evaluation: (value(evaluation), evaluation.key))
+
+
 def _rows(spec: Spec, result: SearchResult) -> tuple[list[str], list[list[Any]]]:
     metric_names = list(result.objective_names)
     for evaluation in result.front:
         metric_names += [name for name in evaluation.metrics if name not in metric_names]
     metric_names = [name for name in metric_names if name not in spec.parameter_names]  # an objective on a parameter is its column
     header = ["key", *metric_names, *spec.parameter_names]
-    rows = [[evaluation.key, *(evaluation.metrics.get(name) for name in metric_names), *(evaluation.config[name] for name in spec.parameter_names)] for evaluation in result.front]
+    rows = [[evaluation.key, *(evaluation.metrics.get(name) for name in metric_names), *(evaluation.config[name] for name in spec.parameter_names)] for evaluation in sorted_front(result)]
     return header, rows
 
 
@@ -51,7 +63,7 @@ def write_front(directory: Path, spec: Spec, result: SearchResult) -> None:
         "hypervolume": result.hypervolume,
         "normalisation": None if result.normalisation is None else {"ideal": result.normalisation.ideal, "reference": result.normalisation.reference},
         "evaluations": len(result.evaluations),
-        "front": [evaluation.to_dict() for evaluation in result.front],
+        "front": [evaluation.to_dict() for evaluation in sorted_front(result)],
     }
     write_json_atomically(directory / RunDirectory.PARETO_JSON, document, indent=2)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -153,6 +154,13 @@ def test_kill_9_and_resume_ends_with_the_uninterrupted_front(tmp_path):
     assert complete.wait(timeout=120) == 0, complete.stderr.read()
     front = lambda directory: [point["key"] for point in json.loads((directory / "pareto.json").read_text())["front"]]  # noqa: E731
     assert front(killed) == front(whole)
+    document = json.loads((whole / "pareto.json").read_text())
+    first = next(iter(document["objectives"]))
+    values = [point["metrics"][first] for point in document["front"]]
+    assert values == sorted(values), "the front is listed by its first objective, in pareto.json as in every table"
+    with open(whole / "pareto.csv") as file:
+        rows = list(csv.DictReader(file))
+    assert [row["key"] for row in rows] == front(whole)
     assert not _run_solve(spec_path, whole).wait(timeout=60) == 0, "an existing run is not overwritten without --resume"
 
 
