@@ -66,7 +66,12 @@ def benchmark_spec(kind: str, data_root: Path, epochs: int, examples: int, score
     data["space"]["max_sequence_length"] = {"range": list(lengths), "step": 64}
     data["objectives"] = {"accuracy": "maximize", "size_mb": "minimize"}
     data["estimators"] = {"accuracy": {"options": {"initial": 40, "probe_epochs": epochs, "probe_examples": examples, "probe_score": score}}}
-    data["train"] = {"teacher": {"model": TEACHER, "epochs": 3, "max_length": 128, "batch_size": 16}, "epochs": student_epochs, "pretrain_epochs": 0, **({"patience": 2} if student_epochs < 10 else {})}
+    data["train"] = {
+        "teacher": {"model": TEACHER, "epochs": 3, "max_length": 128, "batch_size": 16},
+        "epochs": student_epochs,
+        "pretrain_epochs": 0,
+        **({"patience": 2} if student_epochs < 10 else {}),
+    }
     return loads(yaml.safe_dump(data), filename=str(EXAMPLES / example))
 
 

@@ -90,7 +90,7 @@ def _teacher_summary(teacher: Teacher, data: TaskData, spec: Spec, cache_dir: Pa
     size = teacher.size_bytes()
     summary = {
         "model": teacher.settings.name,
-        "path": teacher.path,
+        **teacher.record(),
         "max_length": teacher.max_length,
         "folder": str(teacher.folder),
         "test": test,
@@ -100,8 +100,6 @@ def _teacher_summary(teacher: Teacher, data: TaskData, spec: Spec, cache_dir: Pa
     summary.update(size_mb=size / 1e6 if size is not None else teacher.settings.size_mb, **measured)
     if teacher.model is not None:
         summary["params"] = sum(p.numel() for p in teacher.model.parameters())
-    if teacher.predictions is not None:
-        summary.update(predictions=str(teacher.predictions.path), outputs=teacher.settings.outputs)
     return summary
 
 
@@ -228,11 +226,11 @@ def resolved_methods(spec: Spec, teacher: Teacher, data: TaskData, console: Cons
     (``TeacherOutputs.methods``); the spec is never rewritten."""
     if spec.train.distill is not None:
         return None
-    covered = teacher.predictions is None or teacher.predictions.covers(data.labeled)
+    covered = teacher.covers(data.labeled)
     methods = default_methods(None, labelled_outputs=covered)
     if not covered:
         console.print(
-            f"train.distill: {'+'.join(methods)}, not the default {'+'.join(DEFAULT_METHODS)}: {teacher.predictions.path} has no predictions for "
+            f"train.distill: {'+'.join(methods)}, not the default {'+'.join(DEFAULT_METHODS)}: {teacher.settings.predictions} has no predictions for "
             "some of the labelled split (write them with --write-predictions, or set train.distill to silence this)",
             highlight=False,
             markup=False,
@@ -346,7 +344,7 @@ def _weak_teacher_message(settings: TeacherSettings, teacher: Teacher, warning: 
     return (
         f"the teacher {settings.name} is too weak to distil from (validation ROC AUC {auc:.3f}, below {WEAK_TEACHER_AUC}{fitted}): {warning}. "
         "The run stops before probes and students are trained"
-        + ("; the fine-tuned teacher is cached, so a rerun does not fine-tune it again. " if teacher.path == "fine-tuned" else ". ")
+        + ("; the fine-tuned teacher is cached, so a rerun does not fine-tune it again. " if teacher.cached else ". ")
         + "To distil from it anyway, set train.teacher.accept_weak: true"
     )
 

@@ -71,3 +71,19 @@ def test_solve_refuses_finetune_never_without_a_head_before_the_search(tmp_path,
     line = next(number for number, text in enumerate(spec.read_text().splitlines(), 1) if "finetune: never" in text)
     assert f"spec.yaml:{line}:" in err and "train.teacher.finetune: finetune: never" in err, err
     assert not (tmp_path / "run" / "evaluations.sqlite").exists(), "refused before the search"
+
+
+@pytest.mark.parametrize("finetune", ["auto", "always"])
+def test_a_worker_loads_the_teacher_as_the_run_did(finetune, tmp_path, clone_folder, tiny_classifier):
+    from avatar.trainer.teacher import AsIsTeacher, FineTunedTeacher, ModelTeacher, load_teacher
+
+    distillation = prepare_distillation(_spec("clone", clone_folder, tiny_classifier, tmp_path, finetune), cache_dir=tmp_path / "cache", device="cpu")
+    teacher = distillation.teacher
+    assert isinstance(teacher, AsIsTeacher if finetune == "auto" else FineTunedTeacher) and isinstance(teacher, ModelTeacher)
+    assert teacher.cached is (finetune == "always") and teacher.record() == {"path": teacher.kind}
+    again = load_teacher(teacher.reference())
+    assert type(again) is type(teacher) and again.max_length == teacher.max_length and again.pair_as_text == teacher.pair_as_text
+    examples = distillation.data.valid[:6]
+    with torch.no_grad():
+        expected = teacher.logits(examples, "six", "data", tmp_path / "fresh", "cpu")
+        assert torch.allclose(again.logits(examples, "six", "data", tmp_path / "other", "cpu"), expected, atol=1e-5)

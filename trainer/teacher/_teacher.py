@@ -21,7 +21,6 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,54 +31,20 @@ from torch import nn
 from avatar.objectives import write_json_atomically
 from avatar.specs import PAIR_KINDS, TeacherSettings, describe_error
 
-from ..data import EncodedSet, TaskData, encode, encode_text_pairs, save_atomically
+from ..data import TaskData, encode
 from ..distill import LoopSettings, train
-from ..students import logit_scores, margins, predict_logits, primary_metric, tune_threshold
+from ..students import logit_scores, margins, primary_metric, tune_threshold
 from ._errors import TeacherError
 from ._hopeless import HopelessFineTuning
 from ._hub import resolve_teacher
+from ._kinds import AsIsTeacher, FineTunedTeacher, PredictionsTeacher, Teacher
 from ._models import TeacherForCloneDetection, has_task_head, load_teacher_model, load_to_measure, own_max_length, save_teacher_model
-from ._predictions import Predictions, checked_predictions
+from ._predictions import checked_predictions
 
 __all__ = ["Teacher", "MARKER", "prepare_teacher", "teacher_logits", "teacher_warnings", "evaluate_teacher"]
 
 MARKER = "avatar_teacher.json"
 CHECKPOINT_METRIC = "auc"  # part of the cache key: teachers chosen otherwise are not reused
-
-
-@dataclass
-class Teacher:
-    """A teacher ready to label data: a model (fine-tuned here or used as it is), or its
-    ``predictions`` on the data (then ``model`` is only there to be measured, or ``None``)."""
-
-    model: nn.Module | None
-    tokenizer: Any
-    folder: Path
-    settings: TeacherSettings
-    task_kind: str
-    fingerprint: str
-    validation: dict[str, float]
-    path: str = "fine-tuned"  # "as-is": a classifier with the task's labels; "predictions": its outputs, given
-    pair_as_text: bool = False  # a cross-encoder: a pair is one text pair, not two sequences
-    own_max_length: int | None = None  # an as-is teacher reads as much as it was trained to
-    predictions: Predictions | None = None
-
-    @property
-    def max_length(self) -> int:
-        return self.own_max_length or self.settings.max_length
-
-    def encode(self, examples) -> EncodedSet:
-        if self.pair_as_text:
-            return encode_text_pairs(examples, self.tokenizer, self.max_length)
-        return encode(examples, self.tokenizer, self.max_length)
-
-    def size_bytes(self) -> int | None:
-        """The teacher's weights on disk; ``None`` for predictions without a model."""
-        if self.model is None:
-            return None
-        if not self.folder.is_dir():  # a hub id: the weights it holds
-            return sum(parameter.numel() * parameter.element_size() for parameter in self.model.parameters())
-        return sum(path.stat().st_size for path in self.folder.iterdir() if path.suffix in (".safetensors", ".bin", ".pt"))
 
 
 def _key(*parts: Any) -> str:
@@ -119,7 +84,8 @@ def prepare_teacher(
     marker = Path(source) / MARKER
     if marker.exists() and _marks(json.loads(marker.read_text()), data):
         model, tokenizer = load_teacher_model(source, data.kind, data.num_labels)
-        return Teacher(model.to(device), tokenizer, Path(source), settings, data.kind, _key(source, "as-is"), json.loads(marker.read_text()).get("validation", {}))
+        validation = json.loads(marker.read_text()).get("validation", {})
+        return FineTunedTeacher(model=model.to(device), tokenizer=tokenizer, folder=Path(source), settings=settings, task_kind=data.kind, fingerprint=_key(source, "as-is"), validation=validation)
     fine_tuning = dataclasses.replace(settings, accept_weak=False, finetune="always")  # what shapes the teacher: accepting it does not
     labels = () if data.num_labels == 2 else (data.num_labels,)  # two-label keys as before: their caches stay valid
     key = _key(settings.model, source, data.kind, data.fingerprint, fine_tuning, seed, TeacherForCloneDetection.head_version if data.kind in PAIR_KINDS else "", CHECKPOINT_METRIC, *labels)
@@ -130,7 +96,8 @@ def prepare_teacher(
     with FileLock(f"{folder}.lock"):
         if (folder / MARKER).exists():
             model, tokenizer = load_teacher_model(str(folder), data.kind, data.num_labels)
-            return Teacher(model.to(device), tokenizer, folder, settings, data.kind, key, json.loads((folder / MARKER).read_text())["validation"])
+            validation = json.loads((folder / MARKER).read_text())["validation"]
+            return FineTunedTeacher(model=model.to(device), tokenizer=tokenizer, folder=folder, settings=settings, task_kind=data.kind, fingerprint=key, validation=validation)
         return _fine_tune(source, settings, data, folder, key, seed=seed, device=device, on_step=on_step, on_start=on_start, baseline_auc=baseline_auc)
 
 
@@ -151,7 +118,16 @@ def _as_is(source: str, settings: TeacherSettings, data: TaskData, cache_dir: Pa
     except Exception as error:  # noqa: BLE001 - transformers and safetensors raise many types for a bad folder
         raise TeacherError(f"cannot load the teacher '{source}': {describe_error(error)}".splitlines()[0]) from error
     length = own_max_length(tokenizer, model.config)
-    teacher = Teacher(model.to(device).eval(), tokenizer, Path(source), settings, data.kind, _key(source, "as-is", length), {}, "as-is", data.kind in PAIR_KINDS, length)
+    teacher = AsIsTeacher(
+        model=model.to(device).eval(),
+        tokenizer=tokenizer,
+        folder=Path(source),
+        settings=settings,
+        task_kind=data.kind,
+        fingerprint=_key(source, "as-is", length),
+        pair_as_text=data.kind in PAIR_KINDS,
+        own_max_length=length,
+    )
     valid = teacher_logits(teacher, data.valid, "valid", data.fingerprint, cache_dir, device)  # cached: the weak-teacher check and the report reuse it
     teacher.validation = {"metric": CHECKPOINT_METRIC, "value": logit_scores(valid, [example.label for example in data.valid])["auc"]}
     return teacher
@@ -167,7 +143,17 @@ def _from_predictions(settings: TeacherSettings, data: TaskData, device: str) ->
         source = resolve_teacher(settings.model)
         model, tokenizer = load_to_measure(source, data.num_labels)
         length, folder = own_max_length(tokenizer, model.config), Path(source)
-    teacher = Teacher(model, tokenizer, folder, settings, data.kind, predictions.fingerprint, {}, "predictions", data.kind in PAIR_KINDS, length, predictions)
+    teacher = PredictionsTeacher(
+        model=model,
+        tokenizer=tokenizer,
+        folder=folder,
+        settings=settings,
+        task_kind=data.kind,
+        fingerprint=predictions.fingerprint,
+        pair_as_text=data.kind in PAIR_KINDS,
+        own_max_length=length,
+        predictions=predictions,
+    )
     valid = predictions.for_examples(data.valid)
     teacher.validation = {"metric": CHECKPOINT_METRIC, "value": logit_scores(valid, [example.label for example in data.valid])["auc"]}
     return teacher
@@ -204,27 +190,13 @@ def _fine_tune(
     write_json_atomically(folder / MARKER, {"task": data.kind, "num_labels": data.num_labels, "source": settings.model, "data": data.fingerprint, "validation": validation}, indent=2)
     for leftover in (folder / "checkpoint").glob("*.pt"):
         leftover.unlink()
-    return Teacher(model.to(device), tokenizer, folder, settings, data.kind, key, validation)
+    return FineTunedTeacher(model=model.to(device), tokenizer=tokenizer, folder=folder, settings=settings, task_kind=data.kind, fingerprint=key, validation=validation)
 
 
 def teacher_logits(teacher: Teacher, examples, name: str, data_fingerprint: str, cache_dir: Path, device: str, on_batch: Callable[[int], None] | None = None, executor: Any = None) -> torch.Tensor:
-    """The teacher's logits on ``examples`` (cached by teacher, data and split name; a teacher
-    given as predictions reads them from its file). With an ``executor`` of several workers,
-    large splits are labelled in chunks there (``_parallel``)."""
-    if teacher.predictions is not None:
-        return teacher.predictions.for_examples(examples)
-    path = cache_dir / "logits" / f"{teacher.fingerprint}-{data_fingerprint}-{name}.pt"
-    if path.exists():
-        return torch.load(path, weights_only=True)
-    from ._workers import PARALLEL_INFERENCE_AT_LEAST, logits_on_workers
-
-    if executor is not None and getattr(executor, "workers", 1) > 1 and len(examples) >= PARALLEL_INFERENCE_AT_LEAST:
-        logits = logits_on_workers(teacher, examples, executor, on_batch)
-    else:
-        logits = predict_logits(teacher.model, teacher.encode(examples), teacher.settings.batch_size, device, on_batch)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_atomically(logits, path)
-    return logits
+    """The teacher's logits on ``examples`` (``Teacher.logits``: cached by teacher, data and
+    split name for a model; read from its file for predictions)."""
+    return teacher.logits(examples, name, data_fingerprint, cache_dir, device, on_batch, executor)
 
 
 def teacher_warnings(logits: torch.Tensor, *, at_most: float = 0.98) -> list[str]:
