@@ -75,6 +75,16 @@ def pretrained_encoder(
     path = cache_dir / "pretrained" / f"{_key(config, tokenizer, corpus_fingerprint, epochs, seed, learning_rate)}.pt"
     if path.exists():
         return torch.load(path, weights_only=True)
+    with torch.random.fork_rng():  # the caller's random state is the same whether the encoder was cached or trained
+        state = _pretrain(family, config, tokenizer, texts, epochs=epochs, seed=seed, device=device, batch_size=batch_size, learning_rate=learning_rate, losses=losses)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_atomically(state, path)
+    return state
+
+
+def _pretrain(
+    family: Any, config: Mapping[str, Any], tokenizer: Any, texts: Sequence[str], *, epochs: int, seed: int, device: str, batch_size: int, learning_rate: float, losses: list[float] | None
+) -> dict[str, torch.Tensor]:
     from transformers import RobertaForMaskedLM, get_linear_schedule_with_warmup
 
     torch.manual_seed(seed)
@@ -110,7 +120,4 @@ def pretrained_encoder(
             total, batches = total + loss.item(), batches + 1
         if losses is not None:
             losses.append(total / max(batches, 1))
-    state = {name: tensor.detach().cpu() for name, tensor in model.roberta.state_dict().items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_atomically(state, path)
-    return state
+    return {name: tensor.detach().cpu() for name, tensor in model.roberta.state_dict().items()}
