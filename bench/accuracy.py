@@ -88,15 +88,21 @@ def held_out(parameters, configs, values, kind: str, train_size: int, splits: in
     return rhos, maes
 
 
-def real_students(spec, distillation, space, count: int, out: Path, console: Console) -> list[dict]:
+def real_students(spec, distillation, space, count: int, out: Path, console: Console, train: bool = True) -> list[dict]:
     """``count`` held-out feasible configurations fully distilled with the students' own recipe
     (``train_selected``: the spec's epochs, patience and methods), each stored in ``out`` as it
     finishes, so an interrupted benchmark keeps them. Drawn with another seed than the probes."""
     out.mkdir(parents=True, exist_ok=True)
     students = []
-    for index, config in enumerate(space.sample(count, seed=spec.search.seed + 1000)):
+    sample = space.sample(count, seed=spec.search.seed + 1000)
+    # cheapest first (by the FLOPs estimate), so that an interrupted benchmark has as many as it could
+    context = objectives.Context.from_spec(spec)
+    flops = objectives.get("gflops")
+    for index, config in enumerate(sorted(sample, key=lambda config: float(flops.evaluate(context.resolve(config), context)))):
         key = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
         stored = out / f"{key}.json"
+        if not stored.exists() and not train:  # --stored-students: only those already distilled
+            continue
         if not stored.exists():
             started = time.perf_counter()
             with tempfile.TemporaryDirectory() as run_folder:
@@ -198,7 +204,7 @@ def run(kind: str, arguments: argparse.Namespace, console: Console) -> dict:
     students = []
     if arguments.students:
         started = time.perf_counter()
-        students = real_students(spec, distillation, space, arguments.students, out / "students", console)
+        students = real_students(spec, distillation, space, arguments.students, out / "students", console, train=not arguments.stored_students)
         timings["real students"] = time.perf_counter() - started
     store = RunStore(out / "probes.sqlite")
     metric = LearnedMetric("accuracy", estimator, space, store, DistillationProber(distillation))
@@ -219,8 +225,9 @@ def run(kind: str, arguments: argparse.Namespace, console: Console) -> dict:
         short_metric.probe(configs, 0, SerialExecutor())
         timings["short probes"] = time.perf_counter() - started
         results["fidelity"] = compare_fidelities(parameters, metric.probes(), short_metric.probes(), arguments.splits)
+    train_size = min(arguments.train_size, len(values) - 4)  # leave at least 4 probes to score on
     for surrogate in KINDS:
-        rhos, maes = held_out(parameters, probe_configs, values, surrogate, arguments.train_size, arguments.splits)
+        rhos, maes = held_out(parameters, probe_configs, values, surrogate, train_size, arguments.splits)
         validation = cross_validate(parameters, probe_configs, values, surrogate, folds=5, seed=0)
         results[surrogate] = {"spearman": rhos, "mae": maes, "cv": validation.to_dict()}
     store.close()
@@ -293,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=int, default=0, help="also fully distil this many held-out configurations (real students) and score the estimators against them")
     parser.add_argument("--student-epochs", type=int, default=10, help="the real students' epochs (train.epochs; below 10, patience 2)")
     parser.add_argument("--lengths", type=int, nargs=2, default=[128, 256], help="the space's max_sequence_length range (step 64)")
+    parser.add_argument("--stored-students", action="store_true", help="score against the real students already distilled (by another run of this benchmark) instead of distilling the missing ones")
     parser.add_argument("--supernet-epochs", type=int, default=2, help="with --students: also the super-student estimator, distilled for this many epochs (0: not)")
     parser.add_argument("--multi-fidelity", action="store_true", help="also probe short and compare multi- with single-fidelity probing at equal cost")
     arguments = parser.parse_args(argv)
