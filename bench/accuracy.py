@@ -21,6 +21,13 @@ configurations as that budget pays for plus long probes of the best quarter of t
 ``promote: 0.25`` does), both scored by held-out Spearman against the other configurations'
 long probes.
 
+With ``--students N``, N held-out configurations are also fully distilled (real students, by the
+spec's recipe, cheapest first, each stored as it finishes), and every estimator is scored
+against their realised test and validation ROC AUC, with its cost: the probes' forest, the
+weight-sharing super-student (``--supernet-epochs``; its sub-network scores, and the forest on
+them), the zero-cost proxy, and the mean rank of probes and super-student
+(``against_students``). ``--stored-students`` scores against those already distilled.
+
 Probes are stored in ``--out/<task>/probes.sqlite`` as they finish, so an interrupted benchmark
 continues where it stopped. Run: python bench/accuracy.py [--data-root ../shared/data]
 [--only clone|defect] (about 20 to 40 minutes per task on 2 CPU cores; `teacher` extra).
