@@ -290,7 +290,7 @@ class TrainSettings:
     distill: FrozenDict | None = None  # {method: weight}; None: the default, which the teacher decides (``default_methods``)
     augment: int = 0  # rewrites per training function added to the distillation split
     transfer_pairs: int = 0  # pair tasks: new pairs of the distillation split's functions, labelled by the teacher
-    pretrain_epochs: int | str = "auto"  # masked-token pretraining of each student's encoder on the task's code (0: from scratch; ``pretraining_epochs``)
+    pretrain_epochs: int | str = 0  # masked-token pretraining of each student's encoder on the task's code (0: from scratch; "auto"; ``pretraining_epochs``)
     hard_label_weight: float = 0.0
     tune_threshold: bool = True
     restarts: int = 1
@@ -300,9 +300,10 @@ class TrainSettings:
 
     def pretraining_epochs(self, *, probe: bool) -> int:
         """The masked-token pretraining epochs of a realised student's encoder, or (``probe``) of
-        a probe's: ``auto`` pretrains students (``AUTO_PRETRAIN_EPOCHS``; measured to raise the
-        AUC kept above chance on BigCloneBench and the hard set, bench/README) and not probes,
-        which it would make several times dearer; a number applies to both."""
+        a probe's: ``auto`` pretrains students (``AUTO_PRETRAIN_EPOCHS``) and not probes, which
+        it would make several times dearer; a number applies to both. Not the default: it
+        raised the AUC kept above chance on BigCloneBench and the hard set, and lowered it on
+        the quick start's set (bench/README, ``transfer.py``)."""
         if self.pretrain_epochs == "auto":
             return 0 if probe else AUTO_PRETRAIN_EPOCHS
         return int(self.pretrain_epochs)

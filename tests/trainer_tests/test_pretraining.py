@@ -72,11 +72,12 @@ def test_a_student_distils_from_its_pretrained_encoder(tmp_path, defect_file, ti
     assert (mine - before_training).norm() < 0.5 * (theirs - before_training).norm()
 
 
-def test_by_default_students_are_pretrained_and_probes_are_not(tmp_path, clone_folder, tiny_teacher):
+def test_under_auto_students_are_pretrained_and_probes_are_not(tmp_path, clone_folder, tiny_teacher):
     from avatar.objectives import AccuracyEstimator
     from avatar.trainer import DistillationProber
 
-    spec = loads(student_spec("clone", clone_folder, tiny_teacher))
+    assert loads(student_spec("clone", clone_folder, tiny_teacher)).train.pretrain_epochs == 0, "from scratch by default"
+    spec = loads(student_spec("clone", clone_folder, tiny_teacher, pretrain_epochs="auto"))
     assert spec.train.pretrain_epochs == "auto"
     assert (spec.train.pretraining_epochs(probe=False), spec.train.pretraining_epochs(probe=True)) == (3, 0)
     distillation = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu")
@@ -90,7 +91,7 @@ def test_by_default_students_are_pretrained_and_probes_are_not(tmp_path, clone_f
     )
     probe.run()
     assert set((tmp_path / "cache" / "pretrained").glob("*.pt")) == before, "a probe pretrains nothing under auto"
-    # auto leaves the probes' key as it was (stored probes stay valid); an explicit number changes it
+    # auto leaves the probes' key as it was (stored probes stay valid)
     explicit = loads(student_spec("clone", clone_folder, tiny_teacher, pretrain_epochs=0))
     assert DistillationProber(distillation).source == DistillationProber(dataclasses.replace(distillation, spec=explicit)).source
     assert explicit.train.pretraining_epochs(probe=False) == 0
