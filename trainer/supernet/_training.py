@@ -38,7 +38,7 @@ from avatar.specs import Spec
 from ..data import EncodedSet, TaskData, encode, load_or_train_tokenizer, save_atomically
 from ..distill import BatchTargets, LossShape, MethodMix, TeacherOutputs, logits_loss, methods_of, student_forward, with_hard_labels
 from ..students import logit_scores, logit_weakness, predict_logits
-from ._elastic import SuperStudent, largest_of, token_map
+from ._elastic import ELASTIC, SuperStudent, largest_of, token_map
 
 __all__ = ["SUPERNET_VERSION", "SupernetSettings", "Supernet", "train_supernet", "score_subnetwork"]
 
@@ -195,7 +195,7 @@ def train_supernet(
     methods = methods_of(spec, {}, teacher.methods)
     limits = dict(limits or {})
     body = largest_of(pool)
-    for name in ("num_hidden_layers", "hidden_size", "intermediate_size", "max_sequence_length"):
+    for name in ELASTIC:
         body[name] = max(int(body[name]), int(limits.get(name, 0)))
     folder = Path(cache_dir) / "supernets" / supernet_key(spec, data, teacher_fingerprint, methods, pool, limits, settings)
     folder.mkdir(parents=True, exist_ok=True)
