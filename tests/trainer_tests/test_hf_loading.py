@@ -13,10 +13,10 @@ import pytest
 import torch
 
 from avatar.objectives import RobertaForCloneDetection
+from avatar.objectives._roberta_models import split_text_pairs
 from avatar.specs import loads
 from avatar.trainer import train_selected
 from avatar.trainer.students import REMOTE_CODE_FILE
-from avatar.trainer.students._remote_clone import AvatarCloneDetector, split_text_pairs
 from tests.trainer_tests.conftest import student_spec
 from tests.trainer_tests.test_trainer import CONFIG, _select
 
@@ -72,10 +72,12 @@ def test_the_model_cards_snippet_runs_as_pasted_without_avatar(kind, tmp_path, c
 
 
 def test_the_remote_clone_model_equals_avatars_on_both_input_shapes(tmp_path, clone_folder, tiny_teacher):
-    from transformers import AutoTokenizer
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     folder = _student("clone", tmp_path, clone_folder, tiny_teacher)
-    ours, theirs = RobertaForCloneDetection.from_pretrained(folder).eval(), AvatarCloneDetector.from_pretrained(folder).eval()
+    ours = RobertaForCloneDetection.from_pretrained(folder).eval()
+    theirs = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True).eval()  # the folder's copy of the code
+    assert type(theirs).__module__ != RobertaForCloneDetection.__module__
     tokenizer = AutoTokenizer.from_pretrained(folder)
     first, second = ["int f(int a) { return a + 1; }", "void g() { h(); }"], ["int k(int b) { return 1 + b; }", "void g() { h(); }"]
     separate = [tokenizer(text)["input_ids"] for pair in zip(first, second) for text in pair]

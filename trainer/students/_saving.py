@@ -2,7 +2,8 @@
 
 A classifier of one text is a plain ``RobertaForSequenceClassification``. A clone student's
 head reads two functions, which no transformers class does: its folder carries the model's code
-(``modeling_avatar_clone.py``, from ``_remote_clone``) and ``config.json`` names it in
+(``modeling_avatar_clone.py``, a copy of the module that defines ``RobertaForCloneDetection``,
+which imports torch and transformers only) and ``config.json`` names it in
 ``auto_map``, so ``AutoModelForSequenceClassification.from_pretrained(folder,
 trust_remote_code=True)`` and the text-classification pipeline load it. Labels carry the task's
 names (``id2label``), and the tokenizer encodes a text pair the RoBERTa way.
@@ -10,15 +11,16 @@ names (``id2label``), and the tokenizer encodes a text pair the RoBERTa way.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from avatar.objectives import RobertaForCloneDetection
 from avatar.specs import PAIR_KINDS
 
 from ..data import with_user_mode
-from . import _remote_clone
 
 __all__ = ["REMOTE_CODE_FILE", "label_names_of", "save_student"]
 
@@ -48,10 +50,9 @@ def save_student(model: Any, tokenizer: Any, folder: Path, task_kind: str, label
     tokenizer.backend_tokenizer.post_processor = processors.TemplateProcessing(single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
     tokenizer.save_pretrained(folder)
     if task_kind in PAIR_KINDS:
-        (folder / REMOTE_CODE_FILE).write_text(Path(_remote_clone.__file__).read_text(encoding="utf-8"), encoding="utf-8")
+        (folder / REMOTE_CODE_FILE).write_text(Path(inspect.getfile(RobertaForCloneDetection)).read_text(encoding="utf-8"), encoding="utf-8")
         config_path = folder / "config.json"
         config = json.loads(config_path.read_text())
-        config["architectures"] = ["AvatarCloneDetector"]
-        config["auto_map"] = {"AutoModelForSequenceClassification": f"{REMOTE_CODE_FILE.removesuffix('.py')}.AvatarCloneDetector"}
+        config["auto_map"] = {"AutoModelForSequenceClassification": f"{REMOTE_CODE_FILE.removesuffix('.py')}.{RobertaForCloneDetection.__name__}"}
         config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     with_user_mode(folder)
