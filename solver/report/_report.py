@@ -24,6 +24,7 @@ from ._html import write_html_report
 from ._learning_report import learning_section
 from ._markdown import header_section, reproducibility_section, search_section, selected_section, space_section, students_section
 from ._predicted import predicted_section
+from ._results import front_order
 
 __all__ = ["SearchSummary", "write_report"]
 
@@ -82,14 +83,9 @@ class SearchSummary:
         metric_names = [name for name in metric_names if name not in spec.parameter_names]  # an objective on a parameter is its column
         header = ["key", *metric_names, *spec.parameter_names]
         first = next(iter(self.objectives), None)
-        front = sorted(self.front, key=lambda item: (_sort_value(item, first), item["key"]))
+        front = sorted(self.front, key=lambda item: front_order(item["metrics"], item["key"], first))
         rows = [[item["key"], *(item["metrics"].get(name) for name in metric_names), *(item["config"][name] for name in spec.parameter_names)] for item in front]
         return header, rows
-
-
-def _sort_value(item: Mapping[str, Any], metric: str | None) -> float:
-    value = item["metrics"].get(metric) if metric is not None else None
-    return float(value) if isinstance(value, (int, float)) else float("inf")
 
 
 def write_report(run: RunDirectory | Path, spec: Spec) -> Path:

@@ -29,16 +29,17 @@ def select(result: SearchResult, how: str | int) -> list[tuple[Evaluation, str]]
     return [(result.front[index], reason) for index in chosen]
 
 
+def front_order(metrics: Mapping[str, Any], key: str, first: str | None) -> tuple[float, str]:
+    """Where a front point goes in every table of the front: by its first objective (ascending;
+    a point without it last), then by key, so the trade-off reads from one end to the other."""
+    value = metrics.get(first) if first is not None else None
+    return (float(value) if isinstance(value, (int, float)) else float("inf"), key)
+
+
 def sorted_front(result: SearchResult) -> list[Evaluation]:
-    """The front sorted by its first objective (ascending, then by key), as every table shows it:
-    the trade-off reads from one end to the other."""
+    """The front in ``front_order``."""
     first = result.objective_names[0] if result.objective_names else None
-
-    def value(evaluation: Evaluation) -> float:
-        number = evaluation.metrics.get(first) if first is not None else None
-        return float(number) if isinstance(number, (int, float)) else float("inf")
-
-    return sorted(result.front, key=lambda evaluation: (value(evaluation), evaluation.key))
+    return sorted(result.front, key=lambda evaluation: front_order(evaluation.metrics, evaluation.key, first))
 
 
 def _rows(spec: Spec, result: SearchResult) -> tuple[list[str], list[list[Any]]]:

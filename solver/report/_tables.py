@@ -10,6 +10,7 @@ from rich.text import Text
 from avatar.specs import Spec, StudentsRecord
 
 from ._markdown import auc_kept_text, figure_text, has_auc_kept, kept_text, ratio_text, student_rows, weak_text, weak_warnings
+from ._results import sorted_front
 from ._terminal import plain
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def front_table(spec: Spec, outcome: RunOutcome, *, max_rows: int = 20, max_para
     for name in varying:
         table.add_column(name, justify="right")
     table.add_column("selected")
-    order = sorted(result.front, key=lambda evaluation: evaluation.metrics[result.objective_names[0]])
+    order = sorted_front(result)
     if len(order) > max_rows:  # the selected points, then an even spread of the others
         picked = [evaluation for evaluation in order if evaluation.key in chosen]
         others = [evaluation for evaluation in order if evaluation.key not in chosen]
