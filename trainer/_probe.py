@@ -48,6 +48,10 @@ class SupernetPlan:
 _loaded: dict[str, Supernet] = {}  # one super-student per process, read once
 
 
+def _loaded_key(teacher_fingerprint: str, data: TaskData, plan: SupernetPlan) -> str:
+    return repr((teacher_fingerprint, data.fingerprint, plan))
+
+
 @dataclass(frozen=True)
 class SubnetworkProbe:
     """One configuration scored by its sub-network of the trained super-student (picklable)."""
@@ -71,7 +75,7 @@ class SubnetworkProbe:
         return {self.metric: value, "weak": weak}
 
     def _supernet(self) -> Supernet:
-        key = repr((self.teacher_fingerprint, self.data.fingerprint, self.plan))
+        key = _loaded_key(self.teacher_fingerprint, self.data, self.plan)
         if key not in _loaded:
             _loaded.clear()
             _loaded[key] = train_supernet(self.spec, self.data, self.teacher, self.teacher_fingerprint, self.plan.pool, Path(self.cache_dir), self.plan.settings, limits=self.plan.limits)
@@ -164,6 +168,8 @@ class DistillationProber:
         if not trained:
             say(f"{metric}: super-student read from the cache ({supernet.folder})")
         self.plans[metric], self.supernets[metric] = plan, supernet
+        _loaded.clear()  # probes in this process (a serial run) score on it without reading it again
+        _loaded[_loaded_key(self.distillation.teacher.fingerprint, self.data, plan)] = supernet
 
     @property
     def _outputs(self) -> TeacherOutputs:

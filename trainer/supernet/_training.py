@@ -38,7 +38,7 @@ from avatar.specs import Spec
 from ..data import EncodedSet, TaskData, encode, load_or_train_tokenizer, save_atomically
 from ..distill import BatchTargets, LossShape, MethodMix, TeacherOutputs, logits_loss, methods_of, student_forward, with_hard_labels
 from ..students import logit_scores, logit_weakness, predict_logits
-from ._elastic import ELASTIC, SuperStudent, largest_of, token_map
+from ._elastic import ELASTIC, SubNetwork, SuperStudent, largest_of, token_map
 
 __all__ = ["SUPERNET_VERSION", "SupernetSettings", "Supernet", "train_supernet", "score_subnetwork"]
 
@@ -69,7 +69,7 @@ class Supernet:
     folder: Path
     cache_dir: Path
     history: list[dict[str, Any]]
-    tables: dict[str, int]  # the vocabulary size each tokenizer type's table was trained for
+    tables: dict[str, Any]  # each tokenizer type's tokenizer whose vocabulary its table holds
 
 
 def _size(config: Mapping[str, Any]) -> int:
@@ -229,15 +229,17 @@ def _train(
     if final.exists():
         state = torch.load(final, map_location=settings.device, weights_only=False)
         model.load_state_dict(state["model"])
-        return Supernet(model, spec, data, folder, cache_dir, state["history"], state["tables"])
+        return Supernet(model, spec, data, folder, cache_dir, state["history"], tables)
     unlabeled = data.distillation[: settings.max_examples] if settings.max_examples else data.distillation
     labeled = (data.labeled[: settings.max_examples] if settings.max_examples else data.labeled) if mix.uses_labels else []
     levels = {(kind, size): _Level(_tokenizer(data, kind, size, length, cache_dir), tables[kind], unlabeled + labeled, data.valid, length) for kind, sizes in levels_of.items() for size in sizes}
     targets = BatchTargets(teacher, len(unlabeled), len(labeled), next(iter(levels.values())).train.labels, settings.device)
 
-    def level(config: Mapping[str, Any]) -> _Level:
+    def subnetwork(config: Mapping[str, Any]) -> tuple[SubNetwork, _Level]:
+        """The configuration's sub-network at the trained vocabulary level nearest its own."""
         kind = str(config.get("tokenizer", "bpe"))
-        return levels[(kind, min(levels_of[kind], key=lambda size: abs(size - int(config["vocab_size"]))))]
+        chosen = levels[(kind, min(levels_of[kind], key=lambda size: abs(size - int(config["vocab_size"]))))]
+        return model.subnetwork({**config, "vocab_size": chosen.vocab_size}, chosen.rows), chosen
 
     pool = sorted(pool, key=_size)
     largest, smallest = pool[-1], pool[0]
@@ -273,8 +275,7 @@ def _train(
             batch_targets = targets.batch(indices, features)
             reference = None
             for config in [largest, smallest, *draw.sample(pool, min(settings.random, len(pool)))]:
-                chosen = level(config)
-                network = model.subnetwork({**config, "vocab_size": chosen.vocab_size}, chosen.rows)
+                network, chosen = subnetwork(config)
                 network.train()
                 cut = _truncated(chosen.train, int(config["max_sequence_length"]), indices)
                 outputs = forward(network, cut.batch(range(len(indices)), settings.device))
@@ -291,18 +292,16 @@ def _train(
             losses.step()
         record: dict[str, Any] = {"epoch": epoch, "loss": running / steps}
         for name, config in (("largest", largest), ("smallest", smallest)):
-            chosen = level(config)
-            network = model.subnetwork({**config, "vocab_size": chosen.vocab_size}, chosen.rows)
+            network, chosen = subnetwork(config)
             valid = _truncated(chosen.valid, int(config["max_sequence_length"]))
             record[f"valid_{name}"] = logit_scores(predict_logits(network, valid, settings.batch_size, settings.device), valid.labels.tolist())
         history.append(record)
         save_atomically({"model": model.state_dict(), "losses": losses.state(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "epoch": epoch, "history": history}, last)
         if on_epoch is not None:
             on_epoch(epoch, record)
-    table_sizes = {kind: sizes[-1] for kind, sizes in levels_of.items()}
-    save_atomically({"model": model.state_dict(), "history": history, "tables": table_sizes}, final)
+    save_atomically({"model": model.state_dict(), "history": history}, final)
     last.unlink(missing_ok=True)
-    return Supernet(model, spec, data, folder, cache_dir, history, table_sizes)
+    return Supernet(model, spec, data, folder, cache_dir, history, tables)
 
 
 def score_subnetwork(supernet: Supernet, config: Mapping[str, Any], metric: str, *, batch_size: int = 32, device: str = "cpu") -> tuple[float, list[str]]:
@@ -314,8 +313,7 @@ def score_subnetwork(supernet: Supernet, config: Mapping[str, Any], metric: str,
         raise ValueError(f"the super-student cannot score this configuration: {reason}")
     kind, length = str(config.get("tokenizer", "bpe")), int(config["max_sequence_length"])
     tokenizer = _tokenizer(supernet.data, kind, int(config["vocab_size"]), length, supernet.cache_dir)
-    table = _tokenizer(supernet.data, kind, supernet.tables[kind], int(model.body_config["max_sequence_length"]), supernet.cache_dir)
-    network = model.subnetwork({**config, "vocab_size": len(tokenizer)}, token_map(tokenizer, table))
+    network = model.subnetwork({**config, "vocab_size": len(tokenizer)}, token_map(tokenizer, supernet.tables[kind]))
     valid = encode(supernet.data.valid, tokenizer, length)
     logits = predict_logits(network, valid, batch_size, device)
     labels = valid.labels.tolist()
