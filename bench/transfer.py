@@ -6,7 +6,8 @@ on the task's code (``train.pretrain_epochs``), or when it also matches the teac
 states on the larger set? Each recipe (``--recipe``, repeatable; ``RECIPES``) is a set of
 ``train`` settings. On BigCloneBench (the copy in
 ../shared/data; its split keeps about 540 labelled pairs) and on ``builtin:python-clones-hard``
-with a quarter of its training pairs labelled, from the teacher ``bench/distill.py`` prepares
+with a quarter of its training pairs labelled (and, with ``--only quickstart``, on the quick
+start's own data, teacher and knee student), from the teacher ``bench/distill.py`` prepares
 (all-MiniLM-L6-v2 fine-tuned on the labelled split, 128 tokens), one student configuration
 (``--config``, as in ``bench/distill_methods.py``) is distilled with the default methods from
 several seeds, by each recipe. For each recipe: the median and range over
@@ -38,7 +39,19 @@ from rich.table import Table
 from avatar.specs import SelectedPoint, Spec, loads
 from avatar.trainer import prepare_distillation, train_selected
 
-DATA = {"bigclonebench": "bigclonebench-codexglue-test4000", "hard": HARD}
+DATA = {"bigclonebench": "bigclonebench-codexglue-test4000", "hard": HARD, "quickstart": "quickstart"}
+QUICKSTART_KNEE = {  # the knee the quick start's search picks (README)
+    "tokenizer": "word",
+    "vocab_size": 1000,
+    "num_hidden_layers": 1,
+    "hidden_size": 32,
+    "num_attention_heads": 2,
+    "intermediate_size": 640,
+    "hidden_act": "relu",
+    "max_sequence_length": 64,
+    "learning_rate": 1e-3,
+    "batch_size": 32,
+}
 TRANSFER = 2000
 RECIPES: dict[str, dict] = {  # "scratch" is the default recipe, written out (train.pretrain_epochs: 0)
     "scratch": {"pretrain_epochs": 0},
@@ -50,7 +63,14 @@ RECIPES: dict[str, dict] = {  # "scratch" is the default recipe, written out (tr
 
 
 def transfer_spec(data: Path | str, recipe: dict, seed: int, max_length: int) -> Spec:
-    """``bench/distill_methods.py``'s spec with the default methods, and the recipe's settings."""
+    """``bench/distill_methods.py``'s spec with the default methods, and the recipe's settings;
+    for ``quickstart``, the quick start's own spec (its data, teacher and training)."""
+    if data == "quickstart":
+        document = yaml.safe_load((EXAMPLES / "quickstart.yaml").read_text())
+        document["objectives"] = {"size_mb": "minimize", "gflops": "maximize"}
+        document.pop("estimators", None)
+        document["train"].update(seed=seed, **recipe)
+        return loads(yaml.safe_dump(document, sort_keys=False), filename=str(EXAMPLES / "quickstart.yaml"))
     document = methods_document(data, None, seed, max_length)
     document["train"].update(recipe)
     return loads(yaml.safe_dump(document, sort_keys=False), filename=str(EXAMPLES / "avatar-bigclonebench.yaml"))
@@ -61,7 +81,8 @@ def auc_kept(student: dict, teacher: dict) -> float:
 
 
 def compare(data_name: str, data_root: Path, console: Console, *, recipes: tuple[str, ...], seeds: int, config: str, max_length: int) -> None:
-    data = DATA[data_name] if data_name == "hard" else data_root / DATA[data_name]
+    data = DATA[data_name] if data_name in ("hard", "quickstart") else data_root / DATA[data_name]
+    point = QUICKSTART_KNEE if data_name == "quickstart" else CONFIGS[config]
     rows = []
     for recipe in recipes:
         distillation = prepare_distillation(transfer_spec(data, RECIPES[recipe], 42, max_length), device="cpu")  # the teacher is fine-tuned once (seed 42) and cached
@@ -70,7 +91,7 @@ def compare(data_name: str, data_root: Path, console: Console, *, recipes: tuple
             spec = transfer_spec(data, RECIPES[recipe], seed, max_length)
             with tempfile.TemporaryDirectory() as run:
                 started = time.perf_counter()
-                summary = train_selected(spec, [SelectedPoint(f"{config}{seed}", CONFIGS[config], {}, "benchmark")], Path(run), device="cpu", distillation=distillation).to_dict()
+                summary = train_selected(spec, [SelectedPoint(f"{config}{seed}", point, {}, "benchmark")], Path(run), device="cpu", distillation=distillation).to_dict()
                 seconds = time.perf_counter() - started
             student, teacher = summary["students"][0], summary["teacher"]
             results.append(summary)
@@ -116,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-length", type=int, default=128)
     arguments = parser.parse_args(argv)
     console = Console()
-    for name in [arguments.only] if arguments.only else sorted(DATA):
+    for name in [arguments.only] if arguments.only else sorted(set(DATA) - {"quickstart"}):
         compare(name, arguments.data_root, console, recipes=tuple(arguments.recipe or RECIPES), seeds=arguments.seeds, config=arguments.config, max_length=arguments.max_length)
     return 0
 

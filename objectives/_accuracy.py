@@ -21,6 +21,13 @@ super-student is distilled once (``supernet_epochs`` on ``supernet_examples`` ex
 rule, on a sample of ``supernet_pool`` feasible configurations; ``avatar.trainer.supernet``), and a configuration's
 probe scores its sub-network on the validation split, in about a second. Probes being cheap,
 the initial design and each round probe more (64 and 16 by default).
+
+``method: supernet+probes`` stacks the two (``_calibrated``): every configuration of a stage is
+scored by its sub-network, and a spread of them (``promote``, a quarter by default: evenly
+spaced in rank of their sub-network scores) is also probed for real. A surrogate learns the
+sub-network scores; a ridge fitted on the real probes maps its prediction and the training
+parameters (learning rate, batch size, dropout: what a sub-network does not show) to a real
+probe's score, which is what is predicted.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from typing import Any
 from avatar.specs import PAIR_KINDS
 
 from ._base import Context, Estimator, EstimatorError, Measurement
+from ._calibrated import CalibratedSurrogate, cross_validate_calibrated
 from ._closed_form import ClosedFormEstimator
 from ._surrogate import SURROGATE_KINDS, CrossValidation, Surrogate, cross_validate
 
@@ -47,7 +55,9 @@ class _FidelityInput:
 
 
 FIDELITY = _FidelityInput()
-METHODS = ("probes", "supernet")
+METHODS = ("probes", "supernet", "supernet+probes")
+SUPERNET_METHODS = ("supernet", "supernet+probes")  # a super-student is distilled first
+CALIBRATION_SHARE = 0.25  # supernet+probes: the share of each stage's configurations probed for real
 
 
 class AccuracyEstimator(Estimator):
@@ -70,7 +80,7 @@ class AccuracyEstimator(Estimator):
         surrogate: str = "forest",
         folds: int = 5,
         probe_score: str = "primary",
-        promote: float = 0.0,
+        promote: float | None = None,
         promote_epochs: int | None = None,
         promote_examples: int | None = -1,
         supernet_epochs: int = 2,
@@ -79,7 +89,13 @@ class AccuracyEstimator(Estimator):
     ) -> None:
         if method not in METHODS:
             raise EstimatorError(f"option 'method' must be one of {', '.join(METHODS)} (short distillations, or sub-networks of one weight-sharing super-student), got {method!r}", "accuracy")
-        cheap = method == "supernet"  # a probe costs a validation pass
+        cheap = method in SUPERNET_METHODS  # a probe of a sub-network costs a validation pass
+        calibrated = method == "supernet+probes"
+        if calibrated and (promote_epochs is not None or promote_examples != -1):
+            raise EstimatorError("with method: supernet+probes the real probes are probe_epochs on probe_examples; promote_epochs and promote_examples do not apply", "accuracy")
+        if calibrated and promote == 0:
+            raise EstimatorError("method: supernet+probes probes a share of its configurations for real: option 'promote' must be above 0 (default 0.25)", "accuracy")
+        promote = (CALIBRATION_SHARE if calibrated else 0.0) if promote is None else promote
         initial = (64 if cheap else 16) if initial is None else initial
         per_round = (16 if cheap else 4) if per_round is None else per_round
         if supernet_examples is not None and (not isinstance(supernet_examples, int) or isinstance(supernet_examples, bool) or supernet_examples < 1):
@@ -87,8 +103,10 @@ class AccuracyEstimator(Estimator):
         for option, value, least in (("supernet_epochs", supernet_epochs, 1), ("supernet_pool", supernet_pool, 2)):
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise EstimatorError(f"option '{option}' must be an integer of at least {least}, got {value!r}", "accuracy")
-        if cheap and promote:
-            raise EstimatorError("option 'promote' (multi-fidelity probes) does not apply to method: supernet, whose probes all read one super-student", "accuracy")
+        if method == "supernet" and promote:
+            raise EstimatorError(
+                "option 'promote' (multi-fidelity probes) does not apply to method: supernet, whose probes all read one super-student (method: supernet+probes probes a share for real)", "accuracy"
+            )
         if surrogate not in SURROGATE_KINDS:
             raise EstimatorError(f"unknown surrogate '{surrogate}'; choose from {', '.join(SURROGATE_KINDS)}", "accuracy")
         if probe_score not in ("primary", "auc"):
@@ -103,7 +121,9 @@ class AccuracyEstimator(Estimator):
             raise EstimatorError(f"option 'promote_epochs' must be a positive integer, got {promote_epochs!r}", "accuracy")
         if promote_examples == -1:  # not given: twice the short probe's examples
             promote_examples = None if probe_examples is None else 2 * probe_examples
-        if promote > 0 and (promote_epochs, promote_examples) == (probe_epochs, probe_examples):
+        if calibrated:  # the second level is a real probe, as method: probes makes it
+            promote_epochs, promote_examples = probe_epochs, probe_examples
+        elif promote > 0 and (promote_epochs, promote_examples) == (probe_epochs, probe_examples):
             raise EstimatorError("a promoted probe must be longer than a short one: set promote_epochs or promote_examples", "accuracy")
         self.method_name = method
         self.supernet_epochs = supernet_epochs
@@ -120,7 +140,7 @@ class AccuracyEstimator(Estimator):
         self.surrogate = surrogate
         self.folds = folds
         self.probe_score = probe_score
-        self.surrogate_: Surrogate | None = None
+        self.surrogate_: Surrogate | CalibratedSurrogate | None = None
         self.validation_: CrossValidation | None = None
         self.levels_: list[int] = [0]
 
@@ -134,9 +154,19 @@ class AccuracyEstimator(Estimator):
             return "macro-F1"
         return "F1" if task_kind in PAIR_KINDS else "accuracy"
 
-    def _fidelity(self, epochs: int, examples: int | None) -> dict[str, Any]:
+    @property
+    def uses_supernet(self) -> bool:
+        """Whether a super-student is distilled before the first probe."""
+        return self.method_name in SUPERNET_METHODS
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether real probes calibrate the super-student's scores (``supernet+probes``)."""
+        return self.method_name == "supernet+probes"
+
+    def _fidelity(self, epochs: int, examples: int | None, *, sub_network: bool = False) -> dict[str, Any]:
         fidelity: dict[str, Any] = {"epochs": epochs, "examples": examples}
-        if self.method_name == "supernet":
+        if sub_network:
             fidelity = {"method": "supernet", "epochs": self.supernet_epochs, "examples": self.supernet_examples, "pool": self.supernet_pool}
         if self.probe_score != "primary":
             fidelity["score"] = self.probe_score
@@ -145,12 +175,24 @@ class AccuracyEstimator(Estimator):
     @property
     def fidelity(self) -> dict[str, Any]:
         """What one probe is (stored with every probe; probes of another fidelity are not reused)."""
-        return self._fidelity(self.probe_epochs, self.probe_examples)
+        return self._fidelity(self.probe_epochs, self.probe_examples, sub_network=self.uses_supernet)
 
     @property
     def promoted_fidelity(self) -> dict[str, Any] | None:
-        """What a promoted (longer) probe is, or None without multi-fidelity."""
+        """What a promoted probe is (longer; with ``supernet+probes``, a real one), or None
+        without a second level."""
         return self._fidelity(self.promote_epochs, self.promote_examples) if self.promote > 0 else None
+
+    def to_promote(self, values: Sequence[float], count: int) -> list[int]:
+        """Which of a stage's first-level probes (by their ``values``) to probe at the second
+        level: the best ``count`` for multi-fidelity (the ones that matter, measured well); for
+        ``supernet+probes``, ``count`` evenly spaced in rank, so that the ridge learns the
+        real score over the whole range of sub-network scores."""
+        order = sorted(range(len(values)), key=lambda index: -values[index])
+        count = min(count, len(order))
+        if not self.calibrated or count < 2:
+            return order[:count]
+        return [order[round(position * (len(order) - 1) / (count - 1))] for position in range(count)]
 
     @property
     def fidelities(self) -> list[dict[str, Any]]:
@@ -173,6 +215,12 @@ class AccuracyEstimator(Estimator):
         """
         groups = None
         self.levels_ = sorted(set(levels)) if levels is not None else [0]
+        if self.calibrated and len(self.levels_) > 1:
+            assert levels is not None
+            self.validation_ = cross_validate_calibrated(parameters, configs, values, levels, self.surrogate, folds=self.folds, seed=seed)  # type: ignore[arg-type]
+            self.surrogate_ = CalibratedSurrogate(parameters, self.surrogate, seed=seed).fit(configs, values, levels)  # type: ignore[arg-type]
+            self.levels_ = [0]  # predicts the real probe without a fidelity input
+            return self.validation_
         if len(self.levels_) > 1:
             assert levels is not None
             groups = [repr(sorted(config.items())) for config in configs]
@@ -200,9 +248,15 @@ class AccuracyEstimator(Estimator):
     def method(self, context: Context) -> str:
         score = "ROC AUC" if self.probe_score == "auc" else "accuracy (defect) / F1 (clone)"
         probe = f"probes of {self.probe_epochs} epoch(s) on {self.probe_examples or 'all'} distillation examples, scored by validation {score}"
-        if self.method_name == "supernet":
+        if self.uses_supernet:
             probe = f"sub-networks of one super-student (distilled for {self.supernet_epochs} epoch(s) on {self.supernet_examples or 'all'} examples, {self.supernet_pool} sampled configurations), scored by validation {score}"
-        if self.promote > 0:
+        if self.calibrated:
+            calibration = self.surrogate_.n_calibrated_ if isinstance(self.surrogate_, CalibratedSurrogate) else 0
+            probe += (
+                f"; {self.promote:.0%} of each stage probed for real ({self.probe_epochs} epoch(s) on {self.probe_examples or 'all'} examples), "
+                f"and a ridge on {calibration} of them maps the sub-network prediction and the training parameters to a real probe's score (predicted: that score)"
+            )
+        elif self.promote > 0:
             probe += f"; the best {self.promote:.0%} of each stage probed again for {self.promote_epochs} epoch(s) on {self.promote_examples or 'all'} examples (predicted: that longer probe)"
         if self.surrogate_ is None:
             return f"learned ({self.surrogate} surrogate on {probe}); not fitted yet"

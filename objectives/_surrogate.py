@@ -160,6 +160,7 @@ class CrossValidation:
     folds: int
     n: int
     predictions: tuple[float, ...]
+    points: tuple[int, ...] = ()  # which of the fitted points were predicted, in order (empty: all)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; an undefined correlation is ``None``."""

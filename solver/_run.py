@@ -225,7 +225,11 @@ def _learning_record(item: LearnedMetric, result: SearchResult, space: Space) ->
     probes = item.probes()
     measured = [probe for probe in probes if probe.ok]
     validation = item.estimator.validation_
-    out_of_fold = dict(zip(((probe.key, item.level(probe)) for probe in measured), validation.predictions)) if validation and len(validation.predictions) == len(measured) else {}
+    out_of_fold: dict[tuple[str, int], float] = {}
+    if validation is not None:  # predictions of all the probes, or of the ones its points name
+        predicted = [measured[index] for index in validation.points] if validation.points and max(validation.points) < len(measured) else measured
+        if len(validation.predictions) == len(predicted):
+            out_of_fold = dict(zip(((probe.key, item.level(probe)) for probe in predicted), validation.predictions))
     return LearningRecord.from_dict(
         {
             "metric": item.name,

@@ -142,7 +142,7 @@ class DistillationProber:
         """Before the first probe: distil the super-student of a ``method: supernet`` estimator
         (read from the cache when it was), on a sample of ``space`` (a ``Space``) sized to its
         largest feasible configuration."""
-        if getattr(estimator, "method_name", "probes") != "supernet" or metric in self.plans:
+        if not getattr(estimator, "uses_supernet", False) or metric in self.plans:
             return
         spec = self.distillation.spec
         context = objectives.Context.from_spec(spec)

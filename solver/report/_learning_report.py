@@ -63,7 +63,8 @@ def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[
     left.set_xlabel(f"predicted ({measured})")
     left.set_ylabel(f"measured ({measured})")
     left.set_title("prediction vs measurement")
-    left.legend(fontsize=8)
+    if probes or validated:
+        left.legend(fontsize=8)
     others = [name for name in (summary["front"][0] if summary["front"] else {}) if name not in ("key", "predicted", "std", metric)]
     if others:
         axis = others[0]
@@ -107,11 +108,13 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
     ]
     warnings = "".join(f"\n**Warning:** {warning}.\n" for item in summary["fits"][:1] if (warning := all_probes_weak(metric, item)))
     promoted = summary.get("promoted")
+    sub_networks = summary["fidelity"].get("method") == "supernet"
+    first, second = ("sub-network", "real") if sub_networks else ("short", "promoted")
     probes = [
         [
             f"`{probe['key'][:12]}`",
             probe["stage"],
-            *(["promoted" if probe.get("level") else "short"] if promoted else []),
+            *([second if probe.get("level") else first] if promoted else []),
             f"{probe['measured']:.4f}" if probe["status"] == "ok" else f"failed: {probe['error']}",
             "" if probe.get("out_of_fold") is None else f"{probe['out_of_fold']:.4f}",
             f"{probe['seconds']:.1f}",
@@ -124,9 +127,18 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
         if promoted
         else ""
     )
+    one_probe = f"{summary['fidelity']['epochs']} epoch(s) of distillation on {summary['fidelity']['examples'] or 'all'} examples"
+    if sub_networks:
+        one_probe = "its sub-network of the super-student"
+        if promoted:
+            multi_fidelity = (
+                f" Calibrated: a spread of each stage's configurations was also probed for real ({promoted['epochs']} epoch(s) of distillation on {promoted['examples'] or 'all'} examples);"
+                " a ridge maps the sub-network surrogate's prediction and the training parameters to the real probe's score, which is predicted."
+                " The cross-validated figures are over the real probes."
+            )
     text = f"""### `{metric}`
 
-{summary["method"]}. One probe: {summary["fidelity"]["epochs"]} epoch(s) of distillation on {summary["fidelity"]["examples"] or "all"} examples, scored on the validation split{" by ROC AUC" if summary["fidelity"].get("score") == "auc" else ""}.{multi_fidelity}
+{summary["method"]}. One probe: {one_probe}, scored on the validation split{" by ROC AUC" if summary["fidelity"].get("score") == "auc" else ""}.{multi_fidelity}
 
 {markdown_table(["after stage", "probes", "failed", "weak", "Spearman (cross-validated)", "MAE (cross-validated)"], fits)}
 {warnings}

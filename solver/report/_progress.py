@@ -82,7 +82,7 @@ class ProbeProgress:
     def probes_started(self, metric: str, stage: int, total: int, done: int, promoted: bool = False) -> None:
         self.close()
         what = "initial design" if stage == 0 else f"predicted front, round {stage}"
-        what += ", promoted to longer probes" if promoted else ""
+        what += ", promoted: probed again, longer or (after sub-networks) for real" if promoted else ""
         self.progress = progress_display(
             self.console,
             TextColumn(f"[bold]probes[/bold] {metric} ({what})"),

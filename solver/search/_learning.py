@@ -114,7 +114,8 @@ class LearnedMetric:
 
     def probe(self, configs: Sequence[dict[str, Any]], stage: int, executor: Executor) -> None:
         """Measure the configurations not yet probed, storing each probe as it ends; with
-        multi-fidelity, then probe the best share of them again, longer (promotion). A prober
+        multi-fidelity, then probe a share of them again at the second level (promotion: the best
+        ones, or those the estimator's ``to_promote`` chooses). A prober
         with ``prepare`` (the trainer's, for a super-student) is asked to get ready first."""
         prepare = getattr(self.prober, "prepare", None)
         if prepare is not None:
@@ -124,7 +125,10 @@ class LearnedMetric:
         if promote > 0:
             keys = {config_key(config) for config in configs}
             short = sorted((probe for probe in self.probes() if probe.ok and probe.key in keys and self.level(probe) == 0), key=lambda probe: (-probe.value, probe.key))
-            self._probe_level([probe.config for probe in short[: math.ceil(promote * len(keys))]], stage, executor, 1)
+            count = math.ceil(promote * len(keys))
+            choose = getattr(self.estimator, "to_promote", None)  # which ones: the best by default
+            chosen = choose([probe.value for probe in short], count) if choose is not None else range(min(count, len(short)))
+            self._probe_level([short[index].config for index in chosen], stage, executor, 1)
 
     def _probe_level(self, configs: Sequence[dict[str, Any]], stage: int, executor: Executor, level: int) -> None:
         fidelity = self.fidelities[level]

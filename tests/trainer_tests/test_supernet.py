@@ -124,6 +124,31 @@ def test_solve_learns_accuracy_from_a_supernet(tmp_path, clone_folder, tiny_teac
     assert learning["fits"] and "super-student" in (tmp_path / "first" / "report.md").read_text()
 
 
+def test_solve_calibrates_a_supernet_with_real_probes(tmp_path, clone_folder, tiny_teacher):
+    """``method: supernet+probes`` end to end: sub-network scores and real distillations of a
+    share of the same configurations, one store, and a fit over the real probes."""
+    options = "{method: supernet+probes, initial: 6, rounds: 1, promote: 0.66, supernet_epochs: 1, supernet_pool: 8, probe_epochs: 1, probe_examples: 32, probe_score: auc}"
+    text = student_spec("clone", clone_folder, tiny_teacher).replace(
+        "objectives: {size_mb: minimize, gflops: maximize}", f"objectives: {{size_mb: minimize, accuracy: maximize}}\nestimators: {{accuracy: {{options: {options}}}}}"
+    )
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(text)
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY), "AVATAR_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "avatar.solver.cli", str(spec_path), "--out", str(tmp_path / "run"), "--no-train"]
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    store = RunStore(tmp_path / "run" / "evaluations.sqlite")
+    probes = store.probes()
+    store.close()
+    sub_networks = [probe for probe in probes if probe.fidelity.get("method") == "supernet"]
+    real = [probe for probe in probes if "method" not in probe.fidelity]
+    assert len(sub_networks) == 6 and len(real) == 4 and all(probe.ok for probe in probes)
+    assert {probe.key for probe in real} <= {probe.key for probe in sub_networks}, "the real probes are of configurations the super-student scored"
+    learning = json.loads((tmp_path / "run" / "learning.json").read_text())[0]
+    assert learning["fits"][-1]["n"] == 4, "cross-validated over the real probes"
+    assert "a ridge on 4 of them" in learning["method"]
+
+
 def test_supernet_options_are_checked():
     estimator = AccuracyEstimator(method="supernet")
     assert (estimator.initial, estimator.per_round) == (64, 16), "probes of a super-student are cheap: more of them"

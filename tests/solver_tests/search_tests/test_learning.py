@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scipy.stats import spearmanr
 
 from avatar import objectives
 from avatar.objectives import AccuracyEstimator, Surrogate, cross_validate
@@ -327,3 +328,91 @@ def test_plots_name_what_the_learned_accuracy_predicts():
     clone = loads(SPEC.replace("kind: defect", "kind: clone"))
     assert axis_labels(clone, {"accuracy": AccuracyEstimator()})["accuracy"].endswith("validation F1")
     assert axis_labels(clone, {"accuracy": AccuracyEstimator(probe_score="auc")})["accuracy"].endswith("validation ROC AUC")
+
+
+CALIBRATING = SPEC.replace(
+    "accuracy: {options: {initial: 12, rounds: 3, per_round: 3, probe_epochs: 1}}", "accuracy: {options: {method: supernet+probes, initial: 16, rounds: 2, per_round: 4, probe_epochs: 1}}"
+)
+
+
+def architecture_accuracy(config: dict[str, Any]) -> float:
+    """What a sub-network of a super-student shows: the architecture's part of the truth."""
+    return true_accuracy(config) + 0.03 * abs(math.log10(config["learning_rate"]) + 3)
+
+
+def real_accuracy(config: dict[str, Any]) -> float:
+    """What a real probe measures: the architecture's part, and a learning rate too small to
+    learn much from scratch (as on BigCloneBench, where the best real students had the largest)."""
+    return architecture_accuracy(config) + 0.05 * (math.log10(config["learning_rate"]) + 4)
+
+
+@dataclass(frozen=True)
+class SubnetworkOrRealProbe(FakeProbe):
+    sub_network: bool = True
+
+    def run(self) -> dict[str, float]:
+        CalibratingProber.levels.append(0 if self.sub_network else 1)
+        return {self.metric: 0.5 * architecture_accuracy(self.config) if self.sub_network else real_accuracy(self.config)}
+
+
+class CalibratingProber(FakeProber):
+    levels: list[int] = []
+
+    def task(self, metric, estimator, config, fidelity=None):
+        return SubnetworkOrRealProbe(metric, config, sub_network=(fidelity or estimator.fidelity).get("method") == "supernet")
+
+
+def test_supernet_and_probes_learns_what_a_sub_network_cannot_see():
+    """Sub-network scores rank architectures on another scale and miss the learning rate; a
+    dozen real probes calibrate both, and the estimator predicts the real probe."""
+    spec = loads(SPEC)
+    context = objectives.Context.from_spec(spec)
+    scored, probed, held_out = _configs(64, seed=1), _configs(12, seed=2), _configs(40, seed=3)
+    truth = np.array([real_accuracy(config) for config in held_out])
+    sub_networks = [0.5 * architecture_accuracy(config) for config in scored]
+    alone = AccuracyEstimator(method="supernet")
+    alone.fit(spec.parameters, scored, sub_networks)
+    calibrated = AccuracyEstimator(method="supernet+probes")
+    validation = calibrated.fit(spec.parameters, scored + probed, sub_networks + [real_accuracy(config) for config in probed], levels=[0] * 64 + [1] * 12)
+    assert validation is not None and validation.n == 12, "cross-validated over the real probes, the scores it predicts"
+    predicted = np.array([outcome.value for outcome in calibrated.evaluate_many(held_out, context)])
+    rho, rho_alone = (float(spearmanr(values, truth).statistic) for values in (predicted, [outcome.value for outcome in alone.evaluate_many(held_out, context)]))
+    assert rho > 0.8 and rho > rho_alone + 0.05, (rho, rho_alone)
+    assert np.mean(np.abs(predicted - truth)) < 0.05, "on the real probes' scale, not the sub-networks' (half of it)"
+    assert all(outcome.details["std"] > 0 for outcome in calibrated.evaluate_many(held_out, context))
+    effects = calibrated.surrogate_.effects()
+    assert effects["super-student"] > 0 and "learning_rate" in effects
+    assert "a ridge on 12 of them" in calibrated.method(context)
+
+
+def test_supernet_and_probes_calibrates_on_a_spread_of_sub_network_scores():
+    estimator = AccuracyEstimator(method="supernet+probes")
+    assert (estimator.initial, estimator.per_round, estimator.promote) == (64, 16, 0.25)
+    assert estimator.fidelities == [{"method": "supernet", "epochs": 2, "examples": 512, "pool": 256}, {"epochs": 2, "examples": 512}], "then a real probe, as method: probes makes it"
+    values = [0.9, 0.1, 0.5, 0.7, 0.3, 0.8, 0.2, 0.6, 0.4]
+    assert [values[index] for index in estimator.to_promote(values, 3)] == [0.9, 0.5, 0.1], "evenly spaced in rank, the best and the worst included"
+    assert [values[index] for index in AccuracyEstimator(promote=0.25, promote_epochs=4).to_promote(values, 3)] == [0.9, 0.8, 0.7], "multi-fidelity promotes the best"
+    with pytest.raises(objectives.EstimatorError, match="promote"):
+        AccuracyEstimator(method="supernet+probes", promote=0)
+    with pytest.raises(objectives.EstimatorError, match="promote_epochs"):
+        AccuracyEstimator(method="supernet+probes", promote_epochs=4)
+
+
+def test_a_run_with_supernet_and_probes_probes_a_spread_for_real(tmp_path):
+    FakeProber.calls, CalibratingProber.levels = [], []
+    spec = loads(CALIBRATING)
+    space = Space.from_spec(spec)
+    run_search(space, check_report(space), out=str(tmp_path / "run"), prober=CalibratingProber())
+    store = RunStore(tmp_path / "run" / "evaluations.sqlite")
+    probes = [probe for probe in store.probes() if probe.ok]
+    store.close()
+    real = [probe for probe in probes if "method" not in probe.fidelity]
+    first = sorted((probe for probe in probes if probe.stage == 0 and "method" in probe.fidelity), key=lambda probe: -probe.value)
+    assert {probe.key for probe in real if probe.stage == 0} >= {first[0].key, first[-1].key}, "the calibration spans the sub-network scores"
+    assert len([probe for probe in real if probe.stage == 0]) == 4 and CalibratingProber.levels.count(1) == len(real)
+    estimator = space.estimators["accuracy"]
+    assert estimator.validation_ is not None and estimator.validation_.n == len(real)
+    learning = json.loads((tmp_path / "run" / "learning.json").read_text())[0]
+    assert all((probe["out_of_fold"] is not None) == (probe["level"] == 1) for probe in learning["probes"] if probe["status"] == "ok"), "the real probes' out-of-fold predictions are plotted"
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "Calibrated" in report and "sub-network" in report
