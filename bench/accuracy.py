@@ -161,6 +161,7 @@ def against_students(spec, distillation, space, students: list[dict], probes: li
             "test": _rho(predicted, truth["test"]),
             "valid": _rho(predicted, truth["valid"]),
             "mae": float(np.mean(np.abs(predicted - truth["test"]))),
+            "picks": _pick_rate(predicted, truth["test"]),
             "predicted": predicted.tolist(),
         }
 
@@ -188,20 +189,8 @@ def against_students(spec, distillation, space, students: list[dict], probes: li
         metric.fit(0)
         scored = sum(probe.seconds for probe in metric.probes())  # as measured, also when a rerun reads them
         row(f"(b) super-student + forest on {estimator.initial} sub-network scores", [outcome.value for outcome in estimator.evaluate_many(configs, context)], trained + scored)
-        # (e) the same sub-network scores, calibrated by real probes of a spread of them (probes as (a)'s)
-        calibrated = AccuracyEstimator(
-            method="supernet+probes", probe_score=arguments.score, supernet_epochs=arguments.supernet_epochs, probe_epochs=arguments.epochs, probe_examples=arguments.examples
-        )
-        metric = LearnedMetric("accuracy", calibrated, space, store, prober)
-        metric.probe(metric.initial_design(), 0, SerialExecutor())
-        metric.fit(0)
-        real = [probe for probe in metric.probes() if metric.level(probe) == 1]
-        row(
-            f"(e) super-student calibrated by {len(real)} real probes (supernet+probes)",
-            [outcome.value for outcome in calibrated.evaluate_many(configs, context)],
-            trained + scored + sum(probe.seconds for probe in real),
-        )
-        rows["calibration"] = {"effects": calibrated.surrogate_.effects(), "cross-validation": calibrated.validation_.to_dict() if calibrated.validation_ else None}
+        if arguments.calibrate:  # (e)
+            rows.update(_calibrated_rows(space, store, prober, configs, context, arguments, cost=trained + scored, row=row))
         store.close()
         # equal compute: as many probes as the super-student's training and scoring took
         spent, count = 0.0, 0
@@ -218,6 +207,22 @@ def against_students(spec, distillation, space, students: list[dict], probes: li
         rows["supernet history"] = {"history": history, "train seconds": trained, "seconds per score": per_score}
     median_probe = float(np.median([probe.seconds for probe in ordered])) if ordered else float("nan")
     return {"rows": rows, "students": len(students), "median probe seconds": median_probe, "truth": {split: values.tolist() for split, values in truth.items()}}
+
+
+def _calibrated_rows(space, store, prober, configs, context, arguments: argparse.Namespace, *, cost: float, row) -> dict:
+    """(e) the super-student's sub-network scores of the initial design (in ``store``),
+    calibrated by real probes (as (a)'s) of a spread of them: ``method: supernet+probes``."""
+    calibrated = AccuracyEstimator(method="supernet+probes", probe_score=arguments.score, supernet_epochs=arguments.supernet_epochs, probe_epochs=arguments.epochs, probe_examples=arguments.examples)
+    metric = LearnedMetric("accuracy", calibrated, space, store, prober)
+    metric.probe(metric.initial_design(), 0, SerialExecutor())
+    metric.fit(0)
+    real = [probe for probe in metric.probes() if metric.level(probe) == 1]
+    row(
+        f"(e) super-student calibrated by {len(real)} real probes (supernet+probes)",
+        [outcome.value for outcome in calibrated.evaluate_many(configs, context)],
+        cost + sum(probe.seconds for probe in real),
+    )
+    return {"calibration": {"effects": calibrated.surrogate_.effects(), "cross-validation": calibrated.validation_.to_dict() if calibrated.validation_ else None}}
 
 
 def run(kind: str, arguments: argparse.Namespace, console: Console) -> dict:
@@ -316,6 +321,20 @@ def _training_seconds(record: Path, seconds: float) -> float:
     return seconds
 
 
+def _pick_rate(predicted: np.ndarray, truth: np.ndarray, size: int = 5, draws: int = 2000) -> float:
+    """How often the estimator's pick beats a random one: over random sets of ``size`` real
+    students, the share where the one it predicts best realised more than the set's median
+    (ties count half). 0.5 is chance; a search that chooses by the estimator gains where above."""
+    if len(truth) < size:
+        return float("nan")
+    draw, wins = np.random.default_rng(0), 0.0
+    for _ in range(draws):
+        chosen = draw.choice(len(truth), size, replace=False)
+        realised, median = truth[chosen[int(np.argmax(predicted[chosen]))]], float(np.median(truth[chosen]))
+        wins += 1.0 if realised > median else 0.5 if realised == median else 0.0
+    return wins / draws
+
+
 def _rho(predicted: np.ndarray, truth) -> float:
     return float(spearmanr(predicted, truth).statistic) if np.ptp(predicted) > 0 and np.ptp(truth) > 0 else 0.0
 
@@ -340,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lengths", type=int, nargs=2, default=[128, 256], help="the space's max_sequence_length range (step 64)")
     parser.add_argument("--stored-students", action="store_true", help="score against the real students already distilled (by another run of this benchmark) instead of distilling the missing ones")
     parser.add_argument("--supernet-epochs", type=int, default=2, help="with --students: also the super-student estimator, distilled for this many epochs (0: not)")
+    parser.add_argument("--calibrate", action=argparse.BooleanOptionalAction, default=True, help="with --students and --supernet-epochs: also (e), method supernet+probes (16 more real probes)")
     parser.add_argument("--multi-fidelity", action="store_true", help="also probe short and compare multi- with single-fidelity probing at equal cost")
     arguments = parser.parse_args(argv)
     console = Console()
@@ -389,13 +409,19 @@ def main(argv: list[str] | None = None) -> int:
             table = Table(
                 title=f"{results['task']}: estimators against {compared['students']} real students (realised test and validation ROC AUC); a probe's median {compared['median probe seconds']:.0f} s"
             )
-            for column in ("estimator", "cost (s)", "cost (probes)", "Spearman, test AUC", "Spearman, validation AUC", "MAE, test AUC"):
+            for column in ("estimator", "cost (s)", "cost (probes)", "Spearman, test AUC", "Spearman, validation AUC", "MAE, test AUC", "its pick above the median of 5"):
                 table.add_column(column, justify="right")
             for name, item in compared["rows"].items():
                 if "test" in item:
                     probes_worth = item["seconds"] / compared["median probe seconds"] if compared["median probe seconds"] else float("nan")
                     table.add_row(
-                        name, f"{item['seconds']:.0f}", f"{probes_worth:.1f}", f"{item['test']:.3f}", f"{item['valid']:.3f}", f"{item['mae']:.4f}" if not name.startswith(("(c)", "(d)")) else ""
+                        name,
+                        f"{item['seconds']:.0f}",
+                        f"{probes_worth:.1f}",
+                        f"{item['test']:.3f}",
+                        f"{item['valid']:.3f}",
+                        f"{item['mae']:.4f}" if not name.startswith(("(c)", "(d)")) else "",
+                        f"{item['picks']:.0%}",
                     )
             console.print(table)
             history = compared["rows"].get("supernet history")

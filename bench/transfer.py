@@ -7,7 +7,9 @@ states on the larger set? Each recipe (``--recipe``, repeatable; ``RECIPES``) is
 ``train`` settings. On BigCloneBench (the copy in
 ../shared/data; its split keeps about 540 labelled pairs) and on ``builtin:python-clones-hard``
 with a quarter of its training pairs labelled (and, with ``--only quickstart``, on the quick
-start's own data, teacher and knee student), from the teacher ``bench/distill.py`` prepares
+start's own data, teacher and knee student; with ``--only semantic``, on BigCloneBench's pairs
+whose text does not give the label away, ``semantic_pairs``), from the teacher
+``bench/distill.py`` prepares
 (all-MiniLM-L6-v2 fine-tuned on the labelled split, 128 tokens), one student configuration
 (``--config``, as in ``bench/distill_methods.py``) is distilled with the default methods from
 several seeds, by each recipe. For each recipe: the median and range over
@@ -39,7 +41,7 @@ from rich.table import Table
 from avatar.specs import SelectedPoint, Spec, loads
 from avatar.trainer import prepare_distillation, train_selected
 
-DATA = {"bigclonebench": "bigclonebench-codexglue-test4000", "hard": HARD, "quickstart": "quickstart"}
+DATA = {"bigclonebench": "bigclonebench-codexglue-test4000", "hard": HARD, "quickstart": "quickstart", "semantic": "bigclonebench-codexglue-test4000"}
 QUICKSTART_KNEE = {  # the knee the quick start's search picks (README)
     "tokenizer": "word",
     "vocab_size": 1000,
@@ -53,6 +55,7 @@ QUICKSTART_KNEE = {  # the knee the quick start's search picks (README)
     "batch_size": 32,
 }
 TRANSFER = 2000
+SEMANTIC = Path("bench-out/transfer/semantic")  # the filtered pairs (not in the repository)
 RECIPES: dict[str, dict] = {  # "scratch" is the default recipe, written out (train.pretrain_epochs: 0)
     "scratch": {"pretrain_epochs": 0},
     "transfer": {"transfer_pairs": TRANSFER, "pretrain_epochs": 0},
@@ -60,6 +63,31 @@ RECIPES: dict[str, dict] = {  # "scratch" is the default recipe, written out (tr
     "transfer+hidden": {"transfer_pairs": TRANSFER, "distill": "logits+hard_labels+hidden", "pretrain_epochs": 0},
     "pretrain": {"pretrain_epochs": 3},
 }
+
+
+def semantic_pairs(folder: Path, out: Path) -> Path:
+    """BigCloneBench's pairs whose label the text does not give away: the clones least alike
+    and the non-clones most alike (TF-IDF cosine over identifiers, each below or above its
+    class's median), in ``out`` with the methods' file (the held-out case of issue 36, where
+    clones share meaning rather than text)."""
+    import json
+
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    code = {row["idx"]: row["func"] for row in map(json.loads, (folder / "data.jsonl").read_text().splitlines())}
+    pairs = [line.split("\t") for line in (folder / "test_sampled.txt").read_text().split("\n") if line.strip()]
+    ids = sorted(code)
+    vectors = TfidfVectorizer(token_pattern=r"[A-Za-z_][A-Za-z0-9_]*").fit_transform([code[idx] for idx in ids])
+    row = {idx: index for index, idx in enumerate(ids)}
+    cosine = np.array([float(vectors[row[a]].multiply(vectors[row[b]]).sum()) for a, b, _ in pairs])
+    labels = np.array([int(label) for _, _, label in pairs])
+    clones, others = np.median(cosine[labels == 1]), np.median(cosine[labels == 0])
+    kept = [pair for pair, similarity, label in zip(pairs, cosine, labels) if (similarity < clones if label == 1 else similarity > others)]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "data.jsonl").write_text((folder / "data.jsonl").read_text())
+    (out / "pairs.txt").write_text("".join("\t".join(pair) + "\n" for pair in kept))
+    return out
 
 
 def transfer_spec(data: Path | str, recipe: dict, seed: int, max_length: int) -> Spec:
@@ -82,6 +110,8 @@ def auc_kept(student: dict, teacher: dict) -> float:
 
 def compare(data_name: str, data_root: Path, console: Console, *, recipes: tuple[str, ...], seeds: int, config: str, max_length: int) -> None:
     data = DATA[data_name] if data_name in ("hard", "quickstart") else data_root / DATA[data_name]
+    if data_name == "semantic":
+        data = semantic_pairs(data, SEMANTIC)
     point = QUICKSTART_KNEE if data_name == "quickstart" else CONFIGS[config]
     rows = []
     for recipe in recipes:
@@ -137,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-length", type=int, default=128)
     arguments = parser.parse_args(argv)
     console = Console()
-    for name in [arguments.only] if arguments.only else sorted(set(DATA) - {"quickstart"}):
+    for name in [arguments.only] if arguments.only else sorted(set(DATA) - {"quickstart", "semantic"}):
         compare(name, arguments.data_root, console, recipes=tuple(arguments.recipe or RECIPES), seeds=arguments.seeds, config=arguments.config, max_length=arguments.max_length)
     return 0
 

@@ -246,7 +246,7 @@ class AccuracyEstimator(Estimator):
         return [Measurement(float(value), {"std": float(spread)}) for value, spread in zip(mean, std)]
 
     def method(self, context: Context) -> str:
-        score = "ROC AUC" if self.probe_score == "auc" else "accuracy (defect) / F1 (clone)"
+        score = self.score_name(context.task_kind, context.num_labels)
         probe = f"probes of {self.probe_epochs} epoch(s) on {self.probe_examples or 'all'} distillation examples, scored by validation {score}"
         if self.uses_supernet:
             probe = f"sub-networks of one super-student (distilled for {self.supernet_epochs} epoch(s) on {self.supernet_examples or 'all'} examples, {self.supernet_pool} sampled configurations), scored by validation {score}"
