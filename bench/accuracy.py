@@ -79,7 +79,7 @@ def benchmark_spec(kind: str, data_root: Path, epochs: int, examples: int, score
     # Probes on 2 CPU cores: sequences of 128 to 256 tokens (the paper's space goes to 512).
     data["space"]["max_sequence_length"] = {"range": list(lengths), "step": 64}
     data["objectives"] = {"accuracy": "maximize", "size_mb": "minimize"}
-    data["estimators"] = {"accuracy": {"options": {"initial": 40, "probe_epochs": epochs, "probe_examples": examples, "probe_score": score}}}
+    data["estimators"] = {"accuracy": {"options": {"method": "probes", "initial": 40, "probe_epochs": epochs, "probe_examples": examples, "probe_score": score}}}
     data["train"] = {
         "teacher": {"model": TEACHER, "epochs": 3, "max_length": 128, "batch_size": 16},
         "epochs": student_epochs,
@@ -166,7 +166,7 @@ def against_students(spec, distillation, space, students: list[dict], probes: li
         }
 
     ordered = sorted((probe for probe in probes if probe.ok), key=lambda probe: (probe.stage, probe.key))
-    initial = AccuracyEstimator().initial
+    initial = AccuracyEstimator(method="probes").initial
     forest = Surrogate(space.parameters, "forest", seed=0).fit([probe.config for probe in ordered[:initial]], [probe.value for probe in ordered[:initial]])
     row(f"(a) probes + forest ({initial} probes, as today)", forest.predict(configs)[0], sum(probe.seconds for probe in ordered[:initial]))
     context = objectives.Context.from_spec(spec)
@@ -253,7 +253,7 @@ def run(kind: str, arguments: argparse.Namespace, console: Console) -> dict:
         results["against students"] = against_students(spec, distillation, space, students, metric.probes(), arguments, out, console)
         (out / "against-students.json").write_text(json.dumps(results["against students"], indent=2, default=str))
     if arguments.multi_fidelity:
-        short = AccuracyEstimator(initial=arguments.probes, probe_epochs=max(1, arguments.epochs // 2), probe_examples=arguments.examples // 2, probe_score=arguments.score)
+        short = AccuracyEstimator(method="probes", initial=arguments.probes, probe_epochs=max(1, arguments.epochs // 2), probe_examples=arguments.examples // 2, probe_score=arguments.score)
         short_metric = LearnedMetric("accuracy", short, space, store, DistillationProber(distillation))
         started = time.perf_counter()
         short_metric.probe(configs, 0, SerialExecutor())
@@ -297,7 +297,7 @@ def compare_fidelities(parameters, long_probes, short_probes, splits: int, held_
         for cost, count in screened.items():
             screened_keys = pool[:count]
             promoted = sorted(screened_keys, key=lambda key: -short[key].value)[: math.ceil(promote * count)]
-            estimator = AccuracyEstimator(promote=promote, probe_epochs=1, promote_epochs=2)
+            estimator = AccuracyEstimator(method="probes", promote=promote, probe_epochs=1, promote_epochs=2)
             configs = [short[key].config for key in screened_keys] + [long[key].config for key in promoted]
             values = [short[key].value for key in screened_keys] + [long[key].value for key in promoted]
             estimator.fit(parameters, configs, values, seed=split, levels=[0] * len(screened_keys) + [1] * len(promoted))

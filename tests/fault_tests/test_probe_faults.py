@@ -20,7 +20,7 @@ from .helpers import SPEC
 
 LEARNED = (
     SPEC.replace("  gflops: maximize\n", "  accuracy: maximize\n")
-    .replace("search: {", "estimators:\n  accuracy: {options: {initial: 6, rounds: 1, per_round: 2, probe_epochs: 1}}\nsearch: {")
+    .replace("search: {", "estimators:\n  accuracy: {options: {method: probes, initial: 6, rounds: 1, per_round: 2, probe_epochs: 1}}\nsearch: {")
     .replace("evaluations: 40", "evaluations: 16")
 )
 

@@ -153,10 +153,21 @@ def test_supernet_options_are_checked():
     estimator = AccuracyEstimator(method="supernet")
     assert (estimator.initial, estimator.per_round) == (64, 16), "probes of a super-student are cheap: more of them"
     assert estimator.fidelity["method"] == "supernet"
-    assert "method" not in AccuracyEstimator().fidelity, "short distillations keep the fidelity they had (stored probes stay valid)"
+    assert "method" not in AccuracyEstimator(method="probes").fidelity, "short distillations keep the fidelity they had (stored probes stay valid)"
     with pytest.raises(EstimatorError, match="method"):
         AccuracyEstimator(method="oracle")
     with pytest.raises(EstimatorError, match="promote"):
         AccuracyEstimator(method="supernet", promote=0.5)
     with pytest.raises(EstimatorError, match="supernet_epochs"):
         AccuracyEstimator(method="supernet", supernet_epochs=0)
+
+
+def test_auto_says_what_it_chose_and_keeps_the_probes_fidelity():
+    """``method: auto`` (the default) takes the estimator the measurements against real students
+    support (probes, as neither ranked best on both sets), says why, and probes stored by
+    ``method: probes`` stay valid."""
+    spec = loads(student_spec("clone", "unused", "unused").replace("objectives: {size_mb: minimize, gflops: maximize}", "objectives: {size_mb: minimize, accuracy: maximize}"))
+    chosen = objectives.get("accuracy", spec)
+    assert chosen.method_name == "probes" and chosen.fidelity == AccuracyEstimator(method="probes").fidelity
+    assert "auto: probes" in chosen.method(objectives.Context.from_spec(spec)) and "BigCloneBench" in (chosen.auto_reason or "")
+    assert AccuracyEstimator(method="probes").auto_reason is None

@@ -39,7 +39,7 @@ objectives:
   accuracy: maximize
   size_mb: minimize
 estimators:
-  accuracy: {options: {initial: 12, rounds: 3, per_round: 3, probe_epochs: 1}}
+  accuracy: {options: {method: probes, initial: 12, rounds: 3, per_round: 3, probe_epochs: 1}}
 search: {population: 8, evaluations: 40, seed: 5}
 """
 
@@ -331,7 +331,8 @@ def test_plots_name_what_the_learned_accuracy_predicts():
 
 
 CALIBRATING = SPEC.replace(
-    "accuracy: {options: {initial: 12, rounds: 3, per_round: 3, probe_epochs: 1}}", "accuracy: {options: {method: supernet+probes, initial: 16, rounds: 2, per_round: 4, probe_epochs: 1}}"
+    "accuracy: {options: {method: probes, initial: 12, rounds: 3, per_round: 3, probe_epochs: 1}}",
+    "accuracy: {options: {method: supernet+probes, initial: 16, rounds: 2, per_round: 4, probe_epochs: 1}}",
 )
 
 
