@@ -101,8 +101,9 @@ def test_a_killed_supernet_training_resumes_to_the_same_weights(tmp_path, clone_
     assert 0.0 <= value <= 1.0 and isinstance(weak, list)
 
 
-def test_solve_learns_accuracy_from_a_supernet(tmp_path, clone_folder, tiny_teacher):
-    options = "{method: supernet, initial: 6, rounds: 1, per_round: 2, supernet_epochs: 2, supernet_pool: 8, probe_score: auc}"
+def _solve(tmp_path, clone_folder, tiny_teacher, options: str, runs: tuple[str, ...]) -> list[str]:
+    """``solve --no-train`` of a clone spec learning accuracy with ``options``, once per run
+    folder (one cache), and what each printed."""
     text = student_spec("clone", clone_folder, tiny_teacher).replace(
         "objectives: {size_mb: minimize, gflops: maximize}", f"objectives: {{size_mb: minimize, accuracy: maximize}}\nestimators: {{accuracy: {{options: {options}}}}}"
     )
@@ -110,11 +111,17 @@ def test_solve_learns_accuracy_from_a_supernet(tmp_path, clone_folder, tiny_teac
     spec_path.write_text(text)
     environment = {**os.environ, "PYTHONPATH": str(REPOSITORY), "AVATAR_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
     outputs = []
-    for run in ("first", "second"):
+    for run in runs:
         command = [sys.executable, "-m", "avatar.solver.cli", str(spec_path), "--out", str(tmp_path / run), "--no-train"]
         result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stderr
         outputs.append(result.stdout)
+    return outputs
+
+
+def test_solve_learns_accuracy_from_a_supernet(tmp_path, clone_folder, tiny_teacher):
+    options = "{method: supernet, initial: 6, rounds: 1, per_round: 2, supernet_epochs: 2, supernet_pool: 8, probe_score: auc}"
+    outputs = _solve(tmp_path, clone_folder, tiny_teacher, options, ("first", "second"))
     assert "super-student epoch 2/2" in outputs[0] and "super-student read from the cache" in outputs[1]
     store = RunStore(tmp_path / "first" / "evaluations.sqlite")
     probes = store.probes()
@@ -128,15 +135,7 @@ def test_solve_calibrates_a_supernet_with_real_probes(tmp_path, clone_folder, ti
     """``method: supernet+probes`` end to end: sub-network scores and real distillations of a
     share of the same configurations, one store, and a fit over the real probes."""
     options = "{method: supernet+probes, initial: 6, rounds: 1, promote: 0.66, supernet_epochs: 1, supernet_pool: 8, probe_epochs: 1, probe_examples: 32, probe_score: auc}"
-    text = student_spec("clone", clone_folder, tiny_teacher).replace(
-        "objectives: {size_mb: minimize, gflops: maximize}", f"objectives: {{size_mb: minimize, accuracy: maximize}}\nestimators: {{accuracy: {{options: {options}}}}}"
-    )
-    spec_path = tmp_path / "spec.yaml"
-    spec_path.write_text(text)
-    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY), "AVATAR_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "avatar.solver.cli", str(spec_path), "--out", str(tmp_path / "run"), "--no-train"]
-    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
+    _solve(tmp_path, clone_folder, tiny_teacher, options, ("run",))
     store = RunStore(tmp_path / "run" / "evaluations.sqlite")
     probes = store.probes()
     store.close()
