@@ -65,11 +65,11 @@ SUPERNET_METHODS = ("supernet", "supernet+probes")  # a super-student is distill
 CALIBRATION_SHARE = 0.25  # supernet+probes: the share of each stage's configurations probed for real
 
 
-def auto_method() -> tuple[str, str]:
-    """What ``method: auto`` is, and why. It is to take the estimator that ranks real students
-    best per unit of compute; measured against fully distilled students (bench/README, *Against
-    real students*), neither did on both sets, so it stays with probes."""
-    return "probes", "auto: probes; against real students neither they nor the super-student ranked best on both BigCloneBench and python-clones-hard (bench/README)"
+# What ``method: auto`` is, and why. It is to take the estimator that ranks real students best
+# per unit of compute; measured against fully distilled students (bench/README, *Against real
+# students*), neither did on both sets, so it stays with probes.
+AUTO_METHOD = "probes"
+AUTO_REASON = "auto: probes; against real students neither they nor the super-student ranked best on both BigCloneBench and python-clones-hard (bench/README)"
 
 
 class AccuracyEstimator(Estimator):
@@ -103,7 +103,7 @@ class AccuracyEstimator(Estimator):
             raise EstimatorError(f"option 'method' must be one of {', '.join(METHODS)} (short distillations, sub-networks of one weight-sharing super-student, or both), got {method!r}", "accuracy")
         self.auto_reason: str | None = None
         if method == "auto":
-            method, self.auto_reason = auto_method()
+            method, self.auto_reason = AUTO_METHOD, AUTO_REASON
         cheap = method in SUPERNET_METHODS  # a probe of a sub-network costs a validation pass
         calibrated = method == "supernet+probes"
         if calibrated and (promote_epochs is not None or promote_examples != -1):
@@ -232,8 +232,8 @@ class AccuracyEstimator(Estimator):
         self.levels_ = sorted(set(levels)) if levels is not None else [0]
         if self.calibrated and len(self.levels_) > 1:
             assert levels is not None
-            self.validation_ = cross_validate_calibrated(parameters, configs, values, levels, self.surrogate, folds=self.folds, seed=seed)  # type: ignore[arg-type]
             self.surrogate_ = CalibratedSurrogate(parameters, self.surrogate, seed=seed).fit(configs, values, levels)  # type: ignore[arg-type]
+            self.validation_ = cross_validate_calibrated(self.surrogate_, configs, values, levels, folds=self.folds, seed=seed)
             self.levels_ = [0]  # predicts the real probe without a fidelity input
             return self.validation_
         if len(self.levels_) > 1:

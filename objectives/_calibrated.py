@@ -17,13 +17,13 @@ forest's, scaled by the ridge's slope, make the uncertainty.
 
 from __future__ import annotations
 
-import math
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ._surrogate import CrossValidation, Encoder, Surrogate, SurrogateKind
+from ._surrogate import CrossValidation, Encoder, Surrogate, SurrogateKind, out_of_fold_quality
 
 __all__ = ["RECIPE", "CalibratedSurrogate", "cross_validate_calibrated", "MIN_CALIBRATION_PROBES"]
 
@@ -51,12 +51,16 @@ class CalibratedSurrogate:
         scored, probed = np.flatnonzero(level == 0).tolist(), np.flatnonzero(level == 1).tolist()
         self.architecture.fit([configs[i] for i in scored], measured[scored].tolist())
         self.n_fitted_ = len(scored)
+        return self.calibrate([configs[i] for i in probed], measured[probed])
+
+    def calibrate(self, configs: Sequence[Mapping[str, Any]], values: np.ndarray) -> CalibratedSurrogate:
+        """Fit the ridge on real probes, over the sub-network surrogate as it is fitted."""
         self.ridge_, self.n_calibrated_ = None, 0
-        if len(probed) >= MIN_CALIBRATION_PROBES:
+        if len(configs) >= MIN_CALIBRATION_PROBES:
             from sklearn.linear_model import BayesianRidge
 
-            self.ridge_ = BayesianRidge().fit(self._features([configs[i] for i in probed])[0], measured[probed])
-            self.n_calibrated_ = len(probed)
+            self.ridge_ = BayesianRidge().fit(self._features(configs)[0], values)
+            self.n_calibrated_ = len(configs)
         return self
 
     def _features(self, configs: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
@@ -82,33 +86,21 @@ class CalibratedSurrogate:
 
 
 def cross_validate_calibrated(
-    parameters: Sequence[Any],
-    configs: Sequence[Mapping[str, Any]],
-    values: Sequence[float],
-    levels: Sequence[int],
-    kind: SurrogateKind = "forest",
-    *,
-    folds: int = 5,
-    seed: int = 0,
+    model: CalibratedSurrogate, configs: Sequence[Mapping[str, Any]], values: Sequence[float], levels: Sequence[int], *, folds: int = 5, seed: int = 0
 ) -> CrossValidation | None:
-    """Out-of-fold predictions of the real probes (level 1): each fold's ridge is fitted
-    without it, on a sub-network surrogate fitted on every sub-network score (those are not
-    what is predicted). None with fewer than 4 real probes."""
-    from scipy.stats import spearmanr
-
+    """Out-of-fold predictions of the real probes (level 1) by ``model`` (fitted on all of
+    ``configs``): each fold's ridge is fitted without it, over the model's sub-network
+    surrogate, which is fitted on the sub-network scores only (those are not what is
+    predicted). None with fewer than 4 real probes."""
     measured, level = np.asarray(values, dtype=float), np.asarray(levels)
     probed = np.flatnonzero(level == 1)
     if len(probed) < max(4, MIN_CALIBRATION_PROBES + 1):
         return None
     folds = min(folds, len(probed))
     fold_of = np.random.default_rng(seed).permutation(len(probed)) % folds
-    scored = np.flatnonzero(level == 0)
     predictions = np.empty(len(probed))
     for fold in range(folds):
-        kept = np.concatenate([scored, probed[fold_of != fold]]).tolist()
-        model = CalibratedSurrogate(parameters, kind, seed=seed).fit([configs[i] for i in kept], measured[kept], level[kept])
-        held_out = probed[fold_of == fold].tolist()
-        predictions[fold_of == fold] = model.predict([configs[i] for i in held_out])[0]
-    truth = measured[probed]
-    rho = spearmanr(predictions, truth).statistic if np.ptp(truth) > 0 and np.ptp(predictions) > 0 else math.nan
-    return CrossValidation(float(rho), float(np.mean(np.abs(predictions - truth))), folds, len(probed), tuple(float(p) for p in predictions), tuple(int(i) for i in probed))
+        kept, held_out = probed[fold_of != fold].tolist(), probed[fold_of == fold].tolist()
+        fold_model = copy.copy(model).calibrate([configs[i] for i in kept], measured[kept])  # the sub-network surrogate is shared, not refitted
+        predictions[fold_of == fold] = fold_model.predict([configs[i] for i in held_out])[0]
+    return out_of_fold_quality(predictions, measured[probed], folds, probed.tolist())

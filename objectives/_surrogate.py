@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["Encoder", "Surrogate", "CrossValidation", "cross_validate", "SURROGATE_KINDS"]
+__all__ = ["Encoder", "Surrogate", "CrossValidation", "cross_validate", "out_of_fold_quality", "SURROGATE_KINDS"]
 
 SURROGATE_KINDS = ("forest", "gp", "ridge-ordinal")
 SurrogateKind = Literal["forest", "gp", "ridge-ordinal"]
@@ -182,8 +182,6 @@ def cross_validate(
     ``groups`` keeps points of one group in one fold (the probes of one configuration at two
     fidelities: a held-out configuration must not be predicted from its own shorter probe).
     """
-    from scipy.stats import spearmanr
-
     values = np.asarray(values, dtype=float)
     n = len(values)
     if n < 4:
@@ -200,6 +198,14 @@ def cross_validate(
         kept = np.flatnonzero(assigned != fold)
         surrogate = Surrogate(parameters, kind, seed=seed).fit([configs[i] for i in kept], values[kept])
         predictions[held_out] = surrogate.predict([configs[i] for i in held_out])[0]
-    # Undefined (NaN) when every probe measured the same, or the surrogate predicts one value.
-    rho = spearmanr(predictions, values).statistic if np.ptp(values) > 0 and np.ptp(predictions) > 0 else float("nan")
-    return CrossValidation(float(rho), float(np.mean(np.abs(predictions - values))), folds, n, tuple(float(p) for p in predictions))
+    return out_of_fold_quality(predictions, values, folds)
+
+
+def out_of_fold_quality(predictions: np.ndarray, truth: np.ndarray, folds: int, points: Sequence[int] = ()) -> CrossValidation:
+    """Spearman and MAE of out-of-fold ``predictions`` against the measured ``truth``; ``points``
+    names which fitted points they are (empty: all). The correlation is undefined (NaN) when
+    every point measured the same, or the surrogate predicts one value."""
+    from scipy.stats import spearmanr
+
+    rho = spearmanr(predictions, truth).statistic if np.ptp(truth) > 0 and np.ptp(predictions) > 0 else float("nan")
+    return CrossValidation(float(rho), float(np.mean(np.abs(predictions - truth))), folds, len(truth), tuple(float(p) for p in predictions), tuple(int(i) for i in points))
