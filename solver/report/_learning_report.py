@@ -93,6 +93,31 @@ def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[
     plt.close(figure)
 
 
+def _fidelity_text(fidelity: Mapping[str, Any], promoted: Mapping[str, Any] | None) -> tuple[str, str, tuple[str, str]]:
+    """What one probe is, what the second level of probes (if any) is, in words, and the names
+    of the two levels: a short distillation and a longer one (multi-fidelity), or a sub-network
+    of the super-student and a real distillation (``supernet+probes``)."""
+    sub_networks = fidelity.get("method") == "supernet"
+    one_probe = "its sub-network of the super-student" if sub_networks else f"{fidelity['epochs']} epoch(s) of distillation on {fidelity['examples'] or 'all'} examples"
+    names = ("sub-network", "real") if sub_networks else ("short", "promoted")
+    if not promoted:
+        return one_probe, "", names
+    if sub_networks:
+        return (
+            one_probe,
+            f" Calibrated: a spread of each stage's configurations was also probed for real ({promoted['epochs']} epoch(s) of distillation on {promoted['examples'] or 'all'} examples);"
+            " a ridge maps the sub-network surrogate's prediction and the training parameters to the real probe's score, which is predicted."
+            " The cross-validated figures are over the real probes.",
+            names,
+        )
+    return (
+        one_probe,
+        f" Multi-fidelity: the best of each stage's probes were probed again for {promoted['epochs']} epoch(s) on {promoted['examples'] or 'all'} examples;"
+        " the surrogate takes the fidelity as an input and predicts the promoted probe's score.",
+        names,
+    )
+
+
 def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]]) -> str:
     metric = summary["metric"]
     fits = [
@@ -108,8 +133,7 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
     ]
     warnings = "".join(f"\n**Warning:** {warning}.\n" for item in summary["fits"][:1] if (warning := all_probes_weak(metric, item)))
     promoted = summary.get("promoted")
-    sub_networks = summary["fidelity"].get("method") == "supernet"
-    first, second = ("sub-network", "real") if sub_networks else ("short", "promoted")
+    one_probe, second_level, (first, second) = _fidelity_text(summary["fidelity"], promoted)
     probes = [
         [
             f"`{probe['key'][:12]}`",
@@ -121,24 +145,9 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
         ]
         for probe in summary["probes"]
     ]
-    multi_fidelity = (
-        f" Multi-fidelity: the best of each stage's probes were probed again for {promoted['epochs']} epoch(s) on {promoted['examples'] or 'all'} examples;"
-        " the surrogate takes the fidelity as an input and predicts the promoted probe's score."
-        if promoted
-        else ""
-    )
-    one_probe = f"{summary['fidelity']['epochs']} epoch(s) of distillation on {summary['fidelity']['examples'] or 'all'} examples"
-    if sub_networks:
-        one_probe = "its sub-network of the super-student"
-        if promoted:
-            multi_fidelity = (
-                f" Calibrated: a spread of each stage's configurations was also probed for real ({promoted['epochs']} epoch(s) of distillation on {promoted['examples'] or 'all'} examples);"
-                " a ridge maps the sub-network surrogate's prediction and the training parameters to the real probe's score, which is predicted."
-                " The cross-validated figures are over the real probes."
-            )
     text = f"""### `{metric}`
 
-{summary["method"]}. One probe: {one_probe}, scored on the validation split{" by ROC AUC" if summary["fidelity"].get("score") == "auc" else ""}.{multi_fidelity}
+{summary["method"]}. One probe: {one_probe}, scored on the validation split{" by ROC AUC" if summary["fidelity"].get("score") == "auc" else ""}.{second_level}
 
 {markdown_table(["after stage", "probes", "failed", "weak", "Spearman (cross-validated)", "MAE (cross-validated)"], fits)}
 {warnings}
