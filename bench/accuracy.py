@@ -315,8 +315,9 @@ def compare_fidelities(parameters, long_probes, short_probes, splits: int, held_
 def _training_seconds(record: Path, seconds: float) -> float:
     """The super-student's training time: measured now, or as recorded by the run that trained
     it (a rerun reads it from the cache in a second)."""
-    if record.exists() and seconds < 0.5 * json.loads(record.read_text())["seconds"]:
-        return float(json.loads(record.read_text())["seconds"])
+    recorded = float(json.loads(record.read_text())["seconds"]) if record.exists() else 0.0
+    if seconds < 0.5 * recorded:
+        return recorded
     record.write_text(json.dumps({"seconds": seconds}))
     return seconds
 

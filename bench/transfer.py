@@ -75,7 +75,8 @@ def semantic_pairs(folder: Path, out: Path) -> Path:
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    code = {row["idx"]: row["func"] for row in map(json.loads, (folder / "data.jsonl").read_text().splitlines())}
+    functions = (folder / "data.jsonl").read_text()
+    code = {row["idx"]: row["func"] for row in map(json.loads, functions.splitlines())}
     pairs = [line.split("\t") for line in (folder / "test_sampled.txt").read_text().split("\n") if line.strip()]
     ids = sorted(code)
     vectors = TfidfVectorizer(token_pattern=r"[A-Za-z_][A-Za-z0-9_]*").fit_transform([code[idx] for idx in ids])
@@ -85,7 +86,7 @@ def semantic_pairs(folder: Path, out: Path) -> Path:
     clones, others = np.median(cosine[labels == 1]), np.median(cosine[labels == 0])
     kept = [pair for pair, similarity, label in zip(pairs, cosine, labels) if (similarity < clones if label == 1 else similarity > others)]
     out.mkdir(parents=True, exist_ok=True)
-    (out / "data.jsonl").write_text((folder / "data.jsonl").read_text())
+    (out / "data.jsonl").write_text(functions)
     (out / "pairs.txt").write_text("".join("\t".join(pair) + "\n" for pair in kept))
     return out
 
