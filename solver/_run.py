@@ -191,7 +191,7 @@ def _search_with_learning(space: Space, store: RunStore, learning: list[LearnedM
                 if stage == 0:
                     configs = item.initial_design()
                 else:
-                    configs = item.candidates(_round_search(space, store, stage - 1, executor, ()).result(), item.estimator.per_round)
+                    configs = item.candidates(_round_search(space, store, stage - 1, executor, ()).result(), item.estimator.per_round, stage)
                 item.probe(configs, stage, executor)
         for item in learning:  # also on resume: the surrogate of this round, from its probes
             item.fit(stage)

@@ -201,10 +201,12 @@ class LearnedMetric:
         for evaluation, outcome in zip(evaluations, outcomes):
             self.store.update_metrics(evaluation.key, {self.name: float(outcome.value), **{f"{self.name}_{key}": float(value) for key, value in outcome.details.items()}})
 
-    def candidates(self, result: SearchResult, count: int) -> list[dict[str, Any]]:
-        """Points of the predicted front not yet probed, highest upper confidence bound first
-        (then other evaluated points, when the front has fewer)."""
-        probed = {probe.key for probe in self.probes()}
+    def candidates(self, result: SearchResult, count: int, stage: int) -> list[dict[str, Any]]:
+        """Points of the predicted front not probed before probe stage ``stage``, highest upper
+        confidence bound first (then other evaluated points, when the front has fewer). The
+        stage's own probes do not count: a resumed stage gets the same list, and skips what it
+        had probed."""
+        probed = {probe.key for probe in self.probes() if probe.stage < stage}
         front_keys = {evaluation.key for evaluation in result.front}
 
         def bound(evaluation: Evaluation) -> tuple[int, float, str]:

@@ -193,6 +193,42 @@ def test_interrupted_probe_stage_resumes_without_repeating_finished_probes(tmp_p
     assert [point["key"] for point in resumed["front"]] == [evaluation.key for evaluation in sorted_front(reference.result)]
 
 
+def test_a_probe_stage_of_the_predicted_front_interrupted_resumes_with_the_same_candidates(tmp_path):
+    """Killed after the first probe of stage 1 (the predicted front's): the resumed stage probes
+    the rest of the same candidates, not as many new ones, and the run ends as an uninterrupted
+    one (the same probes, the same front)."""
+    FakeProber.calls = []
+    reference = _run(tmp_path / "reference")
+    store = RunStore(tmp_path / "reference" / "run" / "evaluations.sqlite")
+    expected = sorted((probe.stage, probe.key) for probe in store.probes())
+    measured_first = sum(1 for probe in store.probes() if probe.stage == 0 and probe.ok)  # FakeProber.calls counts the measured ones
+    store.close()
+
+    @dataclass(frozen=True)
+    class InterruptedProbe(FakeProbe):
+        def run(self):
+            if len(FakeProber.calls) > measured_first:
+                raise KeyboardInterrupt  # as Ctrl-C during the second probe of stage 1
+            return super().run()
+
+    class Interrupting(FakeProber):
+        def task(self, metric, estimator, config):
+            return InterruptedProbe(metric, config)
+
+    FakeProber.calls = []
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path, prober=Interrupting())
+    store = RunStore(tmp_path / "run" / "evaluations.sqlite")
+    assert any(probe.stage == 1 for probe in store.probes()), "the interruption fell in stage 1"
+    store.close()
+    _run(tmp_path, resume=True)
+    store = RunStore(tmp_path / "run" / "evaluations.sqlite")
+    assert sorted((probe.stage, probe.key) for probe in store.probes()) == expected
+    store.close()
+    resumed = json.loads((tmp_path / "run" / "pareto.json").read_text())
+    assert [point["key"] for point in resumed["front"]] == [evaluation.key for evaluation in sorted_front(reference.result)]
+
+
 def test_a_learned_metric_without_a_prober_is_refused(tmp_path):
     spec = loads(SPEC)
     space = Space.from_spec(spec)
