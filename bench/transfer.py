@@ -109,7 +109,7 @@ def auc_kept(student: dict, teacher: dict) -> float:
     return (student["test"]["auc"] - 0.5) / (teacher["test"]["auc"] - 0.5)
 
 
-def compare(data_name: str, data_root: Path, console: Console, *, recipes: tuple[str, ...], seeds: int, config: str, max_length: int) -> None:
+def compare(data_name: str, data_root: Path, console: Console, *, recipes: tuple[str, ...], seeds: int, config: str, max_length: int, first_seed: int = 42) -> None:
     data = DATA[data_name] if data_name in ("hard", "quickstart") else data_root / DATA[data_name]
     if data_name == "semantic":
         data = semantic_pairs(data, SEMANTIC)
@@ -118,7 +118,7 @@ def compare(data_name: str, data_root: Path, console: Console, *, recipes: tuple
     for recipe in recipes:
         distillation = prepare_distillation(transfer_spec(data, RECIPES[recipe], 42, max_length), device="cpu")  # the teacher is fine-tuned once (seed 42) and cached
         results = []
-        for seed in range(42, 42 + seeds):
+        for seed in range(first_seed, first_seed + seeds):
             spec = transfer_spec(data, RECIPES[recipe], seed, max_length)
             with tempfile.TemporaryDirectory() as run:
                 started = time.perf_counter()
@@ -164,12 +164,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=sorted(DATA))
     parser.add_argument("--recipe", choices=sorted(RECIPES), action="append", help="recipes to compare (repeatable; default: all)")
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=42, help="the first student seed (the teacher is always seed 42), so seeds can be added to a table later")
     parser.add_argument("--config", choices=sorted(CONFIGS), default="knee")
     parser.add_argument("--max-length", type=int, default=128)
     arguments = parser.parse_args(argv)
     console = Console()
     for name in [arguments.only] if arguments.only else sorted(set(DATA) - {"quickstart", "semantic"}):
-        compare(name, arguments.data_root, console, recipes=tuple(arguments.recipe or RECIPES), seeds=arguments.seeds, config=arguments.config, max_length=arguments.max_length)
+        compare(
+            name,
+            arguments.data_root,
+            console,
+            recipes=tuple(arguments.recipe or RECIPES),
+            seeds=arguments.seeds,
+            config=arguments.config,
+            max_length=arguments.max_length,
+            first_seed=arguments.first_seed,
+        )
     return 0
 
 

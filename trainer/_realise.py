@@ -23,6 +23,7 @@ from .distill import Distilled, TeacherOutputs, best_restart
 from .students import (
     fold_threshold,
     label_names_of,
+    load_student,
     logit_scores,
     logit_weakness,
     margins,
@@ -36,7 +37,7 @@ from .students import (
     write_card,
 )
 
-__all__ = ["train_student"]
+__all__ = ["train_student", "add_missing_exports"]
 
 
 def train_student(
@@ -97,6 +98,31 @@ def train_student(
     write_json_atomically(folder / "metrics.json", metrics, indent=2)
     write_card(folder, spec, metrics)
     return metrics
+
+
+def add_missing_exports(spec: Spec, data: TaskData, folder: Path, metrics: dict[str, Any]) -> list[str]:
+    """Export a student realised earlier in the forms the spec now asks for and it lacks
+    (``train.onnx``, ``train.quantize``: ``--train-only --set train.onnx=true`` on a finished
+    run), evaluated and measured as at its realisation; ``metrics.json`` and the card are
+    rewritten. Returns the names of the forms added (none: nothing was missing)."""
+    wanted = [name for name, asked in (("onnx", spec.train.onnx), ("int8", spec.train.quantize)) if asked and name not in metrics]
+    if not wanted:
+        return []
+    from transformers import PreTrainedTokenizerFast
+
+    model = load_student(folder, spec.task.kind).eval()
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(folder)
+    length, vocab = int(metrics["config"]["max_sequence_length"]), int(metrics["config"]["vocab_size"])
+    batch_size = int(metrics["config"].get("batch_size", 32))
+    test = encode(data.test, tokenizer, length)
+    test_logits = predict_logits(model, test, batch_size, "cpu")
+    if "onnx" in wanted:
+        metrics["onnx"] = onnx_variant(model, test, test_logits, batch_size, spec, length, vocab, folder)
+    if "int8" in wanted:
+        metrics["int8"] = quantized_variant(model, test, batch_size, spec, length, vocab, folder)
+    write_json_atomically(folder / "metrics.json", metrics, indent=2)
+    write_card(folder, spec, metrics)
+    return wanted
 
 
 def predicted_against_realised(spec: Spec, point: SelectedPoint, history: list[dict[str, float]], best_epoch: int, test: Mapping[str, float]) -> dict[str, dict[str, Any]]:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from avatar.specs import LearningRecord, RunDirectory, StudentsRecord
+from avatar.specs import LearningRecord, RunDirectory, StudentsRecord, short_key
 
 from ..search._learning import all_probes_weak
 from ._markdown import markdown_table
@@ -136,7 +136,7 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
     one_probe, second_level, (first, second) = _fidelity_text(summary["fidelity"], promoted)
     probes = [
         [
-            f"`{probe['key'][:12]}`",
+            f"`{short_key(probe['key'])}`",
             probe["stage"],
             *([second if probe.get("level") else first] if promoted else []),
             f"{probe['measured']:.4f}" if probe["status"] == "ok" else f"failed: {probe['error']}",
@@ -162,7 +162,7 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
     if predictions:
         rows = [
             [
-                f"`{row['key'][:12]}`",
+                f"`{short_key(row['key'])}`",
                 f"{row['predicted']:.4f} ± {row['std'] or 0:.4f}",
                 "n/a" if row["validation"] is None else f"{row['validation']:.4f}",
                 "n/a" if row["validation"] is None else f"{row['validation'] - row['predicted']:+.4f}",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from avatar.specs import Manifest, Selection, SpaceReport, Spec, StudentsRecord, TeacherRecord
+from avatar.specs import Manifest, Selection, SpaceReport, Spec, StudentsRecord, TeacherRecord, short_key
 
 if TYPE_CHECKING:
     from ._report import SearchSummary
@@ -94,7 +94,7 @@ def weak_text(student: Mapping[str, Any]) -> str:
 
 def weak_warnings(summary: StudentsRecord) -> list[str]:
     """One sentence per weak student: it learned (almost) nothing, and why it is called weak."""
-    return [f"student {student.key[:12]} is weak: {'; '.join(student.weak)}" for student in summary.students if student.is_weak]
+    return [f"student {short_key(student.key)} is weak: {'; '.join(student.weak)}" for student in summary.students if student.is_weak]
 
 
 def student_rows(summary: StudentsRecord) -> list[tuple[str, Mapping[str, Any]]]:
@@ -103,8 +103,8 @@ def student_rows(summary: StudentsRecord) -> list[tuple[str, Mapping[str, Any]]]
     same model)."""
     rows: list[tuple[str, Mapping[str, Any]]] = []
     for student in summary.students:
-        rows.append((student.key[:12], student.to_dict()))
-        rows.extend((f"{student.key[:12]} ({label})", {**variant, "weak": list(student.weak)}) for label, variant in student.variants())
+        rows.append((short_key(student.key), student.to_dict()))
+        rows.extend((f"{short_key(student.key)} ({label})", {**variant, "weak": list(student.weak)}) for label, variant in student.variants())
     return rows
 
 
