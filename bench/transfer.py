@@ -62,8 +62,6 @@ RECIPES: dict[str, dict] = {  # "scratch" is the default recipe, written out (tr
     "transfer+pretrain": {"transfer_pairs": TRANSFER, "pretrain_epochs": 3},
     "transfer+hidden": {"transfer_pairs": TRANSFER, "distill": "logits+hard_labels+hidden", "pretrain_epochs": 0},
     "pretrain": {"pretrain_epochs": 3},
-    "implied": {"implied_pairs": TRANSFER, "pretrain_epochs": 0},
-    "implied+pretrain": {"implied_pairs": TRANSFER, "pretrain_epochs": 3},
 }
 
 

@@ -290,7 +290,6 @@ class TrainSettings:
     distill: FrozenDict | None = None  # {method: weight}; None: the default, which the teacher decides (``default_methods``)
     augment: int = 0  # rewrites per training function added to the distillation split
     transfer_pairs: int = 0  # pair tasks: new pairs of the distillation split's functions, labelled by the teacher
-    implied_pairs: int = 0  # clone tasks: new pairs the clone relation's transitivity labels, with no teacher call
     pretrain_epochs: int | str = 0  # masked-token pretraining of each student's encoder on the task's code (0: from scratch; "auto"; ``pretraining_epochs``)
     hard_label_weight: float = 0.0
     tune_threshold: bool = True

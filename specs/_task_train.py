@@ -131,8 +131,6 @@ class TaskAndTrainSections:
         kind = self.section("task").get("kind")
         if train.get("transfer_pairs") and isinstance(kind, str) and kind not in PAIR_KINDS:
             self.report(("train", "transfer_pairs"), f"transfer_pairs pairs the functions of a pair task anew, and a {kind} task has single inputs: point task.unlabeled at unlabelled code instead")
-        if train.get("implied_pairs") and isinstance(kind, str) and kind != "clone":
-            self.report(("train", "implied_pairs"), f"implied_pairs follows the clone relation from pair to pair (two clones of one function are clones), and a {kind} task is not a clone task")
         if self.section("task").get("unlabeled") and kind in PAIR_KINDS:
             self.report(("task", "unlabeled"), f"a {kind} task's transfer set is new pairs of its functions: set train.transfer_pairs: N instead of task.unlabeled")
         select = train.get("select")

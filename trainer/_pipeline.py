@@ -40,7 +40,7 @@ from ._realise import add_missing_exports, train_student
 from .data import AUGMENT_VERSION, TaskData, augment_examples, load_task_data, sample_transfer, transfer_name, with_teacher_labels
 from .distill import FeatureError, MethodMix, TeacherOutputs, local_threads, restart_tasks, run_restarts, teacher_features
 from .students import checkpoint_metric, logit_scores, model_costs, primary_metric
-from .teacher import BASELINE_VERSION, Teacher, TeacherError, WeakTeacherError, evaluate_teacher, label_implied_pairs, lexical_baseline, prepare_teacher, teacher_logits, teacher_warnings
+from .teacher import BASELINE_VERSION, Teacher, TeacherError, WeakTeacherError, evaluate_teacher, lexical_baseline, prepare_teacher, teacher_logits, teacher_warnings
 
 __all__ = ["Distillation", "prepare_distillation", "teacher_settings", "measure_teacher", "train_selected", "default_device", "WEAK_TEACHER_AUC"]
 
@@ -207,13 +207,6 @@ def prepare_distillation(
         timings["teacher_logits"] = time.perf_counter() - step_started
         augmented = _augmented_logits(spec, prepared, task_data, logits, cache_dir, device, progress, executor)
         augmented = _transfer_logits(spec, prepared, task_data, augmented, cache_dir, device, progress, executor)
-        if spec.train.implied_pairs:
-            augmented = torch.cat([augmented, label_implied_pairs(prepared, task_data, spec.train.implied_pairs, spec.train.seed, augmented, cache_dir, device)])
-            console.print(
-                f"implied pairs: {len(task_data.implied)} of the {spec.train.implied_pairs} asked for (train.implied_pairs; as many clones as not in each band of lexical overlap)",
-                highlight=False,
-                markup=False,
-            )
         outputs = _teacher_outputs(prepared, task_data, augmented, methods_needed(spec) | set(resolved or {}), cache_dir, device, progress)
         outputs = dataclasses.replace(outputs, methods=resolved)
         timings["teacher_features"] = time.perf_counter() - step_started - timings["teacher_logits"]

@@ -188,8 +188,6 @@ class DistillationProber:
             parts.append(sorted(methods.items()))
         if train.transfer_pairs:  # probes distil on the transfer pairs too (none: the key as it was)
             parts.append(["transfer_pairs", train.transfer_pairs])
-        if train.implied_pairs:  # and on the implied pairs
-            parts.append(["implied_pairs", train.implied_pairs])
         if train.pretraining_epochs(probe=True):  # auto does not pretrain probes: the key as it was
             parts.append(["pretrain_epochs", train.pretraining_epochs(probe=True)])
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]

@@ -295,7 +295,7 @@ def students_section(summary: StudentsRecord) -> str:
     warnings += _kept_sentence(summary)
     return f"""{STUDENTS_HEADING}
 
-Data `{data["source"]}`: {data["labeled"]} labelled (teacher fine-tuning), {data["unlabeled"]} unlabelled (distillation{_augmented_text(data.get("augmented"))}{_transfer_text(data.get("transfer"))}{_implied_text(data.get("implied"))}), {data["valid"]} validation, {data["test"]} test examples{_dropped_text(data.get("dropped"))}.{_teacher_sentence(teacher.extra.get("validation"), teacher.extra.get("path"))}{_unmeasured_sentence(teacher)}{_labels_sentence(summary.data)}{_methods_sentence(summary)} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
+Data `{data["source"]}`: {data["labeled"]} labelled (teacher fine-tuning), {data["unlabeled"]} unlabelled (distillation{_augmented_text(data.get("augmented"))}{_transfer_text(data.get("transfer"))}), {data["valid"]} validation, {data["test"]} test examples{_dropped_text(data.get("dropped"))}.{_teacher_sentence(teacher.extra.get("validation"), teacher.extra.get("path"))}{_unmeasured_sentence(teacher)}{_labels_sentence(summary.data)}{_methods_sentence(summary)} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
 
 {markdown_table(header, rows)}
 {_per_class_table(summary) if many else ""}{warnings}
@@ -314,10 +314,6 @@ def reproducibility_section(manifest: Manifest | None) -> str:
 
 def _transfer_text(transfer: int | None) -> str:
     return f", with {transfer} new pairs of their functions labelled by the teacher: `train.transfer_pairs`" if transfer else ""
-
-
-def _implied_text(implied: int | None) -> str:
-    return f", with {implied} new pairs labelled by the clone relation's transitivity: `train.implied_pairs`" if implied else ""
 
 
 def _augmented_text(augmented: int | None) -> str:

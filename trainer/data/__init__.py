@@ -1,5 +1,5 @@
 """The trainer's data room: tables in the formats people have, examples with ids, seeded
-pair-keeping splits, the built-in sets, augmentation, transfer and implied pairs, tokenizers and encoded batches.
+pair-keeping splits, the built-in sets, augmentation, transfer pairs, tokenizers and encoded batches.
 
 It imports nothing else of the trainer: every other room reads data through it.
 """
@@ -7,7 +7,6 @@ It imports nothing else of the trainer: every other room reads data through it.
 from ._augment import AUGMENT_VERSION, augment_examples
 from ._encode import EncodedSet, encode, encode_text_pairs
 from ._examples import UNLABELLED_PREFIX
-from ._implied import IMPLIED_PREFIX, Calibration, ImpliedPair, implied_logits, implied_pairs
 from ._json import JsonProblem, load_json_value
 from ._pair_split import PairSplit, split_pairs, split_pairs_at_random
 from ._storage import save_atomically, with_user_mode
@@ -40,11 +39,6 @@ __all__ = [
     "transfer_name",
     "transfer_pairs",
     "with_teacher_labels",
-    "IMPLIED_PREFIX",
-    "Calibration",
-    "ImpliedPair",
-    "implied_logits",
-    "implied_pairs",
     "AUGMENT_VERSION",
     "augment_examples",
     "SPECIAL_TOKENS",

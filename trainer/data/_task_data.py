@@ -68,19 +68,17 @@ class TaskData:
     augmented: list[Example] = field(default_factory=list)  # rewrites for distillation (train.augment)
     transfer: list[Example] = field(default_factory=list)  # labelled by the teacher: new pairs (train.transfer_pairs), or task.unlabeled's code
     unlabeled_code: list[Example] = field(default_factory=list)  # task.unlabeled, read (the teacher labels it into ``transfer``)
-    implied: list[Example] = field(default_factory=list)  # new pairs labelled by the clone relation's transitivity (train.implied_pairs)
 
     @property
     def distillation(self) -> list[Example]:
-        """What students are distilled on: the unlabelled split, its augmented copies, the
-        transfer pairs (each labelled by the teacher), then the implied pairs."""
-        return self.unlabeled + self.augmented + self.transfer + self.implied
+        """What students are distilled on: the unlabelled split, its augmented copies, then the
+        transfer pairs (each labelled by the teacher)."""
+        return self.unlabeled + self.augmented + self.transfer
 
     @property
     def distillation_name(self) -> str:
         """The distillation examples' name in the teacher's feature cache."""
         added = ([f"{len(self.augmented)}-augmented"] if self.augmented else []) + ([f"{len(self.transfer)}-transfer"] if self.transfer else [])
-        added += [f"{len(self.implied)}-implied"] if self.implied else []
         return "+".join(["unlabeled", *added])
 
     @property
@@ -107,8 +105,7 @@ class TaskData:
 
     def summary(self) -> dict[str, int]:
         sizes = {"labeled": len(self.labeled), "unlabeled": len(self.unlabeled), "valid": len(self.valid), "test": len(self.test), "dropped": self.dropped}
-        added = {"augmented": len(self.augmented), "transfer": len(self.transfer), "implied": len(self.implied)}
-        return {**sizes, **{name: count for name, count in added.items() if count}}
+        return {**sizes, **({"augmented": len(self.augmented)} if self.augmented else {}), **({"transfer": len(self.transfer)} if self.transfer else {})}
 
 
 def _fingerprint(examples: Sequence[Example], extra: str) -> str:

@@ -1,7 +1,7 @@
 """The trainer's teacher room: finding and loading a teacher, fine-tuning it once and caching
 it with its logits, a teacher given as its predictions (three kinds behind one ``Teacher``
 interface, ``_kinds``; ``prepare_teacher`` is the factory, ``load_teacher`` loads one in a worker), the weak-teacher rule, the lexical baseline it is read
-against, the implied pairs' labels drawn from its calibrated predictions, and its inference chunked over the run's workers.
+against, and its inference chunked over the run's workers.
 
 It reads the data, students and distillation rooms (its fine-tuning runs the one loop).
 """
@@ -10,7 +10,6 @@ from ._baseline import BASELINE_NAME, BASELINE_VERSION, baseline_logits, lexical
 from ._errors import TeacherError, WeakTeacherError
 from ._hopeless import HopelessFineTuning, HopelessTeacherError
 from ._hub import check_teacher_available, check_weight_files, resolve_teacher
-from ._implied_labels import label_implied_pairs
 from ._kinds import AsIsTeacher, FineTunedTeacher, ModelTeacher, PredictionsTeacher, Teacher, TeacherReference, load_teacher
 from ._models import TeacherForCloneDetection, has_task_head
 from ._predictions import Predictions, PredictionsError, checked_predictions, read_predictions
@@ -29,7 +28,6 @@ __all__ = [
     "checked_predictions",
     "read_predictions",
     "MARKER",
-    "label_implied_pairs",
     "Teacher",
     "ModelTeacher",
     "FineTunedTeacher",
