@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 STUDENTS_HEADING = "## Realised students"
+FRONT_ROWS = 50  # the most front points the report lists (all are in pareto.csv and pareto.json)
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -208,8 +209,18 @@ Hypervolume of the feasible front: {search.hypervolume:.4f} (reference point {re
 
 ## Pareto front ({len(search.front)} points)
 
-{markdown_table(header, rows)}
+{_front_table(header, rows)}
 """
+
+
+def _front_table(header: list[str], rows: list[list[Any]]) -> str:
+    """The front's table, or on a large front ``FRONT_ROWS`` of its points evenly spaced in the
+    front's order (the ends included), saying where the rest is: a report of a 100,000-evaluation
+    run stays readable."""
+    if len(rows) <= FRONT_ROWS:
+        return markdown_table(header, rows)
+    picked = sorted({round(index * (len(rows) - 1) / (FRONT_ROWS - 1)) for index in range(FRONT_ROWS)})
+    return f"{FRONT_ROWS} of the {len(rows)} points, evenly spaced along the front in this order (the ends included); every point is in `pareto.csv` and `pareto.json`.\n\n{markdown_table(header, [rows[index] for index in picked])}"
 
 
 def _failures_text(search: SearchSummary) -> str:
@@ -223,7 +234,7 @@ def _failures_text(search: SearchSummary) -> str:
 def selected_section(spec: Spec, selection: Selection | None, objective_names: Sequence[str]) -> str:
     """The points chosen for training, and why."""
     points = selection.points if selection else ()
-    rows = [[point.key, point.reason, *(_number(point.metrics.get(name)) for name in objective_names)] for point in points]
+    rows = [[short_key(point.key), point.reason, *(_number(point.metrics.get(name)) for name in objective_names)] for point in points]
     table = markdown_table(["key", "why", *objective_names], rows) if rows else "Nothing selected: the front is empty."
     return f"""## Selected for training (`select: {spec.train.select}`)
 

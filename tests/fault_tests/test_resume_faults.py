@@ -160,3 +160,31 @@ def test_resume_never_replays_points_a_tightened_constraint_forbids(tmp_path, dr
     assert ("under_1mb" in done.stderr) if drop_hash else ("different search" in done.stderr)
     front = json.loads((out / "pareto.json").read_text())["front"]
     assert front and all(point["metrics"]["size_mb"] <= 1 for point in front)  # the first run's front, untouched
+
+
+def test_a_large_run_interrupted_and_resumed_equals_uninterrupted(tmp_path):
+    """Thousands of closed-form evaluations (the Devign example's space, its 3 MB limit
+    compiled in): the replay of a long stored history leads to the same run."""
+    from pathlib import Path
+
+    import yaml
+
+    document = yaml.safe_load((Path(__file__).resolve().parents[2] / "specs" / "examples" / "avatar-devign.yaml").read_text())
+    document.pop("train", None)
+    document["objectives"] = {"gflops": "maximize", "size_mb": "minimize", "max_sequence_length": "maximize"}
+    document["search"] = {"algorithm": "nsga2", "population": 20, "evaluations": 2000, "seed": 5}
+    text = yaml.safe_dump(document)
+    (tmp_path / "whole").mkdir()
+    whole, store = _search(tmp_path / "whole", text, "nsga2")
+    expected = _outcome(whole.run())
+    store.close()
+    (tmp_path / "killed").mkdir()
+    for killed_after in (1100, 600):  # killed twice, the second time 600 evaluations into the resumed run
+        search, store = _search(tmp_path / "killed", text, "nsga2", hooks=[InterruptAfter(killed_after)])
+        with pytest.raises(KeyboardInterrupt):
+            search.run()
+        store.close()
+    assert len(RunStore(tmp_path / "killed" / "evaluations.sqlite").evaluations()) == 1700
+    resumed, store = _search(tmp_path / "killed", text, "nsga2")
+    assert _outcome(resumed.run()) == expected and len(expected[0]) == 2000
+    store.close()

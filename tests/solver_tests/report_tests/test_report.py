@@ -63,3 +63,15 @@ def test_the_report_and_the_terminal_say_which_algorithm_auto_chose_and_why(tmp_
     explicit = loads(SEARCH_SPACE.replace("seed: 3}", "seed: 3, algorithm: nsga2}"))
     run_search(Space.from_spec(explicit), out=str(tmp_path / "explicit"))
     assert "Algorithm `nsga2`, population 10;" in (tmp_path / "explicit" / "report.md").read_text()
+
+
+def test_a_large_front_is_listed_by_an_even_spread_of_its_points_with_both_ends(monkeypatch):
+    from avatar.solver.report import _markdown
+
+    monkeypatch.setattr(_markdown, "FRONT_ROWS", 5)
+    header, rows = ["key", "gflops"], [[f"k{index}", index / 10] for index in range(23)]
+    table = _markdown._front_table(header, rows)
+    listed = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| k") and not line.startswith("| key")]
+    assert listed == ["k0", "k6", "k11", "k16", "k22"]
+    assert table.startswith("5 of the 23 points") and "every point is in `pareto.csv` and `pareto.json`" in table
+    assert "of the" not in _markdown._front_table(header, rows[:5])  # a small front is listed whole
