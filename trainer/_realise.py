@@ -19,7 +19,7 @@ from avatar.objectives import write_json_atomically
 from avatar.specs import SelectedPoint, Spec
 
 from .data import TaskData, encode
-from .distill import Distilled, TeacherOutputs, best_restart
+from .distill import Distilled, LoopResult, TeacherOutputs, best_restart
 from .students import (
     fold_threshold,
     label_names_of,
@@ -37,7 +37,7 @@ from .students import (
     write_card,
 )
 
-__all__ = ["train_student", "add_missing_exports"]
+__all__ = ["train_student", "add_missing_exports", "validation_record"]
 
 
 def train_student(
@@ -79,7 +79,7 @@ def train_student(
         "test_predictions": test_predictions,
         "weak": weak,
         "predicted": predicted_against_realised(spec, point, result.history, result.best_epoch, test_metrics),
-        "validation": {"metric": settings.metric, "best": result.best_metric, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run, "history": result.history},
+        "validation": validation_record(settings.metric, result),
         "threshold": threshold,
         "distill": distilled.methods,
         "seed": distilled.settings.seed,
@@ -123,6 +123,13 @@ def add_missing_exports(spec: Spec, data: TaskData, folder: Path, metrics: dict[
     write_json_atomically(folder / "metrics.json", metrics, indent=2)
     write_card(folder, spec, metrics)
     return wanted
+
+
+def validation_record(metric: str, result: LoopResult) -> dict[str, Any]:
+    """A student's validation as ``metrics.json`` keeps it, with epochs counted from 1, as the
+    teacher's ``best_epoch`` and the progress bars count them (the loop counts from 0)."""
+    history = [{**record, "epoch": record["epoch"] + 1} for record in result.history]
+    return {"metric": metric, "best": result.best_metric, "best_epoch": result.best_epoch + 1, "epochs_run": result.epochs_run, "history": history}
 
 
 def predicted_against_realised(spec: Spec, point: SelectedPoint, history: list[dict[str, float]], best_epoch: int, test: Mapping[str, float]) -> dict[str, dict[str, Any]]:

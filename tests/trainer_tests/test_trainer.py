@@ -71,6 +71,9 @@ def test_student_is_trained_saved_and_reloaded_with_the_same_predictions(kind, t
     # the best epoch is chosen threshold-free; the cut is tuned on validation and never hurts there
     threshold = student["threshold"]
     assert student["validation"]["metric"] == "auc" and threshold["tuned"] and threshold["folded"]
+    validation, teacher = student["validation"], summary.teacher.to_dict()["validation"]
+    assert [record["epoch"] for record in validation["history"]] == list(range(1, validation["epochs_run"] + 1)), "epochs count from 1"
+    assert 1 <= validation["best_epoch"] <= validation["epochs_run"] and 1 <= teacher["best_epoch"] <= teacher["epochs"], "as the teacher's do"
     assert threshold["validation_tuned"] >= threshold["validation_at_default"]
     model = load_student(folder, kind).eval()
     tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -369,6 +372,7 @@ def test_without_threshold_tuning_models_predict_at_the_default_cut_and_restarts
     assert "decision threshold" not in students_section(summary)
     restarts = student["restarts"]
     assert [restart["seed"] for restart in restarts] == [spec.train.seed, spec.train.seed + 1]
+    assert all(1 <= restart["best_epoch"] <= restart["epochs_run"] for restart in restarts)
     assert student["validation"]["best"] == max(restart["best"] for restart in restarts)
     assert student["seed"] == max(restarts, key=lambda restart: restart["best"])["seed"]
     assert all((run / "students" / student["key"] / "checkpoint" / f"seed-{restart['seed']}" / "last.pt").exists() for restart in restarts)

@@ -233,7 +233,7 @@ def best_restart(spec: Spec, checkpoint_dir: Path, on_start: Callable[[int], Non
             **distil_arguments,
         )
         result = distilled.result
-        restarts.append({"seed": seed, "best": result.best_metric, "best_epoch": result.best_epoch, "epochs_run": result.epochs_run})
+        restarts.append({"seed": seed, "best": result.best_metric, "best_epoch": result.best_epoch + 1, "epochs_run": result.epochs_run})  # from 1, as metrics.json counts
         if best is None or result.best_metric > best.result.best_metric:
             best = distilled
     assert best is not None
