@@ -1,0 +1,38 @@
+"""Every YAML block in the README passes ``solve --check``: a whole spec as it is, a fragment
+(an ``estimators`` section, say) merged into the quick start's spec, the way a reader uses it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from avatar.solver.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+BLOCKS = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+
+
+def _merged(fragment: dict) -> dict:
+    document = yaml.safe_load((ROOT / "specs" / "examples" / "quickstart.yaml").read_text())
+    for key, value in fragment.items():
+        document[key] = {**document[key], **value} if isinstance(value, dict) and isinstance(document.get(key), dict) else value
+    document["task"]["data"] = "builtin:python-clones"
+    return document
+
+
+def test_the_readme_has_yaml_blocks():
+    assert len(BLOCKS) >= 3
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_every_yaml_block_of_the_readme_passes_check(index, tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "plugin_example"))  # the README's plugin example
+    monkeypatch.setenv("AVATAR_ALLOW_PLUGINS", "avatar_plugin_example")
+    block = yaml.safe_load(BLOCKS[index])
+    document = block if "space" in block else _merged(block)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    assert main([str(path), "--check", "-q"]) == 0, capsys.readouterr()
