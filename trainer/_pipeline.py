@@ -36,7 +36,7 @@ from avatar.specs import (
     short_key,
 )
 
-from ._realise import add_missing_exports, train_student
+from ._realise import add_missing_exports, changed_settings, train_student
 from .data import AUGMENT_VERSION, TaskData, augment_examples, load_task_data, sample_transfer, transfer_name, with_teacher_labels
 from .distill import FeatureError, MethodMix, TeacherOutputs, local_threads, restart_tasks, run_restarts, teacher_features
 from .students import checkpoint_metric, logit_scores, model_costs, primary_metric
@@ -425,6 +425,13 @@ def train_selected(
             metrics_path = folder / "metrics.json"
             finished = _finished_student(metrics_path)
             if finished is not None:
+                changed = changed_settings(finished, spec)  # a finished student is never thrown away: it is kept, and the run says so
+                if changed:
+                    console.print(
+                        f"student {short_key(point.key)} was realised with {'; '.join(changed)}: kept as it is; delete {folder} to realise it again with the new settings",
+                        highlight=False,
+                        markup=False,
+                    )
                 added = add_missing_exports(spec, task_data, folder, finished)  # --train-only --set train.onnx=true on a finished run
                 if added:
                     console.print(f"student {short_key(point.key)}: {' and '.join(EXPORT_NAMES[name] for name in added)} added (it was realised without)", highlight=False, markup=False)

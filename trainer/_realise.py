@@ -37,7 +37,10 @@ from .students import (
     write_card,
 )
 
-__all__ = ["train_student", "add_missing_exports", "validation_record"]
+__all__ = ["train_student", "add_missing_exports", "validation_record", "student_settings", "changed_settings", "STUDENT_SETTINGS"]
+
+# The train settings that shape a realised student (not its exports), recorded in metrics.json
+STUDENT_SETTINGS = ("epochs", "patience", "temperature", "distill", "hard_label_weight", "augment", "transfer_pairs", "pretrain_epochs", "tune_threshold", "restarts", "seed")
 
 
 def train_student(
@@ -90,6 +93,7 @@ def train_student(
         "notes": distilled.notes,
         **model_costs(model, spec, length, vocab, spec.model.threads),
     }
+    metrics["train"] = student_settings(spec)
     if spec.train.onnx:
         metrics["onnx"] = onnx_variant(model, test, test_logits, settings.batch_size, spec, length, vocab, folder)
     if spec.train.quantize:
@@ -98,6 +102,24 @@ def train_student(
     write_json_atomically(folder / "metrics.json", metrics, indent=2)
     write_card(folder, spec, metrics)
     return metrics
+
+
+def student_settings(spec: Spec) -> dict[str, Any]:
+    """The values of ``STUDENT_SETTINGS`` a student is realised under, as ``metrics.json`` keeps
+    them, so a later run can tell a student realised under other settings."""
+    values = {name: getattr(spec.train, name) for name in STUDENT_SETTINGS}
+    values["distill"] = dict(spec.train.distill) if spec.train.distill is not None else None
+    return values
+
+
+def changed_settings(metrics: Mapping[str, Any], spec: Spec) -> list[str]:
+    """What the spec now sets otherwise than when this student was realised, as ``train.NAME
+    OLD (now NEW)`` (none for a student whose record predates the record of its settings)."""
+    recorded = metrics.get("train")
+    if not isinstance(recorded, Mapping):
+        return []
+    now = student_settings(spec)
+    return [f"train.{name} {recorded[name]} (now {now[name]})" for name in STUDENT_SETTINGS if name in recorded and recorded[name] != now[name]]
 
 
 def add_missing_exports(spec: Spec, data: TaskData, folder: Path, metrics: dict[str, Any]) -> list[str]:

@@ -305,7 +305,7 @@ def test_onnx_export_and_int8_are_evaluated_and_measured_again(kind, tmp_path, c
     assert f"student `{student['key'][:12]} (ONNX Runtime)`" in report and f"student `{student['key'][:12]} (int8)`" in report
 
 
-def test_exports_asked_for_after_a_student_was_realised_are_added_to_it(tmp_path, clone_folder, tiny_teacher):
+def test_exports_asked_for_after_a_student_was_realised_are_added_to_it_and_other_changes_are_named(tmp_path, clone_folder, tiny_teacher):
     import io
 
     from rich.console import Console
@@ -316,10 +316,13 @@ def test_exports_asked_for_after_a_student_was_realised_are_added_to_it(tmp_path
     first = train_selected(plain, None, run, cache_dir=tmp_path / "cache", device="cpu").students[0].to_dict()
     folder = run / "students" / first["key"]
     assert "onnx" not in first and not (folder / "model.onnx").exists()
-    asked = loads(student_spec("clone", clone_folder, tiny_teacher, onnx="true", quantize="true"), filename=str(tmp_path / "spec.yaml"))
+    assert first["train"]["epochs"] == 2 and first["train"]["temperature"] == 2.0, "the settings it was realised under"
+    asked = loads(student_spec("clone", clone_folder, tiny_teacher, onnx="true", quantize="true", epochs=3), filename=str(tmp_path / "spec.yaml"))
     output = io.StringIO()
-    again = train_selected(asked, None, run, cache_dir=tmp_path / "cache", device="cpu", console=Console(file=output, width=200)).students[0].to_dict()
-    assert "ONNX export (train.onnx) and int8 model (train.quantize) added" in output.getvalue()
+    again = train_selected(asked, None, run, cache_dir=tmp_path / "cache", device="cpu", console=Console(file=output, width=300)).students[0].to_dict()
+    said = " ".join(output.getvalue().split())
+    assert "ONNX export (train.onnx) and int8 model (train.quantize) added" in said
+    assert f"student {first['key'][:12]} was realised with train.epochs 2 (now 3): kept as it is; delete {folder} to realise it again" in said
     assert again["onnx"]["max_logit_difference"] < 1e-4 and {**again["onnx"]["test"], "auc": None} == {**first["test"], "auc": None}
     assert again["int8"]["latency_ms"] > 0 and (folder / "model.onnx").exists() and (folder / "model-int8.pt").exists()
     assert {key: value for key, value in again.items() if key not in ("onnx", "int8")} == first  # the student itself is untouched
