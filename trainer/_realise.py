@@ -81,7 +81,7 @@ def train_student(
         "test_examples": len(test),
         "test_predictions": test_predictions,
         "weak": weak,
-        "predicted": predicted_against_realised(spec, point, result.history, result.best_epoch, test_metrics),
+        "predicted": predicted_against_realised(spec, point, result.history, result.best_epoch, threshold.get("test_at_default", test_metrics)),  # at the default cut, as validated
         "validation": validation_record(settings.metric, result),
         "threshold": threshold,
         "distill": distilled.methods,

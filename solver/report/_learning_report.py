@@ -36,8 +36,16 @@ def student_predictions(learning: Sequence[Mapping[str, Any]], students: Sequenc
             validation = student.get("validation") or {}
             history = {record["epoch"]: record for record in validation.get("history", [])}
             measured = history.get(validation.get("best_epoch"), {}).get(f"valid_{score}")
-            rows.append({"metric": summary["metric"], "key": student["key"], "predicted": point["predicted"], "std": point.get("std"), "validation": measured, "test": student["test"].get(score)})
+            rows.append(
+                {"metric": summary["metric"], "key": student["key"], "predicted": point["predicted"], "std": point.get("std"), "validation": measured, "test": _at_default_cut(student).get(score)}
+            )
     return rows
+
+
+def _at_default_cut(student: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A student's test scores at the default cut, where its validation history and the probes
+    score (its ``test`` scores are at the cut tuned on validation, when one was folded in)."""
+    return (student.get("threshold") or {}).get("test_at_default") or student["test"]
 
 
 def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]], measured: str) -> None:
@@ -171,9 +179,9 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
             for row in predictions
         ]
         text += f"""
-Realised students: the prediction (a short probe's validation score) against the student's validation score after full training, and its test score.
+Realised students: the prediction (a short probe's validation score) against the student's validation score after full training, and its test score, both at the default cut, where probes score (a student ships with the cut tuned on validation: its test scores there are in the results table).
 
-{markdown_table(["student", f"predicted {metric}", "measured (validation)", "error", "test"], rows)}
+{markdown_table(["student", f"predicted {metric}", "validation (default cut)", "error", "test (default cut)"], rows)}
 """
     return text + "\n"
 

@@ -133,7 +133,7 @@ def predicted_section(summary: StudentsRecord, folder: Path) -> str:
 
 Spearman rank correlation of the prediction with the realised validation {check.score}: **{rho}**; mean absolute error {check.mae:.4f}.{f"{chr(10)}{chr(10)}**Warning:** {warning}." if warning else ""}
 
-{markdown_table(["student", f"predicted {check.metric}", f"realised validation {check.score}", "error", f"test {check.score}", "size MB"], rows)}
+{markdown_table(["student", f"predicted {check.metric}", f"realised validation {check.score} (default cut)", "error", f"test {check.score} (default cut)", "size MB"], rows)}
 
 ![{check.metric}: predicted against realised]({image})
 """
