@@ -96,14 +96,14 @@ def write_report(run: RunDirectory | Path, spec: Spec) -> Path:
     manifest = run.manifest()
     selection = run.selection() if run.selected.exists() else None
     students = run.students()
-    sections = [header_section(spec, manifest), space_section(run.space_report()), search_section(spec, search)]
+    # the results first (the students against the teacher, then the front and the selection), then how they came about
+    sections = [header_section(spec, manifest)]
+    if students is not None:
+        sections += [students_section(students), predicted_section(students, run.path)]
+    sections += [search_section(spec, search), selected_section(spec, selection, list(search.objectives)), space_section(run.space_report())]
     learning = run.learning()
     if learning:
         sections.append(learning_section(run, learning, students))
-    sections.append(selected_section(spec, selection, list(search.objectives)))
-    if students is not None:
-        sections.append(students_section(students))
-        sections.append(predicted_section(students, run.path))
     sections.append(reproducibility_section(manifest))
     run.report_md.write_text("\n".join(sections))
     write_html_report(run.path)
