@@ -1,6 +1,6 @@
 """The ``roberta`` family: a RoBERTa encoder with a two-label classification head.
 
-Pinned semantics (documented in the README):
+Pinned semantics (documented in docs/estimators.md):
 
 * ``max_position_embeddings = max_sequence_length + 2`` (RoBERTa offsets positions by the
   padding index), ``type_vocab_size = 1``, two labels, no pooler.

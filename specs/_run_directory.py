@@ -97,7 +97,7 @@ class RunDirectory:
         return self.path / f"{metric}.png"
 
     def results(self) -> list[str]:
-        """The result files present, in the order the README lists them (``students/`` last)."""
+        """The result files present, in the order docs/search.md lists them (``students/`` last)."""
         names = [name for name in self.RESULTS if (self.path / name).exists()]
         names += [path.name for path in sorted(self.path.glob("*.png")) if path.name not in names]
         return names + ([f"{self.STUDENTS_FOLDER}/"] if (self.path / self.STUDENTS_FOLDER).is_dir() else [])

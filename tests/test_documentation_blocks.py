@@ -1,5 +1,6 @@
-"""Every YAML block in the README passes ``solve --check``: a whole spec as it is, a fragment
-(an ``estimators`` section, say) merged into the quick start's spec, the way a reader uses it."""
+"""Every YAML block in the README and the documentation passes ``solve --check``: a whole spec
+as it is, a fragment (an ``estimators`` section, say) merged into the quick start's spec, the
+way a reader uses it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import yaml
 from avatar.solver.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-BLOCKS = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCKS = [(page.name, block) for page in PAGES for block in re.findall(r"```yaml\n(.*?)```", page.read_text(encoding="utf-8"), re.S)]
 
 
 def _merged(fragment: dict) -> dict:
@@ -23,15 +25,15 @@ def _merged(fragment: dict) -> dict:
     return document
 
 
-def test_the_readme_has_yaml_blocks():
+def test_the_documentation_has_yaml_blocks():
     assert len(BLOCKS) >= 3
 
 
-@pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_every_yaml_block_of_the_readme_passes_check(index, tmp_path, monkeypatch, capsys):
-    monkeypatch.syspath_prepend(str(ROOT / "tests" / "plugin_example"))  # the README's plugin example
+@pytest.mark.parametrize("index", range(len(BLOCKS)), ids=[f"{page}-{number}" for number, (page, _) in enumerate(BLOCKS)])
+def test_every_yaml_block_of_the_documentation_passes_check(index, tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "plugin_example"))  # the documentation's plugin example
     monkeypatch.setenv("AVATAR_ALLOW_PLUGINS", "avatar_plugin_example")
-    block = yaml.safe_load(BLOCKS[index])
+    block = yaml.safe_load(BLOCKS[index][1])
     document = block if "space" in block else _merged(block)
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
