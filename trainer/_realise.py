@@ -91,9 +91,9 @@ def train_student(
         "size_mb": _folder_megabytes(folder),
         "size_mb_estimated": objectives.get("size_mb").evaluate(config, objectives.Context.from_spec(spec)),
         "notes": distilled.notes,
+        "train": student_settings(spec),
         **model_costs(model, spec, length, vocab, spec.model.threads),
     }
-    metrics["train"] = student_settings(spec)
     if spec.train.onnx:
         metrics["onnx"] = onnx_variant(model, test, test_logits, settings.batch_size, spec, length, vocab, folder)
     if spec.train.quantize:
