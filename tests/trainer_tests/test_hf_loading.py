@@ -93,3 +93,35 @@ def test_the_remote_clone_model_equals_avatars_on_both_input_shapes(tmp_path, cl
     assert torch.equal(pairs[:, :, :width] * masks[:, :, :width], ids * mask)
     with pytest.raises(ValueError, match="two functions"):
         theirs(**tokenizer(["int f() {}"], return_tensors="pt"))
+
+
+@pytest.mark.slow
+def test_the_card_snippet_runs_in_a_fresh_venv_with_only_torch_and_transformers(tmp_path, clone_folder, tiny_teacher):
+    """The user's case itself: a venv with torch and transformers (the versions here) and no
+    Avatar, not only Avatar blocked from importing."""
+    import transformers
+
+    folder = _student("clone", tmp_path, clone_folder, tiny_teacher)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", f"torch=={torch.__version__.split('+')[0]}", f"transformers=={transformers.__version__}"], capture_output=True, text=True, timeout=1200
+    )
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    assert subprocess.run([str(python), "-c", "import avatar"], capture_output=True, timeout=60).returncode != 0, "Avatar is not in the fresh venv"
+    (snippet,) = re.findall(r"```python\n(.*?)```", (folder / "README.md").read_text(), flags=re.S)
+    script = tmp_path / "card.py"
+    script.write_text(snippet + "\nprint(logits.tolist())\n")
+    result = subprocess.run([str(python), str(script)], cwd=tmp_path, env={"PATH": os.environ["PATH"], "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    printed = result.stdout.strip().splitlines()
+    assert printed[0] in ("different", "clone")
+    from transformers import AutoTokenizer
+
+    ours = RobertaForCloneDetection.from_pretrained(folder).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    first, second = "int add(int a, int b) { return a + b; }", "int sum(int x, int y) { return y + x; }"
+    with torch.no_grad():
+        expected = ours(**tokenizer(first, second, truncation=True, return_tensors="pt")).logits
+    assert torch.allclose(torch.tensor(json.loads(printed[1])), expected, atol=1e-5), "the fresh venv computes Avatar's logits"
