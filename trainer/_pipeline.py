@@ -36,15 +36,13 @@ from avatar.specs import (
     short_key,
 )
 
-from ._realise import add_missing_exports, changed_settings, train_student
+from ._realise import keep_finished_student, train_student
 from .data import AUGMENT_VERSION, TaskData, augment_examples, load_task_data, sample_transfer, transfer_name, with_teacher_labels
 from .distill import FeatureError, MethodMix, TeacherOutputs, local_threads, restart_tasks, run_restarts, teacher_features
 from .students import checkpoint_metric, logit_scores, model_costs, primary_metric
 from .teacher import BASELINE_VERSION, Teacher, TeacherError, WeakTeacherError, evaluate_teacher, lexical_baseline, prepare_teacher, teacher_logits, teacher_warnings
 
 __all__ = ["Distillation", "prepare_distillation", "teacher_settings", "measure_teacher", "train_selected", "default_device", "WEAK_TEACHER_AUC"]
-
-EXPORT_NAMES = {"onnx": "ONNX export (train.onnx)", "int8": "int8 model (train.quantize)"}  # what add_missing_exports adds, in the run's words
 
 # A teacher is too weak to distil from when it gives one class to 98% or more of the
 # distillation split *and* ranks the validation split little better than chance: a teacher
@@ -424,18 +422,8 @@ def train_selected(
             folder = run.student_folder(point.key)
             metrics_path = folder / "metrics.json"
             finished = _finished_student(metrics_path)
-            if finished is not None:
-                changed = changed_settings(finished, spec)  # a finished student is never thrown away: it is kept, and the run says so
-                if changed:
-                    console.print(
-                        f"student {short_key(point.key)} was realised with {'; '.join(changed)}: kept as it is; delete {folder} to realise it again with the new settings",
-                        highlight=False,
-                        markup=False,
-                    )
-                added = add_missing_exports(spec, task_data, folder, finished)  # --train-only --set train.onnx=true on a finished run
-                if added:
-                    console.print(f"student {short_key(point.key)}: {' and '.join(EXPORT_NAMES[name] for name in added)} added (it was realised without)", highlight=False, markup=False)
-                students.append(finished)
+            if finished is not None:  # kept, with the exports the spec now asks for, and any changed setting named
+                students.append(keep_finished_student(spec, task_data, folder, finished, say=lambda text: console.print(text, highlight=False, markup=False)))
                 continue
             task = progress.add_task(f"student {short_key(point.key)}", total=None, status="tokenizer")
             metrics = train_student(

@@ -16,7 +16,7 @@ import torch
 
 from avatar import objectives
 from avatar.objectives import write_json_atomically
-from avatar.specs import SelectedPoint, Spec
+from avatar.specs import SelectedPoint, Spec, short_key
 
 from .data import TaskData, encode
 from .distill import Distilled, LoopResult, TeacherOutputs, best_restart
@@ -37,9 +37,10 @@ from .students import (
     write_card,
 )
 
-__all__ = ["train_student", "add_missing_exports", "validation_record", "student_settings", "changed_settings", "STUDENT_SETTINGS"]
+__all__ = ["train_student", "keep_finished_student", "add_missing_exports", "validation_record", "student_settings", "changed_settings", "STUDENT_SETTINGS"]
 
 # The train settings that shape a realised student (not its exports), recorded in metrics.json
+EXPORT_NAMES = {"onnx": "ONNX export (train.onnx)", "int8": "int8 model (train.quantize)"}  # what add_missing_exports adds, in the run's words
 STUDENT_SETTINGS = ("epochs", "patience", "temperature", "distill", "hard_label_weight", "augment", "transfer_pairs", "pretrain_epochs", "tune_threshold", "restarts", "seed")
 
 
@@ -101,6 +102,19 @@ def train_student(
     metrics["seconds"] = time.perf_counter() - started
     write_json_atomically(folder / "metrics.json", metrics, indent=2)
     write_card(folder, spec, metrics)
+    return metrics
+
+
+def keep_finished_student(spec: Spec, data: TaskData, folder: Path, metrics: dict[str, Any], say: Callable[[str], None]) -> dict[str, Any]:
+    """A student realised earlier, kept: a finished student is never thrown away by a changed
+    setting, which is named instead (``say``), and the exports the spec now asks for are added
+    (``--train-only --set train.onnx=true`` on a finished run). Returns its metrics."""
+    changed = changed_settings(metrics, spec)
+    if changed:
+        say(f"student {short_key(metrics['key'])} was realised with {'; '.join(changed)}: kept as it is; delete {folder} to realise it again with the new settings")
+    added = add_missing_exports(spec, data, folder, metrics)
+    if added:
+        say(f"student {short_key(metrics['key'])}: {' and '.join(EXPORT_NAMES[name] for name in added)} added (it was realised without)")
     return metrics
 
 
