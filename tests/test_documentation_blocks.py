@@ -38,3 +38,15 @@ def test_every_yaml_block_of_the_documentation_passes_check(index, tmp_path, mon
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     assert main([str(path), "--check", "-q"]) == 0, capsys.readouterr()
+
+
+@pytest.mark.parametrize("example", sorted((ROOT / "specs" / "examples").glob("*.yaml")), ids=lambda path: path.name)
+def test_every_example_says_where_its_data_comes_from_and_why_it_has_no_accuracy_objective(example):
+    text = example.read_text()
+    document = yaml.safe_load(text)
+    data = str(document["task"]["data"])
+    header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
+    if not data.startswith(("builtin:", "hf:")):
+        assert "Data (not shipped)" in header and "http" in header, "an example reading data outside Avatar says where to get it"
+    if "accuracy" not in document["objectives"]:
+        assert "no accuracy objective" in text.lower(), "an example without the accuracy axis says why"
