@@ -20,7 +20,7 @@ h1 { border-bottom: 2px solid #d0d7de; padding-bottom: .3rem; }
 h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .2rem; margin-top: 2rem; }
 table { border-collapse: collapse; margin: 1rem 0; font-size: 13px; display: block; overflow-x: auto; }
 th, td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: right; white-space: nowrap; }
-th { background: #f6f8fa; }
+th { background: #f6f8fa; white-space: normal; vertical-align: bottom; }  /* long headers wrap, so wide tables fit 1,280 px; numbers never break */
 tr:nth-child(even) td { background: #fbfcfd; }
 code { background: #f6f8fa; padding: 0 3px; border-radius: 3px; font-size: 12px; }
 img { max-width: 100%; border: 1px solid #d0d7de; }
