@@ -40,7 +40,7 @@ def figures(run: Path, seconds: float) -> list[tuple[str, str]]:
         ("machine", f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}, torch {libraries.get('torch', '?')}, transformers {libraries.get('transformers', '?')}"),
         ("wall time", f"{seconds / 60:.1f} min"),
         ("probes", str(sum(len(item["probes"]) for item in learning))),
-        ("knee student", f"{student['key'][:12]}, {student['size_mb']:.3f} MB"),
+        ("knee student", f"{student['key']}, {student['size_mb']:.3f} MB"),
         ("smaller than the teacher", f"{teacher['size_mb'] / student['size_mb']:.0f}x"),
         ("faster than the teacher (latency, batch 1)", f"{teacher['latency_ms'] / student['latency_ms']:.0f}x"),
         (f"{primary} kept", f"{student['test'][primary] / teacher['test'][primary]:.1%} ({student['test'][primary]:.3f} against {teacher['test'][primary]:.3f})"),

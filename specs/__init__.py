@@ -36,7 +36,7 @@ from ._model import (
     TeacherSettings,
     TrainSettings,
 )
-from ._records import SHORT_KEY, LearningRecord, Manifest, SelectedPoint, Selection, SpaceReport, short_key
+from ._records import LearningRecord, Manifest, SelectedPoint, Selection, SpaceReport
 from ._run_directory import RunDirectory, RunFileError
 from ._schema import SCHEMA_PATH, schema
 from ._students_records import BaselineRecord, StudentRecord, StudentsRecord, TeacherRecord
@@ -125,8 +125,6 @@ __all__ = [
     "RunDirectory",
     "RunFileError",
     "SelectedPoint",
-    "SHORT_KEY",
-    "short_key",
     "Selection",
     "StudentRecord",
     "TeacherRecord",

@@ -24,15 +24,7 @@ from typing import Any
 
 from ._record_fields import as_object, get_field, rest_of
 
-__all__ = ["SelectedPoint", "Selection", "LearningRecord", "SpaceReport", "Manifest", "SHORT_KEY", "short_key"]
-
-SHORT_KEY = 12  # characters of a configuration's key that the terminal and the report show
-
-
-def short_key(key: str) -> str:
-    """A key as the terminal and the report show it: the start of its folder's name under
-    ``students/`` (the whole key), the same length everywhere."""
-    return key[:SHORT_KEY]
+__all__ = ["SelectedPoint", "Selection", "LearningRecord", "SpaceReport", "Manifest"]
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ from avatar.specs import (
     TeacherSettings,
     default_methods,
     parse_methods,
-    short_key,
 )
 
 from ._realise import keep_finished_student, train_student
@@ -425,7 +424,7 @@ def train_selected(
             if finished is not None:  # kept, with the exports the spec now asks for, and any changed setting named
                 students.append(keep_finished_student(spec, task_data, folder, finished, say=lambda text: console.print(text, highlight=False, markup=False)))
                 continue
-            task = progress.add_task(f"student {short_key(point.key)}", total=None, status="tokenizer")
+            task = progress.add_task(f"student {point.key}", total=None, status="tokenizer")
             metrics = train_student(
                 spec,
                 point,

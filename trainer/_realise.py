@@ -16,7 +16,7 @@ import torch
 
 from avatar import objectives
 from avatar.objectives import write_json_atomically
-from avatar.specs import SelectedPoint, Spec, short_key
+from avatar.specs import SelectedPoint, Spec
 
 from .data import TaskData, encode
 from .distill import Distilled, LoopResult, TeacherOutputs, best_restart
@@ -111,10 +111,10 @@ def keep_finished_student(spec: Spec, data: TaskData, folder: Path, metrics: dic
     (``--train-only --set train.onnx=true`` on a finished run). Returns its metrics."""
     changed = changed_settings(metrics, spec)
     if changed:
-        say(f"student {short_key(metrics['key'])} was realised with {'; '.join(changed)}: kept as it is; delete {folder} to realise it again with the new settings")
+        say(f"student {metrics['key']} was realised with {'; '.join(changed)}: kept as it is; delete {folder} to realise it again with the new settings")
     added = add_missing_exports(spec, data, folder, metrics)
     if added:
-        say(f"student {short_key(metrics['key'])}: {' and '.join(EXPORT_NAMES[name] for name in added)} added (it was realised without)")
+        say(f"student {metrics['key']}: {' and '.join(EXPORT_NAMES[name] for name in added)} added (it was realised without)")
     return metrics
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from avatar.specs import LearningRecord, RunDirectory, StudentsRecord, short_key
+from avatar.specs import LearningRecord, RunDirectory, StudentsRecord
 
 from ..search._learning import all_probes_weak
 from ._markdown import markdown_table
@@ -144,7 +144,7 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
     one_probe, second_level, (first, second) = _fidelity_text(summary["fidelity"], promoted)
     probes = [
         [
-            f"`{short_key(probe['key'])}`",
+            f"`{probe['key']}`",
             probe["stage"],
             *([second if probe.get("level") else first] if promoted else []),
             f"{probe['measured']:.4f}" if probe["status"] == "ok" else f"failed: {probe['error']}",
@@ -170,7 +170,7 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
     if predictions:
         rows = [
             [
-                f"`{short_key(row['key'])}`",
+                f"`{row['key']}`",
                 f"{row['predicted']:.4f} ± {row['std'] or 0:.4f}",
                 "n/a" if row["validation"] is None else f"{row['validation']:.4f}",
                 "n/a" if row["validation"] is None else f"{row['validation'] - row['predicted']:+.4f}",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from avatar.specs import Manifest, Selection, SpaceReport, Spec, StudentsRecord, TeacherRecord, short_key
+from avatar.specs import Manifest, Selection, SpaceReport, Spec, StudentsRecord, TeacherRecord
 
 if TYPE_CHECKING:
     from ._report import SearchSummary
@@ -95,7 +95,7 @@ def weak_text(student: Mapping[str, Any]) -> str:
 
 def weak_warnings(summary: StudentsRecord) -> list[str]:
     """One sentence per weak student: it learned (almost) nothing, and why it is called weak."""
-    return [f"student {short_key(student.key)} is weak: {'; '.join(student.weak)}" for student in summary.students if student.is_weak]
+    return [f"student {student.key} is weak: {'; '.join(student.weak)}" for student in summary.students if student.is_weak]
 
 
 def student_rows(summary: StudentsRecord) -> list[tuple[str, Mapping[str, Any]]]:
@@ -104,8 +104,8 @@ def student_rows(summary: StudentsRecord) -> list[tuple[str, Mapping[str, Any]]]
     same model)."""
     rows: list[tuple[str, Mapping[str, Any]]] = []
     for student in summary.students:
-        rows.append((short_key(student.key), student.to_dict()))
-        rows.extend((f"{short_key(student.key)} ({label})", {**variant, "weak": list(student.weak)}) for label, variant in student.variants())
+        rows.append((student.key, student.to_dict()))
+        rows.extend((f"{student.key} ({label})", {**variant, "weak": list(student.weak)}) for label, variant in student.variants())
     return rows
 
 
@@ -234,7 +234,7 @@ def _failures_text(search: SearchSummary) -> str:
 def selected_section(spec: Spec, selection: Selection | None, objective_names: Sequence[str]) -> str:
     """The points chosen for training, and why."""
     points = selection.points if selection else ()
-    rows = [[short_key(point.key), point.reason, *(_number(point.metrics.get(name)) for name in objective_names)] for point in points]
+    rows = [[point.key, point.reason, *(_number(point.metrics.get(name)) for name in objective_names)] for point in points]
     table = markdown_table(["key", "why", *objective_names], rows) if rows else "Nothing selected: the front is empty."
     return f"""## Selected for training (`select: {spec.train.select}`)
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from avatar.specs import StudentsRecord, short_key
+from avatar.specs import StudentsRecord
 
 from ._markdown import markdown_table
 
@@ -121,7 +121,7 @@ def predicted_section(summary: StudentsRecord, folder: Path) -> str:
     parts = [PREDICTED_HEADING, ""]
     for check in checks:
         rows = [
-            [f"`{short_key(key)}`", f"{value:.4f}" + (f" ± {std:.4f}" if std is not None else ""), f"{real:.4f}", f"{real - value:+.4f}", "n/a" if test is None else f"{test:.4f}", f"{size:.3f}"]
+            [f"`{key}`", f"{value:.4f}" + (f" ± {std:.4f}" if std is not None else ""), f"{real:.4f}", f"{real - value:+.4f}", "n/a" if test is None else f"{test:.4f}", f"{size:.3f}"]
             for key, value, std, real, test, size in zip(check.keys, check.predicted, check.std, check.validation, check.test, check.size_mb)
         ]
         rho = "n/a" if check.spearman is None else f"{check.spearman:.3f}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from avatar.specs import RunDirectory, RunFileError, Spec, short_key
+from avatar.specs import RunDirectory, RunFileError, Spec
 
 from ..search._failures import failure_kinds
 from ..search._store import RunStore
@@ -84,7 +84,7 @@ class SearchSummary:
         header = ["key", *metric_names, *spec.parameter_names]
         first = next(iter(self.objectives), None)
         front = sorted(self.front, key=lambda item: front_order(item["metrics"], item["key"], first))
-        rows = [[short_key(item["key"]), *(item["metrics"].get(name) for name in metric_names), *(item["config"][name] for name in spec.parameter_names)] for item in front]
+        rows = [[item["key"], *(item["metrics"].get(name) for name in metric_names), *(item["config"][name] for name in spec.parameter_names)] for item in front]
         return header, rows
 
 

@@ -302,7 +302,7 @@ def test_onnx_export_and_int8_are_evaluated_and_measured_again(kind, tmp_path, c
     card = (folder / "README.md").read_text()
     assert "model.onnx" in card and "model-int8.pt" in card
     report = students_section(summary)
-    assert f"student `{student['key'][:12]} (ONNX Runtime)`" in report and f"student `{student['key'][:12]} (int8)`" in report
+    assert f"student `{student['key']} (ONNX Runtime)`" in report and f"student `{student['key']} (int8)`" in report
 
 
 def test_exports_asked_for_after_a_student_was_realised_are_added_to_it_and_other_changes_are_named(tmp_path, clone_folder, tiny_teacher):
@@ -322,7 +322,7 @@ def test_exports_asked_for_after_a_student_was_realised_are_added_to_it_and_othe
     again = train_selected(asked, None, run, cache_dir=tmp_path / "cache", device="cpu", console=Console(file=output, width=300)).students[0].to_dict()
     said = " ".join(output.getvalue().split())
     assert "ONNX export (train.onnx) and int8 model (train.quantize) added" in said
-    assert f"student {first['key'][:12]} was realised with train.epochs 2 (now 3): kept as it is; delete {folder} to realise it again" in said
+    assert f"student {first['key']} was realised with train.epochs 2 (now 3): kept as it is; delete {folder} to realise it again" in said
     assert again["onnx"]["max_logit_difference"] < 1e-4 and {**again["onnx"]["test"], "auc": None} == {**first["test"], "auc": None}
     assert again["int8"]["latency_ms"] > 0 and (folder / "model.onnx").exists() and (folder / "model-int8.pt").exists()
     assert {key: value for key, value in again.items() if key not in ("onnx", "int8")} == first  # the student itself is untouched
