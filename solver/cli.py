@@ -222,6 +222,8 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
     if arguments.check:
         _warn_missing_data(spec, arguments, errors, bool(learns))
         return EXIT_OK
+    if arguments.no_train:  # a search of closed forms and measurements needs no data; say what will
+        _warn_missing_data(spec, arguments, errors, bool(learns), searching=True)
     directory = run_directory(spec, arguments.out)
     with run_lock(directory):
         if not arguments.train_only:
@@ -229,9 +231,10 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
         return _run_and_train(spec, space, report, directory, arguments, console, learns, will_train, preloaded)
 
 
-def _warn_missing_data(spec: Spec, arguments: argparse.Namespace, errors: Console, learns: bool) -> None:
-    """``--check`` validates the spec, not the data; but a spec that trains (or learns a metric
-    from probes) will need its data, and a newcomer should hear it is missing now, not after a search."""
+def _warn_missing_data(spec: Spec, arguments: argparse.Namespace, errors: Console, learns: bool, *, searching: bool = False) -> None:
+    """``--check`` validates the spec, not the data, and ``--no-train`` (``searching``) searches
+    without it; but a spec that trains (or learns a metric from probes) will need its data, and a
+    newcomer should hear it is missing now, not after a search."""
     if not (learns or arguments.teacher or spec.train.teacher):
         return
     location = spec.task_data(arguments.data)
@@ -239,7 +242,8 @@ def _warn_missing_data(spec: Spec, arguments: argparse.Namespace, errors: Consol
         return
     location_in_file = str(spec.locate(("task", "data")))
     where = f"{spec.source}:{location_in_file}: " if location_in_file else f"{spec.source}: "
-    message = f"{where}warning: task.data {location} does not exist; training{' and the probes' if learns else ''} will need it: get the data, or pass --data PATH"
+    now = " (the search goes on without it: --no-train needs none)" if searching else ""
+    message = f"{where}warning: task.data {location} does not exist{now}; training{' and the probes' if learns else ''} will need it: get the data, or pass --data PATH"
     errors.print(visible(message), markup=False, soft_wrap=True, style="yellow")
 
 

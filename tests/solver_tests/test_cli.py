@@ -118,3 +118,12 @@ def test_check_warns_that_a_spec_which_trains_has_no_data_there(tmp_path, capsys
     assert f"warning: task.data {tmp_path / 'missing.jsonl'} does not exist; training and the probes will need it: get the data, or pass --data PATH" in captured.err.replace("\n", "")
     assert main([str(EXAMPLES / "quickstart.yaml"), "--check"]) == 0  # builtin: data is always there
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_search_without_training_goes_on_without_the_data_and_says_so(tmp_path, capsys):
+    spec = EXAMPLES / "avatar-devign.yaml"  # closed forms and measured latency: no probe needs the data
+    arguments = ["--no-train", "--out", str(tmp_path / "run"), "--data", str(tmp_path / "missing"), "--set", "search.evaluations=2", "--set", "search.population=2", "-q"]
+    assert main([str(spec), *arguments]) == 0
+    said = capsys.readouterr().err.replace("\n", "")
+    assert f"warning: task.data {tmp_path / 'missing'} does not exist (the search goes on without it: --no-train needs none); training will need it" in said
+    assert (tmp_path / "run" / "pareto.csv").exists()
