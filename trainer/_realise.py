@@ -39,8 +39,8 @@ from .students import (
 
 __all__ = ["train_student", "keep_finished_student", "add_missing_exports", "validation_record", "student_settings", "changed_settings", "STUDENT_SETTINGS"]
 
-# The train settings that shape a realised student (not its exports), recorded in metrics.json
 EXPORT_NAMES = {"onnx": "ONNX export (train.onnx)", "int8": "int8 model (train.quantize)"}  # what add_missing_exports adds, in the run's words
+# The train settings that shape a realised student (not its exports), recorded in metrics.json
 STUDENT_SETTINGS = ("epochs", "patience", "temperature", "distill", "hard_label_weight", "augment", "transfer_pairs", "pretrain_epochs", "tune_threshold", "restarts", "seed")
 
 

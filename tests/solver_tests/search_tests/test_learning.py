@@ -165,21 +165,28 @@ def test_probes_are_reused_after_a_resume(tmp_path):
     assert [evaluation.key for evaluation in second.result.front] == [evaluation.key for evaluation in first.result.front]
 
 
-def test_interrupted_probe_stage_resumes_without_repeating_finished_probes(tmp_path):
+def _interrupting_prober(after: int) -> FakeProber:
+    """A prober whose probes raise KeyboardInterrupt (Ctrl-C) once ``after`` probes have been
+    measured (``FakeProber.calls``)."""
+
     @dataclass(frozen=True)
     class InterruptedProbe(FakeProbe):
         def run(self):
-            if len(FakeProber.calls) >= 5:
-                raise KeyboardInterrupt  # as Ctrl-C during the sixth probe
+            if len(FakeProber.calls) >= after:
+                raise KeyboardInterrupt
             return super().run()
 
     class Interrupting(FakeProber):
         def task(self, metric, estimator, config):
             return InterruptedProbe(metric, config)
 
+    return Interrupting()
+
+
+def test_interrupted_probe_stage_resumes_without_repeating_finished_probes(tmp_path):
     FakeProber.calls = []
     with pytest.raises(KeyboardInterrupt):
-        _run(tmp_path, prober=Interrupting())
+        _run(tmp_path, prober=_interrupting_prober(after=5))  # as Ctrl-C during the sixth probe
     first_calls = list(FakeProber.calls)
     assert len(first_calls) == 5
     FakeProber.calls = []
@@ -204,20 +211,9 @@ def test_a_probe_stage_of_the_predicted_front_interrupted_resumes_with_the_same_
     measured_first = sum(1 for probe in store.probes() if probe.stage == 0 and probe.ok)  # FakeProber.calls counts the measured ones
     store.close()
 
-    @dataclass(frozen=True)
-    class InterruptedProbe(FakeProbe):
-        def run(self):
-            if len(FakeProber.calls) > measured_first:
-                raise KeyboardInterrupt  # as Ctrl-C during the second probe of stage 1
-            return super().run()
-
-    class Interrupting(FakeProber):
-        def task(self, metric, estimator, config):
-            return InterruptedProbe(metric, config)
-
     FakeProber.calls = []
     with pytest.raises(KeyboardInterrupt):
-        _run(tmp_path, prober=Interrupting())
+        _run(tmp_path, prober=_interrupting_prober(after=measured_first + 1))  # as Ctrl-C during the second probe of stage 1
     store = RunStore(tmp_path / "run" / "evaluations.sqlite")
     assert any(probe.stage == 1 for probe in store.probes()), "the interruption fell in stage 1"
     store.close()
