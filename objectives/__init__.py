@@ -18,7 +18,7 @@ from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, meas
 from ._params import ParamsEstimator
 from ._plugins import ALLOW_ENVIRONMENT, allow_plugins, allowed_plugin_packages
 from ._progress_lines import LineProgress, progress_display
-from ._registry import estimators_for, evaluate, get, load_estimator_class, metric_value, spec_metrics, validate
+from ._registry import estimators_for, evaluate, get, load_estimator_class, metric_value, searched_metrics, spec_metrics, validate
 from ._roberta import RobertaFamily
 from ._size import BYTES_PER_PARAMETER, SizeEstimator
 from ._surrogate import SURROGATE_KINDS, CrossValidation, Encoder, Surrogate, cross_validate
@@ -42,6 +42,7 @@ __all__ = [
     "evaluate",
     "validate",
     "spec_metrics",
+    "searched_metrics",
     "estimators_for",
     "load_estimator_class",
     "metric_value",

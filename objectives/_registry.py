@@ -25,7 +25,7 @@ from ._plugins import check_plugin_reference
 if TYPE_CHECKING:
     from avatar.specs import Spec
 
-__all__ = ["get", "load_estimator_class", "evaluate", "validate", "spec_metrics", "estimators_for", "metric_value"]
+__all__ = ["get", "load_estimator_class", "evaluate", "validate", "spec_metrics", "searched_metrics", "estimators_for", "metric_value"]
 
 
 def load_estimator_class(metric: str, reference: str | None = None) -> type[Estimator]:
@@ -116,6 +116,15 @@ def spec_metrics(spec: Spec) -> list[str]:
         if name not in own_names and name not in used:
             used.append(name)
     return used
+
+
+def searched_metrics(spec: Spec) -> set[str]:
+    """Estimator metrics the search reads: the objectives' and those its constraints use
+    (through derived names). A metric named only under ``estimators:`` is not among them."""
+    used = {objective.metric for objective in spec.objectives}
+    for constraint in spec.constraints:
+        used |= spec.names_used(names_in(constraint.expression))
+    return used - set(spec.parameter_names) - {constant.name for constant in spec.constants} - {item.name for item in spec.derived}
 
 
 def estimators_for(spec: Spec, metrics: Iterable[str] | None = None) -> dict[str, Estimator]:

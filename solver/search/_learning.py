@@ -72,8 +72,10 @@ class ProbeHooks(Protocol):
 
 
 def learned_estimators(space: Space) -> dict[str, objectives.Estimator]:
-    """The space's estimators that learn from probes."""
-    return {name: estimator for name, estimator in space.estimators.items() if estimator.kind == "learned"}
+    """The space's estimators that learn from probes, for metrics the search reads: one named
+    only under ``estimators:`` would spend minutes of probes on a value no evaluation holds."""
+    searched = objectives.searched_metrics(space.spec)
+    return {name: estimator for name, estimator in space.estimators.items() if estimator.kind == "learned" and name in searched}
 
 
 @dataclass

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from rich.console import Console
 
 from avatar.solver.report._markdown import auc_kept_text, students_section
 from avatar.solver.report._tables import students_table, weak_warnings
 from avatar.specs import StudentsRecord, loads
 from avatar.trainer import load_task_data, prepare_distillation, train_selected
-from avatar.trainer.students import ONE_CLASS_SHARE, auc_interval, weakness
+from avatar.trainer.students import MISSED_CLASS_SHARE, ONE_CLASS_SHARE, auc_interval, checkpoint_metric, logit_weakness, unpredicted_classes, weakness
 from tests.trainer_tests.conftest import student_spec
 
 CONFIG = {"tokenizer": "bpe", "vocab_size": 300, "num_hidden_layers": 1, "hidden_size": 16, "num_attention_heads": 2,
@@ -35,6 +36,24 @@ def test_a_constant_and_a_coin_flip_are_weak_and_a_good_model_is_not(seed):
     assert len(constant) == 1 and "predicts class 1 for 100.0% of the validation split" in constant[0]
     flip = weakness({"validation": [int(score > 0) for score in noise]}, noise, labels)
     assert flip and "within noise of 0.5" in flip[-1]
+
+
+def test_a_class_never_predicted_is_named_with_more_than_two_labels():
+    labels = [0, 1, 2, 3] * 25
+    misses_three = [label if label != 3 else 0 for label in labels]
+    logits = torch.nn.functional.one_hot(torch.tensor(misses_three), 4).float()
+    reasons = logit_weakness(logits, labels, seed=0)
+    assert reasons == ["it never predicts class 3, 25% of the validation split"]
+    assert logit_weakness(torch.nn.functional.one_hot(torch.tensor(labels), 4).float(), labels, seed=0) == []
+    rare = [0] * 60 + [1] * 20 + [2] * 17 + [3] * 3  # a class under MISSED_CLASS_SHARE of the split is not a class missed
+    assert unpredicted_classes([label if label != 3 else 0 for label in rare], rare) == [] and MISSED_CLASS_SHARE == 0.05
+    assert unpredicted_classes([0] * 100, [0, 1] * 50) == []  # two labels: the one-class rule covers it
+
+
+def test_the_epoch_is_chosen_by_auc_only_where_a_cut_is_tuned():
+    assert checkpoint_metric("defect", True, 2) == "auc" and checkpoint_metric("clone", True, 2) == "auc"
+    assert checkpoint_metric("defect", False, 2) == "accuracy"
+    assert checkpoint_metric("classify", True, 4) == "f1"  # no cut with four labels: argmax ships, so macro-F1 picks
 
 
 def test_the_share_rule_is_at_98_percent():

@@ -12,7 +12,7 @@ from ._saving import REMOTE_CODE_FILE, label_names_of, save_student
 from ._student import load_student
 from ._threshold import fold_threshold, margins, output_layer, predictions_at, tune_threshold
 from ._variants import onnx_variant, quantized_variant, write_card
-from ._weakness import ONE_CLASS_SHARE, auc_interval, logit_weakness, weakness
+from ._weakness import MISSED_CLASS_SHARE, ONE_CLASS_SHARE, auc_interval, logit_weakness, unpredicted_classes, weakness
 
 __all__ = [
     "checkpoint_metric",
@@ -41,4 +41,6 @@ __all__ = [
     "auc_interval",
     "weakness",
     "logit_weakness",
+    "unpredicted_classes",
+    "MISSED_CLASS_SHARE",
 ]

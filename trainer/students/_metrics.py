@@ -49,9 +49,13 @@ def primary_metric(task_kind: str, num_labels: int = 2) -> str:
 
 def checkpoint_metric(task_kind: str, tune_threshold: bool, num_labels: int = 2) -> str:
     """What picks the best epoch on validation: ROC AUC when a decision threshold is tuned
-    afterwards (threshold-free, so an epoch is not chosen, or a majority-class epoch kept, for
-    where its default cut happens to fall), otherwise the task's primary metric."""
-    return "auc" if tune_threshold else primary_metric(task_kind, num_labels)
+    afterwards (two labels: threshold-free, so an epoch is not chosen, or a majority-class epoch
+    kept, for where its default cut happens to fall), otherwise the task's primary metric.
+
+    With more than two labels no cut is tuned (the student ships ``argmax``), so the epoch is
+    the one whose ``argmax`` is best: macro one-vs-rest AUC had kept an epoch that never
+    predicted one of four classes, at 37% of the teacher's macro-F1."""
+    return "auc" if tune_threshold and num_labels == 2 else primary_metric(task_kind, num_labels)
 
 
 def roc_auc(scores: Sequence[float], labels: Sequence[int]) -> float:

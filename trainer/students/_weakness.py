@@ -17,9 +17,10 @@ from scipy.stats import rankdata
 
 from ._threshold import margins, predictions_at
 
-__all__ = ["ONE_CLASS_SHARE", "weakness", "logit_weakness", "auc_interval"]
+__all__ = ["ONE_CLASS_SHARE", "MISSED_CLASS_SHARE", "weakness", "unpredicted_classes", "logit_weakness", "auc_interval"]
 
 ONE_CLASS_SHARE = 0.98  # predicting one class for this share of a split or more is predicting a constant
+MISSED_CLASS_SHARE = 0.05  # with more than two labels, never predicting a class this common is a class not learned
 RESAMPLES = 1000
 LEVEL = 0.95
 
@@ -64,10 +65,23 @@ def weakness(predictions: Mapping[str, Sequence[int]], scores: Sequence[float] |
     return reasons
 
 
+def unpredicted_classes(predicted: Sequence[int], labels: Sequence[int], split: str = "validation") -> list[str]:
+    """Classes (more than two labels) that make up ``MISSED_CLASS_SHARE`` or more of a split
+    and that the model never predicts there: macro-F1 counts such a class as 0, but accuracy
+    and the other classes' F1 can look fine, so it is said in words."""
+    truth = np.asarray(labels, dtype=int)
+    if len(truth) == 0 or len(set(truth.tolist())) <= 2:
+        return []
+    counts, made = np.bincount(truth), set(np.asarray(predicted, dtype=int).tolist())
+    return [f"it never predicts class {label}, {count / len(truth):.0%} of the {split} split" for label, count in enumerate(counts) if count / len(truth) >= MISSED_CLASS_SHARE and label not in made]
+
+
 def logit_weakness(logits: torch.Tensor, labels: Sequence[int], *, seed: int, threshold: float = 0.0, others: Mapping[str, Sequence[int]] | None = None) -> list[str]:
     """``weakness`` of a model from its validation ``logits``: its predictions at the cut it
     ships with (``threshold`` on the margin for two labels; ``argmax`` otherwise), the interval
-    of its ROC AUC (two labels), and its predictions on ``others`` splits."""
+    of its ROC AUC (two labels), the classes it never predicts (more labels), and its
+    predictions on ``others`` splits."""
     two = logits.shape[1] == 2
     predicted = predictions_at(logits, threshold) if two else logits.argmax(dim=1).tolist()
-    return weakness({"validation": predicted, **(others or {})}, margins(logits).tolist() if two else None, list(labels) if two else None, seed=seed)
+    reasons = weakness({"validation": predicted, **(others or {})}, margins(logits).tolist() if two else None, list(labels) if two else None, seed=seed)
+    return reasons + ([] if two or reasons else unpredicted_classes(predicted, labels))

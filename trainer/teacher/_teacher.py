@@ -175,7 +175,9 @@ def _fine_tune(
     """Fine-tune ``source`` on the labelled split and cache it in ``folder`` (a killed run
     continues from the last epoch's checkpoint); stopped as hopeless when it stays well below
     the lexical baseline (``baseline_auc``)."""
-    model, tokenizer = load_teacher_model(source, data.kind, data.num_labels)
+    with torch.random.fork_rng():  # the new head's weights come from the seed, not from what the run drew before
+        torch.manual_seed(seed)
+        model, tokenizer = load_teacher_model(source, data.kind, data.num_labels)
     labeled = encode(data.labeled, tokenizer, settings.max_length)
     valid = encode(data.valid, tokenizer, settings.max_length)
     loop = LoopSettings(settings.epochs, settings.learning_rate, settings.batch_size, patience=settings.patience, seed=seed, metric=CHECKPOINT_METRIC, device=device)

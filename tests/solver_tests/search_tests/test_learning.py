@@ -232,6 +232,19 @@ def test_a_learned_metric_without_a_prober_is_refused(tmp_path):
         run_search(space, check_report(space), out=str(tmp_path / "run"))
 
 
+def test_a_learned_metric_that_no_objective_or_constraint_reads_is_not_probed(tmp_path):
+    """Configured under ``estimators:`` but searched by nothing, it would spend probes on values
+    no evaluation holds (the report then drew a front of None)."""
+    spec = loads(SPEC.replace("  accuracy: maximize\n", "  gflops: maximize\n"))
+    assert "accuracy" not in objectives.searched_metrics(spec) and {"gflops", "size_mb"} <= objectives.searched_metrics(spec)
+    FakeProber.calls = []
+    space = Space.from_spec(spec)
+    outcome = run_search(space, check_report(space), out=str(tmp_path / "run"))  # no prober needed
+    assert FakeProber.calls == [] and outcome.result.evaluations and not (tmp_path / "run" / "learning.json").exists()
+    constrained = loads(SPEC.replace("  accuracy: maximize\n", "").replace("  under_1mb: size_mb <= 1\n", "  under_1mb: size_mb <= 1\n  learns: accuracy >= 0.5\n"))
+    assert "accuracy" in objectives.searched_metrics(constrained)  # read by a constraint: learned
+
+
 class SourcedProber(FakeProber):
     """A prober that says what its probes were measured against (as the trainer's does)."""
 
