@@ -195,7 +195,8 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
         check_run_directory(run_directory(spec, arguments.out), arguments.resume)
     will_train = not arguments.check and not arguments.no_train and bool(arguments.train_only or arguments.teacher or spec.train.teacher)
     estimators = objectives.estimators_for(spec)  # built once: the space and the search use these
-    learns = [metric for metric, estimator in estimators.items() if estimator.kind == "learned" and metric in objectives.searched_metrics(spec)]
+    searched = objectives.searched_metrics(spec)  # a learned metric nothing reads is not learned
+    learns = [metric for metric, estimator in estimators.items() if estimator.kind == "learned" and metric in searched]
     if learns and not (arguments.teacher or spec.train.teacher):
         path = ("objectives", learns[0]) if any(objective.metric == learns[0] for objective in spec.objectives) else ("estimators", learns[0])
         message = f"'{learns[0]}' is learned from probes (short distillations from the teacher): set train.teacher (or pass --teacher), or use the zero-cost 'accuracy_proxy'"

@@ -1,5 +1,6 @@
 """Whether a model learned anything: a student (or a probe) that calls nearly every example one
-class, or whose validation ROC AUC cannot be told from a coin flip, is *weak*.
+class, or whose validation ROC AUC cannot be told from a coin flip, or (more than two labels)
+that never predicts a common class, is *weak*.
 
 On a balanced pair task, calling every pair a clone scores F1 0.67; against a teacher's 0.76
 that reads as "88% kept". The flag says what the F1 hides: the reasons are shown beside the
