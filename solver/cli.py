@@ -194,9 +194,8 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
     if not arguments.check and not arguments.train_only:
         check_run_directory(run_directory(spec, arguments.out), arguments.resume)
     will_train = not arguments.check and not arguments.no_train and bool(arguments.train_only or arguments.teacher or spec.train.teacher)
-    estimators = objectives.estimators_for(spec)  # built once: the space and the search use these
-    searched = objectives.searched_metrics(spec)  # a learned metric nothing reads is not learned
-    learns = [metric for metric, estimator in estimators.items() if estimator.kind == "learned" and metric in searched]
+    estimators = _read_estimators(spec, errors)  # built once: the space and the search use these
+    learns = [metric for metric, estimator in estimators.items() if estimator.kind == "learned"]
     if learns and not (arguments.teacher or spec.train.teacher):
         path = ("objectives", learns[0]) if any(objective.metric == learns[0] for objective in spec.objectives) else ("estimators", learns[0])
         message = f"'{learns[0]}' is learned from probes (short distillations from the teacher): set train.teacher (or pass --teacher), or use the zero-cost 'accuracy_proxy'"
@@ -230,6 +229,20 @@ def _run(arguments: argparse.Namespace, console: Console, errors: Console) -> in
         if not arguments.train_only:
             check_run_directory(directory, arguments.resume)  # again, now that no other solve can start here
         return _run_and_train(spec, space, report, directory, arguments, console, learns, will_train, preloaded)
+
+
+def _read_estimators(spec: Spec, errors: Console) -> dict[str, objectives.Estimator]:
+    """The spec's estimators, less a learned one that no objective or constraint reads: its
+    probes would cost minutes and steer nothing. The user is told, in case an objective is missing."""
+    estimators = objectives.estimators_for(spec)
+    searched = objectives.searched_metrics(spec)
+    for metric in [name for name, estimator in estimators.items() if estimator.kind == "learned" and name not in searched]:
+        del estimators[metric]
+        location_in_file = str(spec.locate(("estimators", metric)))
+        where = f"{spec.source}:{location_in_file}: " if location_in_file else f"{spec.source}: "
+        message = f"{where}warning: estimators.{metric} is set, but no objective or constraint reads '{metric}': it is not learned and no probe runs (add '{metric}: maximize' under objectives to search by it)"
+        errors.print(visible(message), markup=False, soft_wrap=True, style="yellow")
+    return estimators
 
 
 def _warn_missing_data(spec: Spec, arguments: argparse.Namespace, errors: Console, learns: bool, *, searching: bool = False) -> None:

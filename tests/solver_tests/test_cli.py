@@ -127,3 +127,17 @@ def test_a_search_without_training_goes_on_without_the_data_and_says_so(tmp_path
     said = capsys.readouterr().err.replace("\n", "")
     assert f"warning: task.data {tmp_path / 'missing'} does not exist (the search goes on without it: --no-train needs none); training will need it" in said
     assert (tmp_path / "run" / "pareto.csv").exists()
+
+
+def test_a_learned_estimator_that_nothing_reads_is_named_and_not_learned(tmp_path, capsys):
+    """Options for ``accuracy`` with no objective reading it: no probe, no teacher needed, and
+    the user hears why, in case the objective was forgotten."""
+    text = (EXAMPLES / "quickstart.yaml").read_text()
+    text = text.replace("  accuracy: maximize      # learned from short distillations (probes), see estimators below\n", "  gflops: maximize\n")
+    spec = tmp_path / "unread.yaml"
+    spec.write_text(text[: text.index("train:")])  # no teacher: reading accuracy would need one
+    assert main([str(spec), "--check"]) == 0
+    said = capsys.readouterr()
+    line = next(number for number, row in enumerate(text.splitlines(), 1) if row.startswith("  accuracy: {options"))
+    assert f"unread.yaml:{line}:3: warning: estimators.accuracy is set, but no objective or constraint reads 'accuracy': it is not learned" in said.err.replace("\n", "")
+    assert "probes of 3 epoch" not in said.out.replace("\n", "")  # the check's table does not offer it as learned
