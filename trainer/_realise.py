@@ -69,7 +69,7 @@ def train_student(
     test_predictions = test_logits.argmax(dim=1).tolist()
     test_metrics = logit_scores(test_logits, test.labels.tolist())
     # at the cut it ships with: the folded one (its margin is 0 when it was not folded)
-    weak = logit_weakness(valid_logits, distilled.valid.labels.tolist(), seed=spec.train.seed, threshold=threshold["margin"], others={"test": test_predictions})
+    weak = logit_weakness(valid_logits, distilled.valid.labels.tolist(), seed=spec.train.seed, threshold=threshold["margin"], others={"test": test_predictions}, names=data.label_names)
     if threshold["margin"] and threshold["folded"]:
         threshold["test_at_default"] = logit_scores(test_logits, test.labels.tolist(), -threshold["margin"])
     save_student(model, tokenizer, folder, spec.task.kind, label_names_of(spec.task.kind, data.num_labels, data.label_names))

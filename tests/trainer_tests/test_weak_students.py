@@ -48,6 +48,8 @@ def test_a_class_never_predicted_is_named_with_more_than_two_labels():
     rare = [0] * 60 + [1] * 20 + [2] * 17 + [3] * 3  # a class under MISSED_CLASS_SHARE of the split is not a class missed
     assert unpredicted_classes([label if label != 3 else 0 for label in rare], rare) == [] and MISSED_CLASS_SHARE == 0.05
     assert unpredicted_classes([0] * 100, [0, 1] * 50) == []  # two labels: the one-class rule covers it
+    named = logit_weakness(logits, labels, seed=0, names=["asyncio", "email", "multiprocessing", "xml"])
+    assert named == ["it never predicts class 3 (xml), 25% of the validation split"]
 
 
 def test_the_epoch_is_chosen_by_auc_only_where_a_cut_is_tuned():

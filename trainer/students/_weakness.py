@@ -66,18 +66,20 @@ def weakness(predictions: Mapping[str, Sequence[int]], scores: Sequence[float] |
     return reasons
 
 
-def unpredicted_classes(predicted: Sequence[int], labels: Sequence[int], split: str = "validation") -> list[str]:
+def unpredicted_classes(predicted: Sequence[int], labels: Sequence[int], split: str = "validation", names: Sequence[str] = ()) -> list[str]:
     """Classes (more than two labels) that make up ``MISSED_CLASS_SHARE`` or more of a split
     and that the model never predicts there: macro-F1 counts such a class as 0, but accuracy
-    and the other classes' F1 can look fine, so it is said in words."""
+    and the other classes' F1 can look fine, so it is said in words (with the label's name
+    from ``names``, the task's labels, where given)."""
     truth = np.asarray(labels, dtype=int)
     if len(truth) == 0 or len(set(truth.tolist())) <= 2:
         return []
     counts, made = np.bincount(truth), set(np.asarray(predicted, dtype=int).tolist())
-    return [f"it never predicts class {label}, {count / len(truth):.0%} of the {split} split" for label, count in enumerate(counts) if count / len(truth) >= MISSED_CLASS_SHARE and label not in made]
+    missed = [(label, count) for label, count in enumerate(counts) if count / len(truth) >= MISSED_CLASS_SHARE and label not in made]
+    return [f"it never predicts class {label}{f' ({names[label]})' if label < len(names) else ''}, {count / len(truth):.0%} of the {split} split" for label, count in missed]
 
 
-def logit_weakness(logits: torch.Tensor, labels: Sequence[int], *, seed: int, threshold: float = 0.0, others: Mapping[str, Sequence[int]] | None = None) -> list[str]:
+def logit_weakness(logits: torch.Tensor, labels: Sequence[int], *, seed: int, threshold: float = 0.0, others: Mapping[str, Sequence[int]] | None = None, names: Sequence[str] = ()) -> list[str]:
     """``weakness`` of a model from its validation ``logits``: its predictions at the cut it
     ships with (``threshold`` on the margin for two labels; ``argmax`` otherwise), the interval
     of its ROC AUC (two labels), the classes it never predicts (more labels), and its
@@ -85,4 +87,4 @@ def logit_weakness(logits: torch.Tensor, labels: Sequence[int], *, seed: int, th
     two = logits.shape[1] == 2
     predicted = predictions_at(logits, threshold) if two else logits.argmax(dim=1).tolist()
     reasons = weakness({"validation": predicted, **(others or {})}, margins(logits).tolist() if two else None, list(labels) if two else None, seed=seed)
-    return reasons + ([] if two or reasons else unpredicted_classes(predicted, labels))
+    return reasons + ([] if two or reasons else unpredicted_classes(predicted, labels, names=names))
