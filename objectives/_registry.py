@@ -106,7 +106,7 @@ def get(name: str, spec: Spec | None = None, **options: Any) -> Estimator:
 
 def spec_metrics(spec: Spec) -> list[str]:
     """Estimator metrics the spec uses (objectives, constraints, derived names), in spec order."""
-    own_names = set(spec.parameter_names) | {constant.name for constant in spec.constants} | {item.name for item in spec.derived}
+    own_names = _own_names(spec)
     used: list[str] = []
     candidates: list[str] = [objective.metric for objective in spec.objectives]
     for item in (*spec.derived, *spec.constraints):
@@ -124,7 +124,12 @@ def searched_metrics(spec: Spec) -> set[str]:
     used = {objective.metric for objective in spec.objectives}
     for constraint in spec.constraints:
         used |= spec.names_used(names_in(constraint.expression))
-    return used - set(spec.parameter_names) - {constant.name for constant in spec.constants} - {item.name for item in spec.derived}
+    return used - _own_names(spec)
+
+
+def _own_names(spec: Spec) -> set[str]:
+    """Names the spec defines itself (parameters, constants, derived names): never an estimator's metric."""
+    return set(spec.parameter_names) | {constant.name for constant in spec.constants} | {item.name for item in spec.derived}
 
 
 def estimators_for(spec: Spec, metrics: Iterable[str] | None = None) -> dict[str, Estimator]:

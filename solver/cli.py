@@ -238,11 +238,20 @@ def _read_estimators(spec: Spec, errors: Console) -> dict[str, objectives.Estima
     searched = objectives.searched_metrics(spec)
     for metric in [name for name, estimator in estimators.items() if estimator.kind == "learned" and name not in searched]:
         del estimators[metric]
-        location_in_file = str(spec.locate(("estimators", metric)))
-        where = f"{spec.source}:{location_in_file}: " if location_in_file else f"{spec.source}: "
-        message = f"{where}warning: estimators.{metric} is set, but no objective or constraint reads '{metric}': it is not learned and no probe runs (add '{metric}: maximize' under objectives to search by it)"
-        errors.print(visible(message), markup=False, soft_wrap=True, style="yellow")
+        _warn(
+            spec,
+            ("estimators", metric),
+            f"estimators.{metric} is set, but no objective or constraint reads '{metric}': it is not learned and no probe runs (add '{metric}: maximize' under objectives to search by it)",
+            errors,
+        )
     return estimators
+
+
+def _warn(spec: Spec, path: tuple[str, ...], text: str, errors: Console) -> None:
+    """A warning about the spec field at ``path``, located as errors are: ``FILE:LINE:COL: warning: ...``."""
+    location_in_file = str(spec.locate(path))
+    where = f"{spec.source}:{location_in_file}: " if location_in_file else f"{spec.source}: "
+    errors.print(visible(f"{where}warning: {text}"), markup=False, soft_wrap=True, style="yellow")
 
 
 def _warn_missing_data(spec: Spec, arguments: argparse.Namespace, errors: Console, learns: bool, *, searching: bool = False) -> None:
@@ -254,11 +263,8 @@ def _warn_missing_data(spec: Spec, arguments: argparse.Namespace, errors: Consol
     location = spec.task_data(arguments.data)
     if location.startswith(NAMED_DATA) or Path(location).exists():
         return
-    location_in_file = str(spec.locate(("task", "data")))
-    where = f"{spec.source}:{location_in_file}: " if location_in_file else f"{spec.source}: "
     now = " (the search goes on without it: --no-train needs none)" if searching else ""
-    message = f"{where}warning: task.data {location} does not exist{now}; training{' and the probes' if learns else ''} will need it: get the data, or pass --data PATH"
-    errors.print(visible(message), markup=False, soft_wrap=True, style="yellow")
+    _warn(spec, ("task", "data"), f"task.data {location} does not exist{now}; training{' and the probes' if learns else ''} will need it: get the data, or pass --data PATH", errors)
 
 
 def _run_and_train(
