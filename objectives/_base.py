@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from avatar.specs import AvatarError, FrozenDict
+from avatar.specs import AvatarError, Cache, FrozenDict
 
 if TYPE_CHECKING:
     from avatar.specs import Spec
@@ -50,8 +50,8 @@ class Measurement:
 
 
 def default_cache_dir() -> Path:
-    """Where measurements and calibrations are cached: ``$AVATAR_CACHE`` or ``~/.cache/avatar``."""
-    return Path(os.environ.get("AVATAR_CACHE", Path.home() / ".cache" / "avatar"))
+    """Where measurements, teachers and the rest are cached: ``$AVATAR_CACHE`` or ``~/.cache/avatar`` (``Cache``)."""
+    return Cache.default_root()
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Context:
     @classmethod
     def from_spec(cls, spec: Spec, *, cache_dir: str | os.PathLike[str] | None = None, **overrides: Any) -> Context:
         """The context of ``spec``; ``cache_dir`` defaults to ``default_cache_dir()``."""
-        values = dict(
+        values: dict[str, Any] = dict(
             family=spec.model.family,
             task_kind=spec.task.kind,
             num_labels=spec.task.num_labels,

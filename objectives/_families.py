@@ -111,6 +111,10 @@ class ModelFamily:
     def flops(self, view: Any, task_kind: str, num_labels: int = 2) -> Any:
         raise NotImplementedError
 
+    def cost_features(self, view: Any, task_kind: str) -> dict[str, Any]:
+        """Terms of a CPU latency cost model (``latency_ms`` in its predicted mode)."""
+        raise NotImplementedError
+
     def build(self, config: Mapping[str, Any], task_kind: str, num_labels: int = 2, **options: Any) -> Any:
         """A model with random weights (torch ``nn.Module``)."""
         raise NotImplementedError

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from avatar.specs import PAIR_KINDS, write_json_atomically
+from avatar.specs import PAIR_KINDS, Cache, write_json_atomically
 
 from ._base import Context
 
@@ -157,25 +157,26 @@ def measurement_key(config: Mapping[str, Any], context: Context, protocol: Measu
 
 
 class MeasurementCache:
-    """One JSON file per measurement under ``<cache_dir>/measurements``; atomic writes."""
+    """One JSON file per measurement in the cache (``Cache.measurement``); atomic writes."""
 
     def __init__(self, cache_dir: str | None) -> None:
-        self.folder = Path(cache_dir) / "measurements" if cache_dir else None
+        self.cache = Cache(cache_dir) if cache_dir else None
 
     def get(self, key: str) -> InferenceMeasurement | None:
-        if self.folder is None:
+        if self.cache is None:
             return None
-        path = self.folder / f"{key}.json"
+        path = self.cache.measurement(key)
         try:
             return InferenceMeasurement.from_dict(json.loads(path.read_text()))
         except (OSError, ValueError, KeyError):
             return None
 
     def put(self, key: str, measurement: InferenceMeasurement) -> None:
-        if self.folder is None:
+        if self.cache is None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        write_json_atomically(self.folder / f"{key}.json", measurement.to_dict())
+        path = self.cache.measurement(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomically(path, measurement.to_dict())
 
 
 _MEMORY: dict[tuple[str | None, str], InferenceMeasurement] = {}

@@ -23,7 +23,7 @@ from ._families import get_family
 from ._plugins import check_plugin_reference
 
 if TYPE_CHECKING:
-    from avatar.specs import Spec
+    from avatar.specs import Expr, Spec
 
 __all__ = ["get", "load_estimator_class", "evaluate", "validate", "spec_metrics", "searched_metrics", "estimators_for", "metric_value"]
 
@@ -71,14 +71,15 @@ def _import_reference(metric: str, reference: str) -> type:
 def _check_estimator_class(metric: str, estimator_class: Any, source: str) -> None:
     if not isinstance(estimator_class, type):
         raise EstimatorError(f"estimator {source} is a {type(estimator_class).__name__}, not a class", metric)
-    missing = [name for name in ("name", "unit", "direction") if not isinstance(getattr(estimator_class, name, None), str)]
+    declared = {name: getattr(estimator_class, name, None) for name in ("name", "unit", "direction")}
+    missing = [name for name, value in declared.items() if not isinstance(value, str)]
     if missing or not callable(getattr(estimator_class, "evaluate", None)):
         what = ", ".join(missing + ([] if callable(getattr(estimator_class, "evaluate", None)) else ["evaluate()"]))
         raise EstimatorError(f"estimator {source} is not an estimator: it lacks {what} (subclass avatar.objectives.Estimator)", metric)
-    if estimator_class.name != metric:
-        raise EstimatorError(f"estimator {source} declares the metric '{estimator_class.name}', not '{metric}'", metric)
-    if estimator_class.direction not in ("minimize", "maximize"):
-        raise EstimatorError(f"estimator {source} has direction '{estimator_class.direction}'; use 'minimize' or 'maximize'", metric)
+    if declared["name"] != metric:
+        raise EstimatorError(f"estimator {source} declares the metric '{declared['name']}', not '{metric}'", metric)
+    if declared["direction"] not in ("minimize", "maximize"):
+        raise EstimatorError(f"estimator {source} has direction '{declared['direction']}'; use 'minimize' or 'maximize'", metric)
 
 
 def get(name: str, spec: Spec | None = None, **options: Any) -> Estimator:
@@ -109,8 +110,8 @@ def spec_metrics(spec: Spec) -> list[str]:
     own_names = _own_names(spec)
     used: list[str] = []
     candidates: list[str] = [objective.metric for objective in spec.objectives]
-    for item in (*spec.derived, *spec.constraints):
-        candidates += sorted(names_in(item.expression))
+    for expression in _expressions(spec):
+        candidates += sorted(names_in(expression))
     candidates += [settings.metric for settings in spec.estimators]
     for name in candidates:
         if name not in own_names and name not in used:
@@ -125,6 +126,11 @@ def searched_metrics(spec: Spec) -> set[str]:
     for constraint in spec.constraints:
         used |= spec.names_used(names_in(constraint.expression))
     return used - _own_names(spec)
+
+
+def _expressions(spec: Spec) -> list[Expr]:
+    """The derived names' and the constraints' expressions, in that order."""
+    return [item.expression for item in spec.derived] + [item.expression for item in spec.constraints]
 
 
 def _own_names(spec: Spec) -> set[str]:
@@ -174,9 +180,9 @@ def evaluate(
     values = {**resolved, **results}
     for item in spec.derived:
         if item.name in needed:
-            value = evaluate_expression(item.expression, values)
-            values[item.name] = value
-            results[item.name] = value if isinstance(value, (bool, str)) else float(value)
+            derived_value = evaluate_expression(item.expression, values)
+            values[item.name] = derived_value
+            results[item.name] = derived_value if isinstance(derived_value, (bool, str)) else float(derived_value)
     for name in wanted:  # an objective on a numeric parameter is the parameter's own value
         if name in resolved and name in spec.parameter_names and name not in results:
             results[name] = float(resolved[name])
@@ -242,7 +248,8 @@ def _metric_path(spec: Spec, metric: str) -> tuple[str, ...]:
     for objective in spec.objectives:
         if objective.metric == metric:
             return ("objectives", metric)
-    for item in (*spec.constraints, *spec.derived):
-        if metric in names_in(item.expression):
-            return ("constraints" if item in spec.constraints else "derived", item.name)
+    for section, items in (("constraints", spec.constraints), ("derived", spec.derived)):
+        for item in items:
+            if metric in names_in(item.expression):
+                return (section, item.name)
     return ()

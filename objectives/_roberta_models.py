@@ -122,4 +122,4 @@ class RobertaForCloneDetection(RobertaPreTrainedModel):
             loss = nn.functional.cross_entropy(logits, labels)
         if return_dict is False:
             return (logits,) if loss is None else (loss, logits)
-        return SequenceClassifierOutput(loss=loss, logits=logits)
+        return SequenceClassifierOutput(loss=loss, logits=logits)  # type: ignore[arg-type]  # transformers annotates FloatTensor

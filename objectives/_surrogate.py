@@ -115,10 +115,10 @@ class Surrogate:
 
         return BayesianRidge()
 
-    def fit(self, configs: Sequence[Mapping[str, Any]], values: Sequence[float]) -> Surrogate:
+    def fit(self, configs: Sequence[Mapping[str, Any]], values: Sequence[float] | np.ndarray) -> Surrogate:
         return self.fit_features(self.encoder.encode(configs), values)
 
-    def fit_features(self, features: np.ndarray, values: Sequence[float]) -> Surrogate:
+    def fit_features(self, features: np.ndarray, values: Sequence[float] | np.ndarray) -> Surrogate:
         """``fit`` on configurations already encoded by ``self.encoder`` (a caller that keeps
         the encodings saves encoding the same points at every refit)."""
         if len(features) < 2:
@@ -182,8 +182,8 @@ def cross_validate(
     ``groups`` keeps points of one group in one fold (the probes of one configuration at two
     fidelities: a held-out configuration must not be predicted from its own shorter probe).
     """
-    values = np.asarray(values, dtype=float)
-    n = len(values)
+    measured = np.asarray(values, dtype=float)
+    n = len(measured)
     if n < 4:
         raise ValueError(f"cross-validation needs at least 4 measured configurations, got {n}")
     labels = list(range(n)) if groups is None else list(groups)
@@ -196,9 +196,9 @@ def cross_validate(
     for fold in range(folds):
         held_out = np.flatnonzero(assigned == fold)
         kept = np.flatnonzero(assigned != fold)
-        surrogate = Surrogate(parameters, kind, seed=seed).fit([configs[i] for i in kept], values[kept])
-        predictions[held_out] = surrogate.predict([configs[i] for i in held_out])[0]
-    return out_of_fold_quality(predictions, values, folds)
+        surrogate = Surrogate(parameters, kind, seed=seed).fit([configs[int(i)] for i in kept], measured[kept])
+        predictions[held_out] = surrogate.predict([configs[int(i)] for i in held_out])[0]
+    return out_of_fold_quality(predictions, measured, folds)
 
 
 def out_of_fold_quality(predictions: np.ndarray, truth: np.ndarray, folds: int, points: Sequence[int] = ()) -> CrossValidation:

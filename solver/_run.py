@@ -16,10 +16,7 @@ from avatar.specs import LearningRecord, RunDirectory, SpaceReport, Spec
 
 from ._errors import RunError
 from ._manifest import search_hash, write_manifest
-from .report._progress import ProbeProgress, SearchProgress
-from .report._report import write_report
-from .report._results import axis_labels, plot_front, select, selection_of, write_front
-from .report._summary import check_report
+from .report import ProbeProgress, SearchProgress, axis_labels, check_report, plot_front, select, selection_of, write_front, write_report
 from .search._execution import Executor, make_executor
 from .search._learning import LearnedMetric, Prober, learned_estimators, mark_step, probe_source, steps_done
 from .search._search import Search, SearchHooks, SearchResult

@@ -27,11 +27,18 @@ from ._interrupts import watch_interrupts
 from ._manifest import library_versions
 from ._outputs import check_output_file
 from ._run import check_run_directory, run_directory, run_lock, run_search
-from .report._predicted import prediction_checks, ranking_warnings
-from .report._report import write_report
-from .report._summary import check_report, infeasible_message, render_check_report
-from .report._tables import front_table, students_table, weak_warnings
-from .report._terminal import visible
+from .report import (
+    check_report,
+    front_table,
+    infeasible_message,
+    prediction_checks,
+    ranking_warnings,
+    render_check_report,
+    students_table,
+    visible,
+    weak_warnings,
+    write_report,
+)
 from .search._execution import make_executor
 from .search._learning import Prober
 from .space._smt import DEFAULT_TIMEOUT_MS

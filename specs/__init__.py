@@ -8,37 +8,42 @@ run's files (``RunDirectory``), which every other package may read and write.
 Importing this package never imports torch or the other Avatar packages.
 """
 
+from ._cache import CACHE_ENVIRONMENT, Cache
 from ._domains import DEFAULT_LOG_POINTS, MAX_DOMAIN_SIZE
 from ._errors import AvatarError, Location, Problem, SpecError, describe_error
 from ._expr import parse_expression
 from ._files import file_mode, write_atomically, write_json_atomically
+from ._frozen import FrozenDict
 from ._loader import FORMATS, load, loads, parse_override
 from ._methods import DEFAULT_METHODS, DISTILL_ENTRY_POINT_GROUP, DISTILL_METHODS, DISTILL_PARAMETER, FALLBACK_METHODS, default_methods, load_method, parse_methods, registered_method_names
 from ._metrics import ENTRY_POINT_GROUP, registered_metric_names
-from ._model import (
-    NAMED_DATA,
+from ._model import NAMED_DATA, Constant, Constraint, Derived, EstimatorSettings, Objective, Parameter, Spec
+from ._records import LearningRecord, Manifest, SelectedPoint, Selection, SpaceReport
+from ._run_directory import RunDirectory, RunFileError
+from ._schema import SCHEMA_PATH, schema
+from ._settings import (
     PAIR_KINDS,
-    Constant,
-    Constraint,
-    Derived,
-    EstimatorSettings,
     ExecutionSettings,
     FieldSettings,
-    FrozenDict,
     ModelSettings,
-    Objective,
     OutputSettings,
-    Parameter,
     SearchSettings,
-    Spec,
     SplitSettings,
     TaskSettings,
     TeacherSettings,
     TrainSettings,
 )
-from ._records import LearningRecord, Manifest, SelectedPoint, Selection, SpaceReport
-from ._run_directory import RunDirectory, RunFileError
-from ._schema import SCHEMA_PATH, schema
+from ._student_parts import (
+    DataRecord,
+    EpochRecord,
+    PredictionRecord,
+    RestartRecord,
+    TeacherThreshold,
+    TeacherValidation,
+    ThresholdRecord,
+    ValidationRecord,
+    VariantRecord,
+)
 from ._students_records import BaselineRecord, StudentRecord, StudentsRecord, TeacherRecord
 from ._syntax import (
     Binary,
@@ -123,10 +128,21 @@ __all__ = [
     "MAX_DEGREE",
     "degree_of",
     "RunDirectory",
+    "Cache",
+    "CACHE_ENVIRONMENT",
     "RunFileError",
     "SelectedPoint",
     "Selection",
     "StudentRecord",
+    "DataRecord",
+    "EpochRecord",
+    "PredictionRecord",
+    "RestartRecord",
+    "TeacherThreshold",
+    "TeacherValidation",
+    "ThresholdRecord",
+    "ValidationRecord",
+    "VariantRecord",
     "TeacherRecord",
     "StudentsRecord",
     "BaselineRecord",

@@ -16,22 +16,10 @@ from ._document import Document
 from ._domains import DomainError, make_parameter
 from ._errors import Location, Problem, SpecError
 from ._expr import FUNCTIONS, parse_expression
-from ._model import (
-    Constant,
-    Constraint,
-    Derived,
-    EstimatorSettings,
-    ExecutionSettings,
-    FrozenDict,
-    ModelSettings,
-    Objective,
-    OutputSettings,
-    Parameter,
-    SearchSettings,
-    Spec,
-    settings_from,
-)
+from ._frozen import FrozenDict
+from ._model import Constant, Constraint, Derived, EstimatorSettings, Objective, Parameter, Spec
 from ._schema import did_you_mean, schema_issues
+from ._settings import ExecutionSettings, ModelSettings, OutputSettings, SearchSettings, settings_from
 from ._syntax import Expr, ExpressionError, Name, iter_nodes
 from ._task_train import TaskAndTrainSections
 from ._walkers import MAX_DEGREE, ValueType, degree_of, infer_type, names_in

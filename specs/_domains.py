@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from ._errors import UNKNOWN_LOCATION, Location
-from ._model import FrozenDict, Parameter, ParameterKind, Scalar
+from ._frozen import FrozenDict
+from ._model import Parameter, ParameterKind, Scalar
 
 __all__ = ["DomainError", "build_values", "make_parameter", "MAX_DOMAIN_SIZE", "DEFAULT_LOG_POINTS"]
 

@@ -29,7 +29,7 @@ def file_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_atomically(path: Path, write: Callable[[IO[Any]], None], *, binary: bool = False) -> None:
+def write_atomically(path: Path, write: Callable[[IO[Any]], object], *, binary: bool = False) -> None:
     """Call ``write`` on a temporary file of its own beside ``path`` (text in UTF-8, or
     ``binary``), then rename it to ``path``: readers see the whole file or none."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")

@@ -49,6 +49,7 @@ class RunDirectory:
     LEARNING = "learning.json"
     STUDENTS = "students.json"
     STUDENTS_FOLDER = "students"
+    STUDENT_METRICS = "metrics.json"  # in each student's folder
     REPORT_MD = "report.md"
     REPORT_HTML = "report.html"
     RESULTS = (REPORT_MD, REPORT_HTML, PARETO_CSV, PARETO_JSON, PARETO_PNG, SELECTED, STORE, MANIFEST, SPACE, LEARNING, STUDENTS)
@@ -91,6 +92,10 @@ class RunDirectory:
     def student_folder(self, key: str) -> Path:
         """Where the student of front point ``key`` is saved (model, tokenizer, metrics, card)."""
         return self.path / self.STUDENTS_FOLDER / key
+
+    def student_metrics(self, key: str) -> Path:
+        """The ``metrics.json`` of the student of front point ``key`` (a ``StudentRecord``)."""
+        return self.student_folder(key) / self.STUDENT_METRICS
 
     def learned_plot(self, metric: str) -> Path:
         """The predicted-against-measured plot of a learned metric."""

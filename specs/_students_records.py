@@ -1,45 +1,46 @@
 """``students.json`` and each student's ``metrics.json``: the typed records of realised models.
 
-The data, the teacher, the lexical baseline and every student, each frozen and converted to and
-from its JSON document (``to_dict``/``from_dict``, a lossless round trip). What a record only
-carries (a student's training history, a teacher's threshold) stays in ``extra``, written back
-as it was read.
+The data, the teacher, the lexical baseline and every student, each frozen, typed to its
+leaves (their parts: ``_student_parts``) and converted to and from its JSON document
+(``to_dict``/``from_dict``, a lossless round trip for what Avatar writes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from ._record_fields import as_object, get_field, is_number, rest_of, scores_of, texts_of
+from ._record_fields import as_object, get_field, scores_of, texts_of
+from ._student_parts import (
+    DataRecord,
+    PredictionRecord,
+    RestartRecord,
+    TeacherThreshold,
+    TeacherValidation,
+    ThresholdRecord,
+    ValidationRecord,
+    VariantRecord,
+    numbers_of,
+    optional_int,
+    optional_number,
+)
 
 __all__ = ["StudentRecord", "TeacherRecord", "BaselineRecord", "StudentsRecord", "VARIANTS"]
 
 _MEASURED = ("size_mb", "latency_ms", "energy_j", "carbon_g")
 VARIANTS = (("onnx", "ONNX Runtime"), ("int8", "int8"))
-
-
-def _predictions(data: Any) -> dict[str, dict[str, Any]]:
-    """``predicted``: per learned metric, a number ``value`` (and optional numbers ``std``,
-    ``validation``, ``test`` and a ``score`` name)."""
-    if not isinstance(data, dict):
-        raise ValueError(f"'predicted' is {data!r}, not an object")
-    checked: dict[str, dict[str, Any]] = {}
-    for name, entry in data.items():
-        if not isinstance(entry, dict) or not is_number(entry.get("value")):
-            raise ValueError(f"'predicted.{name}' is {entry!r}, not an object with a number 'value'")
-        for key in ("std", "validation", "test"):
-            if entry.get(key) is not None and not is_number(entry[key]):
-                raise ValueError(f"'predicted.{name}.{key}' is {entry[key]!r}, not a number")
-        checked[name] = dict(entry)
-    return checked
+_Part = TypeVar("_Part")
 
 
 @dataclass(frozen=True)
 class StudentRecord:
-    """One realised student (its ``metrics.json``, an entry of ``students.json``): test
-    scores, measured size and costs, and everything else the trainer recorded in ``extra``."""
+    """One realised student (its ``metrics.json``, an entry of ``students.json``): what it is
+    (key, configuration, task), how it was trained (validation history, restarts, methods,
+    seed, the settings it was realised under, notes), its decision threshold, its test scores,
+    measured size and costs, its exported variants, whether it is weak, and each learned
+    metric's prediction for it. Parts a file of an older version lacks read as ``None`` (or
+    empty) and are left out again when written."""
 
     key: str
     config: Mapping[str, Any]
@@ -49,40 +50,118 @@ class StudentRecord:
     energy_j: float
     carbon_g: float
     weak: tuple[str, ...] = ()  # why it learned (almost) nothing, if it did not (``trainer.students.weakness``)
-    # each learned metric's prediction for the point ({value, std, score}) beside the student's
-    # realised validation and test scores on that score
-    predicted: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    _FIELDS = ("key", "config", "test", *_MEASURED, "weak", "predicted")
+    predicted: Mapping[str, PredictionRecord] = field(default_factory=dict)
+    task: str | None = None
+    test_examples: int | None = None
+    test_predictions: tuple[int, ...] | None = None  # the class predicted for each test example, in order
+    validation: ValidationRecord | None = None
+    threshold: ThresholdRecord | None = None
+    distill: Mapping[str, float] | None = None  # the methods and their weights
+    seed: int | None = None
+    restarts: tuple[RestartRecord, ...] | None = None
+    params: int | None = None
+    size_mb_estimated: float | None = None  # the size_mb estimator's figure for its configuration
+    notes: tuple[str, ...] | None = None
+    train: Mapping[str, Any] | None = None  # the train settings it was realised under (``STUDENT_SETTINGS``)
+    latency_ms_p90: float | None = None
+    energy_estimated: bool | None = None  # CPU time x power, not RAPL
+    onnx: VariantRecord | None = None
+    int8: VariantRecord | None = None
+    seconds: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         measured = {name: getattr(self, name) for name in _MEASURED}
-        predicted = {name: dict(entry) for name, entry in self.predicted.items()}
-        return {"key": self.key, "config": dict(self.config), "test": dict(self.test), **measured, "weak": list(self.weak), "predicted": predicted, **self.extra}
+        optional = {
+            "task": self.task,
+            "test_examples": self.test_examples,
+            "test_predictions": list(self.test_predictions) if self.test_predictions is not None else None,
+            "validation": self.validation.to_dict() if self.validation is not None else None,
+            "threshold": self.threshold.to_dict() if self.threshold is not None else None,
+            "distill": dict(self.distill) if self.distill is not None else None,
+            "seed": self.seed,
+            "restarts": [restart.to_dict() for restart in self.restarts] if self.restarts is not None else None,
+            "params": self.params,
+            "size_mb_estimated": self.size_mb_estimated,
+            "notes": list(self.notes) if self.notes is not None else None,
+            "train": dict(self.train) if self.train is not None else None,
+            "latency_ms_p90": self.latency_ms_p90,
+            "energy_estimated": float(self.energy_estimated) if self.energy_estimated is not None else None,
+            "onnx": self.onnx.to_dict() if self.onnx is not None else None,
+            "int8": self.int8.to_dict() if self.int8 is not None else None,
+            "seconds": self.seconds,
+        }
+        predicted = {name: entry.to_dict() for name, entry in self.predicted.items()}
+        core = {"key": self.key, "config": dict(self.config), "test": dict(self.test), **measured, "weak": list(self.weak), "predicted": predicted}
+        return {**core, **{name: value for name, value in optional.items() if value is not None}}
 
     @classmethod
     def from_dict(cls, data: Any) -> StudentRecord:
         data = as_object(data, "a student")
         measured = {name: get_field(data, name, (int, float)) for name in _MEASURED}
-        weak = texts_of(data, "weak")
-        predicted = _predictions(data.get("predicted", {}))
-        return cls(get_field(data, "key", str), get_field(data, "config", dict), scores_of(data, "test"), **measured, weak=weak, predicted=predicted, extra=rest_of(data, cls._FIELDS))
+        predicted = get_field(data, "predicted", dict, optional=True) or {}
+        predictions = get_field(data, "test_predictions", list, optional=True)
+        if predictions is not None and not all(isinstance(item, int) and not isinstance(item, bool) for item in predictions):
+            raise ValueError("'test_predictions' is not a list of class numbers")
+        restarts = get_field(data, "restarts", list, optional=True)
+        estimated = get_field(data, "energy_estimated", (int, float, bool), optional=True)
+        return cls(
+            get_field(data, "key", str),
+            get_field(data, "config", dict),
+            scores_of(data, "test"),
+            **measured,
+            weak=texts_of(data, "weak"),
+            predicted={str(name): PredictionRecord.from_dict(entry, str(name)) for name, entry in predicted.items()},
+            task=get_field(data, "task", str, optional=True),
+            test_examples=optional_int(data, "test_examples"),
+            test_predictions=tuple(predictions) if predictions is not None else None,
+            validation=_part(data, "validation", ValidationRecord.from_dict),
+            threshold=_part(data, "threshold", ThresholdRecord.from_dict),
+            distill=_weights(data.get("distill")),
+            seed=optional_int(data, "seed"),
+            restarts=tuple(RestartRecord.from_dict(item) for item in restarts) if restarts is not None else None,
+            params=optional_int(data, "params"),
+            size_mb_estimated=optional_number(data, "size_mb_estimated"),
+            notes=texts_of(data, "notes") if "notes" in data else None,
+            train=get_field(data, "train", dict, optional=True),
+            latency_ms_p90=optional_number(data, "latency_ms_p90"),
+            energy_estimated=None if estimated is None else bool(estimated),
+            onnx=_part(data, "onnx", lambda item: VariantRecord.from_dict(item, "'onnx'")),
+            int8=_part(data, "int8", lambda item: VariantRecord.from_dict(item, "'int8'")),
+            seconds=optional_number(data, "seconds"),
+        )
 
     @property
     def is_weak(self) -> bool:
         return bool(self.weak)
 
-    def variants(self) -> list[tuple[str, Mapping[str, Any]]]:
+    def variants(self) -> list[tuple[str, VariantRecord]]:
         """The exported variants that were made (ONNX, int8), each with its own test scores,
         size and costs: ``[(label, record), ...]``."""
-        return [(label, self.extra[name]) for name, label in VARIANTS if isinstance(self.extra.get(name), dict)]
+        made = {"onnx": self.onnx, "int8": self.int8}
+        return [(label, variant) for name, label in VARIANTS if (variant := made[name]) is not None]
+
+
+def _part(data: Mapping[str, Any], key: str, read: Callable[[Any], _Part]) -> _Part | None:
+    """An optional part of a record, read by ``read`` (absent or ``None``: ``None``)."""
+    return None if data.get(key) is None else read(data[key])
+
+
+def _weights(data: Any) -> dict[str, float] | None:
+    """``distill``: the methods and their weights."""
+    if data is None:
+        return None
+    weights = numbers_of(data, "distill")
+    if any(value is None for value in weights.values()):
+        raise ValueError(f"'distill' is {data!r}, not a weight for each method")
+    return {name: float(value) for name, value in weights.items() if value is not None}
 
 
 @dataclass(frozen=True)
 class TeacherRecord:
     """The teacher as the students are compared with it: test scores, size and costs (``None``
-    when unknown: a teacher given only as its predictions)."""
+    when unknown: a teacher given only as its predictions), and what kind of teacher it is
+    (``path``: fine-tuned, as-is or predictions), its validation, its tuned cut and where it
+    is. Parts a file of an older version lacks read as ``None``."""
 
     model: str
     test: Mapping[str, float | None]
@@ -91,20 +170,58 @@ class TeacherRecord:
     energy_j: float | None
     carbon_g: float | None
     warnings: tuple[str, ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    _FIELDS = ("model", "test", *_MEASURED, "warnings")
+    path: str | None = None  # how it became the teacher: "fine-tuned", "as-is" or "predictions"
+    predictions: str | None = None  # the predictions file of a teacher given as one
+    outputs: str | None = None  # what that file holds: "logits" or "probabilities"
+    max_length: int | None = None
+    folder: str | None = None
+    threshold: TeacherThreshold | None = None
+    validation: TeacherValidation | None = None
+    latency_ms_p90: float | None = None
+    energy_estimated: bool | None = None
+    params: int | None = None
+    features_mb: float | None = None  # the disk its cached features take, when a method used them
 
     def to_dict(self) -> dict[str, Any]:
         measured = {name: getattr(self, name) for name in _MEASURED}
-        return {"model": self.model, "test": dict(self.test), **measured, "warnings": list(self.warnings), **self.extra}
+        optional = {
+            "path": self.path,
+            "predictions": self.predictions,
+            "outputs": self.outputs,
+            "max_length": self.max_length,
+            "folder": self.folder,
+            "threshold": self.threshold.to_dict() if self.threshold is not None else None,
+            "validation": self.validation.to_dict() if self.validation is not None else None,
+            "latency_ms_p90": self.latency_ms_p90,
+            "energy_estimated": float(self.energy_estimated) if self.energy_estimated is not None else None,
+            "params": self.params,
+            "features_mb": self.features_mb,
+        }
+        return {"model": self.model, "test": dict(self.test), **measured, "warnings": list(self.warnings), **{name: value for name, value in optional.items() if value is not None}}
 
     @classmethod
     def from_dict(cls, data: Any) -> TeacherRecord:
         data = as_object(data, "the teacher")
         measured = {name: get_field(data, name, (int, float), optional=True) for name in _MEASURED}
         warnings = tuple(str(item) for item in get_field(data, "warnings", list, optional=True) or ())
-        return cls(str(get_field(data, "model", (str, int, float))), scores_of(data, "test"), **measured, warnings=warnings, extra=rest_of(data, cls._FIELDS))
+        estimated = get_field(data, "energy_estimated", (int, float, bool), optional=True)
+        return cls(
+            str(get_field(data, "model", (str, int, float))),
+            scores_of(data, "test"),
+            **measured,
+            warnings=warnings,
+            path=get_field(data, "path", str, optional=True),
+            predictions=get_field(data, "predictions", str, optional=True),
+            outputs=get_field(data, "outputs", str, optional=True),
+            max_length=optional_int(data, "max_length"),
+            folder=get_field(data, "folder", str, optional=True),
+            threshold=_part(data, "threshold", TeacherThreshold.from_dict),
+            validation=_part(data, "validation", TeacherValidation.from_dict),
+            latency_ms_p90=optional_number(data, "latency_ms_p90"),
+            energy_estimated=None if estimated is None else bool(estimated),
+            params=optional_int(data, "params"),
+            features_mb=optional_number(data, "features_mb"),
+        )
 
 
 @dataclass(frozen=True)
@@ -132,7 +249,7 @@ class StudentsRecord:
     """``students.json``: the data, the teacher and every realised student of a run, and the
     test metric they are compared by (``primary``: F1 for clones, accuracy for defects)."""
 
-    data: Mapping[str, Any]
+    data: DataRecord
     teacher: TeacherRecord
     students: tuple[StudentRecord, ...]
     device: str = "cpu"
@@ -143,7 +260,7 @@ class StudentsRecord:
     def to_dict(self) -> dict[str, Any]:
         return {
             "primary": self.primary,
-            "data": dict(self.data),
+            "data": self.data.to_dict(),
             "teacher": self.teacher.to_dict(),
             **({"baseline": self.baseline.to_dict()} if self.baseline is not None else {}),
             "students": [student.to_dict() for student in self.students],
@@ -170,7 +287,11 @@ class StudentsRecord:
             baseline = BaselineRecord.from_dict(data["baseline"]) if data.get("baseline") is not None else None
         except ValueError as error:
             raise ValueError(f"baseline: {error}") from None
-        return cls(get_field(data, "data", dict), teacher, tuple(students), device, get_field(data, "seconds", dict, optional=True) or {}, primary, baseline)
+        try:
+            counts = DataRecord.from_dict(get_field(data, "data", dict))
+        except ValueError as error:
+            raise ValueError(f"data: {error}") from None
+        return cls(counts, teacher, tuple(students), device, get_field(data, "seconds", dict, optional=True) or {}, primary, baseline)
 
     def student(self, key: str) -> StudentRecord | None:
         return next((student for student in self.students if student.key == key), None)

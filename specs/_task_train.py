@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from ._errors import Location
+from ._frozen import FrozenDict
 from ._methods import DISTILL_PARAMETER, load_method, parse_methods, registered_method_names
-from ._model import PAIR_KINDS, FieldSettings, FrozenDict, Objective, SplitSettings, TaskSettings, TeacherSettings, TrainSettings, settings_from
+from ._model import Objective
 from ._schema import did_you_mean
+from ._settings import PAIR_KINDS, FieldSettings, SplitSettings, TaskSettings, TeacherSettings, TrainSettings, settings_from
 
 __all__ = ["TaskAndTrainSections"]
 

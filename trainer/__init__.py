@@ -8,7 +8,8 @@ predictions). The pipeline on top prepares the distillation, realises the select
 probes configurations for the search. Importing this package imports torch.
 """
 
-from ._pipeline import Distillation, default_device, measure_teacher, methods_needed, prepare_distillation, teacher_settings, train_selected
+from ._distillation import Distillation, default_device, methods_needed, prepare_distillation, teacher_settings
+from ._pipeline import measure_teacher, train_selected
 from ._preflight import preflight
 from ._probe import DistillationProber, ProbeTask
 from ._realise import train_student

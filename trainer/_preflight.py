@@ -10,7 +10,7 @@ from pathlib import Path
 
 from avatar.specs import DISTILL_PARAMETER, NAMED_DATA, Problem, Spec, SpecError
 
-from ._pipeline import methods_needed, teacher_settings
+from ._distillation import methods_needed, teacher_settings
 from .data import DataError, TaskData, load_task_data, sample_transfer
 from .distill import MethodError, MethodMix
 from .teacher import PredictionsError, TeacherError, check_teacher_available, checked_predictions, has_task_head, resolve_teacher

@@ -25,7 +25,7 @@ from typing import Any
 from avatar import objectives
 from avatar.specs import Spec
 
-from ._pipeline import Distillation
+from ._distillation import Distillation
 from .data import TaskData
 from .distill import TeacherOutputs, distil, methods_of
 from .students import logit_weakness, predict_logits, primary_metric
@@ -163,7 +163,7 @@ class DistillationProber:
             say(f"{metric}: super-student epoch {epoch + 1}/{plan.settings.epochs}: loss {record['loss']:.4f}; {scores}")
 
         supernet = train_supernet(
-            spec, self.data, self._outputs, self.distillation.teacher.fingerprint, pool, self.distillation.cache_dir, plan.settings, limits=limits, on_start=started, on_epoch=epoch_done
+            spec, self.data, self.distillation.outputs, self.distillation.teacher.fingerprint, pool, self.distillation.cache_dir, plan.settings, limits=limits, on_start=started, on_epoch=epoch_done
         )
         if not trained:
             say(f"{metric}: super-student read from the cache ({supernet.folder})")
@@ -172,18 +172,13 @@ class DistillationProber:
         _loaded[_loaded_key(self.distillation.teacher.fingerprint, self.data, plan)] = supernet
 
     @property
-    def _outputs(self) -> TeacherOutputs:
-        assert self.distillation.outputs is not None
-        return self.distillation.outputs
-
-    @property
     def source(self) -> str:
         """What a probe's value depends on beyond its fidelity: the teacher, the data and the
         distillation settings. Stored with every probe, so a probe distilled from another teacher
         or other data is never reused (and a run does not resume with them)."""
         train = self.distillation.spec.train
         parts = [self.distillation.teacher.fingerprint, self.distillation.data.fingerprint, train.temperature, train.hard_label_weight, train.patience, train.seed]
-        methods = methods_of(self.distillation.spec, {}, self.distillation.outputs.methods if self.distillation.outputs is not None else None)  # as prepare_distillation resolved them
+        methods = methods_of(self.distillation.spec, {}, self.distillation.outputs.methods)  # as prepare_distillation resolved them
         if methods != {"logits": 1.0}:  # logits alone (the default until 2026-12) leaves the key as it was, so older runs resume
             parts.append(sorted(methods.items()))
         if train.transfer_pairs:  # probes distil on the transfer pairs too (none: the key as it was)
@@ -200,7 +195,7 @@ class DistillationProber:
                 raise RuntimeError(f"the super-student of '{metric}' is not distilled yet: call prepare() first")
             score = None if fidelity.get("score", "primary") == "primary" else str(fidelity["score"])
             return SubnetworkProbe(
-                metric, self.distillation.spec, dict(config), self.data, self._outputs, self.distillation.teacher.fingerprint, self.plans[metric], score, str(self.distillation.cache_dir)
+                metric, self.distillation.spec, dict(config), self.data, self.distillation.outputs, self.distillation.teacher.fingerprint, self.plans[metric], score, str(self.distillation.cache_dir)
             )
         return ProbeTask(
             metric,

@@ -16,7 +16,7 @@ import torch
 
 from avatar import objectives
 from avatar.objectives import write_json_atomically
-from avatar.specs import SelectedPoint, Spec
+from avatar.specs import RunDirectory, SelectedPoint, Spec
 
 from .data import TaskData, encode
 from .distill import Distilled, LoopResult, TeacherOutputs, best_restart
@@ -100,7 +100,7 @@ def train_student(
     if spec.train.quantize:
         metrics["int8"] = quantized_variant(model, test, settings.batch_size, spec, length, vocab, folder)
     metrics["seconds"] = time.perf_counter() - started
-    write_json_atomically(folder / "metrics.json", metrics, indent=2)
+    write_json_atomically(folder / RunDirectory.STUDENT_METRICS, metrics, indent=2)
     write_card(folder, spec, metrics)
     return metrics
 
@@ -156,7 +156,7 @@ def add_missing_exports(spec: Spec, data: TaskData, folder: Path, metrics: dict[
         metrics["onnx"] = onnx_variant(model, test, test_logits, batch_size, spec, length, vocab, folder)
     if "int8" in wanted:
         metrics["int8"] = quantized_variant(model, test, batch_size, spec, length, vocab, folder)
-    write_json_atomically(folder / "metrics.json", metrics, indent=2)
+    write_json_atomically(folder / RunDirectory.STUDENT_METRICS, metrics, indent=2)
     write_card(folder, spec, metrics)
     return wanted
 

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from avatar.specs import Spec, write_atomically
 
-from ._pipeline import default_device, teacher_settings
+from ._distillation import default_device, teacher_settings
 from .data import load_task_data, sample_transfer, transfer_name
 from .teacher import TeacherError, prepare_teacher, teacher_logits
 

@@ -12,6 +12,8 @@ import html
 import re
 from pathlib import Path
 
+from avatar.specs import RunDirectory
+
 __all__ = ["write_html_report"]
 
 _STYLE = """
@@ -40,11 +42,11 @@ def _embed_images(body: str, directory: Path) -> str:
     return re.sub(r'(<img[^>]*?src=")([^"]+)"', replace, body)
 
 
-def write_html_report(directory: Path) -> Path | None:
-    """Render ``directory/report.md`` into ``directory/report.html``; returns its path."""
+def write_html_report(run: RunDirectory) -> Path | None:
+    """Render the run's ``report.md`` into its ``report.html``; returns its path."""
     from markdown_it import MarkdownIt
 
-    source = directory / "report.md"
+    source, directory = run.report_md, run.path
     if not source.exists():
         return None
     text = source.read_text()
@@ -64,6 +66,6 @@ def write_html_report(directory: Path) -> Path | None:
 </body>
 </html>
 """
-    target = directory / "report.html"
+    target = run.report_html
     target.write_text(page)
     return target

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from avatar.specs import LearningRecord, RunDirectory, StudentsRecord
+from avatar.specs import LearningRecord, RunDirectory, StudentRecord, StudentsRecord
 
 from ..search._learning import all_probes_weak
 from ._markdown import markdown_table
@@ -23,29 +23,29 @@ __all__ = ["LEARNING_HEADING", "learning_section", "student_predictions"]
 LEARNING_HEADING = "## Learned metrics"
 
 
-def student_predictions(learning: Sequence[Mapping[str, Any]], students: Sequence[Mapping[str, Any]], primary: str) -> list[dict[str, Any]]:
+def student_predictions(learning: Sequence[Mapping[str, Any]], students: Sequence[StudentRecord], primary: str) -> list[dict[str, Any]]:
     """For each student whose point is on a learned metric's predicted front: predicted vs measured."""
     rows = []
     for summary in learning:
         front = {point["key"]: point for point in summary["front"]}
         for student in students:
-            point = front.get(student["key"])
+            point = front.get(student.key)
             if point is None or point.get("predicted") is None:
                 continue
             score = "auc" if summary["fidelity"].get("score") == "auc" else primary
-            validation = student.get("validation") or {}
-            history = {record["epoch"]: record for record in validation.get("history", [])}
-            measured = history.get(validation.get("best_epoch"), {}).get(f"valid_{score}")
+            best = student.validation.epoch(student.validation.best_epoch) if student.validation is not None else None
+            measured = best.figures.get(f"valid_{score}") if best is not None else None
             rows.append(
-                {"metric": summary["metric"], "key": student["key"], "predicted": point["predicted"], "std": point.get("std"), "validation": measured, "test": _at_default_cut(student).get(score)}
+                {"metric": summary["metric"], "key": student.key, "predicted": point["predicted"], "std": point.get("std"), "validation": measured, "test": _at_default_cut(student).get(score)}
             )
     return rows
 
 
-def _at_default_cut(student: Mapping[str, Any]) -> Mapping[str, Any]:
+def _at_default_cut(student: StudentRecord) -> Mapping[str, float | None]:
     """A student's test scores at the default cut, where its validation history and the probes
     score (its ``test`` scores are at the cut tuned on validation, when one was folded in)."""
-    return (student.get("threshold") or {}).get("test_at_default") or student["test"]
+    threshold = student.threshold
+    return threshold.test_at_default if threshold is not None and threshold.test_at_default is not None else student.test
 
 
 def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]], measured: str) -> None:
@@ -188,7 +188,7 @@ Realised students: the prediction (a short probe's validation score) against the
 
 def learning_section(run: RunDirectory, learning: Sequence[LearningRecord], students: StudentsRecord | None) -> str:
     """The section on every learned metric; draws each one's plot into the run directory."""
-    realised = [student.to_dict() for student in students.students] if students else []
+    realised = list(students.students) if students else []
     primary = students.primary if students else "f1"
     parts = [LEARNING_HEADING, ""]
     for record in learning:

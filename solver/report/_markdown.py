@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from avatar.specs import Manifest, Selection, SpaceReport, Spec, StudentsRecord, TeacherRecord
+from avatar.specs import Manifest, Selection, SpaceReport, Spec, StudentsRecord
 
 if TYPE_CHECKING:
     from ._report import SearchSummary
@@ -24,11 +25,11 @@ __all__ = [
     "ratio_text",
     "figure_text",
     "student_rows",
+    "ModelRow",
     "header_section",
     "space_section",
     "search_section",
     "selected_section",
-    "students_section",
     "reproducibility_section",
     "STUDENTS_HEADING",
 ]
@@ -65,9 +66,11 @@ def figure_text(value: float | None, form: str, scale: float = 1.0) -> str:
     return "—" if value is None else format(scale * value, form)
 
 
-def kept_text(student_score: float, teacher_score: float | None, primary: str) -> str:
+def kept_text(student_score: float | None, teacher_score: float | None, primary: str) -> str:
     """How much of the teacher's score a student keeps; a teacher scoring 0 has nothing to keep
     (an F1 of 0 means it predicts one class for every example), and the cell says so."""
+    if student_score is None:
+        return "n/a"
     if teacher_score is None:
         return f"n/a: the teacher's {primary} is unknown"
     if not teacher_score or not math.isfinite(teacher_score):
@@ -85,12 +88,12 @@ def auc_kept_text(student_auc: float | None, teacher_auc: float | None) -> str:
 
 def has_auc_kept(summary: StudentsRecord) -> bool:
     """Binary and pair tasks lead with the ROC AUC kept above chance (N labels: the primary kept)."""
-    return int(summary.data.get("num_labels", 2)) == 2 and summary.teacher.test.get("auc") is not None
+    return summary.data.num_labels == 2 and summary.teacher.test.get("auc") is not None
 
 
-def weak_text(student: Mapping[str, Any]) -> str:
+def weak_text(row: ModelRow) -> str:
     """The cell that flags a weak student (see ``weak_warnings`` for why)."""
-    return "WEAK" if student.get("weak") else ""
+    return "WEAK" if row.weak else ""
 
 
 def weak_warnings(summary: StudentsRecord) -> list[str]:
@@ -98,14 +101,29 @@ def weak_warnings(summary: StudentsRecord) -> list[str]:
     return [f"student {student.key} is weak: {'; '.join(student.weak)}" for student in summary.students if student.is_weak]
 
 
-def student_rows(summary: StudentsRecord) -> list[tuple[str, Mapping[str, Any]]]:
-    """Each realised student, then its ONNX export and int8 model where they were made, each
-    with its own test metrics, size and costs (and the student's weakness: a variant is the
-    same model)."""
-    rows: list[tuple[str, Mapping[str, Any]]] = []
+@dataclass(frozen=True)
+class ModelRow:
+    """A row of the students' tables: a realised student or one of its exported variants, with
+    its test scores, size and costs, and the student's weakness (a variant is the same model)."""
+
+    name: str
+    test: Mapping[str, float | None]
+    size_mb: float
+    latency_ms: float
+    energy_j: float
+    carbon_g: float
+    energy_estimated: bool
+    weak: tuple[str, ...]
+
+
+def student_rows(summary: StudentsRecord) -> list[ModelRow]:
+    """Each realised student, then its ONNX export and int8 model where they were made."""
+    rows: list[ModelRow] = []
     for student in summary.students:
-        rows.append((student.key, student.to_dict()))
-        rows.extend((f"{student.key} ({label})", {**variant, "weak": list(student.weak)}) for label, variant in student.variants())
+        estimated = bool(student.energy_estimated)
+        rows.append(ModelRow(student.key, student.test, student.size_mb, student.latency_ms, student.energy_j, student.carbon_g, estimated, student.weak))
+        for label, variant in student.variants():
+            rows.append(ModelRow(f"{student.key} ({label})", variant.test, variant.size_mb, variant.latency_ms, variant.energy_j, variant.carbon_g, variant.energy_estimated, student.weak))
     return rows
 
 
@@ -242,78 +260,6 @@ def selected_section(spec: Spec, selection: Selection | None, objective_names: S
 """
 
 
-def students_section(summary: StudentsRecord) -> str:
-    """The realised students against the teacher: size, latency, energy, carbon and test scores."""
-    teacher, primary = summary.teacher, summary.primary
-    many = int(summary.data.get("num_labels", 2)) > 2
-    auc = has_auc_kept(summary)
-    header = [
-        "model",
-        "size MB",
-        "latency ms",
-        "energy J / 1,000 inferences",
-        "carbon g / 1,000 inferences",
-        "accuracy",
-        "macro-F1" if many else "F1",
-        "ROC AUC",
-        "smaller",
-        "faster",
-        *(["ROC AUC kept above chance"] if auc else []),
-        f"{primary} kept",
-        "weak",
-    ]
-    teacher_scores = [f"{teacher.test['accuracy']:.4f}", f"{teacher.test['f1']:.4f}", _optional(teacher.test.get("auc"))]
-    measured = [figure_text(teacher.size_mb, ".2f"), figure_text(teacher.latency_ms, ".2f"), figure_text(teacher.energy_j, ".3g", 1000), figure_text(teacher.carbon_g, ".3g", 1000)]
-    rows = [["teacher " + teacher.model, *measured, *teacher_scores, "1x", "1x", *(["100%"] if auc else []), "100%", ""]]
-    if summary.baseline is not None:  # the reference point: what TF-IDF and a logistic regression reach
-        base = summary.baseline.test
-        base_primary = base.get(primary)
-        rows.append(
-            [
-                f"baseline: {summary.baseline.name}",
-                *[""] * 4,
-                _optional(base.get("accuracy")),
-                _optional(base.get("f1")),
-                _optional(base.get("auc")),
-                "",
-                "",
-                *([auc_kept_text(base.get("auc"), teacher.test.get("auc"))] if auc else []),
-                kept_text(base_primary, teacher.test[primary], primary) if base_primary is not None else "n/a",
-                "",
-            ]
-        )
-    for name, student in student_rows(summary):
-        rows.append(
-            [
-                f"student `{name}`",
-                f"{student['size_mb']:.3f}",
-                f"{student['latency_ms']:.2f}",
-                f"{1000 * student['energy_j']:.3g}",
-                f"{1000 * student['carbon_g']:.3g}",
-                f"{student['test']['accuracy']:.4f}",
-                f"{student['test']['f1']:.4f}",
-                _optional(student["test"].get("auc")),
-                ratio_text(teacher.size_mb, student["size_mb"]),
-                ratio_text(teacher.latency_ms, student["latency_ms"]),
-                *([auc_kept_text(student["test"].get("auc"), teacher.test.get("auc"))] if auc else []),
-                kept_text(student["test"][primary], teacher.test[primary], primary),
-                weak_text(student),
-            ]
-        )
-    estimated = teacher.extra.get("energy_estimated") or any(student.get("energy_estimated") for _, student in student_rows(summary))
-    data = summary.data
-    warnings = "".join(f"\n**Warning:** {warning}.\n" for warning in [*teacher.warnings, *weak_warnings(summary)])
-    warnings += _kept_sentence(summary)
-    return f"""{STUDENTS_HEADING}
-
-Data `{data["source"]}`: {data["labeled"]} labelled (teacher fine-tuning), {data["unlabeled"]} unlabelled (distillation{_augmented_text(data.get("augmented"))}{_transfer_text(data.get("transfer"))}), {data["valid"]} validation, {data["test"]} test examples{_dropped_text(data.get("dropped"))}.{_teacher_sentence(teacher.extra.get("validation"), teacher.extra.get("path"))}{_unmeasured_sentence(teacher)}{_labels_sentence(summary.data)}{_methods_sentence(summary)} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
-
-{markdown_table(header, rows)}
-{_per_class_table(summary) if many else ""}{warnings}
-Each student is in `students/<key>/` (model, tokenizer, `metrics.json`, `README.md` with how to load it; `model.onnx` and `model-int8.pt` when `train.onnx` and `train.quantize` are set).
-"""
-
-
 def reproducibility_section(manifest: Manifest | None) -> str:
     """The library versions the run used (from its manifest)."""
     libraries = sorted(manifest.libraries.items()) if manifest else []
@@ -323,108 +269,5 @@ def reproducibility_section(manifest: Manifest | None) -> str:
 """
 
 
-def _transfer_text(transfer: int | None) -> str:
-    return f", with {transfer} new pairs of their functions labelled by the teacher: `train.transfer_pairs`" if transfer else ""
-
-
-def _augmented_text(augmented: int | None) -> str:
-    return f", with {augmented} rewrites of training functions labelled by the teacher: `train.augment`" if augmented else ""
-
-
-def _dropped_text(dropped: int | None) -> str:
-    return f" ({dropped} pairs dropped: their two functions fell on two sides of the split, and no function may be on two)" if dropped else ""
-
-
-def _methods_sentence(summary: StudentsRecord) -> str:
-    """How the students learned from the teacher, when not by logits alone (``train.distill``
-    or a searched ``distill_method``), and the disk the teacher's cached features take."""
-    used = sorted({" + ".join(f"{method}" if weight == 1 else f"{weight:g} {method}" for method, weight in student.extra.get("distill", {}).items()) for student in summary.students} - {"", "logits"})
-    if not used:
-        return ""
-    cache = summary.teacher.extra.get("features_mb")
-    features = f"; the teacher's cached features take {cache:.1f} MB" if cache else ""
-    return f" Students were distilled with {', '.join(used)} (`train.distill`, or the configuration's `distill_method`){features}."
-
-
-def _labels_sentence(data: Mapping[str, Any]) -> str:
-    """What the scores mean for a task of more than two labels."""
-    count = int(data.get("num_labels", 2))
-    if count <= 2:
-        return ""
-    return (
-        f" The task has {count} labels: F1 is macro-F1 (the mean of each class's F1, in the table below the main one) and ROC AUC the mean"
-        " of each class against the rest; students predict the class of the largest logit (no decision threshold is tuned)."
-    )
-
-
-def _kept_sentence(summary: StudentsRecord) -> str:
-    """What the kept columns mean (two labels): the F1 of a model that calls every pair one
-    class is far from 0 on a balanced set, its ROC AUC above chance is 0."""
-    if not has_auc_kept(summary):
-        return ""
-    return (
-        "\n*ROC AUC kept above chance* is (AUC of the student - 0.5) / (AUC of the teacher - 0.5): a student that guesses keeps 0%, "
-        "whatever its F1. A student is *weak* when it predicts one class for 98% or more of a split, or when the 95% bootstrap "
-        "interval of its validation ROC AUC holds 0.5.\n"
-    )
-
-
-def _per_class_table(summary: StudentsRecord) -> str:
-    """Each class's test F1, for the teacher and every student (tasks of more than two labels)."""
-    count = int(summary.data.get("num_labels", 2))
-    names = [str(name) for name in summary.data.get("labels", [])] or [str(label) for label in range(count)]
-    header = ["model", *(f"F1 `{name}`" for name in names)]
-
-    def cells(test: Mapping[str, Any]) -> list[str]:
-        return [_optional(test.get(f"f1_class_{label}")) for label in range(count)]
-
-    rows = [["teacher " + summary.teacher.model, *cells(summary.teacher.test)]]
-    rows += [[f"student `{name}`", *cells(student["test"])] for name, student in student_rows(summary)]
-    return "\n" + markdown_table(header, rows)
-
-
-def _unmeasured_sentence(teacher: TeacherRecord) -> str:
-    """Why a teacher's costs are missing: it was given only as its predictions."""
-    unknown = [name for name, value in (("size", teacher.size_mb), ("latency", teacher.latency_ms), ("energy and carbon", teacher.energy_j)) if value is None]
-    if not unknown:
-        return ""
-    return (
-        f" The teacher's {', '.join(unknown)} are not known: it was given as its predictions, without train.teacher.model to measure"
-        " (declare train.teacher.size_mb and latency_ms, or name the model), so those columns and ratios are left out."
-    )
-
-
-def _teacher_sentence(validation: Mapping[str, Any] | None, path: str | None = None) -> str:
-    """Where the teacher came from: used as it is, given as predictions, or fine-tuned here (and
-    how that went)."""
-    auc = f": validation {validation.get('metric', 'auc')} {validation['value']:.4f}" if validation and "value" in validation else ""
-    if path == "as-is":
-        return f" The teacher was used as it is (its own classification head, tokenizer and input length; not fine-tuned here){auc}."
-    if path == "predictions":
-        return f" The teacher was given as its predictions on the data (train.teacher.predictions; no teacher model ran here){auc}."
-    if not validation or "value" not in validation or "epochs" not in validation:
-        return ""
-    best = f", best at epoch {validation['best_epoch']}" if "best_epoch" in validation else ""
-    limit = f" of at most {validation['max_epochs']}" if "max_epochs" in validation else ""
-    return f" The teacher was fine-tuned for {validation['epochs']} epoch(s){limit}{best}: validation {validation.get('metric', 'auc')} {validation['value']:.4f}."
-
-
 def _number(value: Any) -> str:
     return f"{value:.6g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "n/a"
-
-
-def _optional(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
-
-
-def _threshold_sentence(summary: StudentsRecord, primary: str) -> str:
-    """How the predictions were cut, when the students' thresholds were tuned (``train.tune_threshold``)."""
-    if not any(student.extra.get("threshold", {}).get("tuned") for student in summary.students):
-        return ""
-    teacher = summary.teacher.extra.get("threshold")
-    reference = f" (at a threshold tuned on validation, its {primary} would be {teacher['test_at_validation_tuned'][primary]:.4f})" if teacher else ""
-    return (
-        f" Students predict at a decision threshold chosen on the validation split for {primary} and folded into their output bias "
-        f"(distillation shows them no labels; their {primary} at the default threshold is in `metrics.json`); the teacher at its own, "
-        f"fitted to the labelled split by its fine-tuning{reference}."
-    )

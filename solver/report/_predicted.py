@@ -69,18 +69,18 @@ def prediction_checks(summary: StudentsRecord) -> list[PredictionCheck]:
     metrics = sorted({name for student in summary.students for name in student.predicted})
     checks = []
     for metric in metrics:
-        rows = [(student, student.predicted[metric]) for student in summary.students if metric in student.predicted and student.predicted[metric].get("validation") is not None]
+        rows = [(student, student.predicted[metric]) for student in summary.students if metric in student.predicted and student.predicted[metric].validation is not None]
         if len(rows) < 2:
             continue
         checks.append(
             PredictionCheck(
                 metric,
-                str(rows[0][1].get("score", "")),
+                rows[0][1].score or "",
                 tuple(student.key for student, _ in rows),
-                tuple(float(entry["value"]) for _, entry in rows),
-                tuple(entry.get("std") for _, entry in rows),
-                tuple(float(entry["validation"]) for _, entry in rows),
-                tuple(entry.get("test") for _, entry in rows),
+                tuple(entry.value for _, entry in rows),
+                tuple(entry.std for _, entry in rows),
+                tuple(float(entry.validation or 0.0) for _, entry in rows),
+                tuple(entry.test for _, entry in rows),
                 tuple(student.size_mb for student, _ in rows),
             )
         )

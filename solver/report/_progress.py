@@ -7,8 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from avatar.objectives import progress_display
-from avatar.objectives._progress_lines import LineProgress
+from avatar.objectives import LineProgress, progress_display
 
 from ..search._learning import all_probes_weak
 from ..search._search import GenerationStats, Search, SearchHooks, SearchResult

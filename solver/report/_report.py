@@ -22,9 +22,10 @@ from ..search._failures import failure_kinds
 from ..search._store import RunStore
 from ._html import write_html_report
 from ._learning_report import learning_section
-from ._markdown import header_section, reproducibility_section, search_section, selected_section, space_section, students_section
+from ._markdown import header_section, reproducibility_section, search_section, selected_section, space_section
 from ._predicted import predicted_section
 from ._results import front_order
+from ._students_section import students_section
 
 __all__ = ["SearchSummary", "write_report"]
 
@@ -106,5 +107,5 @@ def write_report(run: RunDirectory | Path, spec: Spec) -> Path:
         sections.append(learning_section(run, learning, students))
     sections.append(reproducibility_section(manifest))
     run.report_md.write_text("\n".join(sections))
-    write_html_report(run.path)
+    write_html_report(run)
     return run.report_md

@@ -52,15 +52,15 @@ def students_table(summary: StudentsRecord) -> Table:
     """The realised students against the teacher; for two labels led by the ROC AUC kept above
     chance, so a student that guesses never reads as most of the teacher. Weak students are
     flagged (``weak_warnings`` says why)."""
-    teacher, primary = summary.teacher.to_dict(), summary.primary
+    teacher, primary = summary.teacher, summary.primary
     auc = has_auc_kept(summary)
     table = Table(title="Realised students (test split)", title_justify="left")
     columns = ["model", "size MB", "latency ms", *(["AUC"] if auc else []), primary, "smaller", "faster", *(["AUC kept"] if auc else []), f"{primary} kept", "weak"]
     for column in columns:
         table.add_column(column, justify="right")
-    size, latency = teacher["size_mb"], teacher["latency_ms"]  # None: a teacher given only as predictions
-    teacher_auc = [f"{teacher['test']['auc']:.4f}"] if auc else []
-    table.add_row("teacher", figure_text(size, ".2f"), figure_text(latency, ".2f"), *teacher_auc, f"{teacher['test'][primary]:.4f}", "", "", *([""] if auc else []), "", "")
+    size, latency = teacher.size_mb, teacher.latency_ms  # None: a teacher given only as predictions
+    teacher_auc = [figure_text(teacher.test.get("auc"), ".4f")] if auc else []
+    table.add_row("teacher", figure_text(size, ".2f"), figure_text(latency, ".2f"), *teacher_auc, figure_text(teacher.test.get(primary), ".4f"), "", "", *([""] if auc else []), "", "")
     if summary.baseline is not None:  # the reference point: what TF-IDF and a logistic regression reach
         base = summary.baseline.test
         base_primary = base.get(primary)
@@ -72,22 +72,22 @@ def students_table(summary: StudentsRecord) -> Table:
             figure_text(base.get(primary), ".4f"),
             "",
             "",
-            *([auc_kept_text(base.get("auc"), teacher["test"].get("auc"))] if auc else []),
-            kept_text(base_primary, teacher["test"][primary], primary) if base_primary is not None else "n/a",
+            *([auc_kept_text(base.get("auc"), teacher.test.get("auc"))] if auc else []),
+            kept_text(base_primary, teacher.test.get(primary), primary),
             "",
         )
-    for name, student in student_rows(summary):
-        student_auc = student["test"].get("auc")
+    for row in student_rows(summary):
+        student_auc = row.test.get("auc")
         table.add_row(
-            name,
-            f"{student['size_mb']:.3f}",
-            f"{student['latency_ms']:.2f}",
+            row.name,
+            f"{row.size_mb:.3f}",
+            f"{row.latency_ms:.2f}",
             *([f"{student_auc:.4f}" if student_auc is not None else "n/a"] if auc else []),
-            f"{student['test'][primary]:.4f}",
-            ratio_text(size, student["size_mb"], digits=0),
-            ratio_text(latency, student["latency_ms"], digits=0),
-            *([auc_kept_text(student_auc, teacher["test"].get("auc"))] if auc else []),
-            kept_text(student["test"][primary], teacher["test"][primary], primary),
-            weak_text(student),
+            figure_text(row.test.get(primary), ".4f"),
+            ratio_text(size, row.size_mb, digits=0),
+            ratio_text(latency, row.latency_ms, digits=0),
+            *([auc_kept_text(student_auc, teacher.test.get("auc"))] if auc else []),
+            kept_text(row.test.get(primary), teacher.test.get(primary), primary),
+            weak_text(row),
         )
     return table

@@ -106,12 +106,12 @@ def platypus_random(generator: random.Random) -> Iterator[None]:
     """
     modules = [module for name, module in sys.modules.items() if name.startswith("platypus") and getattr(module, "random", None) is random]
     for module in modules:
-        module.random = generator
+        setattr(module, "random", generator)  # noqa: B010 - a module attribute mypy cannot see
     try:
         yield
     finally:
         for module in modules:
-            module.random = random
+            setattr(module, "random", random)  # noqa: B010
 
 
 def _divisions_for(population: int, n_objectives: int) -> int:

@@ -19,7 +19,7 @@ The trainer provides the probes (``Prober``); this module never imports it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -49,10 +49,11 @@ class Prober(Protocol):
     trainer's distils a super-student there once).
     """
 
-    def task(self, metric: str, estimator: objectives.Estimator, config: dict[str, Any]) -> Task: ...
-
-    # With multi-fidelity (the estimator's ``promote``), promoted probes are asked for as
-    # ``task(metric, estimator, config, fidelity=...)``: one of ``estimator.fidelities``.
+    def task(self, metric: str, estimator: objectives.Estimator, config: dict[str, Any], fidelity: Mapping[str, Any] | None = None) -> Task:
+        """The task for ``config``. With multi-fidelity (the estimator's ``promote``), promoted
+        probes are asked for with ``fidelity``, one of ``estimator.fidelities``; a prober for
+        estimators without ``promote`` is never given one."""
+        ...
 
 
 def probe_source(prober: Prober | None) -> str | None:
@@ -126,7 +127,7 @@ class LearnedMetric:
         promote = float(getattr(self.estimator, "promote", 0.0))
         if promote > 0:
             keys = {config_key(config) for config in configs}
-            short = sorted((probe for probe in self.probes() if probe.ok and probe.key in keys and self.level(probe) == 0), key=lambda probe: (-probe.value, probe.key))
+            short = sorted((probe for probe in self.probes() if probe.ok and probe.key in keys and self.level(probe) == 0), key=lambda probe: (-(probe.value or 0.0), probe.key))
             count = math.ceil(promote * len(keys))
             choose = getattr(self.estimator, "to_promote", None)  # which ones: the best by default
             chosen = choose([probe.value for probe in short], count) if choose is not None else range(min(count, len(short)))

@@ -46,12 +46,13 @@ import numpy as np
 from avatar import objectives
 
 from ..space import Space
-from ._pareto import as_minimisation, nondominated
+from ._front import GrowingFront
+from ._pareto import as_minimisation
 from ._problem import AvatarProblem, GridVariator
 from ._store import Evaluation
 from ._violation import violations_at
 
-__all__ = ["CandidatePool", "ModelBasedProposer", "GrowingFront", "modelled_metrics", "EXACT_KINDS", "INITIAL_DESIGN"]
+__all__ = ["CandidatePool", "ModelBasedProposer", "modelled_metrics", "EXACT_KINDS", "INITIAL_DESIGN"]
 
 EXACT_KINDS = ("analytic", "predicted")
 DESCRIPTORS = ("params", "gflops", "size_mb")  # built-in closed forms given to the models as inputs
@@ -98,40 +99,6 @@ def _descriptors(space: Space, exact: Sequence[str]) -> dict[str, objectives.Est
         if _computed_exactly(estimator):
             found[name] = estimator
     return found
-
-
-class GrowingFront:
-    """The rows of the non-dominated points among a list that only grows (the search's
-    measurements), as ``nondominated`` gives them over the whole list (of equal points, the
-    first), kept current by comparing each call's new rows with the front alone: the front of
-    all is the front of (the earlier front and the new rows). Without it, the front was
-    recomputed over every measurement for every batch, which made the search's own time grow
-    with the square of its length (issue 34)."""
-
-    def __init__(self) -> None:
-        self.rows: list[int] = []
-        self.seen = 0
-        self.last_key: str | None = None
-
-    def __call__(self, keys: Sequence[str], points: np.ndarray, usable: Callable[[int], bool] | None = None) -> np.ndarray:
-        """Front rows of ``points`` (one per key; ``usable`` picks which rows may be in it)."""
-        if self.seen > len(keys) or (self.seen and keys[self.seen - 1] != self.last_key):  # not the list seen before: start again
-            self.rows, self.seen = [], 0
-        new = np.array([index for index in range(self.seen, len(keys)) if usable is None or usable(index)], dtype=int)
-        self.seen, self.last_key = len(keys), (keys[-1] if keys else None)
-        if len(new):
-            survivors = new[nondominated(points[new])]  # among themselves: of equal points, the first
-            front = np.array(self.rows, dtype=int)
-            if len(front):
-                # Every front row comes before every new one: a new point that a front point
-                # equals or dominates is out; a front point that a surviving new point dominates is out.
-                covered = np.any(np.all(points[front][:, None, :] <= points[survivors][None, :, :], axis=2), axis=0)
-                survivors = survivors[~covered]
-                mine, theirs = points[survivors][:, None, :], points[front][None, :, :]
-                beaten = np.any(np.all(mine <= theirs, axis=2) & np.any(mine < theirs, axis=2), axis=0)
-                front = front[~beaten]
-            self.rows = sorted(front.tolist() + survivors.tolist())
-        return np.array(self.rows, dtype=int)
 
 
 class CandidatePool:

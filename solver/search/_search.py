@@ -31,11 +31,12 @@ from ._execution import Executor, SerialExecutor
 from ._front import RunningFront, canonical_order
 from ._model_based import ModelBasedProposer, modelled_metrics
 from ._outcome import GenerationStats, SearchHooks, SearchResult
-from ._pareto import Normalisation, hypervolume, objective_limits
+from ._pareto import objective_limits
 from ._problem import AvatarProblem, GridVariator, fill_solution
 from ._store import Evaluation, RunStore, StoreError, config_key
 from ._tasks import EvaluationTask
 from ._violation import violations_at
+from ._volume import FrontVolume
 
 __all__ = ["Search", "SearchResult", "SearchHooks", "GenerationStats", "ALGORITHMS", "objective_limits"]
 
@@ -98,7 +99,7 @@ class Search:
         self._replayed = True
         spec = self.spec
         self.objective_names = [objective.metric for objective in spec.objectives]
-        self.directions = [objective.direction for objective in spec.objectives]
+        self.directions: list[str] = [objective.direction for objective in spec.objectives]
         constraints = {constraint.name: constraint for constraint in spec.constraints}
         self.post = [constraints[item.name] for item in self.space.post_constraints]
         self.metrics = self._metrics_to_evaluate()
@@ -110,7 +111,6 @@ class Search:
         self.new_evaluations = 0
         self.stagnant = 0
         self.failures = FailureStreak(spec.search.max_identical_failures)
-        self.normalisation: Normalisation | None = None
         self._choose_algorithm()
         # Platypus' IBEA cannot rank infeasible solutions (it normalises feasible ones only):
         # it gets post-evaluation violations as a penalty added to every objective, and failed
@@ -118,7 +118,7 @@ class Search:
         self.penalised = self.algorithm_name == "ibea"
         self.problem = AvatarProblem(self.space, self.objective_names, self.directions, 0 if self.penalised else len(self.post), self.rng)
         self._front = RunningFront(self.objective_names, self.directions)
-        self._volume_at: tuple[int, int, float] = (0, -1, 0.0)  # (evaluations, front version, hypervolume) when last computed
+        self.volume = FrontVolume(self._front, self.store, objective_limits(spec, self.objective_names))
         for evaluation in sorted(self.store.evaluations(), key=canonical_order):
             problem = stored_problem(self.space, evaluation, self.objective_names, self.metrics)
             if problem is not None:
@@ -143,6 +143,7 @@ class Search:
         self.batch = int(self.store.get_meta("batch", 0)) or self.requested_batch or max(1, self.executor.workers)
 
     def _store_choice(self) -> None:
+        assert self.choice is not None, "resolved first (_resolve_algorithm)"
         self.store.set_meta("algorithm", self.choice.to_dict())
         if self.algorithm_name == "surrogate":
             self.store.set_meta("batch", self.batch)
@@ -297,35 +298,10 @@ class Search:
         """The feasible Pareto front, by generation, then key."""
         return self._front.evaluations()
 
-    def _ensure_normalisation(self) -> None:
-        """Fix the hypervolume's normalisation once, from the first feasible evaluations (a
-        resumed run reads the stored one, so its values stay comparable)."""
-        if self.normalisation is not None or not len(self._front):
-            return
-        stored = self.store.get_meta("normalisation")
-        if stored is not None:
-            self.normalisation = Normalisation(tuple(stored["ideal"]), tuple(stored["reference"]))
-            return
-        feasible = self._front.points(self.feasible_evaluations())
-        self.normalisation = Normalisation.from_points(feasible, objective_limits(self.spec, self.objective_names))
-        self.store.set_meta("normalisation", {"ideal": self.normalisation.ideal, "reference": self.normalisation.reference})
-
-    def _generation_volume(self, front: list[Evaluation]) -> float:
-        """The front's hypervolume for a generation's record. An exact hypervolume grows with the
-        front (steeply past three objectives), and the model-based search's generations are one
-        point each: it is computed again only when the front changed and at least a hundredth
-        of the evaluations so far came since the last time (about 100 times per tenfold growth of
-        the run), else the last value stands. The result's hypervolume is always exact."""
-        due = self.n_evaluations - self._volume_at[0] >= max(1, self.n_evaluations // 100)
-        if self._volume_at[1] != self._front.version and (due or self._volume_at[2] == 0.0):
-            volume = hypervolume(self._front.points(front), self.normalisation) if front and self.normalisation else 0.0
-            self._volume_at = (self.n_evaluations, self._front.version, volume)
-        return self._volume_at[2]
-
     def _record_generation(self) -> None:
         front = self.front()
-        self._ensure_normalisation()
-        volume = self._generation_volume(front)
+        self.volume.ensure_normalisation(self.feasible_evaluations)
+        volume = self.volume.of_generation(front, self.n_evaluations)
         stats = GenerationStats(self.generation - 1, self.n_evaluations, len(front), volume, self.elapsed)
         self.store.record_generation(stats.generation, stats.evaluations, stats.front_size, stats.hypervolume, stats.elapsed)
         for hook in self.hooks:
@@ -334,16 +310,15 @@ class Search:
     def result(self, stopped_because: str = "") -> SearchResult:
         """All evaluations so far (the stored ones too) and the feasible front."""
         self._replay()
-        self._ensure_normalisation()
+        self.volume.ensure_normalisation(self.feasible_evaluations)
         front = self.front()
-        volume = hypervolume(self._front.points(front), self.normalisation) if front and self.normalisation else 0.0
         return SearchResult(
             self.objective_names,
             self.directions,
             sorted(self.cache.values(), key=canonical_order),
             front,
-            self.normalisation,
-            volume,
+            self.volume.normalisation,
+            self.volume.exact(front),
             self.store.generations(),
             stopped_because,
         )

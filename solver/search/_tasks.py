@@ -57,7 +57,8 @@ def _third_party(estimator: Any) -> bool:
 class Task(Protocol):
     """What an executor runs: ``run()`` returns metric values; ``timeout`` in seconds or None."""
 
-    timeout: float | None
+    @property
+    def timeout(self) -> float | None: ...
 
     def run(self) -> Mapping[str, Any]: ...
 

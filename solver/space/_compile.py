@@ -38,7 +38,7 @@ def _variable(parameter: Parameter) -> tuple[Variable, FNode]:
         return Variable(parameter, symbol, True), And(LE(Int(0), symbol), LT(symbol, Int(parameter.size)))
     real = any(isinstance(value, float) for value in parameter.values)
     symbol = Symbol(symbol_name(parameter.name, real=real), REAL if real else INT)
-    exact = parameter.values if not real else [Fraction(repr(value)) if isinstance(value, float) else Fraction(value) for value in parameter.values]
+    exact = parameter.numbers if not real else [Fraction(repr(value)) if isinstance(value, float) else Fraction(value) for value in parameter.numbers]
     steps = {exact[index + 1] - exact[index] for index in range(len(exact) - 1)}  # plain ints when it can: ranges have a million values
     if len(steps) == 1 and len(exact) > 2:
         step = Fraction(steps.pop())
@@ -84,7 +84,7 @@ def compile_space(
         mentioned |= {parameter_name(symbol) for symbol in formula.get_free_variables()}
     mentioned |= _aux_dependencies(compiler.auxiliaries, set(hard.values()))
     free = [name for name in variables if name not in mentioned]
-    terms = {key.removeprefix("metric:"): value.node for key, (value, _) in compiler.cache.items() if key.startswith("metric:")}
+    terms = dict(compiler.metric_terms)
     return CompiledSpace(spec, variables, domains, compiler.definitions, compiler.auxiliaries, hard, infos, free, terms)
 
 

@@ -132,6 +132,12 @@ class GridDecomposition:
                 return False
         return True
 
+    @property
+    def _inner(self) -> str:
+        """The inner parameter's name, where the code runs only when there is one."""
+        assert self.inner is not None
+        return self.inner
+
     def _choose_inner(self) -> str | None:
         candidates = [name for name in self.compiled.constrained if not self.variables[name].is_index and self.variables[name].parameter.size > 1 and self._is_linear_in(name)]
         return max(candidates, key=lambda name: self.variables[name].parameter.size, default=None)
@@ -139,8 +145,9 @@ class GridDecomposition:
     def _atom(self, node: FNode) -> Atom:
         if self.inner is None or self.inner not in self._names(node):
             return Atom(node)
-        operator, left, right = as_comparison(node)
-        return Atom(node, operator, left, right, inner=True)
+        comparison = as_comparison(node)
+        assert comparison is not None, "an atom of the inner parameter is linear in it, so a comparison"
+        return Atom(node, *comparison, inner=True)
 
     def _nested_real_comparisons(self) -> list[tuple[FNode, FNode]]:
         """Sides of every comparison of real terms in the outer atoms (checked for near-ties)."""
@@ -161,8 +168,9 @@ class GridDecomposition:
 
     def _linear_parts(self, atom: Atom) -> tuple[FNode, FNode]:
         """``(slope, offset)`` terms of ``left - right`` as a linear function of the inner value."""
-        symbol = self.variables[self.inner].symbol
-        difference = Minus(atom.left, atom.right)
+        symbol = self.variables[self._inner].symbol
+        _, left, right = atom.sides()
+        difference = Minus(left, right)
         offset = difference.substitute({symbol: zero_like(symbol)})
         leading = self.variables[self.outer[0]].symbol if self.outer else None
         if leading is not None and self._degree(offset, self.outer[0]) == 1:
@@ -214,9 +222,10 @@ class GridDecomposition:
         if variable.is_index:
             return np.arange(variable.parameter.size, dtype=np.int64)
         values = variable.parameter.values
-        if all(type(value) is int for value in values):
-            fits = abs(values[0]) < INT64_SAFE and abs(values[-1]) < INT64_SAFE
-            return np.array(values, dtype=np.int64 if fits else object)
+        integers = [value for value in values if type(value) is int]
+        if len(integers) == len(values):
+            fits = abs(integers[0]) < INT64_SAFE and abs(integers[-1]) < INT64_SAFE
+            return np.array(integers, dtype=np.int64 if fits else object)
         return np.array(values, dtype=np.float64)
 
     # -- evaluation of one chunk of outer points --------------------------------------------
@@ -276,7 +285,7 @@ class GridDecomposition:
             error = TOLERANCE * (evaluate.magnitude(left_node) + evaluate.magnitude(right_node))
             uncertain |= np.abs(difference) <= error
         for point in np.flatnonzero(uncertain):
-            exact = self._exact_bindings(indices, point)
+            exact = self._exact_bindings(indices, int(point))
             feasible[point] = all(evaluate_exact(node, exact, self.auxiliaries) for node in outer_atoms)
         if self.inner is None:
             return feasible.astype(np.int64), np.zeros(n_points, dtype=np.int64)
@@ -296,22 +305,23 @@ class GridDecomposition:
         symbolically from the comparison (shared subterms, so the evaluator's memo reuses them
         across blocks: the slope rarely depends on the leading parameters).
         """
-        values = self.arrays[self.inner]
+        values = self.arrays[self._inner]
         n_points = len(selected)
         low = np.zeros(n_points, dtype=np.int64)
         high = np.full(n_points, len(values), dtype=np.int64)
-        grid = self.variables[self.inner].step
-        integer_grid = grid is not None and grid[0].denominator == 1 and grid[1].denominator == 1
+        grid = self.variables[self._inner].step
+        integer_grid = (int(grid[0]), int(grid[1])) if grid is not None and grid[0].denominator == 1 and grid[1].denominator == 1 else None
         for atom in (atom for atom in self.atoms if atom.inner):
             slope_node, offset_node = self.linear_parts[atom.node]
             slope = np.broadcast_to(np.asarray(evaluate(slope_node)), (n_full,))[selected]
             offset = np.broadcast_to(np.asarray(evaluate(offset_node)), (n_full,))[selected]
             is_integer = slope_node.get_type().is_int_type()
             exact = self._is_exact(slope_node, offset_node)
-            if is_integer and integer_grid:
-                atom_low, atom_high = integer_bounds(atom.operator, slope, offset, int(grid[0]), int(grid[1]), len(values))
+            operator = atom.sides()[0]
+            if is_integer and integer_grid is not None:
+                atom_low, atom_high = integer_bounds(operator, slope, offset, *integer_grid, len(values))
             else:
-                atom_low, atom_high = bounds(atom.operator, slope, offset, values, exact=exact)
+                atom_low, atom_high = bounds(operator, slope, offset, values, exact=exact)
             if not is_integer and not exact:
                 slope_error = TOLERANCE * np.broadcast_to(evaluate.magnitude(slope_node), (n_full,))[selected]
                 offset_error = TOLERANCE * np.broadcast_to(evaluate.magnitude(offset_node), (n_full,))[selected]
@@ -370,20 +380,21 @@ class GridDecomposition:
             yield start, counts, low
 
     def _exact_bounds(self, atom: Atom, indices: dict[str, np.ndarray], point: int) -> tuple[int, int]:
-        symbol = self.variables[self.inner].symbol
+        symbol = self.variables[self._inner].symbol
         exact = self._exact_bindings(indices, point)
-        difference = Minus(atom.left, atom.right)
+        operator, lhs, rhs = atom.sides()
+        difference = Minus(lhs, rhs)
         d0 = evaluate_exact(difference, {**exact, symbol: 0}, self.auxiliaries)
         d1 = evaluate_exact(difference, {**exact, symbol: 1}, self.auxiliaries)
-        values = [Fraction(repr(value)) if isinstance(value, float) else Fraction(value) for value in self.variables[self.inner].parameter.values]
+        values = [Fraction(repr(value)) if isinstance(value, float) else Fraction(value) for value in self.variables[self._inner].parameter.values]
         slope, offset = Fraction(d1 - d0), Fraction(d0)
         if slope == 0:
-            holds = {"<=": offset <= 0, "<": offset < 0, "==": offset == 0}[atom.operator]
+            holds = {"<=": offset <= 0, "<": offset < 0, "==": offset == 0}[operator]
             return (0, len(values)) if holds else (0, 0)
         threshold = -offset / slope
         left, right = bisect.bisect_left(values, threshold), bisect.bisect_right(values, threshold)
-        if atom.operator == "==":
+        if operator == "==":
             return left, right
         if slope > 0:
-            return 0, right if atom.operator == "<=" else left
-        return (left if atom.operator == "<=" else right), len(values)
+            return 0, right if operator == "<=" else left
+        return (left if operator == "<=" else right), len(values)

@@ -128,15 +128,19 @@ class FeasibleGrid:
 
     # -- queries built on ranks ----------------------------------------------------------
 
+    def _ranked(self, needs: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The stored counts, or a ValueError saying what ``needs`` them."""
+        if not self.is_ranked or self._stored is None:
+            raise ValueError(f"{needs} an exact count; this space was only estimated")
+        return self._stored
+
     def marginals(self) -> dict[str, np.ndarray]:
         """For each parameter, the exact number of feasible points taking each of its values.
 
         Raises:
             ValueError: the grid was too large for an exact count.
         """
-        if not self.is_ranked:
-            raise ValueError("exact marginals need an exact count; this space was only estimated")
-        flats, counts, lows = self._stored
+        flats, counts, lows = self._ranked("exact marginals need")
         decomposition, variables = self.decomposition, self.compiled.variables
         result: dict[str, np.ndarray] = {}
         indices = decomposition.decode(flats)
@@ -168,10 +172,8 @@ class FeasibleGrid:
 
     def config_of_rank(self, rank: int) -> dict[str, Any]:
         """The feasible point of rank ``rank`` (``0 <= rank < count().value``; needs an exact count)."""
-        if not self.is_ranked:
-            raise ValueError("ranks need an exact count; this space was only estimated")
+        flats, counts, lows = self._ranked("ranks need")
         constrained_rank, free_rank = divmod(rank, self.free_size)
-        flats, counts, lows = self._stored
         if self._cumulative is None:
             self._cumulative = np.cumsum(counts)
         position = int(np.searchsorted(self._cumulative, constrained_rank, side="right"))

@@ -28,6 +28,11 @@ class Atom:
     right: FNode | None = None
     inner: bool = False
 
+    def sides(self) -> tuple[str, FNode, FNode]:
+        """``(operator, left, right)`` of a comparison atom (every inner atom is one)."""
+        assert self.operator is not None and self.left is not None and self.right is not None, "not a comparison"
+        return self.operator, self.left, self.right
+
 
 def conjuncts(formula: FNode) -> list[FNode]:
     """The top-level conjuncts of a formula (``a and (b and c)`` gives ``a, b, c``)."""

@@ -34,7 +34,7 @@ def _snap(space: Space, config: Mapping[str, Any], generator: random.Random) -> 
         elif parameter.kind == "categorical" or not isinstance(value, (int, float)) or isinstance(value, bool):
             snapped[parameter.name] = generator.choice(parameter.values)
         else:
-            snapped[parameter.name] = min(parameter.values, key=lambda candidate: abs(candidate - value))
+            snapped[parameter.name] = min(parameter.numbers, key=lambda candidate: abs(candidate - value))
     return snapped
 
 

@@ -85,7 +85,8 @@ class Translator:
         self.metrics = metrics
         self.constants = spec.constant_values
         self.derived = {item.name: item for item in spec.derived}
-        self.cache: dict[str, tuple[_Compiled, tuple[FNode, ...]]] = {}
+        self.cache: dict[str, tuple[_Compiled, tuple[FNode, ...]]] = {}  # derived names: value, guards
+        self.metric_terms: dict[str, FNode] = {}  # estimators' closed forms, by metric
         self.definitions: list[FNode] = []
         self.auxiliaries: dict[FNode, Auxiliary] = {}
         self.counter = itertools.count()
@@ -141,15 +142,16 @@ class Translator:
         return value
 
     def metric(self, name: str) -> FNode:
-        key = f"metric:{name}"
-        if key not in self.cache:
-            self.cache[key] = (_Numeric(closed_form(name, self.metrics[name], _SolverConfig(self), self.context)), ())
-        return self.cache[key][0].node
+        if name not in self.metric_terms:
+            self.metric_terms[name] = closed_form(name, self.metrics[name], _SolverConfig(self), self.context)
+        return self.metric_terms[name]
 
     def condition(self, expression: Expr) -> FNode:
         """A hard constraint: its body and the definedness of every division in it."""
         self.guards = []
         value = _ExpressionCompiler(self).walk(expression)
+        if isinstance(value, _Text):
+            raise TypeError("a string is not a condition")  # the spec's type check refuses it first
         return And(*self.guards, value.node) if self.guards else value.node
 
 
@@ -169,10 +171,17 @@ class _SolverConfig:
         return Term(value.node)
 
     def is_value(self, name: str, value: str) -> FNode:
-        return _equal_texts(self.compiler, self.compiler.name(name), _Text(value=value))
+        return _equal_texts(self.compiler, _as_text(self.compiler.name(name)), _Text(value=value))
 
     def floor_div(self, numerator: Any, denominator: Any) -> Term:
         return Term(self.compiler.quotient(as_node(numerator), as_node(denominator)))
+
+
+def _as_text(value: _Compiled) -> _Text:
+    """``value`` as a string: the spec's type check compares strings only with strings."""
+    if not isinstance(value, _Text):
+        raise TypeError("a string compared with a number")
+    return value
 
 
 def _equal_texts(compiler: Translator, left: _Text, right: _Text) -> FNode:
@@ -180,6 +189,7 @@ def _equal_texts(compiler: Translator, left: _Text, right: _Text) -> FNode:
         return TRUE() if left.value == right.value else FALSE()
     if left.parameter is None:
         left, right = right, left
+    assert left.parameter is not None  # not two literals (above)
     variable = compiler.variables[left.parameter]
     choices = variable.parameter.values
     if right.parameter is None:
@@ -259,8 +269,10 @@ class _ExpressionCompiler(Walker[_Compiled]):
 
 def _comparison(compiler: Translator, operator: str, left: _Compiled, right: _Compiled) -> FNode:
     if isinstance(left, _Text):
-        equal = _equal_texts(compiler, left, right)
+        equal = _equal_texts(compiler, left, _as_text(right))
         return equal if operator == "==" else Not(equal)
+    if isinstance(right, _Text):
+        raise TypeError("a number compared with a string")  # the spec's type check refuses it first
     left_node, right_node = _integerize(*_align(left.node, right.node))
     if operator == "==":
         return Equals(left_node, right_node)
@@ -286,11 +298,11 @@ def _linear_form(node: FNode) -> dict[FNode | None, Fraction] | None:
     if node.is_real_constant():
         return {None: Fraction(node.constant_value())}
     if node.is_plus() or node.is_minus():
-        parts = [_linear_form(argument) for argument in node.args()]
-        if any(part is None for part in parts):
-            return None
         total: dict[FNode | None, Fraction] = {}
-        for index, part in enumerate(parts):
+        for index, argument in enumerate(node.args()):
+            part = _linear_form(argument)
+            if part is None:
+                return None
             sign = -1 if node.is_minus() and index > 0 else 1
             for key, value in part.items():
                 total[key] = total.get(key, Fraction(0)) + sign * value

@@ -21,7 +21,7 @@ from avatar.specs import (
 )
 
 POINT = SelectedPoint("9793ad621de6", {"hidden_size": 16, "tokenizer": "bpe"}, {"size_mb": 1.108, "gflops": 0.46}, "knee of the front", "ok", None, 0.00012, 9)
-STUDENT = {
+STUDENT = {  # a metrics.json as the trainer writes it (every part typed)
     "key": "9793ad621de6",
     "config": {"hidden_size": 16, "tokenizer": "bpe"},
     "test": {"accuracy": 0.61, "precision": 0.6, "recall": 0.7, "f1": 0.64, "auc": None},
@@ -32,10 +32,49 @@ STUDENT = {
     "weak": ["it predicts class 1 for 99.0% of the test split"],
     "predicted": {"accuracy": {"value": 0.71, "std": 0.02, "score": "f1", "validation": 0.69, "test": 0.64}},
     "task": "clone",
-    "threshold": {"tuned": True, "margin": 0.2},
-    "restarts": [{"seed": 1, "best": 0.7}],
-    "onnx": {"file": "model.onnx", "test": {"f1": 0.64}, "size_mb": 1.2, "latency_ms": 1.0, "energy_j": 0.01, "carbon_g": 0.001},
+    "test_examples": 3,
+    "test_predictions": [1, 1, 0],
+    "validation": {
+        "metric": "auc",
+        "best": 0.75,
+        "best_epoch": 2,
+        "epochs_run": 2,
+        "history": [{"epoch": 1, "loss": 0.76, "seconds": 8.7, "valid_f1": 0.0, "valid_auc": 0.64}, {"epoch": 2, "loss": 0.71, "seconds": 8.5, "valid_f1": 0.62, "valid_auc": 0.75}],
+    },
+    "threshold": {
+        "tuned": True,
+        "margin": 0.2,
+        "probability": 0.55,
+        "folded": True,
+        "metric": "f1",
+        "validation_at_default": 0.6,
+        "validation_tuned": 0.65,
+        "test_at_default": {"accuracy": 0.6, "f1": 0.6, "auc": None},
+    },
+    "distill": {"logits": 1.0, "hard_labels": 1.0},
+    "seed": 42,
+    "restarts": [{"seed": 42, "best": 0.75, "best_epoch": 2, "epochs_run": 2}],
+    "params": 12345,
+    "size_mb_estimated": 1.05,
+    "notes": ["distilled on 201 unlabelled and 201 labelled examples (hard_labels)"],
+    "train": {"epochs": 3, "patience": 3, "temperature": 2.0, "distill": None, "seed": 42},
+    "latency_ms_p90": 2.9,
+    "energy_estimated": 1.0,
+    "onnx": {
+        "file": "model.onnx",
+        "test": {"f1": 0.64},
+        "max_logit_difference": 1e-6,
+        "size_mb": 1.2,
+        "latency_ms": 1.0,
+        "latency_ms_p90": 1.2,
+        "energy_j": 0.01,
+        "energy_estimated": 1.0,
+        "carbon_g": 0.001,
+    },
+    "int8": {"test": {"f1": 0.63}, "size_mb": 0.4, "latency_ms": 0.9, "latency_ms_p90": 1.0, "energy_j": 0.01, "energy_estimated": 0.0, "carbon_g": 0.001},
+    "seconds": 30.5,
 }
+OLD_STUDENT = {key: STUDENT[key] for key in ("key", "config", "test", "size_mb", "latency_ms", "energy_j", "carbon_g")} | {"weak": [], "predicted": {}}  # written before the rest was kept
 TEACHER = {
     "model": "microsoft/codebert-base",
     "test": {"accuracy": 0.63, "f1": 0.0},
@@ -44,9 +83,18 @@ TEACHER = {
     "energy_j": 0.9,
     "carbon_g": 0.1,
     "warnings": ["predicts one class"],
+    "path": "fine-tuned",
+    "max_length": 128,
+    "folder": "/cache/teachers/604237a25c46a273618f",
+    "threshold": {"metric": "f1", "validation_tuned_margin": -0.68, "test_at_validation_tuned": {"accuracy": 0.79, "f1": 0.84}},
+    "validation": {"metric": "auc", "value": 0.79, "epochs": 1, "best_epoch": 1, "max_epochs": 1},
+    "latency_ms_p90": 79.2,
+    "energy_estimated": 1.0,
     "params": 124,
+    "features_mb": 12.5,
 }
-STUDENTS = {"primary": "f1", "data": {"source": "d", "labeled": 1, "unlabeled": 2, "valid": 3, "test": 4}, "teacher": TEACHER, "students": [STUDENT], "device": "cpu", "seconds": {"teacher": 1.5}}
+DATA = {"source": "d", "labeled": 1, "unlabeled": 2, "valid": 3, "test": 4, "dropped": 5, "transfer": 6, "num_labels": 2, "labels": ["different", "clone"]}
+STUDENTS = {"primary": "f1", "data": DATA, "teacher": TEACHER, "students": [STUDENT, OLD_STUDENT], "device": "cpu", "seconds": {"teacher": 1.5}}
 LEARNING = {
     "metric": "accuracy",
     "method": "learned",
@@ -96,8 +144,14 @@ def test_records_give_typed_access_to_what_code_reads():
     students = StudentsRecord.from_dict(STUDENTS)
     student = students.students[0]
     assert students.primary == "f1" and students.teacher.warnings == ("predicts one class",)
-    assert student.size_mb == 1.1 and student.extra["threshold"]["margin"] == 0.2
-    assert [label for label, _ in student.variants()] == ["ONNX Runtime"]
+    assert student.size_mb == 1.1 and student.threshold is not None and student.threshold.margin == 0.2
+    assert [label for label, _ in student.variants()] == ["ONNX Runtime", "int8"] and student.int8 is not None and student.int8.energy_estimated is False
+    assert student.validation is not None and student.validation.epoch(2) is not None and student.validation.epoch(2).figures["valid_auc"] == 0.75
+    assert student.restarts is not None and student.restarts[0].epochs_run == 2 and student.energy_estimated is True
+    assert students.data.transfer == 6 and students.data.labels == ("different", "clone")
+    assert students.teacher.validation is not None and students.teacher.validation.best_epoch == 1 and students.teacher.features_mb == 12.5
+    old = students.students[1]
+    assert old.validation is None and old.threshold is None and old.variants() == [] and old.weak == ()
     assert SpaceReport.from_dict(SPACE).bounds_cells("tokenizer") == ("{bpe, word}", "{bpe}")
     assert Selection.from_dict({"select": 2, "points": [POINT.to_dict()]}).points == (POINT,)
 
@@ -111,6 +165,14 @@ def test_records_give_typed_access_to_what_code_reads():
         (StudentsRecord, {**STUDENTS, "students": [{**STUDENT, "size_mb": "big"}]}, "student 1: 'size_mb' is str"),
         (StudentsRecord, {**STUDENTS, "teacher": {**TEACHER, "latency_ms": True}}, "teacher: 'latency_ms' is True"),
         (StudentRecord, {**STUDENT, "test": {"f1": "high"}}, "'test.f1'"),
+        (StudentRecord, {**STUDENT, "threshold": {"tuned": True}}, "'margin' is missing"),
+        (StudentRecord, {**STUDENT, "validation": {**STUDENT["validation"], "history": [{"epoch": 1, "loss": "low"}]}}, "'an epoch.loss' is 'low'"),
+        (StudentRecord, {**STUDENT, "restarts": [{"seed": 1}]}, "'best' is missing"),
+        (StudentRecord, {**STUDENT, "int8": {"test": {}}}, "'size_mb' is missing"),
+        (StudentRecord, {**STUDENT, "test_predictions": [1, "clone"]}, "'test_predictions'"),
+        (StudentRecord, {**STUDENT, "distill": {"logits": "all"}}, "'distill.logits'"),
+        (StudentsRecord, {**STUDENTS, "data": {**DATA, "labeled": "many"}}, "data: 'labeled' is str"),
+        (StudentsRecord, {**STUDENTS, "teacher": {**TEACHER, "validation": {"epochs": 1.5}}}, "teacher: 'epochs' is float"),
         (SpaceReport, {**SPACE, "grid_size": 1.5}, "'grid_size'"),
         (Manifest, {**MANIFEST, "spec": {}}, "'hash' is missing"),
         (LearningRecord, {**LEARNING, "metric": None}, "'metric' is NoneType"),

@@ -110,7 +110,7 @@ def test_students_are_distilled_on_the_rewrites_the_teacher_labelled(tmp_path, d
     assert distillation.outputs.features.array("hidden").shape[0] == len(data.unlabeled) + len(data.augmented)
     assert list((tmp_path / "cache" / "augmented").glob("*.jsonl"))
     summary = train_selected(spec, None, run, cache_dir=tmp_path / "cache", device="cpu", distillation=distillation)
-    assert summary.data["augmented"] == len(data.augmented) and summary.students
+    assert summary.data.augmented == len(data.augmented) and summary.students
 
 
 def test_augmenting_needs_a_teacher_model(defect_file):

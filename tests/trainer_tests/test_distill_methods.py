@@ -93,13 +93,13 @@ def test_each_method_distils_a_student_that_saves_without_its_projections(kind, 
     assert (outputs.features is not None) is bool({"hidden", "attention_relations"} & set(methods))
     summary = train_selected(spec, None, run, cache_dir=tmp_path / "cache", device="cpu", distillation=distillation)
     student = summary.students[0]
-    assert student.extra["distill"] == methods and student.extra["validation"]["epochs_run"] >= 1
+    assert student.distill == methods and student.validation is not None and student.validation.epochs_run >= 1
     if outputs.features is not None:
         hidden = outputs.features.array("hidden")
         assert hidden.dtype.name == "float16" and hidden.shape[:3] == (len(distillation.data.unlabeled), 2 if kind == "clone" else 1, 1)  # the tiny teacher has 1 layer
-        assert summary.teacher.extra["features_mb"] > 0
+        assert (summary.teacher.features_mb or 0) > 0
     if "hard_labels" in methods:
-        assert any("labelled examples (hard_labels)" in note for note in student.extra["notes"])
+        assert any("labelled examples (hard_labels)" in note for note in student.notes or ())
     from avatar.trainer import load_student
 
     saved = load_student(run / "students" / "method00", kind)

@@ -10,7 +10,7 @@ import json
 import pytest
 from rich.console import Console
 
-from avatar.solver.report._markdown import students_section
+from avatar.solver.report._students_section import students_section
 from avatar.solver.report._tables import students_table
 from avatar.specs import BaselineRecord, StudentsRecord, loads
 from avatar.trainer import train_selected
@@ -54,7 +54,11 @@ def test_every_run_that_trains_records_and_shows_the_baseline(tmp_path, clone_fo
 
 
 def test_a_students_file_from_before_the_baseline_still_reads():
-    document = {"data": {}, "teacher": {"model": "t", "test": {"f1": 0.9}, "size_mb": None, "latency_ms": None, "energy_j": None, "carbon_g": None}, "students": []}
+    document = {
+        "data": {"source": "d", "labeled": 1, "unlabeled": 1, "valid": 1, "test": 1},
+        "teacher": {"model": "t", "test": {"f1": 0.9}, "size_mb": None, "latency_ms": None, "energy_j": None, "carbon_g": None},
+        "students": [],
+    }
     assert StudentsRecord.from_dict(document).baseline is None
     with pytest.raises(ValueError, match="baseline: 'valid' is missing"):
         StudentsRecord.from_dict({**document, "baseline": {"name": "x", "test": {}}})
@@ -64,7 +68,7 @@ def test_a_baseline_that_cannot_be_fitted_never_stops_a_run(tmp_path, clone_fold
     def broken(*args, **kwargs):
         raise MemoryError("scikit-learn ran out of memory")
 
-    monkeypatch.setattr("avatar.trainer._pipeline.lexical_baseline", broken)
+    monkeypatch.setattr("avatar.trainer._distillation.lexical_baseline", broken)
     spec = loads(student_spec("clone", clone_folder, tiny_teacher))
     run = tmp_path / "run"
     run.mkdir()

@@ -68,10 +68,10 @@ def test_a_three_label_task_is_distilled_end_to_end(tmp_path, three_class_file, 
     assert distillation.logits.shape[1] == 3 and distillation.teacher.model.config.num_labels == 3
     summary = train_selected(spec, None, run, cache_dir=tmp_path / "cache", device="cpu", distillation=distillation)
     student = summary.students[0]
-    assert summary.primary == "f1" and summary.data["labels"] == LABELS and summary.data["num_labels"] == 3
+    assert summary.primary == "f1" and summary.data.labels == tuple(LABELS) and summary.data.num_labels == 3
     assert set(student.test) >= {"accuracy", "f1", "auc", "f1_class_0", "f1_class_1", "f1_class_2"}
-    assert student.extra["threshold"]["tuned"] is False and student.extra["threshold"]["margin"] == 0.0
-    assert summary.teacher.extra["threshold"] is None
+    assert student.threshold is not None and student.threshold.tuned is False and student.threshold.margin == 0.0
+    assert summary.teacher.threshold is None
     # the saved student has three outputs, and its exact parameter count is the estimator's
     from avatar.trainer import load_student
 
@@ -81,7 +81,7 @@ def test_a_three_label_task_is_distilled_end_to_end(tmp_path, three_class_file, 
     assert context.num_labels == 3
     counted = sum(parameter.numel() for parameter in model.parameters())
     assert family.params(family.numeric(context.resolve(CONFIG)), "classify", 3) == counted
-    from avatar.solver.report._markdown import students_section
+    from avatar.solver.report._students_section import students_section
 
     section = students_section(summary)
     assert "macro-F1" in section and "F1 `double-free`" in section and "The task has 3 labels" in section

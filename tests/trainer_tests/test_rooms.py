@@ -45,5 +45,5 @@ def test_the_pipeline_reads_rooms_through_their_public_line() -> None:
 
 def test_every_module_lives_in_a_room_or_is_the_pipeline() -> None:
     top = {path.name for path in TRAINER.glob("*.py")}
-    assert top == {"__init__.py", "_pipeline.py", "_preflight.py", "_probe.py", "_realise.py", "_write_predictions.py"}
+    assert top == {"__init__.py", "_distillation.py", "_pipeline.py", "_preflight.py", "_probe.py", "_realise.py", "_write_predictions.py"}
     assert {path.parent.name for path in _modules()} <= {"trainer", *ROOMS}

@@ -57,7 +57,7 @@ def test_students_json_records_the_path_taken(tmp_path, defect_file, tiny_classi
               "intermediate_size": 32, "max_sequence_length": 64, "learning_rate": 0.005, "batch_size": 8}  # fmt: skip
     (run / "selected.json").write_text(json.dumps({"select": "knee", "points": [{"key": "asis0000", "config": config, "reason": "test"}]}))
     summary = train_selected(spec, None, run, cache_dir=tmp_path / "cache", device="cpu")
-    assert summary.teacher.extra["path"] == "as-is"
+    assert summary.teacher.path == "as-is"
     assert json.loads((run / "students.json").read_text())["teacher"]["path"] == "as-is"
 
 

@@ -35,7 +35,7 @@ def test_a_teacher_that_ranks_well_but_cuts_on_one_side_still_teaches(tmp_path, 
     def one_sided_but_ranked(teacher, examples, *args, **kwargs):
         return torch.tensor([[-1.0 - example.label, 1.0 + example.label] for example in examples])  # class 1 for all, ranked by label
 
-    monkeypatch.setattr("avatar.trainer._pipeline.teacher_logits", one_sided_but_ranked)
+    monkeypatch.setattr("avatar.trainer._distillation.teacher_logits", one_sided_but_ranked)
     distillation = prepare_distillation(_spec(tmp_path, defect_file, tiny_teacher, epochs=1), cache_dir=tmp_path / "cache", device="cpu")
     assert distillation.warnings and "class 1 for 100.0%" in distillation.warnings[0], "flagged, but not stopped: its margins rank the examples"
 
@@ -51,7 +51,7 @@ def _constant_logits(*args, **kwargs):
 
 
 def test_a_teacher_predicting_one_class_stops_the_run_with_what_to_do(tmp_path, defect_file, tiny_teacher, monkeypatch):
-    monkeypatch.setattr("avatar.trainer._pipeline.teacher_logits", _constant_logits)
+    monkeypatch.setattr("avatar.trainer._distillation.teacher_logits", _constant_logits)
     spec = _spec(tmp_path, defect_file, tiny_teacher, epochs=1)
     with pytest.raises(WeakTeacherError) as error:
         prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu")

@@ -67,13 +67,13 @@ def test_students_distilled_from_a_teachers_predictions_equal_those_distilled_fr
     _select(tmp_path / "run-predictions")
     from_model = train_selected(as_is, None, tmp_path / "run-model", cache_dir=tmp_path / "cache", device="cpu", distillation=distillation)
     from_predictions = train_selected(given, None, tmp_path / "run-predictions", cache_dir=tmp_path / "cache2", device="cpu")
-    assert from_predictions.teacher.extra["path"] == "predictions"
+    assert from_predictions.teacher.path == "predictions"
     assert from_predictions.teacher.test == pytest.approx(from_model.teacher.test, abs=1e-5)
-    assert from_model.students[0].extra["distill"] == from_predictions.students[0].extra["distill"] == {"logits": 1.0, "hard_labels": 1.0}  # the default
+    assert from_model.students[0].distill == from_predictions.students[0].distill == {"logits": 1.0, "hard_labels": 1.0}  # the default
     assert from_predictions.students[0].test == pytest.approx(from_model.students[0].test, abs=1e-6)
     # no model: its size and latency are unknown, and the report says why instead of inventing ratios
     assert from_predictions.teacher.size_mb is None and from_predictions.teacher.latency_ms is None
-    from avatar.solver.report._markdown import students_section
+    from avatar.solver.report._students_section import students_section
 
     section = students_section(from_predictions)
     assert "given as its predictions" in section and "size, latency, energy and carbon are not known" in section and "| —" in section
@@ -95,7 +95,7 @@ def test_the_default_distils_on_logits_alone_where_the_predictions_lack_the_labe
     assert "train.distill: logits, not the default logits+hard_labels" in said and "p.jsonl has no predictions for some of the labelled split" in said
     _select(tmp_path / "run")
     summary = train_selected(spec, None, tmp_path / "run", cache_dir=tmp_path / "cache", device="cpu", distillation=distillation)
-    assert summary.students[0].extra["distill"] == {"logits": 1.0}
+    assert summary.students[0].distill == {"logits": 1.0}
     named = loads((tmp_path / "spec.yaml").read_text().replace("temperature: 2.0", "temperature: 2.0, distill: logits+hard_labels"), filename=str(tmp_path / "spec.yaml"))
     with pytest.raises(PredictionsError, match="no prediction for example id"):
         prepare_distillation(named, cache_dir=tmp_path / "cache", device="cpu")

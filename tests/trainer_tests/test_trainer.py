@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from avatar.objectives import get_family, write_json_atomically
-from avatar.solver.report._markdown import students_section
+from avatar.solver.report._students_section import students_section
 from avatar.specs import StudentsRecord, loads
 from avatar.trainer import (
     DataError,

@@ -14,7 +14,8 @@ import pytest
 import torch
 from rich.console import Console
 
-from avatar.solver.report._markdown import auc_kept_text, students_section
+from avatar.solver.report._markdown import auc_kept_text
+from avatar.solver.report._students_section import students_section
 from avatar.solver.report._tables import students_table, weak_warnings
 from avatar.specs import StudentsRecord, loads
 from avatar.trainer import load_task_data, prepare_distillation, train_selected
@@ -180,8 +181,8 @@ def test_two_students_record_their_predictions_and_the_report_compares_them(tmp_
     summary = train_selected(spec, None, run, cache_dir=tmp_path / "cache", device="cpu", distillation=distillation)
     for student, point in zip(summary.students, points):
         entry = student.predicted["accuracy"]
-        assert entry["value"] == point["metrics"]["accuracy"] and entry["std"] == 0.02 and entry["score"] == "auc"
-        assert entry["test"] == student.test["auc"] and 0.0 <= entry["validation"] <= 1.0
+        assert entry.value == point["metrics"]["accuracy"] and entry.std == 0.02 and entry.score == "auc"
+        assert entry.test == student.test["auc"] and entry.validation is not None and 0.0 <= entry.validation <= 1.0
     (check,) = prediction_checks(summary)
     assert check.keys == ("point016", "point032") and check.score == "auc"
     section = predicted_section(summary, run)

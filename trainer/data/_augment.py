@@ -60,7 +60,7 @@ STYLES = ("v{}", "var_{}", "tmp{}", "x{}", "item_{}", "local{}")
 
 
 def _tokens(code: str) -> list[tuple[str, str]]:
-    return [(match.lastgroup, match.group()) for match in TOKEN.finditer(code)]
+    return [(match.lastgroup or "other", match.group()) for match in TOKEN.finditer(code)]
 
 
 def _python_like(code: str) -> bool:

@@ -33,12 +33,19 @@ _ARITHMETIC = {
 _LOGIC = {ast.And: ast.Or, ast.Or: ast.And}
 
 
+def copy_function(function: ast.FunctionDef) -> ast.FunctionDef:
+    """A deep copy of ``function`` (through its source), free to change in place."""
+    copy = ast.parse(ast.unparse(function)).body[0]
+    assert isinstance(copy, ast.FunctionDef)
+    return copy
+
+
 def mutant(function: ast.FunctionDef, generator: random.Random, changes: int = 2) -> ast.FunctionDef | None:
     """A copy of ``function`` with ``changes`` changes of meaning (a flipped comparison,
     arithmetic or boolean operator, a constant off by one, a negated condition, a dropped
     statement), or None when it offers none; ``function`` is left as it is."""
     original = ast.unparse(function)
-    copy = ast.parse(original).body[0]
+    copy = copy_function(function)
     sites = _sites(copy)
     if not sites:
         return None

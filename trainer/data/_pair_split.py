@@ -33,7 +33,8 @@ REFINE_PASSES = 20
 
 
 class _Grouped(Protocol):
-    groups: tuple[str, ...]
+    @property
+    def groups(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import random
 import sysconfig
 import textwrap
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from avatar.specs import TaskSettings
 
-from ._mutants import mutant
+from ._mutants import copy_function, mutant
 from ._task_data import DataError, Example
 
 __all__ = ["builtin_dataset", "stdlib_functions", "functions_in", "rewrite"]
@@ -72,8 +73,9 @@ def _without_docstring(node: ast.FunctionDef) -> ast.FunctionDef:
     body = node.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
         body = body[1:] or [ast.Pass()]
-    copy = ast.FunctionDef(node.name, node.args, body, [], node.returns, node.type_comment, **({"type_params": []} if hasattr(node, "type_params") else {}))
-    return ast.fix_missing_locations(ast.copy_location(copy, node))
+    stripped = copy.copy(node)
+    stripped.body, stripped.decorator_list = body, []
+    return ast.fix_missing_locations(stripped)
 
 
 class _Renamer(ast.NodeTransformer):
@@ -140,7 +142,7 @@ def _reorder(function: ast.FunctionDef, generator: random.Random) -> ast.Functio
 def rewrite(function: ast.FunctionDef, generator: random.Random, *, always: bool = False) -> str:
     """A semantics-preserving rewrite: renamed locals, reordered independent assignments,
     reformatted (each with a chance, or every one with ``always``)."""
-    copy = ast.parse(ast.unparse(function)).body[0]
+    copy = copy_function(function)
     if always or generator.random() < 0.8:
         copy = _rename(copy, generator)
     if always or generator.random() < 0.6:

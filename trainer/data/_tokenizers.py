@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from avatar.specs import file_mode
+from avatar.specs import Cache, file_mode
 
 __all__ = ["TOKENIZER_TYPES", "SPECIAL_TOKENS", "train_tokenizer", "load_or_train_tokenizer"]
 
@@ -80,7 +80,7 @@ def load_or_train_tokenizer(kind: str, vocab_size: int, texts: Sequence[str], co
     from tokenizers import Tokenizer
 
     key = hashlib.sha256(f"{_VERSION}:{kind}:{vocab_size}:{corpus_fingerprint}".encode()).hexdigest()[:20]
-    path = Path(cache_dir) / "tokenizers" / f"{kind}-{vocab_size}-{key}.json" if cache_dir else None
+    path = Cache(cache_dir).tokenizer(f"{kind}-{vocab_size}-{key}") if cache_dir else None
     if path is not None and path.exists():
         return _wrap(Tokenizer.from_file(str(path)), max_length)
     wrapped = train_tokenizer(kind, vocab_size, texts, max_length)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
@@ -31,6 +31,8 @@ from ._losses import StudentOutputs, TeacherTargets, logits_loss
 from ._methods import LossShape
 from ._pretrain import pretrained_encoder
 from ._registry import MethodMix
+
+_T = TypeVar("_T")
 
 __all__ = ["BatchTargets", "Distilled", "TeacherOutputs", "distil", "distillation_loss", "methods_of", "best_restart", "with_hard_labels"]
 
@@ -76,12 +78,19 @@ def methods_of(spec: Spec, config: Mapping[str, Any], resolved: Mapping[str, flo
     return default_methods(spec.train.distill)
 
 
+def _present(value: _T | None, what: str) -> _T:
+    """``value``, which the methods' needs guarantee (``MethodMix``); a clear error if not."""
+    if value is None:
+        raise ValueError(f"the teacher's outputs lack its {what}, which the distillation methods need")
+    return value
+
+
 class BatchTargets:
     """The teacher's side of each training batch: examples ``0 .. n-1`` are the distillation
     split's first ``n``, the rest (with ``hard_labels``) the labelled split's."""
 
     def __init__(self, teacher: TeacherOutputs, unlabeled: int, labeled: int, labels: torch.Tensor, device: str) -> None:
-        parts = [teacher.unlabeled[:unlabeled]] + ([teacher.labeled[:labeled]] if labeled else [])
+        parts = [teacher.unlabeled[:unlabeled]] + ([_present(teacher.labeled, "logits on the labelled split")[:labeled]] if labeled else [])
         self.logits, self.labels, self.unlabeled = torch.cat(parts).to(device), labels.to(device), unlabeled
         self.labeled = torch.tensor([False] * unlabeled + [True] * labeled, device=device)
         self.teacher, self.device = teacher, device
@@ -91,8 +100,8 @@ class BatchTargets:
         if with_features:
             first = [index for index in indices if index < self.unlabeled]
             rest = [index for index in indices if index >= self.unlabeled]
-            chunks = [self.teacher.features.take(first, self.device)] if first else []
-            chunks += [self.teacher.labeled_features.take([index - self.unlabeled for index in rest], self.device)] if rest else []
+            chunks = [_present(self.teacher.features, "features").take(first, self.device)] if first else []
+            chunks += [_present(self.teacher.labeled_features, "features on the labelled split").take([index - self.unlabeled for index in rest], self.device)] if rest else []
             joined = {name: torch.cat([chunk[name] for chunk in chunks]) for name in chunks[0]}
             row_of = {index: row for row, index in enumerate(first + rest)}  # the rows come grouped by split
             rows = torch.tensor([row_of[index] for index in indices], device=self.device)
@@ -147,13 +156,46 @@ def distil(
     teacher = teacher if isinstance(teacher, TeacherOutputs) else TeacherOutputs(teacher)
     methods = methods_of(spec, config, teacher.methods)
     mix = MethodMix.of(methods)
-    features = mix.needs_teacher_features
+    _check_outputs(mix, teacher)
+    seed = spec.train.seed if seed is None else seed
+    model, tokenizer, config, notes = _student(spec, config, data, cache_dir, seed=seed, device=device, pretrain_epochs=pretrain_epochs)
+    length = int(config["max_sequence_length"])
+    unlabeled = data.distillation[:max_examples] if max_examples else data.distillation
+    labeled = (data.labeled[:max_examples] if max_examples else data.labeled) if mix.uses_labels else []
+    distill, valid = encode(unlabeled + labeled, tokenizer, length), encode(data.valid, tokenizer, length)
+    settings = LoopSettings(
+        epochs=epochs or spec.train.epochs,
+        learning_rate=float(config.get("learning_rate", 5e-4)),
+        batch_size=int(config.get("batch_size", 16)),
+        patience=spec.train.patience,
+        seed=seed,
+        metric=metric or checkpoint_metric(spec.task.kind, spec.train.tune_threshold, spec.task.num_labels),
+        device=device,
+    )
+    if on_start is not None:
+        on_start(settings.epochs * -(-len(distill) // settings.batch_size))
+    targets = BatchTargets(teacher, len(unlabeled), len(labeled), distill.labels, device)
+    objective, loss = _loss(spec, config, mix, teacher, targets)
+    forward = student_forward(hidden="hidden" in mix.student_outputs, relations="relations" in mix.student_outputs)
+    result = train(model, distill, loss, valid, settings, checkpoint_dir, on_step=on_step, on_epoch=on_epoch, forward=forward, loss_module=objective)
+    if mix.uses_labels:
+        notes.append(f"distilled on {len(unlabeled)} unlabelled and {len(labeled)} labelled examples ({'+'.join(mix.names_with('uses_labels'))})")
+    return Distilled(model, tokenizer, config, result, settings, notes, valid, methods)
+
+
+def _check_outputs(mix: MethodMix, teacher: TeacherOutputs) -> None:
+    """The teacher's outputs hold what the methods need (``ValueError`` naming them if not)."""
     if mix.uses_labels and teacher.labeled is None:
         raise ValueError(f"{' and '.join(mix.names_with('uses_labels'))} needs the teacher's logits on the labelled split")
-    if features and (teacher.features is None or (mix.uses_labels and teacher.labeled_features is None)):
+    if mix.needs_teacher_features and (teacher.features is None or (mix.uses_labels and teacher.labeled_features is None)):
         raise ValueError(f"{' and '.join(mix.names_with('needs_teacher_features'))} needs the teacher's features")
-    context = objectives.Context.from_spec(spec)
-    config = context.resolve(config)
+
+
+def _student(spec: Spec, config: Mapping[str, Any], data: TaskData, cache_dir: Path, *, seed: int, device: str, pretrain_epochs: int | None) -> tuple[nn.Module, Any, dict[str, Any], list[str]]:
+    """The untrained student of ``config``: its tokenizer (trained on the task's code, cached),
+    its initial weights from ``seed``, its encoder pretrained where asked; the configuration as
+    built (the vocabulary raised where the tokenizer needs it) and notes on what changed."""
+    config = objectives.Context.from_spec(spec).resolve(config)
     family = objectives.get_family(spec.model.family)
     length, vocab = int(config["max_sequence_length"]), int(config["vocab_size"])
     tokenizer = load_or_train_tokenizer(str(config.get("tokenizer", "bpe")), vocab, data.texts(data.train), data.fingerprint, length, cache_dir)
@@ -162,7 +204,6 @@ def distil(
         # Byte-level BPE cannot go below its 256-byte alphabet (plus special tokens).
         notes.append(f"vocab_size raised from {vocab} to {len(tokenizer)}: the {config.get('tokenizer')} tokenizer needs at least that many tokens")
         config = {**config, "vocab_size": len(tokenizer)}
-    seed = spec.train.seed if seed is None else seed
     torch.manual_seed(seed)
     model = family.build(config, spec.task.kind, spec.task.num_labels, pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2)
     pretrain_epochs = spec.train.pretraining_epochs(probe=False) if pretrain_epochs is None else pretrain_epochs
@@ -177,21 +218,14 @@ def distil(
         state = pretrained_encoder(family, config, tokenizer, corpus, fingerprint, cache_dir, epochs=pretrain_epochs, seed=seed, device=device, learning_rate=rate)
         model.roberta.load_state_dict(state)
         notes.append(f"encoder pretrained by masked-token prediction for {pretrain_epochs} epochs on {len(corpus)} functions (train.pretrain_epochs: {spec.train.pretrain_epochs})")
-    unlabeled = data.distillation[:max_examples] if max_examples else data.distillation
-    labeled = (data.labeled[:max_examples] if max_examples else data.labeled) if mix.uses_labels else []
-    distill, valid = encode(unlabeled + labeled, tokenizer, length), encode(data.valid, tokenizer, length)
-    targets = BatchTargets(teacher, len(unlabeled), len(labeled), distill.labels, device)
-    settings = LoopSettings(
-        epochs=epochs or spec.train.epochs,
-        learning_rate=float(config.get("learning_rate", 5e-4)),
-        batch_size=int(config.get("batch_size", 16)),
-        patience=spec.train.patience,
-        seed=seed,
-        metric=metric or checkpoint_metric(spec.task.kind, spec.train.tune_threshold, spec.task.num_labels),
-        device=device,
-    )
-    if on_start is not None:
-        on_start(settings.epochs * -(-len(distill) // settings.batch_size))
+    return model, tokenizer, config, notes
+
+
+def _loss(spec: Spec, config: Mapping[str, Any], mix: MethodMix, teacher: TeacherOutputs, targets: BatchTargets) -> tuple[nn.Module, Callable[[StudentOutputs, list[int]], torch.Tensor]]:
+    """The methods' loss module (its own parameters, such as projections, train with the
+    student) and the loop's loss of a batch: the methods' losses, plus the labels' where
+    ``train.hard_label_weight`` asks."""
+    features = mix.needs_teacher_features
     objective = mix.loss(
         LossShape(
             spec.train.temperature,
@@ -208,11 +242,7 @@ def distil(
         batch = targets.batch(indices, features)
         return with_hard_labels(objective(student, batch), student.logits, batch.labels, weight)
 
-    forward = student_forward(hidden="hidden" in mix.student_outputs, relations="relations" in mix.student_outputs)
-    result = train(model, distill, loss, valid, settings, checkpoint_dir, on_step=on_step, on_epoch=on_epoch, forward=forward, loss_module=objective)
-    if mix.uses_labels:
-        notes.append(f"distilled on {len(unlabeled)} unlabelled and {len(labeled)} labelled examples ({'+'.join(mix.names_with('uses_labels'))})")
-    return Distilled(model, tokenizer, config, result, settings, notes, valid, methods)
+    return objective, loss
 
 
 def best_restart(spec: Spec, checkpoint_dir: Path, on_start: Callable[[int], None] | None, **distil_arguments: Any) -> tuple[Distilled, list[dict[str, Any]]]:

@@ -10,16 +10,17 @@ read by the same hooks on every training batch (``LayerTaps``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from avatar.specs import write_atomically
+from avatar.specs import Cache, write_atomically
 
 from ._losses import SEGMENTS, StudentOutputs
 
@@ -100,6 +101,10 @@ class LayerTaps:
         return hidden, relations, segments
 
 
+def _save_array(array: np.ndarray, file: IO[Any]) -> None:
+    np.save(file, array)
+
+
 def student_forward(hidden: bool, relations: bool) -> Callable[[nn.Module, dict[str, torch.Tensor]], StudentOutputs]:
     """The training loop's forward pass for a student: its logits, and its features when a
     method needs them."""
@@ -152,7 +157,7 @@ def teacher_features(teacher: Any, examples: Sequence, name: str, data_fingerpri
     Raises:
         FeatureError: the teacher is no BERT- or RoBERTa-style encoder.
     """
-    folder = cache_dir / "features" / f"{teacher.fingerprint}-{data_fingerprint}-{name}-s{SEGMENTS}"
+    folder = Cache(cache_dir).features(f"{teacher.fingerprint}-{data_fingerprint}-{name}-s{SEGMENTS}")
     if all((folder / f"{part}.npy").exists() for part in FEATURE_FILES):
         return TeacherFeatures(str(folder))
     model = teacher.model
@@ -163,11 +168,12 @@ def teacher_features(teacher: Any, examples: Sequence, name: str, data_fingerpri
             with LayerTaps(model, hidden=True, relations=True) as taps:
                 model(**batch)
             hidden, relations, segments = taps.pooled(batch["attention_mask"])
+            assert hidden is not None and relations is not None and segments is not None  # both taps are on
             for part, value in zip(FEATURE_FILES, (hidden.half(), relations.half(), segments)):
                 collected[part].append(value.cpu().numpy())
             if on_batch is not None:
                 on_batch(len(indices))
     folder.mkdir(parents=True, exist_ok=True)
     for part, chunks in collected.items():  # each whole or absent, as a killed run leaves it
-        write_atomically(folder / f"{part}.npy", lambda file, chunks=chunks: np.save(file, np.concatenate(chunks)), binary=True)
+        write_atomically(folder / f"{part}.npy", functools.partial(_save_array, np.concatenate(chunks)), binary=True)
     return TeacherFeatures(str(folder))

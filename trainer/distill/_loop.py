@@ -61,7 +61,7 @@ class LoopResult:
 def train(
     model: torch.nn.Module,
     train_set: EncodedSet,
-    loss: Callable[[torch.Tensor, list[int]], torch.Tensor],
+    loss: Callable[[Any, list[int]], torch.Tensor],  # (what ``forward`` returns, batch indices)
     valid_set: EncodedSet,
     settings: LoopSettings,
     checkpoint_dir: Path,
@@ -84,11 +84,7 @@ def train(
     if loss_module is not None:
         loss_module.to(settings.device)
     steps_per_epoch = max(1, -(-len(train_set) // settings.batch_size))
-    total_steps = steps_per_epoch * settings.epochs
-    extra = list(loss_module.parameters()) if loss_module is not None else []
-    optimizer = torch.optim.AdamW([*model.parameters(), *extra], lr=settings.learning_rate)
-    warmup = max(1, int(settings.warmup_fraction * total_steps))
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: (step + 1) / warmup if step < warmup else max(0.0, (total_steps - step) / max(1, total_steps - warmup)))
+    optimizer, schedule = _optimizer(model, loss_module, settings, steps_per_epoch * settings.epochs)
     result = LoopResult(best_metric=float("-inf"), best_epoch=-1, epochs_run=0)
     start_epoch, bad_epochs, best_progress = 0, 0, float("-inf")
     if last_path.exists():
@@ -103,21 +99,9 @@ def train(
     for epoch in range(start_epoch, settings.epochs):
         if bad_epochs >= settings.patience:
             break
-        model.train()
-        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(settings.seed * 1000 + epoch)).tolist()
-        torch.manual_seed(settings.seed * 1000 + epoch)  # dropout masks, reproducible after a resume
-        started, total_loss = time.perf_counter(), 0.0
-        for step, (indices, batch) in enumerate(train_set.batches(settings.batch_size, settings.device, order)):
-            value = loss(forward(model, batch), indices)
-            optimizer.zero_grad(set_to_none=True)
-            value.backward()
-            optimizer.step()
-            schedule.step()
-            total_loss += value.item()
-            if on_step is not None:
-                on_step(epoch, step, value.item())
-        logits = predict_logits(model, valid_set, settings.batch_size, settings.device)
-        scores = logit_scores(logits, valid_set.labels.tolist())
+        started = time.perf_counter()
+        total_loss = _one_epoch(model, train_set, loss, forward, optimizer, schedule, settings, epoch, on_step)
+        scores = logit_scores(predict_logits(model, valid_set, settings.batch_size, settings.device), valid_set.labels.tolist())
         record = {"epoch": epoch, "loss": total_loss / steps_per_epoch, "seconds": time.perf_counter() - started, **{f"valid_{key}": value for key, value in scores.items()}}
         result.history.append(record)
         progress = scores.get(settings.progress_metric, float("-inf")) if settings.progress_metric else float("-inf")
@@ -130,24 +114,58 @@ def train(
             bad_epochs += 1
         best_progress = max(best_progress, progress)
         result.epochs_run = epoch + 1
-        save_atomically(
-            {
-                "model": model.state_dict(),
-                **({"loss_module": loss_module.state_dict()} if loss_module is not None else {}),
-                "optimizer": optimizer.state_dict(),
-                "schedule": schedule.state_dict(),
-                "epoch": epoch,
-                "bad_epochs": bad_epochs,
-                "best_progress": best_progress,
-                "best_metric": result.best_metric,
-                "best_epoch": result.best_epoch,
-                "history": result.history,
-            },
-            last_path,
-        )
+        resume = {"epoch": epoch, "bad_epochs": bad_epochs, "best_progress": best_progress, "best_metric": result.best_metric, "best_epoch": result.best_epoch, "history": result.history}
+        save_atomically({**_weights(model, loss_module, optimizer, schedule), **resume}, last_path)
         write_json_atomically(checkpoint_dir / "history.json", result.history, indent=2)
         if on_epoch is not None:
             on_epoch(epoch, record)
     if best_path.exists():
         model.load_state_dict(torch.load(best_path, map_location=settings.device, weights_only=True))
     return result
+
+
+def _optimizer(model: torch.nn.Module, loss_module: torch.nn.Module | None, settings: LoopSettings, total_steps: int) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+    """AdamW over the model's and the loss's parameters, with a linear warm-up then a linear decay to 0."""
+    extra = list(loss_module.parameters()) if loss_module is not None else []
+    optimizer = torch.optim.AdamW([*model.parameters(), *extra], lr=settings.learning_rate)
+    warmup = max(1, int(settings.warmup_fraction * total_steps))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: (step + 1) / warmup if step < warmup else max(0.0, (total_steps - step) / max(1, total_steps - warmup)))
+    return optimizer, schedule
+
+
+def _one_epoch(
+    model: torch.nn.Module,
+    train_set: EncodedSet,
+    loss: Callable[[Any, list[int]], torch.Tensor],
+    forward: Callable[[torch.nn.Module, dict[str, torch.Tensor]], Any],
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LambdaLR,
+    settings: LoopSettings,
+    epoch: int,
+    on_step: Callable[[int, int, float], None] | None,
+) -> float:
+    """One pass over ``train_set`` in the epoch's seeded order; returns the summed loss."""
+    model.train()
+    order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(settings.seed * 1000 + epoch)).tolist()
+    torch.manual_seed(settings.seed * 1000 + epoch)  # dropout masks, reproducible after a resume
+    total_loss = 0.0
+    for step, (indices, batch) in enumerate(train_set.batches(settings.batch_size, settings.device, order)):
+        value = loss(forward(model, batch), indices)
+        optimizer.zero_grad(set_to_none=True)
+        value.backward()
+        optimizer.step()
+        schedule.step()
+        total_loss += value.item()
+        if on_step is not None:
+            on_step(epoch, step, value.item())
+    return total_loss
+
+
+def _weights(model: torch.nn.Module, loss_module: torch.nn.Module | None, optimizer: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LambdaLR) -> dict[str, Any]:
+    """What the resume state holds besides the loop's counters."""
+    return {
+        "model": model.state_dict(),
+        **({"loss_module": loss_module.state_dict()} if loss_module is not None else {}),
+        "optimizer": optimizer.state_dict(),
+        "schedule": schedule.state_dict(),
+    }

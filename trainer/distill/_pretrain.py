@@ -23,6 +23,8 @@ from typing import Any
 
 import torch
 
+from avatar.specs import Cache
+
 from ..data import SPECIAL_TOKENS, save_atomically
 
 __all__ = ["PRETRAIN_VERSION", "MASK_SHARE", "pretrained_encoder", "mask_tokens"]
@@ -72,7 +74,7 @@ def pretrained_encoder(
     """The state of a ``RobertaModel`` encoder of ``config`` pretrained by masked-token
     prediction on ``texts`` for ``epochs`` (cached by ``corpus_fingerprint`` and the rest);
     ``losses`` (when given) receives each epoch's mean masked-token loss."""
-    path = cache_dir / "pretrained" / f"{_key(config, tokenizer, corpus_fingerprint, epochs, seed, learning_rate)}.pt"
+    path = Cache(cache_dir).pretrained(_key(config, tokenizer, corpus_fingerprint, epochs, seed, learning_rate))
     if path.exists():
         return torch.load(path, weights_only=True)
     with torch.random.fork_rng():  # the caller's random state is the same whether the encoder was cached or trained

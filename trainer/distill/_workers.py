@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from avatar.specs import AvatarError, SelectedPoint, Spec
+from avatar.specs import AvatarError, Cache, SelectedPoint, Spec
 
 from ..data import TaskData, save_atomically
 from ._distil import TeacherOutputs, distil
@@ -41,7 +41,7 @@ def save_outputs(outputs: TeacherOutputs, cache_dir: Path) -> Path:
         if tensor is not None:
             digest.update(tensor.numpy().tobytes())
     digest.update(repr((outputs.features, outputs.labeled_features, sorted((outputs.methods or {}).items()))).encode())
-    path = cache_dir / "targets" / f"{digest.hexdigest()[:20]}.pt"
+    path = Cache(cache_dir).targets(digest.hexdigest()[:20])
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         save_atomically(state, path)

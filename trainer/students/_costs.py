@@ -9,7 +9,7 @@ they price configurations in the search.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
@@ -18,6 +18,8 @@ from avatar import objectives
 from avatar.specs import Spec
 
 __all__ = ["inference_function", "model_costs", "inference_costs"]
+
+_Priced = TypeVar("_Priced", objectives.EnergyEstimator, objectives.CarbonEstimator)
 
 
 def inference_function(model: nn.Module, task_kind: str, length: int, vocab_size: int) -> Callable[[], None]:
@@ -44,11 +46,18 @@ def inference_costs(infer: Callable[[], Any], spec: Spec, threads: int) -> dict[
     the spec's ``energy_j`` and ``carbon_g`` estimators (their options, such as
     ``watts_per_core`` and ``intensity_g_per_kwh``, apply to realised students as to the search)."""
     timing = objectives.time_inference(infer, threads)
-    energy, estimated = objectives.get("energy_j", spec).joules(timing)
+    energy, estimated = _pricing(spec, "energy_j", objectives.EnergyEstimator).joules(timing)
     return {
         "latency_ms": timing.median_ms,
         "latency_ms_p90": timing.p90_ms,
         "energy_j": energy,
         "energy_estimated": float(estimated),
-        "carbon_g": objectives.get("carbon_g", spec).grams(timing),
+        "carbon_g": _pricing(spec, "carbon_g", objectives.CarbonEstimator).grams(timing),
     }
+
+
+def _pricing(spec: Spec, metric: str, kind: type[_Priced]) -> _Priced:
+    """The spec's estimator for ``metric``; Avatar's own (default options) where a plugin
+    replaces it with one that cannot price a timed inference."""
+    estimator = objectives.get(metric, spec)
+    return estimator if isinstance(estimator, kind) else kind()

@@ -33,7 +33,7 @@ import torch
 from filelock import FileLock
 
 from avatar import objectives
-from avatar.specs import Spec
+from avatar.specs import Cache, Spec
 
 from ..data import EncodedSet, TaskData, encode, load_or_train_tokenizer, save_atomically
 from ..distill import BatchTargets, LossShape, MethodMix, TeacherOutputs, logits_loss, methods_of, student_forward, with_hard_labels
@@ -197,7 +197,7 @@ def train_supernet(
     body = largest_of(pool)
     for name in ELASTIC:
         body[name] = max(int(body[name]), int(limits.get(name, 0)))
-    folder = Path(cache_dir) / "supernets" / supernet_key(spec, data, teacher_fingerprint, methods, pool, limits, settings)
+    folder = Cache(cache_dir).supernet(supernet_key(spec, data, teacher_fingerprint, methods, pool, limits, settings))
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{folder}.lock"):
         return _train(spec, data, teacher, methods, list(pool), body, limits, folder, Path(cache_dir), settings, on_start, on_epoch)

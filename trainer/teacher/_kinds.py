@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from avatar.specs import PAIR_KINDS, TeacherSettings
+from avatar.specs import PAIR_KINDS, Cache, TeacherSettings
 
 from ..data import EncodedSet, encode, encode_text_pairs, save_atomically
 from ..students import predict_logits
@@ -110,7 +110,7 @@ class ModelTeacher(Teacher):
     ) -> torch.Tensor:
         """Cached by teacher, data and split name; with an ``executor`` of several workers,
         large splits are labelled in chunks there (``_workers``)."""
-        path = cache_dir / "logits" / f"{self.fingerprint}-{data_fingerprint}-{name}.pt"
+        path = Cache(cache_dir).logits(f"{self.fingerprint}-{data_fingerprint}-{name}")
         if path.exists():
             return torch.load(path, weights_only=True)
         from ._workers import PARALLEL_INFERENCE_AT_LEAST, logits_on_workers

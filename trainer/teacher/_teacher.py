@@ -29,7 +29,7 @@ from filelock import FileLock
 from torch import nn
 
 from avatar.objectives import write_json_atomically
-from avatar.specs import PAIR_KINDS, TeacherSettings, describe_error
+from avatar.specs import PAIR_KINDS, Cache, TeacherSettings, describe_error
 
 from ..data import TaskData, encode
 from ..distill import LoopSettings, train
@@ -72,7 +72,7 @@ def prepare_teacher(
     """
     if settings.predictions:
         return _from_predictions(settings, data, device)
-    source = resolve_teacher(settings.model)
+    source = resolve_teacher(settings.name)  # a teacher without predictions names its model
     if settings.finetune != "always" and not (Path(source) / MARKER).exists() and has_task_head(source, data.num_labels):
         return _as_is(source, settings, data, cache_dir, device)
     if settings.finetune == "never" and not (Path(source) / MARKER).exists():
@@ -89,7 +89,7 @@ def prepare_teacher(
     fine_tuning = dataclasses.replace(settings, accept_weak=False, finetune="always")  # what shapes the teacher: accepting it does not
     labels = () if data.num_labels == 2 else (data.num_labels,)  # two-label keys as before: their caches stay valid
     key = _key(settings.model, source, data.kind, data.fingerprint, fine_tuning, seed, TeacherForCloneDetection.head_version if data.kind in PAIR_KINDS else "", CHECKPOINT_METRIC, *labels)
-    folder = cache_dir / "teachers" / key
+    folder = Cache(cache_dir).teacher(key)
     folder.parent.mkdir(parents=True, exist_ok=True)
     # Two runs that need the same teacher fine-tune it once: the second waits for the first
     # (the lock is the operating system's, so a killed run releases it) and loads its result.
@@ -184,7 +184,7 @@ def _fine_tune(
     if on_start is not None:
         on_start(settings.epochs * -(-len(labeled) // settings.batch_size))
     labels = labeled.labels.to(device)
-    watch = HopelessFineTuning(settings.model, baseline_auc, settings.epochs) if baseline_auc is not None else None
+    watch = HopelessFineTuning(settings.name, baseline_auc, settings.epochs) if baseline_auc is not None else None
     loss = lambda logits, indices: nn.functional.cross_entropy(logits, labels[indices])  # noqa: E731 - the loop's loss, one line
     result = train(model, labeled, loss, valid, loop, folder / "checkpoint", on_step=on_step, on_epoch=watch)
     validation = {"metric": loop.metric, "value": result.best_metric, "epochs": result.epochs_run, "best_epoch": result.best_epoch + 1, "max_epochs": settings.epochs}

@@ -6,18 +6,18 @@ from __future__ import annotations
 import pytest
 
 from avatar.solver.report._predicted import RANKING_WARNING_FROM, predicted_section, prediction_checks
-from avatar.specs import StudentRecord, StudentsRecord, TeacherRecord
+from avatar.specs import DataRecord, PredictionRecord, StudentRecord, StudentsRecord, TeacherRecord
 
 
 def _student(key: str, predicted: float, realised: float, size: float) -> StudentRecord:
-    entry = {"value": predicted, "std": 0.01, "score": "auc", "validation": realised, "test": realised - 0.01}
+    entry = PredictionRecord(predicted, 0.01, "auc", realised, realised - 0.01)
     return StudentRecord(key, {"hidden_size": 16}, {"accuracy": 0.5, "f1": 0.5, "auc": realised - 0.01}, size, 1.0, 0.1, 0.01, predicted={"accuracy": entry})
 
 
 def _summary(pairs: list[tuple[float, float]]) -> StudentsRecord:
     teacher = TeacherRecord("t", {"accuracy": 0.8, "f1": 0.8, "auc": 0.9}, 100.0, 10.0, 1.0, 0.1)
     students = tuple(_student(f"s{index:011d}", predicted, realised, 0.1 * (index + 1)) for index, (predicted, realised) in enumerate(pairs))
-    return StudentsRecord({"num_labels": 2}, teacher, students, primary="f1")
+    return StudentsRecord(DataRecord("d", 1, 1, 1, 1), teacher, students, primary="f1")
 
 
 def test_a_faithful_ranking_has_no_warning(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from avatar.solver.search._model_based import GrowingFront
+from avatar.solver.search._front import GrowingFront
 from avatar.solver.search._pareto import Normalisation, hypervolume, nondominated, select_points
 from avatar.solver.search._search import objective_limits
 from avatar.solver.search._violation import violation
