@@ -123,6 +123,10 @@ class TeacherSettings:
     max_length: int = 256
     accept_weak: bool = False
     finetune: str = "auto"
+    # How a function longer than max_length tokens is read ("truncate": its first tokens;
+    # "head_tail": its first and last). Keys the cache only when it is not the default, so
+    # teachers fine-tuned before it existed stay valid.
+    long_inputs: str = field(default="truncate", repr=False)
     # Not in the repr, which keys the fine-tuned teachers' cache: they do not shape fine-tuning.
     predictions: str | None = field(default=None, repr=False)
     prediction_ids: str | None = field(default=None, repr=False)

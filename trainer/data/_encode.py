@@ -62,22 +62,86 @@ def clipped(text: str, max_length: int) -> str:
     return text[: max_length * CHARACTERS_PER_TOKEN_AT_MOST]
 
 
-def encode(examples: Sequence[Example], tokenizer: Any, max_length: int) -> EncodedSet:
-    """Tokenise every function of every example (truncated to ``max_length`` tokens)."""
-    texts = [clipped(text, max_length) for example in examples for text in example.texts]
-    encoded = tokenizer(texts, truncation=True, max_length=max_length, add_special_tokens=True)["input_ids"]
+def encode(examples: Sequence[Example], tokenizer: Any, max_length: int, long_inputs: str = "truncate") -> EncodedSet:
+    """Tokenise every function of every example, at most ``max_length`` tokens each: a longer
+    one is cut after its first tokens (``truncate``) or keeps its first and its last tokens,
+    half the window each (``head_tail``: a Hugging Face tokenizer's)."""
+    if long_inputs == "head_tail":
+        encoded = _heads_and_tails(tokenizer, [text for example in examples for text in example.texts], max_length)
+    else:
+        texts = [clipped(text, max_length) for example in examples for text in example.texts]
+        encoded = tokenizer(texts, truncation=True, max_length=max_length, add_special_tokens=True)["input_ids"]
     width = len(examples[0].texts) if examples else 1
     ids = [encoded[index * width : (index + 1) * width] for index in range(len(examples))]
     labels = torch.tensor([example.label for example in examples], dtype=torch.long)
     return EncodedSet(ids, labels, tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
 
 
-def encode_text_pairs(examples: Sequence[Example], tokenizer: Any, max_length: int) -> EncodedSet:
+def encode_text_pairs(examples: Sequence[Example], tokenizer: Any, max_length: int, long_inputs: str = "truncate") -> EncodedSet:
     """Each example's two functions as one text pair, the way a cross-encoder reads them
-    (``[CLS] a [SEP] b [SEP]``, truncated longest first to ``max_length`` tokens in all)."""
-    firsts, seconds = [clipped(example.texts[0], max_length) for example in examples], [clipped(example.texts[-1], max_length) for example in examples]
+    (``[CLS] a [SEP] b [SEP]``, at most ``max_length`` tokens in all: the longer function is
+    shortened first, cut after its first tokens or, with ``head_tail``, keeping its first and
+    last ones)."""
+    if long_inputs == "head_tail":
+        ids, types = _pairs_of_heads_and_tails(tokenizer, examples, max_length)
+    else:
+        firsts, seconds = [clipped(example.texts[0], max_length) for example in examples], [clipped(example.texts[-1], max_length) for example in examples]
+        encoded = tokenizer(firsts, seconds, truncation=True, max_length=max_length)
+        ids = [[sequence] for sequence in encoded["input_ids"]]
+        types = [[sequence] for sequence in encoded["token_type_ids"]] if "token_type_ids" in encoded else None
+    labels = torch.tensor([example.label for example in examples], dtype=torch.long)
+    return EncodedSet(ids, labels, tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0, types)
+
+
+def _ends(text: str, max_length: int) -> str:
+    """``text``, or its two ends where the middle cannot be read (see ``clipped``)."""
+    limit = max_length * CHARACTERS_PER_TOKEN_AT_MOST
+    return text if len(text) <= 2 * limit else text[:limit] + "\n" + text[-limit:]
+
+
+JOIN_MARGIN = 2  # tokens spared where head and tail meet: the joined text may tokenize a little longer there
+
+
+def _head_and_tail(tokenizer: Any, texts: list[str], budgets: list[int]) -> list[str]:
+    """Each text, or where it is longer than its budget of tokens, its first and last tokens'
+    text (half the budget each) joined by a line break, to be encoded as any text is: with the
+    tokenizer's own special tokens and segment ids. Needs a fast (Rust) tokenizer's offsets; a
+    slow one keeps its texts whole (and truncates)."""
+    if not getattr(tokenizer, "is_fast", False):
+        return texts
+    offsets = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, verbose=False)["offset_mapping"]
+    shortened = []
+    for text, spans, budget in zip(texts, offsets, budgets):
+        if len(spans) <= budget or budget < 2 * JOIN_MARGIN + 2:
+            shortened.append(text)
+            continue
+        head = (budget - JOIN_MARGIN) - (budget - JOIN_MARGIN) // 2
+        tail = budget - JOIN_MARGIN - head
+        shortened.append(text[: spans[head - 1][1]] + "\n" + text[spans[len(spans) - tail][0] :])
+    return shortened
+
+
+def _heads_and_tails(tokenizer: Any, texts: list[str], max_length: int) -> list[list[int]]:
+    """Each text as at most ``max_length`` tokens: its head and its tail where it is longer.
+    The first lines of a function hold its signature, the last ones what it returns; a cut
+    after the head loses the second."""
+    budget = max(1, max_length - tokenizer.num_special_tokens_to_add(pair=False))
+    texts = _head_and_tail(tokenizer, [_ends(text, max_length) for text in texts], [budget] * len(texts))
+    encoded: list[list[int]] = tokenizer(texts, truncation=True, max_length=max_length, add_special_tokens=True)["input_ids"]
+    return encoded
+
+
+def _pairs_of_heads_and_tails(tokenizer: Any, examples: Sequence[Example], max_length: int) -> tuple[list[list[list[int]]], list[list[list[int]]] | None]:
+    """Text pairs within ``max_length`` tokens, the longer function shortened first (to its head
+    and tail), as a tokenizer's ``longest_first`` truncation shares the window."""
+    budget = max(2, max_length - tokenizer.num_special_tokens_to_add(pair=True))
+    firsts = [_ends(example.texts[0], max_length) for example in examples]
+    seconds = [_ends(example.texts[-1], max_length) for example in examples]
+    lengths = [len(ids) for ids in tokenizer(firsts + seconds, add_special_tokens=False, verbose=False)["input_ids"]]
+    keep_first = [min(first, max(budget // 2, budget - second)) for first, second in zip(lengths[: len(firsts)], lengths[len(firsts) :])]
+    firsts = _head_and_tail(tokenizer, firsts, keep_first)
+    seconds = _head_and_tail(tokenizer, seconds, [budget - keep for keep in keep_first])
     encoded = tokenizer(firsts, seconds, truncation=True, max_length=max_length)
     ids = [[sequence] for sequence in encoded["input_ids"]]
     types = [[sequence] for sequence in encoded["token_type_ids"]] if "token_type_ids" in encoded else None
-    labels = torch.tensor([example.label for example in examples], dtype=torch.long)
-    return EncodedSet(ids, labels, tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0, types)
+    return ids, types

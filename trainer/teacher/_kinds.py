@@ -61,8 +61,8 @@ class Teacher(ABC):
     def encode(self, examples: Sequence[Any]) -> EncodedSet:
         """Examples as this teacher's model reads them."""
         if self.pair_as_text:
-            return encode_text_pairs(examples, self.tokenizer, self.max_length)
-        return encode(examples, self.tokenizer, self.max_length)
+            return encode_text_pairs(examples, self.tokenizer, self.max_length, self.settings.long_inputs)
+        return encode(examples, self.tokenizer, self.max_length, self.settings.long_inputs)
 
     def size_bytes(self) -> int | None:
         """The teacher's weights on disk; ``None`` without a model."""
@@ -126,7 +126,7 @@ class ModelTeacher(Teacher):
 
     def reference(self) -> TeacherReference:
         """How a worker loads this teacher (picklable)."""
-        return TeacherReference(self.kind, str(self.folder), self.task_kind, _labels_of(self.model), self.max_length, self.settings.batch_size)
+        return TeacherReference(self.kind, str(self.folder), self.task_kind, _labels_of(self.model), self.max_length, self.settings.batch_size, self.settings.long_inputs)
 
     @classmethod
     @abstractmethod
@@ -144,7 +144,7 @@ class FineTunedTeacher(ModelTeacher):
     @classmethod
     def load(cls, reference: TeacherReference, device: str) -> FineTunedTeacher:
         model, tokenizer = load_teacher_model(reference.folder, reference.task_kind, reference.num_labels)
-        settings = TeacherSettings(model=reference.folder, batch_size=reference.batch_size, max_length=reference.max_length)
+        settings = TeacherSettings(model=reference.folder, batch_size=reference.batch_size, max_length=reference.max_length, long_inputs=reference.long_inputs)
         return cls(model=model.to(device).eval(), tokenizer=tokenizer, folder=Path(reference.folder), settings=settings, task_kind=reference.task_kind, fingerprint="")
 
 
@@ -159,7 +159,7 @@ class AsIsTeacher(ModelTeacher):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         model, tokenizer = AutoModelForSequenceClassification.from_pretrained(reference.folder), AutoTokenizer.from_pretrained(reference.folder)
-        settings = TeacherSettings(model=reference.folder, batch_size=reference.batch_size)
+        settings = TeacherSettings(model=reference.folder, batch_size=reference.batch_size, long_inputs=reference.long_inputs)
         return cls(
             model=model.to(device).eval(),
             tokenizer=tokenizer,
@@ -209,6 +209,7 @@ class TeacherReference:
     num_labels: int
     max_length: int
     batch_size: int
+    long_inputs: str = "truncate"
 
 
 _MODEL_TEACHERS: dict[str, type[ModelTeacher]] = {kind.kind: kind for kind in (FineTunedTeacher, AsIsTeacher)}

