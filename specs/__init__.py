@@ -14,6 +14,7 @@ from ._errors import AvatarError, Location, Problem, SpecError, describe_error
 from ._expr import parse_expression
 from ._files import file_mode, write_atomically, write_json_atomically
 from ._frozen import FrozenDict
+from ._learning_parts import FitRecord, FrontPointRecord, ProbeRecord
 from ._loader import FORMATS, load, loads, parse_override
 from ._methods import DEFAULT_METHODS, DISTILL_ENTRY_POINT_GROUP, DISTILL_METHODS, DISTILL_PARAMETER, FALLBACK_METHODS, default_methods, load_method, parse_methods, registered_method_names
 from ._metrics import ENTRY_POINT_GROUP, registered_metric_names
@@ -134,6 +135,9 @@ __all__ = [
     "SelectedPoint",
     "Selection",
     "StudentRecord",
+    "FitRecord",
+    "ProbeRecord",
+    "FrontPointRecord",
     "DataRecord",
     "EpochRecord",
     "PredictionRecord",

@@ -2,9 +2,9 @@
 (the realised models' ``students.json`` is in ``_students_records``).
 
 Each record is frozen and converts to and from the JSON document of its file
-(``to_dict``/``from_dict``, a lossless round trip). Fields that code reads are typed; what
-a record only carries (a student's training history, a teacher's threshold) stays in
-``extra``, written back as it was read. ``from_dict`` raises ``ValueError`` naming the
+(``to_dict``/``from_dict``, a lossless round trip). A learned metric's fits, probes and front
+are typed to their leaves (``_learning_parts``); the space report and the manifest type what
+code reads and carry the rest in ``extra``, written back as it was read. ``from_dict`` raises ``ValueError`` naming the
 first field that is missing or of the wrong type, so a damaged or hand-edited file is
 refused with a reason (``RunDirectory`` adds the file's path).
 
@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._learning_parts import FitRecord, FrontPointRecord, ProbeRecord
 from ._record_fields import as_object, get_field, rest_of
 
 __all__ = ["SelectedPoint", "Selection", "LearningRecord", "SpaceReport", "Manifest"]
@@ -107,9 +108,9 @@ class LearningRecord:
     method: str
     fidelity: Mapping[str, Any]
     surrogate: str
-    fits: tuple[Mapping[str, Any], ...] = ()
-    probes: tuple[Mapping[str, Any], ...] = ()
-    front: tuple[Mapping[str, Any], ...] = ()
+    fits: tuple[FitRecord, ...] = ()
+    probes: tuple[ProbeRecord, ...] = ()
+    front: tuple[FrontPointRecord, ...] = ()
     promoted: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -119,9 +120,9 @@ class LearningRecord:
             "fidelity": dict(self.fidelity),
             "promoted": None if self.promoted is None else dict(self.promoted),
             "surrogate": self.surrogate,
-            "fits": [dict(item) for item in self.fits],
-            "probes": [dict(item) for item in self.probes],
-            "front": [dict(item) for item in self.front],
+            "fits": [item.to_dict() for item in self.fits],
+            "probes": [item.to_dict() for item in self.probes],
+            "front": [item.to_dict() for item in self.front],
         }
 
     @classmethod
@@ -132,11 +133,16 @@ class LearningRecord:
             get_field(data, "method", str),
             get_field(data, "fidelity", dict),
             get_field(data, "surrogate", str, optional=True) or "",
-            tuple(get_field(data, "fits", list, optional=True) or ()),
-            tuple(get_field(data, "probes", list, optional=True) or ()),
-            tuple(get_field(data, "front", list, optional=True) or ()),
+            tuple(FitRecord.from_dict(item) for item in get_field(data, "fits", list, optional=True) or ()),
+            tuple(ProbeRecord.from_dict(item) for item in get_field(data, "probes", list, optional=True) or ()),
+            tuple(FrontPointRecord.from_dict(item) for item in get_field(data, "front", list, optional=True) or ()),
             get_field(data, "promoted", dict, optional=True),
         )
+
+    @property
+    def scored_by_auc(self) -> bool:
+        """Whether its probes are scored by validation ROC AUC (else by the task's primary metric)."""
+        return self.fidelity.get("score") == "auc"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ front with the realised students at their measured values.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +24,32 @@ __all__ = ["LEARNING_HEADING", "learning_section", "student_predictions"]
 LEARNING_HEADING = "## Learned metrics"
 
 
-def student_predictions(learning: Sequence[Mapping[str, Any]], students: Sequence[StudentRecord], primary: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class StudentPrediction:
+    """A realised student on a learned metric's predicted front: the prediction there, and the
+    student's validation score (at its best epoch) and test score on what the probes score."""
+
+    metric: str
+    key: str
+    predicted: float
+    std: float | None
+    validation: float | None
+    test: float | None
+
+
+def student_predictions(learning: Sequence[LearningRecord], students: Sequence[StudentRecord], primary: str) -> list[StudentPrediction]:
     """For each student whose point is on a learned metric's predicted front: predicted vs measured."""
     rows = []
-    for summary in learning:
-        front = {point["key"]: point for point in summary["front"]}
+    for record in learning:
+        front = {point.key: point for point in record.front}
         for student in students:
             point = front.get(student.key)
-            if point is None or point.get("predicted") is None:
+            if point is None or point.predicted is None:
                 continue
-            score = "auc" if summary["fidelity"].get("score") == "auc" else primary
+            score = "auc" if record.scored_by_auc else primary
             best = student.validation.epoch(student.validation.best_epoch) if student.validation is not None else None
             measured = best.figures.get(f"valid_{score}") if best is not None else None
-            rows.append(
-                {"metric": summary["metric"], "key": student.key, "predicted": point["predicted"], "std": point.get("std"), "validation": measured, "test": _at_default_cut(student).get(score)}
-            )
+            rows.append(StudentPrediction(record.metric, student.key, point.predicted, point.std, measured, _at_default_cut(student).get(score)))
     return rows
 
 
@@ -48,7 +60,7 @@ def _at_default_cut(student: StudentRecord) -> Mapping[str, float | None]:
     return threshold.test_at_default if threshold is not None and threshold.test_at_default is not None else student.test
 
 
-def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]], measured: str) -> None:
+def _plot(path: Path, record: LearningRecord, predictions: Sequence[StudentPrediction], measured: str) -> None:
     """Probes and students, predicted against measured; the predicted front beside the students.
     ``measured`` names what the axes hold (``accuracy: validation F1``)."""
     import matplotlib
@@ -56,15 +68,15 @@ def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    metric = summary["metric"]
+    metric = record.metric
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
-    probes = [probe for probe in summary["probes"] if probe["status"] == "ok" and probe.get("out_of_fold") is not None]
+    probes = [(probe.out_of_fold, probe.measured) for probe in record.probes if probe.ok and probe.out_of_fold is not None and probe.measured is not None]
     if probes:
-        left.scatter([probe["out_of_fold"] for probe in probes], [probe["measured"] for probe in probes], s=18, label="probes (out-of-fold prediction)")
-    validated = [row for row in predictions if row["validation"] is not None]
+        left.scatter([predicted for predicted, _ in probes], [value for _, value in probes], s=18, label="probes (out-of-fold prediction)")
+    validated = [row for row in predictions if row.validation is not None]
     if validated:
-        left.scatter([row["predicted"] for row in validated], [row["validation"] for row in validated], marker="*", s=140, color="crimson", label="students (validation after full training)")
-    values = [probe["measured"] for probe in probes] + [probe["out_of_fold"] for probe in probes]
+        left.scatter([row.predicted for row in validated], [row.validation for row in validated], marker="*", s=140, color="crimson", label="students (validation after full training)")
+    values = [value for pair in probes for value in pair]
     if values:
         low, high = min(values), max(values)
         left.plot([low, high], [low, high], color="grey", linewidth=0.8, linestyle="--")
@@ -73,23 +85,23 @@ def _plot(path: Path, summary: Mapping[str, Any], predictions: Sequence[Mapping[
     left.set_title("prediction vs measurement")
     if probes or validated:
         left.legend(fontsize=8)
-    others = [name for name in (summary["front"][0] if summary["front"] else {}) if name not in ("key", "predicted", "std", metric)]
+    others = [name for name in (record.front[0].objectives if record.front else {}) if name != metric]
     if others:
         axis = others[0]
-        front = sorted(summary["front"], key=lambda point: point[axis])
+        front = sorted((point for point in record.front if point.objectives.get(axis) is not None), key=lambda point: point.objectives[axis] or 0.0)
         right.errorbar(
-            [point[axis] for point in front],
-            [point["predicted"] for point in front],
-            yerr=[point.get("std") or 0 for point in front],
+            [point.objectives[axis] for point in front],
+            [point.predicted for point in front],
+            yerr=[point.std or 0 for point in front],
             fmt="o-",
             markersize=4,
             capsize=2,
             label=f"predicted front ({metric} ± std)",
         )
-        by_key = {point["key"]: point for point in summary["front"]}
-        tested = [row for row in predictions if row["test"] is not None]
+        by_key = {point.key: point for point in record.front}
+        tested = [row for row in predictions if row.test is not None]
         if tested:
-            right.scatter([by_key[row["key"]][axis] for row in tested], [row["test"] for row in tested], marker="*", s=140, color="crimson", label="students (measured, test)")
+            right.scatter([by_key[row.key].objectives.get(axis) for row in tested], [row.test for row in tested], marker="*", s=140, color="crimson", label="students (measured, test)")
         right.set_xlabel(axis)
         right.set_ylabel(measured)
         right.set_title("predicted front and measured students")
@@ -126,36 +138,36 @@ def _fidelity_text(fidelity: Mapping[str, Any], promoted: Mapping[str, Any] | No
     )
 
 
-def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]]) -> str:
-    metric = summary["metric"]
+def _section(record: LearningRecord, predictions: Sequence[StudentPrediction]) -> str:
+    metric = record.metric
     fits = [
         [
-            item["stage"],
-            item["probes"],
-            item["failed"],
-            item.get("weak", "n/a"),
-            f"{item['spearman']:.3f}" if item.get("spearman") is not None else "n/a",
-            f"{item['mae']:.4f}" if "mae" in item else "n/a",
+            item.stage,
+            item.probes,
+            item.failed,
+            "n/a" if item.weak is None else item.weak,
+            f"{item.spearman:.3f}" if item.spearman is not None else "n/a",
+            f"{item.mae:.4f}" if item.mae is not None else "n/a",
         ]
-        for item in summary["fits"]
+        for item in record.fits
     ]
-    warnings = "".join(f"\n**Warning:** {warning}.\n" for item in summary["fits"][:1] if (warning := all_probes_weak(metric, item)))
-    promoted = summary.get("promoted")
-    one_probe, second_level, (first, second) = _fidelity_text(summary["fidelity"], promoted)
+    warnings = "".join(f"\n**Warning:** {warning}.\n" for item in record.fits[:1] if (warning := all_probes_weak(metric, item.to_dict())))
+    promoted = record.promoted
+    one_probe, second_level, (first, second) = _fidelity_text(record.fidelity, promoted)
     probes = [
         [
-            f"`{probe['key']}`",
-            probe["stage"],
-            *([second if probe.get("level") else first] if promoted else []),
-            f"{probe['measured']:.4f}" if probe["status"] == "ok" else f"failed: {probe['error']}",
-            "" if probe.get("out_of_fold") is None else f"{probe['out_of_fold']:.4f}",
-            f"{probe['seconds']:.1f}",
+            f"`{probe.key}`",
+            probe.stage,
+            *([second if probe.level else first] if promoted else []),
+            f"{probe.measured:.4f}" if probe.ok and probe.measured is not None else f"failed: {probe.error}",
+            "" if probe.out_of_fold is None else f"{probe.out_of_fold:.4f}",
+            f"{probe.seconds:.1f}",
         ]
-        for probe in summary["probes"]
+        for probe in record.probes
     ]
     text = f"""### `{metric}`
 
-{summary["method"]}. One probe: {one_probe}, scored on the validation split{" by ROC AUC" if summary["fidelity"].get("score") == "auc" else ""}.{second_level}
+{record.method}. One probe: {one_probe}, scored on the validation split{" by ROC AUC" if record.scored_by_auc else ""}.{second_level}
 
 {markdown_table(["after stage", "probes", "failed", "weak", "Spearman (cross-validated)", "MAE (cross-validated)"], fits)}
 {warnings}
@@ -170,11 +182,11 @@ def _section(summary: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]
     if predictions:
         rows = [
             [
-                f"`{row['key']}`",
-                f"{row['predicted']:.4f} ± {row['std'] or 0:.4f}",
-                "n/a" if row["validation"] is None else f"{row['validation']:.4f}",
-                "n/a" if row["validation"] is None else f"{row['validation'] - row['predicted']:+.4f}",
-                "n/a" if row["test"] is None else f"{row['test']:.4f}",
+                f"`{row.key}`",
+                f"{row.predicted:.4f} ± {row.std or 0:.4f}",
+                "n/a" if row.validation is None else f"{row.validation:.4f}",
+                "n/a" if row.validation is None else f"{row.validation - row.predicted:+.4f}",
+                "n/a" if row.test is None else f"{row.test:.4f}",
             ]
             for row in predictions
         ]
@@ -192,9 +204,8 @@ def learning_section(run: RunDirectory, learning: Sequence[LearningRecord], stud
     primary = students.primary if students else "f1"
     parts = [LEARNING_HEADING, ""]
     for record in learning:
-        summary = record.to_dict()
-        predictions = student_predictions([summary], realised, primary)
-        score = "ROC AUC" if summary["fidelity"].get("score") == "auc" else {"f1": "F1"}.get(primary, primary)
-        _plot(run.learned_plot(record.metric), summary, predictions, f"{record.metric}: validation {score}")
-        parts.append(_section(summary, predictions))
+        predictions = student_predictions([record], realised, primary)
+        score = "ROC AUC" if record.scored_by_auc else {"f1": "F1"}.get(primary, primary)
+        _plot(run.learned_plot(record.metric), record, predictions, f"{record.metric}: validation {score}")
+        parts.append(_section(record, predictions))
     return "\n".join(parts)

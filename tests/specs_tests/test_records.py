@@ -95,15 +95,18 @@ TEACHER = {
 }
 DATA = {"source": "d", "labeled": 1, "unlabeled": 2, "valid": 3, "test": 4, "dropped": 5, "transfer": 6, "num_labels": 2, "labels": ["different", "clone"]}
 STUDENTS = {"primary": "f1", "data": DATA, "teacher": TEACHER, "students": [STUDENT, OLD_STUDENT], "device": "cpu", "seconds": {"teacher": 1.5}}
-LEARNING = {
+LEARNING = {  # a learning.json entry as the run writes it
     "metric": "accuracy",
     "method": "learned",
-    "fidelity": {"epochs": 1, "examples": 64},
+    "fidelity": {"epochs": 1, "examples": 64, "score": "auc"},
     "promoted": None,
     "surrogate": "forest",
-    "fits": [{"stage": 0, "probes": 8, "failed": 0}],
-    "probes": [{"key": "a", "status": "ok", "measured": 0.6}],
-    "front": [{"key": "a", "predicted": 0.6}],
+    "fits": [{"stage": 0, "probes": 8, "failed": 0, "weak": 1, "spearman": 0.12, "mae": 0.058, "folds": 5, "n": 8}, {"stage": 1, "probes": 3, "failed": 1, "weak": 0}],
+    "probes": [
+        {"key": "a", "stage": 0, "level": 0, "status": "ok", "measured": 0.6, "error": None, "seconds": 29.4, "out_of_fold": 0.58, "config": {"hidden_size": 32}},
+        {"key": "b", "stage": 1, "level": 0, "status": "failed", "measured": None, "error": "out of memory", "seconds": 1.0, "out_of_fold": None, "config": {"hidden_size": 64}},
+    ],
+    "front": [{"key": "a", "predicted": 0.6, "std": 0.02, "accuracy": 0.6, "size_mb": 0.18}],
 }
 SPACE = {
     "name": "s",
@@ -152,6 +155,10 @@ def test_records_give_typed_access_to_what_code_reads():
     assert students.teacher.validation is not None and students.teacher.validation.best_epoch == 1 and students.teacher.features_mb == 12.5
     old = students.students[1]
     assert old.validation is None and old.threshold is None and old.variants() == [] and old.weak == ()
+    learning = LearningRecord.from_dict(LEARNING)
+    assert learning.scored_by_auc and learning.fits[0].spearman == 0.12 and learning.fits[1].folds is None
+    assert [probe.ok for probe in learning.probes] == [True, False] and learning.probes[1].error == "out of memory"
+    assert learning.front[0].objectives == {"accuracy": 0.6, "size_mb": 0.18} and learning.front[0].std == 0.02
     assert SpaceReport.from_dict(SPACE).bounds_cells("tokenizer") == ("{bpe, word}", "{bpe}")
     assert Selection.from_dict({"select": 2, "points": [POINT.to_dict()]}).points == (POINT,)
 
@@ -176,6 +183,9 @@ def test_records_give_typed_access_to_what_code_reads():
         (SpaceReport, {**SPACE, "grid_size": 1.5}, "'grid_size'"),
         (Manifest, {**MANIFEST, "spec": {}}, "'hash' is missing"),
         (LearningRecord, {**LEARNING, "metric": None}, "'metric' is NoneType"),
+        (LearningRecord, {**LEARNING, "probes": [{"key": "a", "status": "ok", "measured": "high"}]}, "'measured' is str"),
+        (LearningRecord, {**LEARNING, "fits": [{"stage": 0}]}, "'probes' is missing"),
+        (LearningRecord, {**LEARNING, "front": [{"key": "a", "predicted": 0.6, "size_mb": "small"}]}, "'a front point.size_mb'"),
     ],
 )
 def test_a_damaged_document_names_the_field(kind, document, complaint):
