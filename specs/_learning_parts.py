@@ -8,14 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._record_fields import as_object, get_field
+from ._record_fields import as_object, get_field, without_none
 from ._student_parts import numbers_of, optional_int, optional_number
 
 __all__ = ["FitRecord", "ProbeRecord", "FrontPointRecord"]
-
-
-def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -36,7 +32,7 @@ class FitRecord:
     def to_dict(self) -> dict[str, Any]:
         counts = {"stage": self.stage, "probes": self.probes, "failed": self.failed}
         validation = {"spearman": self.spearman, "mae": self.mae, "folds": self.folds, "n": self.n} if self.folds is not None else {}
-        return {**counts, **_without_none({"weak": self.weak}), **validation}
+        return {**counts, **without_none({"weak": self.weak}), **validation}
 
     @classmethod
     def from_dict(cls, data: Any) -> FitRecord:

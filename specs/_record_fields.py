@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["get_field", "kind_name", "as_object", "rest_of", "texts_of", "is_number", "scores_of"]
+__all__ = ["get_field", "kind_name", "as_object", "rest_of", "texts_of", "is_number", "scores_of", "without_none"]
 
 
 def get_field(data: Mapping[str, Any], key: str, kinds: type | tuple[type, ...], *, optional: bool = False) -> Any:
@@ -72,3 +72,8 @@ def scores_of(data: Mapping[str, Any], key: str) -> dict[str, float | None]:
         if value is not None and not is_number(value):
             raise ValueError(f"'{key}.{name}' is {value!r}, not a number")
     return dict(scores)
+
+
+def without_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` without the entries that are ``None``: optional parts a record leaves out."""
+    return {key: value for key, value in values.items() if value is not None}

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._record_fields import as_object, get_field, is_number, scores_of
+from ._record_fields import as_object, get_field, is_number, scores_of, without_none
 
 __all__ = [
     "EpochRecord",
@@ -50,10 +50,6 @@ def optional_int(data: Mapping[str, Any], key: str) -> int | None:
     """``data[key]`` as a whole number, or ``None`` when it is absent or null."""
     value = get_field(data, key, int, optional=True)
     return None if value is None else int(value)
-
-
-def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -180,7 +176,7 @@ class VariantRecord:
             "energy_estimated": float(self.energy_estimated),
             "carbon_g": self.carbon_g,
         }
-        return _without_none({"file": self.file, "test": dict(self.test), "max_logit_difference": self.max_logit_difference, **measured})
+        return without_none({"file": self.file, "test": dict(self.test), "max_logit_difference": self.max_logit_difference, **measured})
 
     @classmethod
     def from_dict(cls, data: Any, what: str = "a variant") -> VariantRecord:
@@ -235,7 +231,7 @@ class TeacherValidation:
     max_epochs: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return _without_none({"metric": self.metric, "value": self.value, "epochs": self.epochs, "best_epoch": self.best_epoch, "max_epochs": self.max_epochs})
+        return without_none({"metric": self.metric, "value": self.value, "epochs": self.epochs, "best_epoch": self.best_epoch, "max_epochs": self.max_epochs})
 
     @classmethod
     def from_dict(cls, data: Any) -> TeacherValidation:
@@ -281,7 +277,7 @@ class DataRecord:
 
     def to_dict(self) -> dict[str, Any]:
         sizes = {"labeled": self.labeled, "unlabeled": self.unlabeled, "valid": self.valid, "test": self.test, "dropped": self.dropped}
-        added = _without_none({"augmented": self.augmented, "transfer": self.transfer})
+        added = without_none({"augmented": self.augmented, "transfer": self.transfer})
         return {"source": self.source, **sizes, **added, "num_labels": self.num_labels, **({"labels": list(self.labels)} if self.labels is not None else {})}
 
     @classmethod

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ._record_fields import as_object, get_field, scores_of, texts_of
+from ._record_fields import as_object, get_field, scores_of, texts_of, without_none
 from ._student_parts import (
     DataRecord,
     PredictionRecord,
@@ -92,7 +92,7 @@ class StudentRecord:
         }
         predicted = {name: entry.to_dict() for name, entry in self.predicted.items()}
         core = {"key": self.key, "config": dict(self.config), "test": dict(self.test), **measured, "weak": list(self.weak), "predicted": predicted}
-        return {**core, **{name: value for name, value in optional.items() if value is not None}}
+        return {**core, **without_none(optional)}
 
     @classmethod
     def from_dict(cls, data: Any) -> StudentRecord:
@@ -197,7 +197,7 @@ class TeacherRecord:
             "params": self.params,
             "features_mb": self.features_mb,
         }
-        return {"model": self.model, "test": dict(self.test), **measured, "warnings": list(self.warnings), **{name: value for name, value in optional.items() if value is not None}}
+        return {"model": self.model, "test": dict(self.test), **measured, "warnings": list(self.warnings), **without_none(optional)}
 
     @classmethod
     def from_dict(cls, data: Any) -> TeacherRecord:
