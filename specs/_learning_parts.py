@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._record_fields import as_object, get_field, without_none
-from ._student_parts import numbers_of, optional_int, optional_number
+from ._record_fields import as_object, get_field, numbers_of, optional_int, optional_number, without_none
 
 __all__ = ["FitRecord", "ProbeRecord", "FrontPointRecord"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["get_field", "kind_name", "as_object", "rest_of", "texts_of", "is_number", "scores_of", "without_none"]
+__all__ = ["get_field", "kind_name", "as_object", "rest_of", "texts_of", "is_number", "scores_of", "numbers_of", "optional_number", "optional_int", "optional_flag", "without_none"]
 
 
 def get_field(data: Mapping[str, Any], key: str, kinds: type | tuple[type, ...], *, optional: bool = False) -> Any:
@@ -67,11 +67,34 @@ def is_number(value: Any) -> bool:
 
 def scores_of(data: Mapping[str, Any], key: str) -> dict[str, float | None]:
     """``data[key]``: a mapping of metric names to numbers (or ``None``: not measured)."""
-    scores = get_field(data, key, dict)
-    for name, value in scores.items():
+    return numbers_of(get_field(data, key, dict), key)
+
+
+def numbers_of(data: Any, what: str) -> dict[str, float | None]:
+    """A JSON object of numbers (or ``None``) by name."""
+    data = as_object(data, what)
+    for name, value in data.items():
         if value is not None and not is_number(value):
-            raise ValueError(f"'{key}.{name}' is {value!r}, not a number")
-    return dict(scores)
+            raise ValueError(f"'{what}.{name}' is {value!r}, not a number")
+    return dict(data)
+
+
+def optional_number(data: Mapping[str, Any], key: str) -> float | None:
+    """``data[key]`` as a float, or ``None`` when it is absent or null."""
+    value = get_field(data, key, (int, float), optional=True)
+    return None if value is None else float(value)
+
+
+def optional_int(data: Mapping[str, Any], key: str) -> int | None:
+    """``data[key]`` as a whole number, or ``None`` when it is absent or null."""
+    value = get_field(data, key, int, optional=True)
+    return None if value is None else int(value)
+
+
+def optional_flag(data: Mapping[str, Any], key: str) -> bool | None:
+    """``data[key]`` as a flag (written as a boolean or as 0 and 1), or ``None`` when it is absent or null."""
+    value = get_field(data, key, (int, float, bool), optional=True)
+    return None if value is None else bool(value)
 
 
 def without_none(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._record_fields import as_object, get_field, is_number, scores_of, without_none
+from ._record_fields import as_object, get_field, is_number, numbers_of, optional_flag, optional_int, optional_number, scores_of, without_none
 
 __all__ = [
     "EpochRecord",
@@ -25,31 +25,7 @@ __all__ = [
     "TeacherValidation",
     "TeacherThreshold",
     "DataRecord",
-    "numbers_of",
-    "optional_number",
-    "optional_int",
 ]
-
-
-def numbers_of(data: Any, what: str) -> dict[str, float | None]:
-    """A JSON object of numbers (or ``None``) by name."""
-    data = as_object(data, what)
-    for name, value in data.items():
-        if value is not None and not is_number(value):
-            raise ValueError(f"'{what}.{name}' is {value!r}, not a number")
-    return dict(data)
-
-
-def optional_number(data: Mapping[str, Any], key: str) -> float | None:
-    """``data[key]`` as a float, or ``None`` when it is absent or null."""
-    value = get_field(data, key, (int, float), optional=True)
-    return None if value is None else float(value)
-
-
-def optional_int(data: Mapping[str, Any], key: str) -> int | None:
-    """``data[key]`` as a whole number, or ``None`` when it is absent or null."""
-    value = get_field(data, key, int, optional=True)
-    return None if value is None else int(value)
 
 
 @dataclass(frozen=True)
@@ -182,12 +158,11 @@ class VariantRecord:
     def from_dict(cls, data: Any, what: str = "a variant") -> VariantRecord:
         data = as_object(data, what)
         measured = {name: float(get_field(data, name, (int, float))) for name in ("size_mb", "latency_ms", "energy_j", "carbon_g")}
-        estimated = bool(get_field(data, "energy_estimated", (int, float, bool), optional=True) or False)
         return cls(
             scores_of(data, "test"),
             **measured,
             latency_ms_p90=optional_number(data, "latency_ms_p90"),
-            energy_estimated=estimated,
+            energy_estimated=optional_flag(data, "energy_estimated") or False,
             file=get_field(data, "file", str, optional=True),
             max_logit_difference=optional_number(data, "max_logit_difference"),
         )

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ._record_fields import as_object, get_field, scores_of, texts_of, without_none
+from ._record_fields import as_object, get_field, numbers_of, optional_flag, optional_int, optional_number, scores_of, texts_of, without_none
 from ._student_parts import (
     DataRecord,
     PredictionRecord,
@@ -21,9 +21,6 @@ from ._student_parts import (
     ThresholdRecord,
     ValidationRecord,
     VariantRecord,
-    numbers_of,
-    optional_int,
-    optional_number,
 )
 
 __all__ = ["StudentRecord", "TeacherRecord", "BaselineRecord", "StudentsRecord", "VARIANTS"]
@@ -103,7 +100,6 @@ class StudentRecord:
         if predictions is not None and not all(isinstance(item, int) and not isinstance(item, bool) for item in predictions):
             raise ValueError("'test_predictions' is not a list of class numbers")
         restarts = get_field(data, "restarts", list, optional=True)
-        estimated = get_field(data, "energy_estimated", (int, float, bool), optional=True)
         return cls(
             get_field(data, "key", str),
             get_field(data, "config", dict),
@@ -124,7 +120,7 @@ class StudentRecord:
             notes=texts_of(data, "notes") if "notes" in data else None,
             train=get_field(data, "train", dict, optional=True),
             latency_ms_p90=optional_number(data, "latency_ms_p90"),
-            energy_estimated=None if estimated is None else bool(estimated),
+            energy_estimated=optional_flag(data, "energy_estimated"),
             onnx=_part(data, "onnx", lambda item: VariantRecord.from_dict(item, "'onnx'")),
             int8=_part(data, "int8", lambda item: VariantRecord.from_dict(item, "'int8'")),
             seconds=optional_number(data, "seconds"),
@@ -133,6 +129,13 @@ class StudentRecord:
     @property
     def is_weak(self) -> bool:
         return bool(self.weak)
+
+    @property
+    def test_at_default_cut(self) -> Mapping[str, float | None]:
+        """Its test scores at the default cut, where its validation history and the probes score
+        (``test`` is at the cut tuned on validation, when one was folded in)."""
+        threshold = self.threshold
+        return threshold.test_at_default if threshold is not None and threshold.test_at_default is not None else self.test
 
     def variants(self) -> list[tuple[str, VariantRecord]]:
         """The exported variants that were made (ONNX, int8), each with its own test scores,
@@ -204,7 +207,6 @@ class TeacherRecord:
         data = as_object(data, "the teacher")
         measured = {name: get_field(data, name, (int, float), optional=True) for name in _MEASURED}
         warnings = tuple(str(item) for item in get_field(data, "warnings", list, optional=True) or ())
-        estimated = get_field(data, "energy_estimated", (int, float, bool), optional=True)
         return cls(
             str(get_field(data, "model", (str, int, float))),
             scores_of(data, "test"),
@@ -218,7 +220,7 @@ class TeacherRecord:
             threshold=_part(data, "threshold", TeacherThreshold.from_dict),
             validation=_part(data, "validation", TeacherValidation.from_dict),
             latency_ms_p90=optional_number(data, "latency_ms_p90"),
-            energy_estimated=None if estimated is None else bool(estimated),
+            energy_estimated=optional_flag(data, "energy_estimated"),
             params=optional_int(data, "params"),
             features_mb=optional_number(data, "features_mb"),
         )

@@ -49,15 +49,8 @@ def student_predictions(learning: Sequence[LearningRecord], students: Sequence[S
             score = "auc" if record.scored_by_auc else primary
             best = student.validation.epoch(student.validation.best_epoch) if student.validation is not None else None
             measured = best.figures.get(f"valid_{score}") if best is not None else None
-            rows.append(StudentPrediction(record.metric, student.key, point.predicted, point.std, measured, _at_default_cut(student).get(score)))
+            rows.append(StudentPrediction(record.metric, student.key, point.predicted, point.std, measured, student.test_at_default_cut.get(score)))
     return rows
-
-
-def _at_default_cut(student: StudentRecord) -> Mapping[str, float | None]:
-    """A student's test scores at the default cut, where its validation history and the probes
-    score (its ``test`` scores are at the cut tuned on validation, when one was folded in)."""
-    threshold = student.threshold
-    return threshold.test_at_default if threshold is not None and threshold.test_at_default is not None else student.test
 
 
 def _plot(path: Path, record: LearningRecord, predictions: Sequence[StudentPrediction], measured: str) -> None:
