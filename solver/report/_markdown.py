@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from avatar.specs import Manifest, Selection, SpaceReport, Spec, StudentsRecord
+from avatar.specs import Manifest, Selection, SpaceReport, Spec, StudentRecord, StudentsRecord, VariantRecord
 
 if TYPE_CHECKING:
     from ._report import SearchSummary
@@ -115,15 +115,17 @@ class ModelRow:
     energy_estimated: bool
     weak: tuple[str, ...]
 
+    @classmethod
+    def of(cls, name: str, model: StudentRecord | VariantRecord, weak: tuple[str, ...]) -> ModelRow:
+        return cls(name, model.test, model.size_mb, model.latency_ms, model.energy_j, model.carbon_g, bool(model.energy_estimated), weak)
+
 
 def student_rows(summary: StudentsRecord) -> list[ModelRow]:
     """Each realised student, then its ONNX export and int8 model where they were made."""
     rows: list[ModelRow] = []
     for student in summary.students:
-        estimated = bool(student.energy_estimated)
-        rows.append(ModelRow(student.key, student.test, student.size_mb, student.latency_ms, student.energy_j, student.carbon_g, estimated, student.weak))
-        for label, variant in student.variants():
-            rows.append(ModelRow(f"{student.key} ({label})", variant.test, variant.size_mb, variant.latency_ms, variant.energy_j, variant.carbon_g, variant.energy_estimated, student.weak))
+        rows.append(ModelRow.of(student.key, student, student.weak))
+        rows.extend(ModelRow.of(f"{student.key} ({label})", variant, student.weak) for label, variant in student.variants())
     return rows
 
 

@@ -66,11 +66,14 @@ def encode(examples: Sequence[Example], tokenizer: Any, max_length: int, long_in
     """Tokenise every function of every example, at most ``max_length`` tokens each: a longer
     one is cut after its first tokens (``truncate``) or keeps its first and its last tokens,
     half the window each (``head_tail``: a Hugging Face tokenizer's)."""
+    texts = [text for example in examples for text in example.texts]
     if long_inputs == "head_tail":
-        encoded = _heads_and_tails(tokenizer, [text for example in examples for text in example.texts], max_length)
+        budget = max(1, max_length - tokenizer.num_special_tokens_to_add(pair=False))
+        texts = [_ends(text, max_length) for text in texts]
+        texts = _head_and_tail(texts, _offsets(tokenizer, texts), [budget] * len(texts))
     else:
-        texts = [clipped(text, max_length) for example in examples for text in example.texts]
-        encoded = tokenizer(texts, truncation=True, max_length=max_length, add_special_tokens=True)["input_ids"]
+        texts = [clipped(text, max_length) for text in texts]
+    encoded = tokenizer(texts, truncation=True, max_length=max_length, add_special_tokens=True)["input_ids"]
     width = len(examples[0].texts) if examples else 1
     ids = [encoded[index * width : (index + 1) * width] for index in range(len(examples))]
     labels = torch.tensor([example.label for example in examples], dtype=torch.long)
@@ -83,12 +86,12 @@ def encode_text_pairs(examples: Sequence[Example], tokenizer: Any, max_length: i
     shortened first, cut after its first tokens or, with ``head_tail``, keeping its first and
     last ones)."""
     if long_inputs == "head_tail":
-        ids, types = _pairs_of_heads_and_tails(tokenizer, examples, max_length)
+        firsts, seconds = _pair_of_heads_and_tails(tokenizer, examples, max_length)
     else:
         firsts, seconds = [clipped(example.texts[0], max_length) for example in examples], [clipped(example.texts[-1], max_length) for example in examples]
-        encoded = tokenizer(firsts, seconds, truncation=True, max_length=max_length)
-        ids = [[sequence] for sequence in encoded["input_ids"]]
-        types = [[sequence] for sequence in encoded["token_type_ids"]] if "token_type_ids" in encoded else None
+    encoded = tokenizer(firsts, seconds, truncation=True, max_length=max_length)
+    ids = [[sequence] for sequence in encoded["input_ids"]]
+    types = [[sequence] for sequence in encoded["token_type_ids"]] if "token_type_ids" in encoded else None
     labels = torch.tensor([example.label for example in examples], dtype=torch.long)
     return EncodedSet(ids, labels, tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0, types)
 
@@ -102,14 +105,22 @@ def _ends(text: str, max_length: int) -> str:
 JOIN_MARGIN = 2  # tokens spared where head and tail meet: the joined text may tokenize a little longer there
 
 
-def _head_and_tail(tokenizer: Any, texts: list[str], budgets: list[int]) -> list[str]:
+def _offsets(tokenizer: Any, texts: list[str]) -> list[list[tuple[int, int]]] | None:
+    """Each text's tokens as character spans (no special tokens); ``None`` for a slow (Python)
+    tokenizer, which has no offsets: its texts are then read by ``truncate``."""
+    if not getattr(tokenizer, "is_fast", False):
+        return None
+    spans: list[list[tuple[int, int]]] = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, verbose=False)["offset_mapping"]
+    return spans
+
+
+def _head_and_tail(texts: list[str], offsets: list[list[tuple[int, int]]] | None, budgets: list[int]) -> list[str]:
     """Each text, or where it is longer than its budget of tokens, its first and last tokens'
     text (half the budget each) joined by a line break, to be encoded as any text is: with the
-    tokenizer's own special tokens and segment ids. Needs a fast (Rust) tokenizer's offsets; a
-    slow one keeps its texts whole (and truncates)."""
-    if not getattr(tokenizer, "is_fast", False):
+    tokenizer's own special tokens and segment ids. The first lines of a function hold its
+    signature, the last ones what it returns; a cut after the head loses the second."""
+    if offsets is None:
         return texts
-    offsets = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, verbose=False)["offset_mapping"]
     shortened = []
     for text, spans, budget in zip(texts, offsets, budgets):
         if len(spans) <= budget or budget < 2 * JOIN_MARGIN + 2:
@@ -121,27 +132,14 @@ def _head_and_tail(tokenizer: Any, texts: list[str], budgets: list[int]) -> list
     return shortened
 
 
-def _heads_and_tails(tokenizer: Any, texts: list[str], max_length: int) -> list[list[int]]:
-    """Each text as at most ``max_length`` tokens: its head and its tail where it is longer.
-    The first lines of a function hold its signature, the last ones what it returns; a cut
-    after the head loses the second."""
-    budget = max(1, max_length - tokenizer.num_special_tokens_to_add(pair=False))
-    texts = _head_and_tail(tokenizer, [_ends(text, max_length) for text in texts], [budget] * len(texts))
-    encoded: list[list[int]] = tokenizer(texts, truncation=True, max_length=max_length, add_special_tokens=True)["input_ids"]
-    return encoded
-
-
-def _pairs_of_heads_and_tails(tokenizer: Any, examples: Sequence[Example], max_length: int) -> tuple[list[list[list[int]]], list[list[list[int]]] | None]:
-    """Text pairs within ``max_length`` tokens, the longer function shortened first (to its head
-    and tail), as a tokenizer's ``longest_first`` truncation shares the window."""
+def _pair_of_heads_and_tails(tokenizer: Any, examples: Sequence[Example], max_length: int) -> tuple[list[str], list[str]]:
+    """The pairs' two texts, shortened to share ``max_length`` tokens: the longer function gives
+    way first (to its head and tail), as a tokenizer's ``longest_first`` truncation shares the window."""
     budget = max(2, max_length - tokenizer.num_special_tokens_to_add(pair=True))
     firsts = [_ends(example.texts[0], max_length) for example in examples]
     seconds = [_ends(example.texts[-1], max_length) for example in examples]
-    lengths = [len(ids) for ids in tokenizer(firsts + seconds, add_special_tokens=False, verbose=False)["input_ids"]]
-    keep_first = [min(first, max(budget // 2, budget - second)) for first, second in zip(lengths[: len(firsts)], lengths[len(firsts) :])]
-    firsts = _head_and_tail(tokenizer, firsts, keep_first)
-    seconds = _head_and_tail(tokenizer, seconds, [budget - keep for keep in keep_first])
-    encoded = tokenizer(firsts, seconds, truncation=True, max_length=max_length)
-    ids = [[sequence] for sequence in encoded["input_ids"]]
-    types = [[sequence] for sequence in encoded["token_type_ids"]] if "token_type_ids" in encoded else None
-    return ids, types
+    first_spans, second_spans = _offsets(tokenizer, firsts), _offsets(tokenizer, seconds)
+    if first_spans is None or second_spans is None:
+        return firsts, seconds
+    keep_first = [min(len(first), max(budget // 2, budget - len(second))) for first, second in zip(first_spans, second_spans)]
+    return _head_and_tail(firsts, first_spans, keep_first), _head_and_tail(seconds, second_spans, [budget - keep for keep in keep_first])
