@@ -19,6 +19,7 @@ import argparse
 import dataclasses
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -53,32 +54,54 @@ def longer_than_window(texts: list[str], max_length: int) -> float:
 
 
 def run(kind: str, data_root: Path, max_length: int, max_examples: int, epochs: int) -> tuple[list[dict], float]:
-    teacher = {"model": TEACHER, "epochs": epochs, "patience": 2}
-    spec = hard_spec(teacher, max_length, max_examples) if kind == "hard" else task_spec(kind, data_root, teacher, max_length, max_examples)
+    spec = bench_spec(kind, data_root, max_length, max_examples, epochs)
     data = load_task_data(spec)
     texts = list(dict.fromkeys(text for example in data.labeled + data.valid + data.test for text in example.texts))
-    share = longer_than_window(texts, max_length)
+    return fine_tune_each(spec, {mode: {"long_inputs": mode} for mode in MODES}), longer_than_window(texts, max_length)
+
+
+def bench_spec(kind: str, data_root: Path, max_length: int, max_examples: int, epochs: int) -> Spec:
+    """The set's spec with the offline teacher, at most ``epochs`` epochs (patience 2), at the
+    fixed 2e-5 of the figures in bench/README (``teacher_rate.py`` varies it)."""
+    teacher = {"model": TEACHER, "epochs": epochs, "patience": 2, "learning_rate": 2e-5}
+    return hard_spec(teacher, max_length, max_examples) if kind == "hard" else task_spec(kind, data_root, teacher, max_length, max_examples)
+
+
+def fine_tune_each(spec: Spec, variants: dict[str, dict], on_row: Callable[[dict], None] | None = None) -> list[dict]:
+    """The teacher fine-tuned once per variant (``train.teacher`` settings replaced), each in a
+    fresh cache, on the same data and seed: its validation record, test scores and wall time."""
+    data = load_task_data(spec)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        for mode in MODES:
-            settings = dataclasses.replace(spec.train.teacher, long_inputs=mode)
+        for name, changes in variants.items():
+            settings = dataclasses.replace(spec.train.teacher, **changes)
             started = time.perf_counter()
             teacher = prepare_teacher(settings, data, Path(scratch), seed=spec.train.seed, device="cpu")
             test, _ = evaluate_teacher(teacher, data, Path(scratch), "cpu")
-            rows.append({"mode": mode, "validation": teacher.validation, "test": test, "seconds": time.perf_counter() - started})
-    return rows, share
+            rows.append({"mode": name, "validation": teacher.validation, "test": test, "seconds": time.perf_counter() - started})
+            if on_row is not None:
+                on_row(rows[-1])
+    return rows
 
 
 def report(kind: str, rows: list[dict], share: float, max_length: int, console: Console) -> None:
-    primary = primary_metric("clone" if kind == "hard" else kind, 2)
-    table = Table(title=f"{kind}: the teacher by how it reads functions longer than {max_length} tokens ({share:.0%} of them are)")
-    for column in ("long_inputs", "epochs run (best)", "valid AUC", "test AUC", f"test {primary}", "test AUC against truncate", "seconds"):
+    title = f"{kind}: the teacher by how it reads functions longer than {max_length} tokens ({share:.0%} of them are)"
+    console.print(variants_table(title, "long_inputs", "truncate", rows, primary_metric("clone" if kind == "hard" else kind, 2)))
+
+
+def variants_table(title: str, name: str, baseline_name: str, rows: list[dict], primary: str, extra: dict[str, Callable[[dict], str]] | None = None) -> Table:
+    """One row per fine-tuned variant (``fine_tune_each``), its test AUC against the first
+    row's (the baseline); ``extra`` columns after the first, each read from a row."""
+    extra = extra or {}
+    table = Table(title=title)
+    for column in (name, *extra, "epochs run (best)", "valid AUC", "test AUC", f"test {primary}", f"test AUC against {baseline_name}", "seconds"):
         table.add_column(column, justify="right")
     baseline = rows[0]["test"]["auc"]
     for row in rows:
         validation = row["validation"]
         table.add_row(
             row["mode"],
+            *(cell(row) for cell in extra.values()),
             f"{validation.get('epochs', '-')} ({validation.get('best_epoch', '-')})",
             f"{validation['value']:.4f}",
             f"{row['test']['auc']:.4f}",
@@ -86,17 +109,22 @@ def report(kind: str, rows: list[dict], share: float, max_length: int, console: 
             f"{row['test']['auc'] - baseline:+.4f}",
             f"{row['seconds']:.0f}",
         )
-    console.print(table)
+    return table
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def teacher_arguments(description: str) -> argparse.ArgumentParser:
+    """The options of the benchmarks that fine-tune the teacher several ways on the three sets."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data-root", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--only", choices=SETS)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--max-examples", type=int, default=1200)
     parser.add_argument("--epochs", type=int, default=3, help="most fine-tuning epochs (patience 2)")
-    arguments = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    arguments = teacher_arguments(__doc__.splitlines()[0]).parse_args()
     console = Console()
     for kind in [arguments.only] if arguments.only else SETS:
         rows, share = run(kind, arguments.data_root, arguments.max_length, arguments.max_examples, arguments.epochs)

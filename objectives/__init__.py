@@ -16,6 +16,7 @@ from ._flops import FlopsEstimator
 from ._latency import LatencyEstimator, LatencyModel
 from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, measure_inference, quantize_int8, time_inference, timing_input_ids
 from ._params import ParamsEstimator
+from ._phase_energy import BuiltinMeter, CodeCarbonMeter, Metered, PhaseMeter, metered, phase_meter
 from ._plugins import ALLOW_ENVIRONMENT, allow_plugins, allowed_plugin_packages
 from ._progress_lines import LineProgress, progress_display
 from ._registry import estimators_for, evaluate, get, load_estimator_class, metric_value, searched_metrics, spec_metrics, validate
@@ -71,6 +72,12 @@ __all__ = [
     "MeasurementProtocol",
     "InferenceMeasurement",
     "RaplMeter",
+    "PhaseMeter",
+    "BuiltinMeter",
+    "CodeCarbonMeter",
+    "Metered",
+    "metered",
+    "phase_meter",
     "measure_inference",
     "time_inference",
     "quantize_int8",

@@ -35,6 +35,7 @@ from .report import (
     ranking_warnings,
     render_check_report,
     students_table,
+    training_energy_text,
     visible,
     weak_warnings,
     write_report,
@@ -376,6 +377,9 @@ def _train(space: Space, run: RunDirectory, arguments: argparse.Namespace, conso
     finally:
         executor.shutdown()
     console.print(students_table(students))
+    energy = training_energy_text(students)
+    if energy:
+        console.print(visible(energy), markup=False, soft_wrap=True)
     checks = prediction_checks(students)
     for check in checks:
         rho = "n/a" if check.spearman is None else f"{check.spearman:.3f}"

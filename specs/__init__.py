@@ -36,6 +36,7 @@ from ._settings import (
 )
 from ._student_parts import (
     DataRecord,
+    EnergyRecord,
     EpochRecord,
     PredictionRecord,
     RestartRecord,
@@ -144,6 +145,7 @@ __all__ = [
     "RestartRecord",
     "TeacherThreshold",
     "TeacherValidation",
+    "EnergyRecord",
     "ThresholdRecord",
     "ValidationRecord",
     "VariantRecord",

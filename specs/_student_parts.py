@@ -1,6 +1,7 @@
 """The parts of a realised model's record, each typed to its leaves: how a student's validation
 went epoch by epoch, its restarts, its decision threshold, its exported variants, each learned
-metric's prediction for it, the teacher's own validation and threshold, and the data's counts.
+metric's prediction for it, the teacher's own validation and threshold, the energy a training
+phase took, and the data's counts.
 
 Each converts to and from the JSON the trainer writes (``to_dict``/``from_dict``, a lossless
 round trip); ``from_dict`` names the first field it refuses. Optional parts that a file written
@@ -16,6 +17,7 @@ from typing import Any
 from ._record_fields import as_object, get_field, is_number, numbers_of, optional_flag, optional_int, optional_number, scores_of, without_none
 
 __all__ = [
+    "EnergyRecord",
     "EpochRecord",
     "ValidationRecord",
     "RestartRecord",
@@ -195,24 +197,72 @@ class PredictionRecord:
 
 
 @dataclass(frozen=True)
+class EnergyRecord:
+    """The energy a training phase took (the teacher's fine-tuning, a student's distillation):
+    joules, whether they were measured (RAPL counters, a GPU's NVML) or estimated, by what
+    (``source``), over how many seconds, and the emissions they stand for (grams CO2e at the
+    spec's grid intensity)."""
+
+    joules: float
+    measured: bool
+    source: str
+    seconds: float | None = None
+    carbon_g: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return without_none({"joules": self.joules, "measured": self.measured, "source": self.source, "seconds": self.seconds, "carbon_g": self.carbon_g})
+
+    @classmethod
+    def from_dict(cls, data: Any) -> EnergyRecord:
+        data = as_object(data, "'training_energy'")
+        joules, measured = float(get_field(data, "joules", (int, float))), get_field(data, "measured", bool)
+        return cls(joules, measured, get_field(data, "source", str), optional_number(data, "seconds"), optional_number(data, "carbon_g"))
+
+
+@dataclass(frozen=True)
 class TeacherValidation:
     """The teacher's validation score (``metric``, ``value``) and, for a teacher fine-tuned in
-    the run, the epochs it ran, its best epoch (from 1) and the most it could run."""
+    the run, the epochs it ran, its best epoch (from 1) and the most it could run; with
+    ``learning_rate: auto``, the rate the trial chose and each rate's validation ROC AUC."""
 
     metric: str | None = None
     value: float | None = None
     epochs: int | None = None
     best_epoch: int | None = None
     max_epochs: int | None = None
+    learning_rate: float | None = None
+    learning_rate_trial: Mapping[str, float | None] | None = None
+    training_energy: EnergyRecord | None = None  # what its fine-tuning took, when it was fine-tuned here
 
     def to_dict(self) -> dict[str, Any]:
-        return without_none({"metric": self.metric, "value": self.value, "epochs": self.epochs, "best_epoch": self.best_epoch, "max_epochs": self.max_epochs})
+        trial = dict(self.learning_rate_trial) if self.learning_rate_trial is not None else None
+        return without_none(
+            {
+                "metric": self.metric,
+                "value": self.value,
+                "epochs": self.epochs,
+                "best_epoch": self.best_epoch,
+                "max_epochs": self.max_epochs,
+                "learning_rate": self.learning_rate,
+                "learning_rate_trial": trial,
+                "training_energy": self.training_energy.to_dict() if self.training_energy is not None else None,
+            }
+        )
 
     @classmethod
     def from_dict(cls, data: Any) -> TeacherValidation:
         data = as_object(data, "the teacher's 'validation'")
         counts = {key: optional_int(data, key) for key in ("epochs", "best_epoch", "max_epochs")}
-        return cls(get_field(data, "metric", str, optional=True), optional_number(data, "value"), **counts)
+        trial = scores_of(data, "learning_rate_trial") if data.get("learning_rate_trial") is not None else None
+        energy = EnergyRecord.from_dict(data["training_energy"]) if data.get("training_energy") is not None else None
+        return cls(
+            get_field(data, "metric", str, optional=True),
+            optional_number(data, "value"),
+            **counts,
+            learning_rate=optional_number(data, "learning_rate"),
+            learning_rate_trial=trial,
+            training_energy=energy,
+        )
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from ._record_fields import as_object, get_field, numbers_of, optional_flag, optional_int, optional_number, scores_of, texts_of, without_none
 from ._student_parts import (
     DataRecord,
+    EnergyRecord,
     PredictionRecord,
     RestartRecord,
     TeacherThreshold,
@@ -65,6 +66,7 @@ class StudentRecord:
     onnx: VariantRecord | None = None
     int8: VariantRecord | None = None
     seconds: float | None = None
+    training_energy: EnergyRecord | None = None  # what its distillation took
 
     def to_dict(self) -> dict[str, Any]:
         measured = {name: getattr(self, name) for name in _MEASURED}
@@ -86,6 +88,7 @@ class StudentRecord:
             "onnx": self.onnx.to_dict() if self.onnx is not None else None,
             "int8": self.int8.to_dict() if self.int8 is not None else None,
             "seconds": self.seconds,
+            "training_energy": self.training_energy.to_dict() if self.training_energy is not None else None,
         }
         predicted = {name: entry.to_dict() for name, entry in self.predicted.items()}
         core = {"key": self.key, "config": dict(self.config), "test": dict(self.test), **measured, "weak": list(self.weak), "predicted": predicted}
@@ -124,6 +127,7 @@ class StudentRecord:
             onnx=_part(data, "onnx", lambda item: VariantRecord.from_dict(item, "'onnx'")),
             int8=_part(data, "int8", lambda item: VariantRecord.from_dict(item, "'int8'")),
             seconds=optional_number(data, "seconds"),
+            training_energy=_part(data, "training_energy", EnergyRecord.from_dict),
         )
 
     @property

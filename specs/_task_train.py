@@ -131,10 +131,10 @@ class TaskAndTrainSections:
             self.check_predictions(teacher)
         train["distill"] = self.build_distill(train)
         kind = self.section("task").get("kind")
-        if train.get("transfer_pairs") and isinstance(kind, str) and kind not in PAIR_KINDS:
+        if train.get("transfer_pairs") not in (None, 0, "auto") and isinstance(kind, str) and kind not in PAIR_KINDS:
             self.report(("train", "transfer_pairs"), f"transfer_pairs pairs the functions of a pair task anew, and a {kind} task has single inputs: point task.unlabeled at unlabelled code instead")
         if self.section("task").get("unlabeled") and kind in PAIR_KINDS:
-            self.report(("task", "unlabeled"), f"a {kind} task's transfer set is new pairs of its functions: set train.transfer_pairs: N instead of task.unlabeled")
+            self.report(("task", "unlabeled"), f"a {kind} task's transfer set is new pairs of its own functions (train.transfer_pairs, auto by default), not task.unlabeled: remove task.unlabeled")
         select = train.get("select")
         if isinstance(select, str) and select.startswith("best:") and not self.is_broken(("train", "select")):
             metric = select.removeprefix("best:")

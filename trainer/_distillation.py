@@ -33,7 +33,7 @@ from avatar.specs import (
 
 from .data import AUGMENT_VERSION, TaskData, augment_examples, load_task_data, sample_transfer, transfer_name, with_teacher_labels
 from .distill import FeatureError, MethodMix, TeacherOutputs, teacher_features
-from .students import logit_scores, primary_metric
+from .students import logit_scores, primary_metric, training_energy
 from .teacher import BASELINE_VERSION, Teacher, TeacherError, WeakTeacherError, lexical_baseline, prepare_teacher, teacher_logits, teacher_warnings
 
 __all__ = ["Distillation", "prepare_distillation", "teacher_settings", "methods_needed", "resolved_methods", "default_device", "progress_bars", "WEAK_TEACHER_AUC"]
@@ -94,6 +94,7 @@ class Distillation:
     outputs: TeacherOutputs
     warnings: list[str] = dataclasses.field(default_factory=list)
     baseline: BaselineRecord | None = None  # the lexical baseline the teacher was read against
+    transfer_pairs: int = 0  # the transfer pairs asked for (``train.transfer_pairs`` resolved: ``transfer_count``)
 
 
 def methods_needed(spec: Spec) -> set[str]:
@@ -152,6 +153,8 @@ def prepare_distillation(
             on_start=lambda total: progress.update(fine_tune, total=total),
             on_step=lambda epoch, step, loss: progress.update(fine_tune, advance=1, status=f"epoch {epoch + 1} loss {loss:.3f}"),
             baseline_auc=None if settings.accept_weak or baseline is None else baseline.valid.get("auc"),  # hopeless fine-tuning stops early
+            on_rate=lambda rate, score: _trial_progress(console, progress, fine_tune, rate, score),
+            energy=training_energy(spec),
         )
         progress.update(fine_tune, status=f"ready (validation {prepared.validation.get('metric', '')} {prepared.validation.get('value', float('nan')):.4f})")
         timings["teacher"] = time.perf_counter() - step_started
@@ -162,7 +165,8 @@ def prepare_distillation(
         progress.update(labelling, completed=len(task_data.unlabeled))
         timings["teacher_logits"] = time.perf_counter() - step_started
         augmented = _augmented_logits(spec, prepared, task_data, logits, cache_dir, device, progress, executor)
-        augmented = _transfer_logits(spec, prepared, task_data, augmented, cache_dir, device, progress, executor)
+        transfer = transfer_count(spec, prepared, task_data, console)
+        augmented = _transfer_logits(spec, transfer, prepared, task_data, augmented, cache_dir, device, progress, executor)
         outputs = _teacher_outputs(prepared, task_data, augmented, methods_needed(spec) | set(resolved or {}), cache_dir, device, progress)
         outputs = dataclasses.replace(outputs, methods=resolved)
         timings["teacher_features"] = time.perf_counter() - step_started - timings["teacher_logits"]
@@ -174,7 +178,26 @@ def prepare_distillation(
             raise WeakTeacherError(_weak_teacher_message(settings, prepared, warnings[0], auc))
     for warning in warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
-    return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, outputs, warnings, baseline)
+    return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, outputs, warnings, baseline, transfer)
+
+
+def transfer_count(spec: Spec, teacher: Teacher, data: TaskData, console: Console) -> int:
+    """``train.transfer_pairs`` resolved for this teacher (``TrainSettings.transfer_count``): a
+    model labels any pair; a teacher given as its predictions labels the ``auto`` pairs only
+    when its file has them, and the run says when it does not."""
+    if spec.train.transfer_pairs != "auto" or not spec.task.is_pair or not teacher.settings.predictions:
+        return spec.train.transfer_count(pair_task=spec.task.is_pair, teacher_labels_them=True)
+    wanted = spec.train.transfer_count(pair_task=True, teacher_labels_them=True)
+    if teacher.covers(sample_transfer(data, wanted, spec.train.seed)):
+        return wanted
+    console.print(
+        f"train.transfer_pairs: auto distils on {wanted} transfer pairs where the teacher labels them, and {teacher.settings.predictions} lacks "
+        "some or all of them: students distil on the data's pairs alone (solve SPEC --write-predictions FILE writes them, from a teacher model; "
+        "set train.transfer_pairs: 0 to silence this)",
+        highlight=False,
+        markup=False,
+    )
+    return 0
 
 
 def resolved_methods(spec: Spec, teacher: Teacher, data: TaskData, console: Console) -> dict[str, float] | None:
@@ -212,14 +235,15 @@ def _augmented_logits(spec: Spec, teacher: Teacher, data: TaskData, logits: torc
     return torch.cat([logits, labelled]) if len(labelled) else logits
 
 
-def _transfer_logits(spec: Spec, teacher: Teacher, data: TaskData, logits: torch.Tensor, cache_dir: Path, device: str, progress: Any, executor: Any = None) -> torch.Tensor:
-    """The transfer set (``train.transfer_pairs``: new pairs of the distillation split's
-    functions; ``task.unlabeled``: the user's unlabelled code) joins the distillation examples
-    as ``data.transfer``, labelled by the teacher (cached; a teacher given as predictions reads
-    them from its file); returns the teacher's logits on all the distillation examples."""
-    if not (spec.train.transfer_pairs or data.unlabeled_code):
+def _transfer_logits(spec: Spec, count: int, teacher: Teacher, data: TaskData, logits: torch.Tensor, cache_dir: Path, device: str, progress: Any, executor: Any = None) -> torch.Tensor:
+    """The transfer set (``count`` new pairs of the distillation split's functions,
+    ``train.transfer_pairs`` resolved; ``task.unlabeled``: the user's unlabelled code) joins the
+    distillation examples as ``data.transfer``, labelled by the teacher (cached; a teacher given
+    as predictions reads them from its file); returns the teacher's logits on all the
+    distillation examples."""
+    if not (count or data.unlabeled_code):
         return logits
-    pairs = sample_transfer(data, spec.train.transfer_pairs, spec.train.seed)
+    pairs = sample_transfer(data, count, spec.train.seed)
     what = "transfer pairs" if spec.task.is_pair else "unlabelled functions (task.unlabeled)"
     task = progress.add_task(f"teacher on {len(pairs)} {what}", total=len(pairs), status="")
     name = transfer_name(pairs)
@@ -280,6 +304,15 @@ def _baseline(spec: Spec, data: TaskData, cache_dir: Path, primary: str) -> Base
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomically(path, record.to_dict(), indent=2)
     return record
+
+
+def _trial_progress(console: Console, progress: Any, task: Any, rate: float, score: float | None) -> None:
+    """The learning-rate trial as it goes (``train.teacher.learning_rate: auto``): the rate tried
+    on the teacher's bar, and a line for each rate's validation score."""
+    if score is None:
+        progress.update(task, status=f"trying learning rate {rate:g}")
+    else:
+        console.print(f"teacher learning-rate trial: {rate:g} reaches validation ROC AUC {score:.4f} on a share of an epoch", highlight=False, markup=False)
 
 
 def _data_line(data: TaskData) -> str:

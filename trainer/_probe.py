@@ -181,8 +181,8 @@ class DistillationProber:
         methods = methods_of(self.distillation.spec, {}, self.distillation.outputs.methods)  # as prepare_distillation resolved them
         if methods != {"logits": 1.0}:  # logits alone (the default until 2026-12) leaves the key as it was, so older runs resume
             parts.append(sorted(methods.items()))
-        if train.transfer_pairs:  # probes distil on the transfer pairs too (none: the key as it was)
-            parts.append(["transfer_pairs", train.transfer_pairs])
+        if self.distillation.transfer_pairs:  # probes distil on the transfer pairs too (none: the key as it was)
+            parts.append(["transfer_pairs", self.distillation.transfer_pairs])
         if train.pretraining_epochs(probe=True):  # auto does not pretrain probes: the key as it was
             parts.append(["pretrain_epochs", train.pretraining_epochs(probe=True)])
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]

@@ -33,6 +33,7 @@ from .students import (
     primary_metric,
     quantized_variant,
     save_student,
+    training_energy,
     tune_threshold,
     write_card,
 )
@@ -59,7 +60,10 @@ def train_student(
 ) -> dict[str, Any]:
     """Distil one student and write it, with ``metrics.json`` (once, with the seconds it took), into ``folder``."""
     started = time.perf_counter()
-    distilled, restarts = best_restart(spec, folder / "checkpoint", on_start, config=point.config, data=data, teacher=teacher, cache_dir=cache_dir, device=device, on_step=on_step, on_epoch=on_epoch)
+    with training_energy(spec) as energy:
+        distilled, restarts = best_restart(
+            spec, folder / "checkpoint", on_start, config=point.config, data=data, teacher=teacher, cache_dir=cache_dir, device=device, on_step=on_step, on_epoch=on_epoch
+        )
     model, tokenizer, config, result, settings = distilled.model, distilled.tokenizer, distilled.config, distilled.result, distilled.settings
     length, vocab = int(config["max_sequence_length"]), int(config["vocab_size"])
     valid_logits = predict_logits(model, distilled.valid, settings.batch_size, settings.device)  # before the cut is folded in
@@ -99,6 +103,8 @@ def train_student(
         metrics["onnx"] = onnx_variant(model, test, test_logits, settings.batch_size, spec, length, vocab, folder)
     if spec.train.quantize:
         metrics["int8"] = quantized_variant(model, test, settings.batch_size, spec, length, vocab, folder)
+    if energy.record is not None:
+        metrics["training_energy"] = energy.record.to_dict()
     metrics["seconds"] = time.perf_counter() - started
     write_json_atomically(folder / RunDirectory.STUDENT_METRICS, metrics, indent=2)
     write_card(folder, spec, metrics)

@@ -44,7 +44,7 @@ def write_teacher_predictions(
     device = device or default_device()
     task_data = load_task_data(spec, data)
     parts = {"labeled": task_data.labeled, "unlabeled": task_data.unlabeled, "valid": task_data.valid, "test": task_data.test}
-    transfer = sample_transfer(task_data, spec.train.transfer_pairs, spec.train.seed)  # a predictions teacher distils on them too
+    transfer = sample_transfer(task_data, spec.train.transfer_count(pair_task=spec.task.is_pair, teacher_labels_them=True), spec.train.seed)  # a predictions teacher distils on them too
     if transfer:
         parts[transfer_name(transfer)] = transfer
     task_data.check_unique_ids()

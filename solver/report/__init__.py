@@ -9,6 +9,7 @@ from ._results import axis_labels, plot_front, select, selection_of, write_front
 from ._summary import check_report, infeasible_message, render_check_report
 from ._tables import front_table, students_table, weak_warnings
 from ._terminal import visible
+from ._training_energy import training_energy_text
 
 __all__ = [
     "select",
@@ -22,6 +23,7 @@ __all__ = [
     "front_table",
     "students_table",
     "weak_warnings",
+    "training_energy_text",
     "visible",
     "ProbeProgress",
     "SearchProgress",

@@ -9,7 +9,8 @@ from typing import Any
 
 from avatar.specs import DataRecord, StudentsRecord, TeacherRecord, TeacherValidation
 
-from ._markdown import STUDENTS_HEADING, auc_kept_text, figure_text, has_auc_kept, kept_text, markdown_table, ratio_text, student_rows, weak_text, weak_warnings
+from ._markdown import STUDENTS_HEADING, auc_kept_text, figure_text, has_auc_kept, kept_text, markdown_table, ratio_text, student_rows, teacher_at_like_cut, weak_text, weak_warnings
+from ._training_energy import training_energy_text
 
 __all__ = ["students_section"]
 
@@ -68,7 +69,7 @@ def students_section(summary: StudentsRecord) -> str:
                 ratio_text(teacher.size_mb, row.size_mb),
                 ratio_text(teacher.latency_ms, row.latency_ms),
                 *([auc_kept_text(row.test.get("auc"), teacher.test.get("auc"))] if auc else []),
-                kept_text(row.test.get(primary), teacher.test.get(primary), primary),
+                kept_text(row.test.get(primary), teacher_at_like_cut(summary, row.tuned), primary),
                 weak_text(row),
             ]
         )
@@ -76,6 +77,8 @@ def students_section(summary: StudentsRecord) -> str:
     data = summary.data
     warnings = "".join(f"\n**Warning:** {warning}.\n" for warning in [*teacher.warnings, *weak_warnings(summary)])
     warnings += _kept_sentence(summary)
+    energy = training_energy_text(summary)
+    warnings += f"\n{energy}\n" if energy else ""
     return f"""{STUDENTS_HEADING}
 
 Data `{data.source}`: {data.labeled} labelled (teacher fine-tuning), {data.unlabeled} unlabelled (distillation{_augmented_text(data.augmented)}{_transfer_text(data.transfer)}), {data.valid} validation, {data.test} test examples{_dropped_text(data.dropped)}.{_teacher_sentence(teacher.validation, teacher.path)}{_unmeasured_sentence(teacher)}{_labels_sentence(data)}{_methods_sentence(summary)} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
@@ -127,8 +130,9 @@ def _kept_sentence(summary: StudentsRecord) -> str:
         return ""
     return (
         "\n*ROC AUC kept above chance* is (AUC of the student - 0.5) / (AUC of the teacher - 0.5): a student that guesses keeps 0%, "
-        "whatever its F1. A student is *weak* when it predicts one class for 98% or more of a split, or when the 95% bootstrap "
-        "interval of its validation ROC AUC holds 0.5.\n"
+        f"whatever its F1. *{summary.primary} kept* sets a student cut at a threshold tuned on validation against the teacher cut the same way, "
+        "so a teacher's badly placed cut does not inflate it. A student is *weak* when it predicts one class for 98% or more of a split, "
+        "or when the 95% bootstrap interval of its validation ROC AUC holds 0.5.\n"
     )
 
 
@@ -169,7 +173,15 @@ def _teacher_sentence(validation: TeacherValidation | None, path: str | None = N
         return ""
     best = f", best at epoch {validation.best_epoch}" if validation.best_epoch is not None else ""
     limit = f" of at most {validation.max_epochs}" if validation.max_epochs is not None else ""
-    return f" The teacher was fine-tuned for {validation.epochs} epoch(s){limit}{best}: validation {validation.metric or 'auc'} {validation.value:.4f}."
+    return f" The teacher was fine-tuned for {validation.epochs} epoch(s){limit}{best}: validation {validation.metric or 'auc'} {validation.value:.4f}.{_rate_sentence(validation)}"
+
+
+def _rate_sentence(validation: TeacherValidation) -> str:
+    """The learning rate a short trial chose (``train.teacher.learning_rate: auto``), and why."""
+    if validation.learning_rate is None or not validation.learning_rate_trial:
+        return ""
+    tried = ", ".join(f"{rate} {_optional(score)}" for rate, score in validation.learning_rate_trial.items())
+    return f" Its learning rate, {validation.learning_rate:g}, was chosen by a short trial on a share of an epoch (validation ROC AUC by rate: {tried})."
 
 
 def _optional(value: float | None) -> str:

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from avatar.specs import Spec, StudentsRecord
 
-from ._markdown import auc_kept_text, figure_text, has_auc_kept, kept_text, ratio_text, student_rows, weak_text, weak_warnings
+from ._markdown import auc_kept_text, figure_text, has_auc_kept, kept_text, ratio_text, student_rows, teacher_at_like_cut, weak_text, weak_warnings
 from ._results import sorted_front
 from ._terminal import plain
 
@@ -87,7 +87,7 @@ def students_table(summary: StudentsRecord) -> Table:
             ratio_text(size, row.size_mb, digits=0),
             ratio_text(latency, row.latency_ms, digits=0),
             *([auc_kept_text(student_auc, teacher.test.get("auc"))] if auc else []),
-            kept_text(row.test.get(primary), teacher.test.get(primary), primary),
+            kept_text(row.test.get(primary), teacher_at_like_cut(summary, row.tuned), primary),
             weak_text(row),
         )
     return table

@@ -87,7 +87,7 @@ TEACHER = {
     "max_length": 128,
     "folder": "/cache/teachers/604237a25c46a273618f",
     "threshold": {"metric": "f1", "validation_tuned_margin": -0.68, "test_at_validation_tuned": {"accuracy": 0.79, "f1": 0.84}},
-    "validation": {"metric": "auc", "value": 0.79, "epochs": 1, "best_epoch": 1, "max_epochs": 1},
+    "validation": {"metric": "auc", "value": 0.79, "epochs": 1, "best_epoch": 1, "max_epochs": 1, "learning_rate": 1e-4, "learning_rate_trial": {"1e-05": 0.61, "3e-05": 0.7, "0.0001": 0.79}},
     "latency_ms_p90": 79.2,
     "energy_estimated": 1.0,
     "params": 124,

@@ -147,7 +147,8 @@ def student_spec(kind: str, data: Path, teacher: Path, **train_options) -> str:
     """A small spec whose space holds a handful of tiny students. The tiny teacher, fine-tuned for
     two epochs, may well be too weak to distil from: these specs test the pipeline, so they
     accept it (``test_teacher_fitness`` tests the stop)."""
-    options = {"epochs": 2, "patience": 2, "temperature": 2.0, **train_options}
+    # transfer_pairs: 0 keeps these pipeline tests small; test_transfer_pairs tests the default, auto
+    options = {"epochs": 2, "patience": 2, "temperature": 2.0, "transfer_pairs": 0, **train_options}
     train = ", ".join(f"{key}: {value}" for key, value in options.items())
     return f"""\
 name: tiny-{kind}

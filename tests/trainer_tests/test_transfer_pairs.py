@@ -1,7 +1,8 @@
 """Transfer pairs (``train.transfer_pairs``): new pairs of the distillation split's functions,
 labelled by the teacher. They never cross splits (a property test), are the same for the same
 data and seed, join what students and probes distil on, and a teacher given as predictions
-must cover them (``--write-predictions`` writes them)."""
+must cover them (``--write-predictions`` writes them); ``auto``, the default, draws them where the
+teacher can label them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from avatar.specs import SpecError, loads
+from avatar.specs._settings import AUTO_TRANSFER_PAIRS
 from avatar.trainer import DistillationProber, preflight, prepare_distillation, write_teacher_predictions
 from avatar.trainer.data import Example, TaskData, sample_transfer, transfer_pairs
 from tests.trainer_tests.conftest import student_spec, write_clone_data
@@ -73,7 +76,7 @@ def test_the_teacher_labels_the_transfer_pairs_and_students_and_probes_distil_on
     held_out = {group for example in data.valid + data.test for group in example.groups}
     assert not any(set(example.groups) & held_out for example in data.transfer)
     assert list((tmp_path / "cache" / "logits").glob("*-transfer-50-*.pt"))  # cached: a rerun does not label them again
-    without = prepare_distillation(loads(student_spec("clone", clone_folder, tiny_teacher)), cache_dir=tmp_path / "cache", device="cpu")
+    without = prepare_distillation(loads(student_spec("clone", clone_folder, tiny_teacher, transfer_pairs=0)), cache_dir=tmp_path / "cache", device="cpu")
     assert DistillationProber(distillation).source != DistillationProber(without).source  # a probe of the other set is never reused
     assert len(DistillationProber(distillation).data.distillation) == len(data.distillation)
 
@@ -99,6 +102,42 @@ def test_a_predictions_teacher_must_cover_the_transfer_pairs_and_write_predictio
     lacking.write_text("".join(line + "\n" for line in written.read_text().splitlines() if not line.startswith('{"id": "transfer/')))
     with pytest.raises(SpecError, match="no prediction for 30 of the transfer pairs.*--write-predictions"):
         preflight(loads(text.replace(str(written), str(lacking))))
+
+
+def test_auto_draws_transfer_pairs_where_the_teacher_can_label_them(tmp_path, clone_folder, defect_file, tiny_teacher):
+    """The default: a pair task's model teacher labels ``AUTO_TRANSFER_PAIRS`` new pairs (as many
+    as the functions make); a task of single inputs gets none, and no error."""
+    spec = loads(student_spec("clone", clone_folder, tiny_teacher, transfer_pairs="auto"))
+    assert spec.train.transfer_pairs == "auto" and loads(student_spec("clone", clone_folder, tiny_teacher).replace(", transfer_pairs: 0", "")).train.transfer_pairs == "auto", "the default"
+    distillation = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu")
+    assert distillation.transfer_pairs == AUTO_TRANSFER_PAIRS == 2000
+    assert distillation.data.transfer and [example.id for example in distillation.data.transfer] == [example.id for example in sample_transfer(distillation.data, 2000, spec.train.seed)]
+    explicit = prepare_distillation(loads(student_spec("clone", clone_folder, tiny_teacher, transfer_pairs=2000)), cache_dir=tmp_path / "cache", device="cpu")
+    assert DistillationProber(explicit).source == DistillationProber(distillation).source, "auto's probes are 2,000 pairs' probes"
+    defect = prepare_distillation(loads(student_spec("defect", defect_file, tiny_teacher, transfer_pairs="auto")), cache_dir=tmp_path / "cache", device="cpu")
+    assert defect.transfer_pairs == 0 and not defect.data.transfer
+
+
+def test_auto_with_a_predictions_file_uses_its_transfer_pairs_or_says_it_has_none(tmp_path, tiny_teacher):
+    clone_folder = write_clone_data(tmp_path / "clones")
+    lines = (clone_folder / "pairs.txt").read_text().splitlines()
+    (clone_folder / "pairs.txt").write_text("".join(line + "\n" for index, line in enumerate(lines) if line.split("\t")[:2] not in [other.split("\t")[:2] for other in lines[:index]]))
+    written = tmp_path / "predictions.jsonl"
+    write_teacher_predictions(loads(student_spec("clone", clone_folder, tiny_teacher, transfer_pairs="auto")), written, cache_dir=tmp_path / "cache", device="cpu")  # auto: a model labels them
+    assert any(line.startswith('{"id": "transfer/') for line in written.read_text().splitlines())
+    text = student_spec("clone", clone_folder, "unused", transfer_pairs="auto").replace(
+        'teacher: {model: "unused", epochs: 2, batch_size: 8, max_length: 64, learning_rate: 0.001, accept_weak: true}', f'teacher: {{predictions: "{written}", accept_weak: true}}'
+    )
+    covered = prepare_distillation(loads(text), cache_dir=tmp_path / "cache", device="cpu")
+    assert covered.transfer_pairs == 2000 and covered.data.transfer
+    lacking = tmp_path / "lacking.jsonl"
+    lacking.write_text("".join(line + "\n" for line in written.read_text().splitlines() if not line.startswith('{"id": "transfer/')))
+    spec = loads(text.replace(str(written), str(lacking)))
+    assert isinstance(preflight(spec), TaskData), "auto asks for no pair the file lacks"
+    console = Console(record=True, width=400)
+    bare = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu", console=console)
+    assert bare.transfer_pairs == 0 and not bare.data.transfer
+    assert "train.transfer_pairs: auto distils on 2000 transfer pairs where the teacher labels them" in console.export_text()
 
 
 # -- classify tasks: task.unlabeled -----------------------------------------------------------------
@@ -127,7 +166,7 @@ def test_unlabelled_code_is_labelled_by_the_teacher_and_code_of_the_held_out_spl
 
 
 def test_task_unlabeled_problems_name_the_field(tmp_path, defect_file, clone_folder):
-    with pytest.raises(SpecError, match="task.unlabeled: .*set train.transfer_pairs"):
+    with pytest.raises(SpecError, match=r"task.unlabeled: .*train.transfer_pairs, auto by default\), not task.unlabeled"):
         loads(_with_unlabeled(student_spec("clone", clone_folder, "unused"), tmp_path / "x.jsonl"))
     missing = loads(_with_unlabeled(student_spec("defect", defect_file, "unused"), tmp_path / "missing.jsonl"))
     with pytest.raises(SpecError, match="task.unlabeled: .*missing.jsonl: no such file or folder"):

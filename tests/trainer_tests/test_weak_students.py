@@ -122,6 +122,9 @@ def test_a_student_that_cannot_learn_is_flagged_everywhere(tmp_path, defect_file
     assert weak_warnings(summary) and weak_warnings(summary)[0].startswith("student noise000 is weak: ")
     section = students_section(summary)
     assert "WEAK" in section and "ROC AUC kept above chance" in section and "**Warning:** student noise000 is weak" in section
+    energy = student.training_energy
+    assert energy is not None and energy.joules > 0 and energy.carbon_g is not None and stored["training_energy"] == energy.to_dict()
+    assert "Training energy: distilling the student took" in section and energy.source in section, "a teacher given as predictions took none here"
 
 
 def test_probes_that_are_all_weak_are_told_before_the_search(tmp_path):

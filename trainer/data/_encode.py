@@ -46,6 +46,12 @@ class EncodedSet:
             batch["token_type_ids"] = types.to(device)
         return batch
 
+    def subset(self, indices: Sequence[int]) -> EncodedSet:
+        """The examples at ``indices``, in that order."""
+        chosen = list(indices)
+        types = [self.type_ids[index] for index in chosen] if self.type_ids is not None else None
+        return EncodedSet([self.ids[index] for index in chosen], self.labels[chosen], self.pad_id, types)
+
     def batches(self, batch_size: int, device: Any, order: Sequence[int] | None = None) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
         indices = list(order) if order is not None else list(range(len(self)))
         for start in range(0, len(indices), batch_size):

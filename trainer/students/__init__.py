@@ -5,7 +5,7 @@ model card, and loading it back.
 It reads the data room only; the distillation and teacher rooms evaluate through it.
 """
 
-from ._costs import inference_costs, model_costs
+from ._costs import inference_costs, model_costs, training_energy
 from ._inference import logit_scores, logits_of, predict_logits
 from ._metrics import checkpoint_metric, classification_metrics, multiclass_metrics, primary_metric, roc_auc
 from ._saving import REMOTE_CODE_FILE, label_names_of, save_student
@@ -30,6 +30,7 @@ __all__ = [
     "predict_logits",
     "inference_costs",
     "model_costs",
+    "training_energy",
     "onnx_variant",
     "quantized_variant",
     "write_card",

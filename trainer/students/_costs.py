@@ -8,16 +8,18 @@ they price configurations in the search.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import torch
 from torch import nn
 
 from avatar import objectives
-from avatar.specs import Spec
+from avatar.specs import EnergyRecord, Spec
 
-__all__ = ["inference_function", "model_costs", "inference_costs"]
+__all__ = ["inference_function", "model_costs", "inference_costs", "training_energy"]
 
 _Priced = TypeVar("_Priced", objectives.EnergyEstimator, objectives.CarbonEstimator)
 
@@ -61,3 +63,19 @@ def _pricing(spec: Spec, metric: str, kind: type[_Priced]) -> _Priced:
     replaces it with one that cannot price a timed inference."""
     estimator = objectives.get(metric, spec)
     return estimator if isinstance(estimator, kind) else kind()
+
+
+@contextmanager
+def training_energy(spec: Spec) -> Iterator[objectives.Metered]:
+    """Measure a training phase's energy (``objectives.metered``: CodeCarbon with the ``energy``
+    extra, else RAPL or CPU time x the spec's ``watts_per_core``), priced in grams CO2e at the
+    spec's ``carbon_g`` intensity once it ends."""
+    energy, carbon = _pricing(spec, "energy_j", objectives.EnergyEstimator), _pricing(spec, "carbon_g", objectives.CarbonEstimator)
+    with objectives.metered(objectives.phase_meter(energy.watts_per_core)) as measured:
+        yield measured
+    if measured.record is not None:
+        measured.record = _with_carbon(measured.record, carbon.intensity_g_per_kwh)
+
+
+def _with_carbon(record: EnergyRecord, intensity_g_per_kwh: float) -> EnergyRecord:
+    return dataclasses.replace(record, carbon_g=record.joules / 3.6e6 * intensity_g_per_kwh)

@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ import torch
 from filelock import FileLock
 from torch import nn
 
-from avatar.objectives import write_json_atomically
+from avatar.objectives import Metered, metered, write_json_atomically
 from avatar.specs import PAIR_KINDS, Cache, TeacherSettings, describe_error
 
 from ..data import TaskData, encode
@@ -40,6 +41,7 @@ from ._hub import resolve_teacher
 from ._kinds import AsIsTeacher, FineTunedTeacher, PredictionsTeacher, Teacher
 from ._models import TeacherForCloneDetection, has_task_head, load_teacher_model, load_to_measure, own_max_length, save_teacher_model
 from ._predictions import checked_predictions
+from ._rate_trial import TRIAL_FILE, try_rates
 
 __all__ = ["Teacher", "MARKER", "prepare_teacher", "teacher_logits", "teacher_warnings", "evaluate_teacher"]
 
@@ -67,10 +69,15 @@ def prepare_teacher(
     on_step: Callable[[int, int, float], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     baseline_auc: float | None = None,
+    on_rate: Callable[[float, float | None], None] | None = None,
+    energy: AbstractContextManager[Metered] | None = None,
 ) -> Teacher:
     """The teacher: used as it is when it already classifies the task (``finetune`` allowing),
     else fine-tuned on ``data.labeled`` (cached). With ``baseline_auc`` (the lexical baseline's
     validation ROC AUC), fine-tuning that stays well below it stops early (``HopelessFineTuning``).
+    With ``learning_rate: auto``, a short trial chooses the rate first (``on_rate`` hears each
+    rate start, ``(rate, None)``, and end, ``(rate, validation ROC AUC)``). ``energy`` measures
+    the fine-tuning (``objectives.metered()`` by default); its record joins the validation.
 
     Raises:
         TeacherError: ``finetune: never`` and the teacher has no head for the task's labels.
@@ -117,7 +124,7 @@ def prepare_teacher(
             model, tokenizer = load_teacher_model(str(folder), data.kind, data.num_labels)
             validation = json.loads((folder / MARKER).read_text())["validation"]
             return FineTunedTeacher(model=model.to(device), tokenizer=tokenizer, folder=folder, settings=settings, task_kind=data.kind, fingerprint=key, validation=validation)
-        return _fine_tune(source, settings, data, folder, key, seed=seed, device=device, on_step=on_step, on_start=on_start, baseline_auc=baseline_auc)
+        return _fine_tune(source, settings, data, folder, key, seed=seed, device=device, on_step=on_step, on_start=on_start, baseline_auc=baseline_auc, on_rate=on_rate, energy=energy)
 
 
 def _marks(marker: dict[str, Any], data: TaskData) -> bool:
@@ -190,25 +197,41 @@ def _fine_tune(
     on_step: Callable[[int, int, float], None] | None,
     on_start: Callable[[int], None] | None,
     baseline_auc: float | None = None,
+    on_rate: Callable[[float, float | None], None] | None = None,
+    energy: AbstractContextManager[Metered] | None = None,
 ) -> Teacher:
     """Fine-tune ``source`` on the labelled split and cache it in ``folder`` (a killed run
     continues from the last epoch's checkpoint); stopped as hopeless when it stays well below
     the lexical baseline (``baseline_auc``)."""
-    with torch.random.fork_rng():  # the new head's weights come from the seed, not from what the run drew before
-        torch.manual_seed(seed)
-        model, tokenizer = load_teacher_model(source, data.kind, data.num_labels)
+
+    def seeded_start() -> tuple[nn.Module, Any]:
+        with torch.random.fork_rng():  # the new head's weights come from the seed, not from what the run drew before
+            torch.manual_seed(seed)
+            return load_teacher_model(source, data.kind, data.num_labels)
+
+    model, tokenizer = seeded_start()
     labeled = encode(data.labeled, tokenizer, settings.max_length, settings.long_inputs)
     valid = encode(data.valid, tokenizer, settings.max_length, settings.long_inputs)
-    loop = LoopSettings(settings.epochs, settings.learning_rate, settings.batch_size, patience=settings.patience, seed=seed, metric=CHECKPOINT_METRIC, device=device)
-    if on_start is not None:
-        on_start(settings.epochs * -(-len(labeled) // settings.batch_size))
-    labels = labeled.labels.to(device)
-    watch = HopelessFineTuning(settings.name, baseline_auc, settings.epochs) if baseline_auc is not None else None
-    loss = lambda logits, indices: nn.functional.cross_entropy(logits, labels[indices])  # noqa: E731 - the loop's loss, one line
-    result = train(model, labeled, loss, valid, loop, folder / "checkpoint", on_step=on_step, on_epoch=watch)
-    validation = {"metric": loop.metric, "value": result.best_metric, "epochs": result.epochs_run, "best_epoch": result.best_epoch + 1, "max_epochs": settings.epochs}
+    trial = None
+    with energy if energy is not None else metered() as measured:
+        if settings.learning_rate == "auto":
+            trial = try_rates(lambda: seeded_start()[0], labeled, valid, folder, batch_size=settings.batch_size, seed=seed, device=device, on_rate=on_rate)
+        rate = trial.chosen if trial is not None else float(settings.learning_rate)
+        loop = LoopSettings(settings.epochs, rate, settings.batch_size, patience=settings.patience, seed=seed, metric=CHECKPOINT_METRIC, device=device)
+        if on_start is not None:
+            on_start(settings.epochs * -(-len(labeled) // settings.batch_size))
+        labels = labeled.labels.to(device)
+        watch = HopelessFineTuning(settings.name, baseline_auc, settings.epochs) if baseline_auc is not None else None
+        loss = lambda logits, indices: nn.functional.cross_entropy(logits, labels[indices])  # noqa: E731 - the loop's loss, one line
+        result = train(model, labeled, loss, valid, loop, folder / "checkpoint", on_step=on_step, on_epoch=watch)
+    validation: dict[str, Any] = {"metric": loop.metric, "value": result.best_metric, "epochs": result.epochs_run, "best_epoch": result.best_epoch + 1, "max_epochs": settings.epochs}
+    if trial is not None:
+        validation.update(learning_rate=rate, learning_rate_trial=trial.to_dict())
+    if measured.record is not None:
+        validation["training_energy"] = measured.record.to_dict()
     save_teacher_model(model, tokenizer, folder, data.kind)
     write_json_atomically(folder / MARKER, {"task": data.kind, "num_labels": data.num_labels, "source": settings.model, "data": data.fingerprint, "validation": validation}, indent=2)
+    (folder / TRIAL_FILE).unlink(missing_ok=True)  # its figures are in the marker now
     for leftover in (folder / "checkpoint").glob("*.pt"):
         leftover.unlink()
     return FineTunedTeacher(model=model.to(device), tokenizer=tokenizer, folder=folder, settings=settings, task_kind=data.kind, fingerprint=key, validation=validation)

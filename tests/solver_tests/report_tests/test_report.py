@@ -75,3 +75,26 @@ def test_a_large_front_is_listed_by_an_even_spread_of_its_points_with_both_ends(
     assert listed == ["k0", "k6", "k11", "k16", "k22"]
     assert table.startswith("5 of the 23 points") and "every point is in `pareto.csv` and `pareto.json`" in table
     assert "of the" not in _markdown._front_table(header, rows[:5])  # a small front is listed whole
+
+
+def test_f1_kept_sets_a_tuned_student_against_the_teacher_cut_the_same_way():
+    """A teacher whose own cut is badly placed (F1 0.32 at it, 0.70 at a cut tuned on
+    validation) does not make a student with a tuned cut keep 225% of it; a student cut at the
+    default is still set against the teacher at its own cut."""
+    from rich.console import Console
+
+    from avatar.solver.report._students_section import students_section
+    from avatar.solver.report._tables import students_table
+    from avatar.specs import StudentsRecord
+    from tests.specs_tests.test_records import DATA, STUDENT, TEACHER
+
+    teacher = {**TEACHER, "test": {"accuracy": 0.6, "f1": 0.32, "auc": 0.83}, "threshold": {"metric": "f1", "validation_tuned_margin": -1.0, "test_at_validation_tuned": {"accuracy": 0.7, "f1": 0.7}}}
+    tuned = {key: value for key, value in STUDENT.items() if key not in ("onnx", "int8")} | {"test": {"accuracy": 0.7, "f1": 0.72, "auc": 0.8}}
+    untuned = tuned | {"key": "untuned", "test": {"accuracy": 0.6, "f1": 0.3, "auc": 0.8}, "threshold": {**STUDENT["threshold"], "tuned": False}}
+    summary = StudentsRecord.from_dict({"primary": "f1", "data": DATA, "teacher": teacher, "students": [tuned, untuned], "device": "cpu", "seconds": {}})
+    console = Console(record=True, width=300)
+    console.print(students_table(summary))
+    for text in (students_section(summary), console.export_text()):
+        assert f"{0.72 / 0.7:.1%}" in text and f"{0.72 / 0.32:.1%}" not in text, "like with like"
+        assert f"{0.3 / 0.32:.1%}" in text, "a student at the default cut against the teacher at its own"
+    assert "the teacher cut the same way" in students_section(summary)
