@@ -18,11 +18,11 @@ from typing import Any
 from ._base import Context, Estimator, Measurement
 from ._measure import InferenceMeasurement, MeasurementProtocol, RaplMeter, measure_inference
 
-__all__ = ["EnergyEstimator", "CarbonEstimator", "DEFAULT_WATTS_PER_CORE", "DEFAULT_INTENSITY_G_PER_KWH"]
+__all__ = ["EnergyEstimator", "CarbonEstimator", "DEFAULT_WATTS_PER_CORE", "DEFAULT_INTENSITY_G_PER_KWH", "JOULES_PER_KWH"]
 
 DEFAULT_WATTS_PER_CORE = 10.0
 DEFAULT_INTENSITY_G_PER_KWH = 480.0
-_JOULES_PER_KWH = 3.6e6
+JOULES_PER_KWH = 3.6e6
 
 
 class EnergyEstimator(Estimator):
@@ -85,11 +85,15 @@ class CarbonEstimator(Estimator):
 
     def evaluate(self, config: Mapping[str, Any], context: Context) -> Measurement:
         energy = self._energy().evaluate(config, context)
-        return Measurement(energy.value / _JOULES_PER_KWH * self.intensity_g_per_kwh, dict(energy.details))
+        return Measurement(self.grams_of(energy.value), dict(energy.details))
 
     def grams(self, measurement: InferenceMeasurement) -> float:
         """Emissions of one timed inference (see ``EnergyEstimator.joules``)."""
-        return self._energy().joules(measurement)[0] / _JOULES_PER_KWH * self.intensity_g_per_kwh
+        return self.grams_of(self._energy().joules(measurement)[0])
+
+    def grams_of(self, joules: float) -> float:
+        """Emissions of ``joules`` at this grid's intensity (a training phase's too)."""
+        return joules / JOULES_PER_KWH * self.intensity_g_per_kwh
 
     def method(self, context: Context) -> str:
         return f"energy ({self._energy().method(context)}) x {self.intensity_g_per_kwh:g} gCO2e/kWh"

@@ -22,17 +22,16 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from avatar.specs import EnergyRecord
 
-from ._energy import DEFAULT_WATTS_PER_CORE
+from ._energy import DEFAULT_WATTS_PER_CORE, JOULES_PER_KWH
 from ._measure import RaplMeter
 
 __all__ = ["PhaseMeter", "BuiltinMeter", "CodeCarbonMeter", "phase_meter", "metered", "Metered"]
 
-_JOULES_PER_KWH = 3.6e6
 _MEASURING_CPU_MODES = {"intel_rapl", "intel_power_gadget", "apple_powermetrics", "amd_rapl"}  # CodeCarbon's CPU modes that read counters
 
 
@@ -83,7 +82,7 @@ class CodeCarbonMeter:
         self._tracker.stop()
         data = self._tracker.final_emissions_data
         measured, source = _codecarbon_source(self._tracker, data)
-        return EnergyRecord(float(data.energy_consumed) * _JOULES_PER_KWH, measured, source, float(data.duration))
+        return EnergyRecord(float(data.energy_consumed) * JOULES_PER_KWH, measured, source, float(data.duration))
 
 
 def _codecarbon_source(tracker: Any, data: Any) -> tuple[bool, str]:
@@ -109,7 +108,7 @@ def phase_meter(watts_per_core: float = DEFAULT_WATTS_PER_CORE) -> PhaseMeter:
 class Metered:
     """What ``metered`` measured, filled in when its block ends (``None`` before)."""
 
-    record: EnergyRecord | None = field(default=None)
+    record: EnergyRecord | None = None
 
 
 @contextmanager

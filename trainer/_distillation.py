@@ -31,7 +31,7 @@ from avatar.specs import (
     parse_methods,
 )
 
-from .data import AUGMENT_VERSION, TaskData, augment_examples, load_task_data, sample_transfer, transfer_name, with_teacher_labels
+from .data import AUGMENT_VERSION, Example, TaskData, augment_examples, load_task_data, sample_transfer, transfer_name, with_teacher_labels
 from .distill import FeatureError, MethodMix, TeacherOutputs, teacher_features
 from .students import logit_scores, primary_metric, training_energy
 from .teacher import BASELINE_VERSION, Teacher, TeacherError, WeakTeacherError, lexical_baseline, prepare_teacher, teacher_logits, teacher_warnings
@@ -94,7 +94,7 @@ class Distillation:
     outputs: TeacherOutputs
     warnings: list[str] = dataclasses.field(default_factory=list)
     baseline: BaselineRecord | None = None  # the lexical baseline the teacher was read against
-    transfer_pairs: int = 0  # the transfer pairs asked for (``train.transfer_pairs`` resolved: ``transfer_count``)
+    transfer_pairs: int = 0  # the transfer pairs asked for (``train.transfer_pairs`` resolved: ``transfer_set``)
 
 
 def methods_needed(spec: Spec) -> set[str]:
@@ -165,8 +165,8 @@ def prepare_distillation(
         progress.update(labelling, completed=len(task_data.unlabeled))
         timings["teacher_logits"] = time.perf_counter() - step_started
         augmented = _augmented_logits(spec, prepared, task_data, logits, cache_dir, device, progress, executor)
-        transfer = transfer_count(spec, prepared, task_data, console)
-        augmented = _transfer_logits(spec, transfer, prepared, task_data, augmented, cache_dir, device, progress, executor)
+        transfer, pairs = transfer_set(spec, prepared, task_data, console)
+        augmented = _transfer_logits(spec, pairs, prepared, task_data, augmented, cache_dir, device, progress, executor)
         outputs = _teacher_outputs(prepared, task_data, augmented, methods_needed(spec) | set(resolved or {}), cache_dir, device, progress)
         outputs = dataclasses.replace(outputs, methods=resolved)
         timings["teacher_features"] = time.perf_counter() - step_started - timings["teacher_logits"]
@@ -181,15 +181,18 @@ def prepare_distillation(
     return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, outputs, warnings, baseline, transfer)
 
 
-def transfer_count(spec: Spec, teacher: Teacher, data: TaskData, console: Console) -> int:
-    """``train.transfer_pairs`` resolved for this teacher (``TrainSettings.transfer_count``): a
-    model labels any pair; a teacher given as its predictions labels the ``auto`` pairs only
+def transfer_set(spec: Spec, teacher: Teacher, data: TaskData, console: Console) -> tuple[int, list[Example]]:
+    """``train.transfer_pairs`` resolved for this teacher (``TrainSettings.transfer_count``), and
+    the transfer set it draws (``sample_transfer``: for single inputs, ``task.unlabeled``'s code):
+    a model labels any pair; a teacher given as its predictions labels the ``auto`` pairs only
     when its file has them, and the run says when it does not."""
     if spec.train.transfer_pairs != "auto" or not spec.task.is_pair or not teacher.settings.predictions:
-        return spec.train.transfer_count(pair_task=spec.task.is_pair, teacher_labels_them=True)
+        count = spec.train.transfer_count(pair_task=spec.task.is_pair, teacher_labels_them=True)
+        return count, sample_transfer(data, count, spec.train.seed)
     wanted = spec.train.transfer_count(pair_task=True, teacher_labels_them=True)
-    if teacher.covers(sample_transfer(data, wanted, spec.train.seed)):
-        return wanted
+    pairs = sample_transfer(data, wanted, spec.train.seed)
+    if teacher.covers(pairs):
+        return wanted, pairs
     console.print(
         f"train.transfer_pairs: auto distils on {wanted} transfer pairs where the teacher labels them, and {teacher.settings.predictions} lacks "
         "some or all of them: students distil on the data's pairs alone (solve SPEC --write-predictions FILE writes them, from a teacher model; "
@@ -197,7 +200,7 @@ def transfer_count(spec: Spec, teacher: Teacher, data: TaskData, console: Consol
         highlight=False,
         markup=False,
     )
-    return 0
+    return 0, []
 
 
 def resolved_methods(spec: Spec, teacher: Teacher, data: TaskData, console: Console) -> dict[str, float] | None:
@@ -235,22 +238,20 @@ def _augmented_logits(spec: Spec, teacher: Teacher, data: TaskData, logits: torc
     return torch.cat([logits, labelled]) if len(labelled) else logits
 
 
-def _transfer_logits(spec: Spec, count: int, teacher: Teacher, data: TaskData, logits: torch.Tensor, cache_dir: Path, device: str, progress: Any, executor: Any = None) -> torch.Tensor:
-    """The transfer set (``count`` new pairs of the distillation split's functions,
-    ``train.transfer_pairs`` resolved; ``task.unlabeled``: the user's unlabelled code) joins the
-    distillation examples as ``data.transfer``, labelled by the teacher (cached; a teacher given
-    as predictions reads them from its file); returns the teacher's logits on all the
-    distillation examples."""
-    if not (count or data.unlabeled_code):
+def _transfer_logits(spec: Spec, pairs: list[Example], teacher: Teacher, data: TaskData, logits: torch.Tensor, cache_dir: Path, device: str, progress: Any, executor: Any = None) -> torch.Tensor:
+    """The transfer set (``transfer_set``: new pairs of the distillation split's functions, or
+    ``task.unlabeled``'s code) joins the distillation examples as ``data.transfer``, labelled by
+    the teacher (cached; a teacher given as predictions reads them from its file); returns the
+    teacher's logits on all the distillation examples."""
+    if not pairs:
         return logits
-    pairs = sample_transfer(data, count, spec.train.seed)
     what = "transfer pairs" if spec.task.is_pair else "unlabelled functions (task.unlabeled)"
     task = progress.add_task(f"teacher on {len(pairs)} {what}", total=len(pairs), status="")
     name = transfer_name(pairs)
     labelled = teacher_logits(teacher, pairs, name, data.fingerprint, cache_dir, device, on_batch=lambda n: progress.advance(task, n), executor=executor)
     progress.update(task, completed=len(pairs))
-    data.transfer = with_teacher_labels(pairs, labelled.argmax(dim=1).tolist()) if len(pairs) else []
-    return torch.cat([logits, labelled]) if len(pairs) else logits
+    data.transfer = with_teacher_labels(pairs, labelled.argmax(dim=1).tolist())
+    return torch.cat([logits, labelled])
 
 
 def _teacher_outputs(teacher: Teacher, data: TaskData, logits: torch.Tensor, methods: set[str], cache_dir: Path, device: str, progress: Any) -> TeacherOutputs:

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from avatar import objectives
-from avatar.specs import EnergyRecord, Spec
+from avatar.specs import Spec
 
 __all__ = ["inference_function", "model_costs", "inference_costs", "training_energy"]
 
@@ -74,8 +74,4 @@ def training_energy(spec: Spec) -> Iterator[objectives.Metered]:
     with objectives.metered(objectives.phase_meter(energy.watts_per_core)) as measured:
         yield measured
     if measured.record is not None:
-        measured.record = _with_carbon(measured.record, carbon.intensity_g_per_kwh)
-
-
-def _with_carbon(record: EnergyRecord, intensity_g_per_kwh: float) -> EnergyRecord:
-    return dataclasses.replace(record, carbon_g=record.joules / 3.6e6 * intensity_g_per_kwh)
+        measured.record = dataclasses.replace(measured.record, carbon_g=carbon.grams_of(measured.record.joules))
