@@ -4,13 +4,14 @@ For BigCloneBench (clone detection) and Devign (vulnerability prediction), from 
 ../shared/data, and ``builtin:python-clones-hard`` (clones that share meaning, not text), with the offline all-MiniLM-L6-v2 teacher at a short window (``--max-length``,
 128 tokens by default, where most functions do not fit): how many functions are longer than the
 window, then the teacher fine-tuned with each mode, ``truncate`` (today's default, the baseline
-measured in the same run) and ``head_tail``: its validation ROC AUC, its test ROC AUC and
+measured in the same run), ``head_tail`` and ``chunks``: its validation ROC AUC, its test ROC AUC and
 primary metric, the epochs it ran and its wall time. The same data, split, seed and settings for
 both; only how a long function is read differs.
 
 Run: python bench/long_inputs.py [--data-root ../shared/data] [--only clone|defect|hard]
-[--max-length 128] [--max-examples N] [--epochs 3]
-(needs the `teacher` extra; on 2 CPU cores about 10 minutes per task at 1,200 examples).
+[--max-length 128] [--max-examples N] [--epochs 3] [--modes truncate head_tail chunks]
+(needs the `teacher` extra; on 2 CPU cores about 10 minutes per task at 1,200 examples for
+``truncate`` and ``head_tail``, and 3 to 4 times that for ``chunks``, which reads up to 4 windows).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from avatar.specs import Spec, loads
 from avatar.trainer import load_task_data, prepare_teacher, primary_metric
 from avatar.trainer.teacher import evaluate_teacher
 
-MODES = ("truncate", "head_tail")
+MODES = ("truncate", "head_tail", "chunks")
 SETS = (*sorted(TASKS), "hard")
 
 
@@ -53,11 +54,11 @@ def longer_than_window(texts: list[str], max_length: int) -> float:
     return sum(length > max_length for length in lengths) / max(1, len(lengths))
 
 
-def run(kind: str, data_root: Path, max_length: int, max_examples: int, epochs: int) -> tuple[list[dict], float]:
+def run(kind: str, data_root: Path, max_length: int, max_examples: int, epochs: int, modes: tuple[str, ...] = MODES) -> tuple[list[dict], float]:
     spec = bench_spec(kind, data_root, max_length, max_examples, epochs)
     data = load_task_data(spec)
     texts = list(dict.fromkeys(text for example in data.labeled + data.valid + data.test for text in example.texts))
-    return fine_tune_each(spec, {mode: {"long_inputs": mode} for mode in MODES}), longer_than_window(texts, max_length)
+    return fine_tune_each(spec, {mode: {"long_inputs": mode} for mode in modes}), longer_than_window(texts, max_length)
 
 
 def bench_spec(kind: str, data_root: Path, max_length: int, max_examples: int, epochs: int) -> Spec:
@@ -124,10 +125,12 @@ def teacher_arguments(description: str) -> argparse.ArgumentParser:
 
 
 def main() -> None:
-    arguments = teacher_arguments(__doc__.splitlines()[0]).parse_args()
+    parser = teacher_arguments(__doc__.splitlines()[0])
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="the first is the baseline (truncate, by default)")
+    arguments = parser.parse_args()
     console = Console()
     for kind in [arguments.only] if arguments.only else SETS:
-        rows, share = run(kind, arguments.data_root, arguments.max_length, arguments.max_examples, arguments.epochs)
+        rows, share = run(kind, arguments.data_root, arguments.max_length, arguments.max_examples, arguments.epochs, tuple(arguments.modes))
         report(kind, rows, share, arguments.max_length, console)
 
 

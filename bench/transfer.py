@@ -3,7 +3,8 @@
 With few labelled pairs, does a student learn more when the teacher labels new pairs of the
 distillation split's functions (``train.transfer_pairs``), when its encoder is first pretrained
 on the task's code (``train.pretrain_epochs``), or when it also matches the teacher's hidden
-states on the larger set? Each recipe (``--recipe``, repeatable; ``RECIPES``) is a set of
+states on the larger set? And (issue 33) does it read long functions better by their two ends
+(``train.long_inputs: head_tail``, the ``head_tail`` recipe)? Each recipe (``--recipe``, repeatable; ``RECIPES``) is a set of
 ``train`` settings. On BigCloneBench (the copy in
 ../shared/data; its split keeps about 540 labelled pairs) and on ``builtin:python-clones-hard``
 with a quarter of its training pairs labelled (and, with ``--only quickstart``, on the quick
@@ -62,6 +63,7 @@ RECIPES: dict[str, dict] = {  # "scratch" is the default recipe, written out (tr
     "transfer+pretrain": {"transfer_pairs": TRANSFER, "pretrain_epochs": 3},
     "transfer+hidden": {"transfer_pairs": TRANSFER, "distill": "logits+hard_labels+hidden", "pretrain_epochs": 0},
     "pretrain": {"pretrain_epochs": 3},
+    "head_tail": {"pretrain_epochs": 0, "long_inputs": "head_tail"},  # students read a long function's two ends (issue 33)
 }
 
 

@@ -125,7 +125,7 @@ class TeacherSettings:
     accept_weak: bool = False
     finetune: str = "auto"
     # How a function longer than max_length tokens is read ("truncate": its first tokens;
-    # "head_tail": its first and last). Keys the cache only when it is not the default, so
+    # "head_tail": its first and last; "chunks": all of it, window by window). Keys the cache only when it is not the default, so
     # teachers fine-tuned before it existed stay valid.
     long_inputs: str = field(default="truncate", repr=False)
     # Not in the repr, which keys the fine-tuned teachers' cache: they do not shape fine-tuning.
@@ -153,6 +153,9 @@ class TrainSettings:
     distill: FrozenDict | None = None  # {method: weight}; None: the default, which the teacher decides (``default_methods``)
     augment: int = 0  # rewrites per training function added to the distillation split
     transfer_pairs: int | str = "auto"  # pair tasks: new pairs of the distillation split's functions, labelled by the teacher (``transfer_count``)
+    # How a student reads a function longer than its max_sequence_length ("truncate": its first
+    # tokens; "head_tail": its first and last, half the window each). Probes read as students do.
+    long_inputs: str = "truncate"
     pretrain_epochs: int | str = 0  # masked-token pretraining of each student's encoder on the task's code (0: from scratch; "auto"; ``pretraining_epochs``)
     hard_label_weight: float = 0.0
     tune_threshold: bool = True

@@ -183,6 +183,8 @@ class DistillationProber:
             parts.append(sorted(methods.items()))
         if self.distillation.transfer_pairs:  # probes distil on the transfer pairs too (none: the key as it was)
             parts.append(["transfer_pairs", self.distillation.transfer_pairs])
+        if train.long_inputs != "truncate":  # probes read long functions as students do (truncate: the key as it was)
+            parts.append(["long_inputs", train.long_inputs])
         if train.pretraining_epochs(probe=True):  # auto does not pretrain probes: the key as it was
             parts.append(["pretrain_epochs", train.pretraining_epochs(probe=True)])
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]

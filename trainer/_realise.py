@@ -42,7 +42,7 @@ __all__ = ["train_student", "keep_finished_student", "add_missing_exports", "val
 
 EXPORT_NAMES = {"onnx": "ONNX export (train.onnx)", "int8": "int8 model (train.quantize)"}  # what add_missing_exports adds, in the run's words
 # The train settings that shape a realised student (not its exports), recorded in metrics.json
-STUDENT_SETTINGS = ("epochs", "patience", "temperature", "distill", "hard_label_weight", "augment", "transfer_pairs", "pretrain_epochs", "tune_threshold", "restarts", "seed")
+STUDENT_SETTINGS = ("epochs", "patience", "temperature", "distill", "hard_label_weight", "augment", "transfer_pairs", "long_inputs", "pretrain_epochs", "tune_threshold", "restarts", "seed")
 
 
 def train_student(
@@ -68,7 +68,7 @@ def train_student(
     length, vocab = int(config["max_sequence_length"]), int(config["vocab_size"])
     valid_logits = predict_logits(model, distilled.valid, settings.batch_size, settings.device)  # before the cut is folded in
     threshold = _tuned_threshold(distilled, spec, valid_logits)
-    test = encode(data.test, tokenizer, length)
+    test = encode(data.test, tokenizer, length, spec.train.long_inputs)
     test_logits = predict_logits(model, test, settings.batch_size, settings.device)
     test_predictions = test_logits.argmax(dim=1).tolist()
     test_metrics = logit_scores(test_logits, test.labels.tolist())
@@ -156,7 +156,7 @@ def add_missing_exports(spec: Spec, data: TaskData, folder: Path, metrics: dict[
     tokenizer = PreTrainedTokenizerFast.from_pretrained(folder)
     length, vocab = int(metrics["config"]["max_sequence_length"]), int(metrics["config"]["vocab_size"])
     batch_size = int(metrics["config"].get("batch_size", 32))
-    test = encode(data.test, tokenizer, length)
+    test = encode(data.test, tokenizer, length, spec.train.long_inputs)
     test_logits = predict_logits(model, test, batch_size, "cpu")
     if "onnx" in wanted:
         metrics["onnx"] = onnx_variant(model, test, test_logits, batch_size, spec, length, vocab, folder)

@@ -13,6 +13,7 @@ from ._storage import save_atomically, with_user_mode
 from ._task_data import BUILTIN_PREFIX, DataError, Example, TaskData, load_task_data, read_examples, split_examples
 from ._tokenizers import SPECIAL_TOKENS, TOKENIZER_TYPES, load_or_train_tokenizer, train_tokenizer
 from ._transfer import TRANSFER_PREFIX, TRANSFER_VERSION, sample_transfer, transfer_name, transfer_pairs, with_teacher_labels
+from ._windows import WINDOWS_AT_MOST
 
 __all__ = [
     "BUILTIN_PREFIX",
@@ -28,6 +29,7 @@ __all__ = [
     "EncodedSet",
     "encode",
     "encode_text_pairs",
+    "WINDOWS_AT_MOST",
     "save_atomically",
     "with_user_mode",
     "JsonProblem",

@@ -162,7 +162,8 @@ def distil(
     length = int(config["max_sequence_length"])
     unlabeled = data.distillation[:max_examples] if max_examples else data.distillation
     labeled = (data.labeled[:max_examples] if max_examples else data.labeled) if mix.uses_labels else []
-    distill, valid = encode(unlabeled + labeled, tokenizer, length), encode(data.valid, tokenizer, length)
+    reading = spec.train.long_inputs
+    distill, valid = encode(unlabeled + labeled, tokenizer, length, reading), encode(data.valid, tokenizer, length, reading)
     settings = LoopSettings(
         epochs=epochs or spec.train.epochs,
         learning_rate=float(config.get("learning_rate", 5e-4)),

@@ -27,6 +27,9 @@ from ._losses import SEGMENTS, StudentOutputs
 __all__ = ["LayerTaps", "TeacherFeatures", "FeatureError", "teacher_features", "segment_pool", "student_forward"]
 
 FEATURE_FILES = ("hidden", "relations", "segments")
+# A teacher reading a function window by window (``long_inputs: chunks``) gives its features on
+# the first window, the part of the function a student reads too (its window starts there).
+FEATURE_READING = {"chunks": "truncate"}
 
 
 class FeatureError(ValueError):
@@ -164,7 +167,7 @@ def teacher_features(teacher: Any, examples: Sequence, name: str, data_fingerpri
     model.eval()
     collected: dict[str, list[np.ndarray]] = {part: [] for part in FEATURE_FILES}
     with torch.no_grad():
-        for indices, batch in teacher.encode(examples).batches(teacher.settings.batch_size, device):
+        for indices, batch in teacher.encode(examples, long_inputs=FEATURE_READING.get(teacher.settings.long_inputs)).batches(teacher.settings.batch_size, device):
             with LayerTaps(model, hidden=True, relations=True) as taps:
                 model(**batch)
             hidden, relations, segments = taps.pooled(batch["attention_mask"])

@@ -84,9 +84,33 @@ tokenizer = AutoTokenizer.from_pretrained(folder)
 
 It needs `torch` and `transformers` only, not Avatar.
 
-{_threshold_card(metrics)}{_variants_card(metrics)}Configuration: `{json.dumps(metrics["config"])}`
+{_reading_card(metrics)}{_threshold_card(metrics)}{_variants_card(metrics)}Configuration: `{json.dumps(metrics["config"])}`
 """
     )
+
+
+def _reading_card(metrics: Mapping[str, Any]) -> str:
+    """The model card's lines on reading long functions, when the student reads their two ends
+    (``train.long_inputs: head_tail``): a tokenizer alone would give it their first tokens."""
+    train = metrics.get("train")
+    if not isinstance(train, Mapping) or train.get("long_inputs") != "head_tail":
+        return ""
+    length = int(metrics["config"]["max_sequence_length"])
+    return f"""This student was distilled reading a function longer than its {length} tokens by its first and its last tokens
+(`train.long_inputs: head_tail`). Give it each function the same way, before the tokenizer:
+
+```python
+def head_and_tail(code, tokenizer, length={length}):
+    spans = tokenizer(code, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    budget = length - tokenizer.num_special_tokens_to_add()
+    if len(spans) <= budget:
+        return code
+    head = (budget - 2) - (budget - 2) // 2
+    tail = budget - 2 - head
+    return code[: spans[head - 1][1]] + "\\n" + code[spans[len(spans) - tail][0] :]
+```
+
+"""
 
 
 def _threshold_card(metrics: Mapping[str, Any]) -> str:

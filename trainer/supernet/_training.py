@@ -103,24 +103,37 @@ def supernet_key(spec: Spec, data: TaskData, teacher_fingerprint: str, methods: 
         sorted((str(key), str(value)) for key, value in limits.items()),
         {key: value for key, value in asdict(settings).items() if key != "device"},
     ]
+    if spec.train.long_inputs != "truncate":  # the default leaves earlier keys as they were
+        parts.append(["long_inputs", spec.train.long_inputs])
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 
 class _Level:
     """One tokenizer the super-student trains with: the data encoded by it, its rows in the table."""
 
-    def __init__(self, tokenizer: Any, table_tokenizer: Any, examples: Sequence[Any], valid: Sequence[Any], length: int) -> None:
+    def __init__(self, tokenizer: Any, table_tokenizer: Any, examples: Sequence[Any], valid: Sequence[Any], length: int, long_inputs: str) -> None:
         self.tokenizer, self.vocab_size = tokenizer, len(tokenizer)
         self.rows = token_map(tokenizer, table_tokenizer)
-        self.train, self.valid = encode(examples, tokenizer, length), encode(valid, tokenizer, length)
+        self.train, self.valid = encode(examples, tokenizer, length, long_inputs), encode(valid, tokenizer, length, long_inputs)
+        self.keep_tail = long_inputs == "head_tail"
 
 
-def _truncated(encoded: EncodedSet, length: int, indices: Sequence[int] | None = None) -> EncodedSet:
+def _truncated(encoded: EncodedSet, length: int, indices: Sequence[int] | None = None, *, keep_tail: bool = False) -> EncodedSet:
     """``encoded`` (the examples at ``indices``) cut to ``length`` tokens per function, the
-    closing token kept, as the tokenizer would have cut them."""
+    opening and closing tokens kept, as the tokenizer would have cut them: after the first
+    tokens, or (``keep_tail``: ``train.long_inputs: head_tail``) in the middle, keeping the
+    first and last tokens, half the window each."""
     indices = range(len(encoded)) if indices is None else indices
-    rows = [[sequence if len(sequence) <= length else sequence[: length - 1] + sequence[-1:] for sequence in encoded.ids[index]] for index in indices]
+    rows = [[sequence if len(sequence) <= length else _cut(sequence, length, keep_tail) for sequence in encoded.ids[index]] for index in indices]
     return EncodedSet(rows, encoded.labels[list(indices)], encoded.pad_id)
+
+
+def _cut(sequence: list[int], length: int, keep_tail: bool) -> list[int]:
+    if not keep_tail or length < 4:
+        return sequence[: length - 1] + sequence[-1:]
+    inner = length - 2  # the opening and the closing token aside
+    tail = inner // 2
+    return sequence[: 1 + inner - tail] + sequence[len(sequence) - 1 - tail :]
 
 
 def _tokenizer(data: TaskData, kind: str, vocab_size: int, length: int, cache_dir: Path) -> Any:
@@ -232,7 +245,11 @@ def _train(
         return Supernet(model, spec, data, folder, cache_dir, state["history"], tables)
     unlabeled = data.distillation[: settings.max_examples] if settings.max_examples else data.distillation
     labeled = (data.labeled[: settings.max_examples] if settings.max_examples else data.labeled) if mix.uses_labels else []
-    levels = {(kind, size): _Level(_tokenizer(data, kind, size, length, cache_dir), tables[kind], unlabeled + labeled, data.valid, length) for kind, sizes in levels_of.items() for size in sizes}
+    levels = {
+        (kind, size): _Level(_tokenizer(data, kind, size, length, cache_dir), tables[kind], unlabeled + labeled, data.valid, length, spec.train.long_inputs)
+        for kind, sizes in levels_of.items()
+        for size in sizes
+    }
     targets = BatchTargets(teacher, len(unlabeled), len(labeled), next(iter(levels.values())).train.labels, settings.device)
 
     def subnetwork(config: Mapping[str, Any]) -> tuple[SubNetwork, _Level]:
@@ -277,7 +294,7 @@ def _train(
             for config in [largest, smallest, *draw.sample(pool, min(settings.random, len(pool)))]:
                 network, chosen = subnetwork(config)
                 network.train()
-                cut = _truncated(chosen.train, int(config["max_sequence_length"]), indices)
+                cut = _truncated(chosen.train, int(config["max_sequence_length"]), indices, keep_tail=chosen.keep_tail)
                 outputs = forward(network, cut.batch(range(len(indices)), settings.device))
                 loss = with_hard_labels(losses.of(config, settings.device)(outputs, batch_targets), outputs.logits, batch_targets.labels, weight)
                 if reference is None:  # the largest: the teacher alone
@@ -293,7 +310,7 @@ def _train(
         record: dict[str, Any] = {"epoch": epoch, "loss": running / steps}
         for name, config in (("largest", largest), ("smallest", smallest)):
             network, chosen = subnetwork(config)
-            valid = _truncated(chosen.valid, int(config["max_sequence_length"]))
+            valid = _truncated(chosen.valid, int(config["max_sequence_length"]), keep_tail=chosen.keep_tail)
             record[f"valid_{name}"] = logit_scores(predict_logits(network, valid, settings.batch_size, settings.device), valid.labels.tolist())
         history.append(record)
         save_atomically({"model": model.state_dict(), "losses": losses.state(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "epoch": epoch, "history": history}, last)
@@ -314,7 +331,7 @@ def score_subnetwork(supernet: Supernet, config: Mapping[str, Any], metric: str,
     kind, length = str(config.get("tokenizer", "bpe")), int(config["max_sequence_length"])
     tokenizer = _tokenizer(supernet.data, kind, int(config["vocab_size"]), length, supernet.cache_dir)
     network = model.subnetwork({**config, "vocab_size": len(tokenizer)}, token_map(tokenizer, supernet.tables[kind]))
-    valid = encode(supernet.data.valid, tokenizer, length)
+    valid = encode(supernet.data.valid, tokenizer, length, supernet.spec.train.long_inputs)
     logits = predict_logits(network, valid, batch_size, device)
     labels = valid.labels.tolist()
     return float(logit_scores(logits, labels)[metric]), logit_weakness(logits, labels, seed=supernet.spec.train.seed)

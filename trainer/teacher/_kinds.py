@@ -29,6 +29,7 @@ from ..data import EncodedSet, encode, encode_text_pairs, save_atomically
 from ..students import predict_logits
 from ._models import load_teacher_model
 from ._predictions import Predictions
+from ._windows import reading_model
 
 __all__ = ["Teacher", "ModelTeacher", "FineTunedTeacher", "AsIsTeacher", "PredictionsTeacher", "TeacherReference", "load_teacher"]
 
@@ -58,11 +59,18 @@ class Teacher(ABC):
     def max_length(self) -> int:
         return self.own_max_length or self.settings.max_length
 
-    def encode(self, examples: Sequence[Any]) -> EncodedSet:
-        """Examples as this teacher's model reads them."""
+    def encode(self, examples: Sequence[Any], long_inputs: str | None = None) -> EncodedSet:
+        """Examples as this teacher's model reads them (``long_inputs``: as the settings say)."""
+        reading = long_inputs or self.settings.long_inputs
         if self.pair_as_text:
-            return encode_text_pairs(examples, self.tokenizer, self.max_length, self.settings.long_inputs)
-        return encode(examples, self.tokenizer, self.max_length, self.settings.long_inputs)
+            return encode_text_pairs(examples, self.tokenizer, self.max_length, reading)
+        return encode(examples, self.tokenizer, self.max_length, reading)
+
+    @property
+    def reader(self) -> nn.Module:
+        """The model as it reads ``encode``'s batches (with ``chunks``, pooling windows)."""
+        assert self.model is not None
+        return reading_model(self.model, self.settings.long_inputs)
 
     def size_bytes(self) -> int | None:
         """The teacher's weights on disk; ``None`` without a model."""
@@ -118,8 +126,7 @@ class ModelTeacher(Teacher):
         if executor is not None and getattr(executor, "workers", 1) > 1 and len(examples) >= PARALLEL_INFERENCE_AT_LEAST:
             logits = logits_on_workers(self, examples, executor, on_batch)
         else:
-            assert self.model is not None
-            logits = predict_logits(self.model, self.encode(examples), self.settings.batch_size, device, on_batch)
+            logits = predict_logits(self.reader, self.encode(examples), self.settings.batch_size, device, on_batch)
         path.parent.mkdir(parents=True, exist_ok=True)
         save_atomically(logits, path)
         return logits

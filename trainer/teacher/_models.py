@@ -14,6 +14,7 @@ from avatar.specs import PAIR_KINDS, describe_error
 
 from ..data import with_user_mode
 from ._errors import TeacherError
+from ._windows import encode_present
 
 __all__ = ["TeacherForCloneDetection", "load_teacher_model", "save_teacher_model", "load_to_measure", "has_task_head", "own_max_length"]
 
@@ -25,9 +26,12 @@ class TeacherForCloneDetection(nn.Module):
     (the classification objective of Sentence-BERT, Reimers and Gurevych 2019): dense 4H->H,
     tanh, dense H->N (the task's labels). Sentence encoders such as all-MiniLM-L6-v2 are trained for mean pooling,
     so the comparison is there from the first step; the students keep their own pinned head.
+    With ``long_inputs: chunks`` a function comes as windows, ``(batch, 2, windows, length)``:
+    its tokens are pooled over all of them (``reads_windows``).
     """
 
     head_version = "mean-pool-uv-diff-product-1"
+    reads_windows = True
 
     def __init__(self, encoder: Any, num_labels: int = 2) -> None:  # a Hugging Face PreTrainedModel
         super().__init__()
@@ -38,11 +42,14 @@ class TeacherForCloneDetection(nn.Module):
         self.out_proj = nn.Linear(hidden, num_labels)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        batch, n_functions, length = input_ids.shape
-        flat_ids = input_ids.reshape(batch * n_functions, length)
-        mask = attention_mask.reshape(batch * n_functions, length) if attention_mask is not None else torch.ones_like(flat_ids)
-        hidden = self.encoder(input_ids=flat_ids, attention_mask=mask).last_hidden_state
-        pooled = mean_pool(hidden, mask).reshape(batch, n_functions, -1)
+        batch, n_functions, length = input_ids.shape[0], input_ids.shape[1], input_ids.shape[-1]
+        flat_ids = input_ids.reshape(-1, length)  # every function's every window, one row each
+        mask = attention_mask.reshape(-1, length) if attention_mask is not None else torch.ones_like(flat_ids)
+        encoded, present = encode_present(self.encoder, flat_ids, mask)
+        hidden = encoded.last_hidden_state.new_zeros((*flat_ids.shape, encoded.last_hidden_state.shape[-1]))
+        hidden[present] = encoded.last_hidden_state
+        tokens = flat_ids.numel() // (batch * n_functions)  # a function's windows side by side
+        pooled = mean_pool(hidden.reshape(batch * n_functions, tokens, -1), mask.reshape(batch * n_functions, tokens)).reshape(batch, n_functions, -1)
         features = torch.cat([pooled.flatten(1), comparison_features(pooled)], dim=-1)  # [u, v, |u - v|, u * v]
         return self.out_proj(self.dropout(torch.tanh(self.dense(self.dropout(features)))))
 

@@ -42,6 +42,7 @@ from ._kinds import AsIsTeacher, FineTunedTeacher, PredictionsTeacher, Teacher
 from ._models import TeacherForCloneDetection, has_task_head, load_teacher_model, load_to_measure, own_max_length, save_teacher_model
 from ._predictions import checked_predictions
 from ._rate_trial import TRIAL_FILE, try_rates
+from ._windows import reading_model
 
 __all__ = ["Teacher", "MARKER", "prepare_teacher", "teacher_logits", "teacher_warnings", "evaluate_teacher"]
 
@@ -215,7 +216,7 @@ def _fine_tune(
     trial = None
     with energy if energy is not None else metered() as measured:
         if settings.learning_rate == "auto":
-            trial = try_rates(lambda: seeded_start()[0], labeled, valid, folder, batch_size=settings.batch_size, seed=seed, device=device, on_rate=on_rate)
+            trial = try_rates(lambda: reading_model(seeded_start()[0], settings.long_inputs), labeled, valid, folder, batch_size=settings.batch_size, seed=seed, device=device, on_rate=on_rate)
         rate = trial.chosen if trial is not None else float(settings.learning_rate)
         loop = LoopSettings(settings.epochs, rate, settings.batch_size, patience=settings.patience, seed=seed, metric=CHECKPOINT_METRIC, device=device)
         if on_start is not None:
@@ -223,7 +224,7 @@ def _fine_tune(
         labels = labeled.labels.to(device)
         watch = HopelessFineTuning(settings.name, baseline_auc, settings.epochs) if baseline_auc is not None else None
         loss = lambda logits, indices: nn.functional.cross_entropy(logits, labels[indices])  # noqa: E731 - the loop's loss, one line
-        result = train(model, labeled, loss, valid, loop, folder / "checkpoint", on_step=on_step, on_epoch=watch)
+        result = train(reading_model(model, settings.long_inputs), labeled, loss, valid, loop, folder / "checkpoint", on_step=on_step, on_epoch=watch)
     validation: dict[str, Any] = {"metric": loop.metric, "value": result.best_metric, "epochs": result.epochs_run, "best_epoch": result.best_epoch + 1, "max_epochs": settings.epochs}
     if trial is not None:
         validation.update(learning_rate=rate, learning_rate_trial=trial.to_dict())

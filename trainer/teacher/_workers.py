@@ -38,8 +38,7 @@ class InferenceTask:
         from ._kinds import load_teacher
 
         teacher = load_teacher(self.teacher, self.device)
-        assert teacher.model is not None
-        return {"logits": predict_logits(teacher.model, teacher.encode(list(self.examples)), self.teacher.batch_size, self.device).tolist()}
+        return {"logits": predict_logits(teacher.reader, teacher.encode(list(self.examples)), self.teacher.batch_size, self.device).tolist()}
 
     def picklable(self) -> InferenceTask:
         return self
