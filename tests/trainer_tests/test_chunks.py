@@ -187,3 +187,27 @@ def test_a_classifier_used_as_it_is_reads_windows_and_averages_them(tmp_path, ki
             inputs = {name: value[0, :windows] for name, value in batch.items()}
             expected.append(classifier(**inputs).logits.mean(dim=0))
     torch.testing.assert_close(logits, torch.stack(expected), rtol=1e-4, atol=1e-5)
+
+
+class _Killed(Exception):
+    """Stands in for a kill in the middle of fine-tuning."""
+
+
+def test_a_chunked_fine_tuning_cut_short_resumes_to_the_same_teacher(tmp_path, defect_file, tiny_teacher):
+    spec = _chunked_spec("defect", defect_file, tiny_teacher, tmp_path)
+    settings = dataclasses.replace(spec.train.teacher, epochs=2, patience=2)
+    data = load_task_data(spec)
+    whole = prepare_teacher(settings, data, tmp_path / "whole", seed=1, device="cpu")
+    epochs_seen = []
+
+    def kill_in_the_second_epoch(epoch: int, step: int, loss: float) -> None:
+        epochs_seen.append(epoch)
+        if epoch == 1 and step >= 1:  # the first epoch's checkpoint is on disk
+            raise _Killed
+
+    with pytest.raises(_Killed):
+        prepare_teacher(settings, data, tmp_path / "cut", seed=1, device="cpu", on_step=kill_in_the_second_epoch)
+    assert 0 in epochs_seen and list((tmp_path / "cut").rglob("*.pt")), "killed after the first epoch was saved"
+    resumed = prepare_teacher(settings, data, tmp_path / "cut", seed=1, device="cpu")
+    for name, value in whole.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[name], value, msg=name)
