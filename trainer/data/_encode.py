@@ -5,17 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._encoded_set import CHARACTERS_PER_TOKEN_AT_MOST, EncodedSet
+from ._encoded_set import EncodedSet
 from ._task_data import Example
-from ._windows import encode_text_pair_windows, encode_windows, labels_of, pad_id_of, token_spans
+from ._tokenized import clipped, labels_of, pad_id_of, token_spans, two_ends
+from ._windows import encode_text_pair_windows, encode_windows
 
 __all__ = ["EncodedSet", "encode", "encode_text_pairs"]
-
-
-def clipped(text: str, max_length: int) -> str:
-    """``text`` cut where ``max_length`` tokens must already have ended: a tokenizer truncates
-    only after tokenizing the whole text, so a 30 MB one-line function would cost seconds."""
-    return text[: max_length * CHARACTERS_PER_TOKEN_AT_MOST]
 
 
 def encode(examples: Sequence[Example], tokenizer: Any, max_length: int, long_inputs: str = "truncate") -> EncodedSet:
@@ -28,7 +23,7 @@ def encode(examples: Sequence[Example], tokenizer: Any, max_length: int, long_in
     texts = [text for example in examples for text in example.texts]
     if long_inputs == "head_tail":
         budget = max(1, max_length - tokenizer.num_special_tokens_to_add(pair=False))
-        texts = [_ends(text, max_length) for text in texts]
+        texts = [two_ends(text, max_length) for text in texts]
         texts = _head_and_tail(texts, token_spans(tokenizer, texts), [budget] * len(texts))
     else:
         texts = [clipped(text, max_length) for text in texts]
@@ -53,12 +48,6 @@ def encode_text_pairs(examples: Sequence[Example], tokenizer: Any, max_length: i
     ids = [[sequence] for sequence in encoded["input_ids"]]
     types = [[sequence] for sequence in encoded["token_type_ids"]] if "token_type_ids" in encoded else None
     return EncodedSet(ids, labels_of(examples), pad_id_of(tokenizer), types)
-
-
-def _ends(text: str, max_length: int) -> str:
-    """``text``, or its two ends where the middle cannot be read (see ``clipped``)."""
-    limit = max_length * CHARACTERS_PER_TOKEN_AT_MOST
-    return text if len(text) <= 2 * limit else text[:limit] + "\n" + text[-limit:]
 
 
 JOIN_MARGIN = 2  # tokens spared where head and tail meet: the joined text may tokenize a little longer there
@@ -86,8 +75,8 @@ def _pair_of_heads_and_tails(tokenizer: Any, examples: Sequence[Example], max_le
     """The pairs' two texts, shortened to share ``max_length`` tokens: the longer function gives
     way first (to its head and tail), as a tokenizer's ``longest_first`` truncation shares the window."""
     budget = max(2, max_length - tokenizer.num_special_tokens_to_add(pair=True))
-    firsts = [_ends(example.texts[0], max_length) for example in examples]
-    seconds = [_ends(example.texts[-1], max_length) for example in examples]
+    firsts = [two_ends(example.texts[0], max_length) for example in examples]
+    seconds = [two_ends(example.texts[-1], max_length) for example in examples]
     first_spans, second_spans = token_spans(tokenizer, firsts), token_spans(tokenizer, seconds)
     if first_spans is None or second_spans is None:
         return firsts, seconds

@@ -9,9 +9,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["EncodedSet", "CHARACTERS_PER_TOKEN_AT_MOST"]
-
-CHARACTERS_PER_TOKEN_AT_MOST = 64  # a token of code is far shorter: text past this bound is never read
+__all__ = ["EncodedSet"]
 
 
 @dataclass

@@ -15,12 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-import torch
-
-from ._encoded_set import CHARACTERS_PER_TOKEN_AT_MOST, EncodedSet
+from ._encoded_set import EncodedSet
 from ._task_data import Example
+from ._tokenized import labels_of, pad_id_of, token_spans, two_ends
 
-__all__ = ["WINDOWS_AT_MOST", "encode_windows", "encode_text_pair_windows", "spread", "token_spans", "labels_of", "pad_id_of"]
+__all__ = ["WINDOWS_AT_MOST", "encode_windows", "encode_text_pair_windows", "spread"]
 
 WINDOWS_AT_MOST = 4  # the teacher's cost per function grows with its windows: four read 4x the window
 RETOKENIZE_MARGIN = 2  # tokens spared per window: a slice of text may tokenize a little longer on its own
@@ -39,7 +38,7 @@ def spread(items: Sequence[Item], at_most: int = WINDOWS_AT_MOST) -> list[Item]:
 
 def encode_windows(examples: Sequence[Example], tokenizer: Any, max_length: int) -> EncodedSet:
     """Every function of every example as its windows (``EncodedSet.windows`` counts them)."""
-    texts = [_readable(text, max_length) for example in examples for text in example.texts]
+    texts = [two_ends(text, WINDOWS_AT_MOST * max_length) for example in examples for text in example.texts]
     size = max(1, max_length - tokenizer.num_special_tokens_to_add(pair=False) - RETOKENIZE_MARGIN)
     offsets = token_spans(tokenizer, texts)
     pieces = [_window_texts(text, spans, size) for text, spans in zip(texts, offsets)] if offsets is not None else [[text] for text in texts]
@@ -60,8 +59,8 @@ def encode_windows(examples: Sequence[Example], tokenizer: Any, max_length: int)
 def encode_text_pair_windows(examples: Sequence[Example], tokenizer: Any, max_length: int) -> EncodedSet:
     """Each pair as text pairs of windows (one function's windows, cycled, beside the other's),
     ``max_length`` tokens each: the shorter function gives the longer what it leaves of the window."""
-    firsts = [_readable(example.texts[0], max_length) for example in examples]
-    seconds = [_readable(example.texts[-1], max_length) for example in examples]
+    firsts = [two_ends(example.texts[0], WINDOWS_AT_MOST * max_length) for example in examples]
+    seconds = [two_ends(example.texts[-1], WINDOWS_AT_MOST * max_length) for example in examples]
     first_spans, second_spans = token_spans(tokenizer, firsts), token_spans(tokenizer, seconds)
     budget = max(2, max_length - tokenizer.num_special_tokens_to_add(pair=True) - 2 * RETOKENIZE_MARGIN)
     pairs: list[list[tuple[str, str]]] = []
@@ -94,30 +93,3 @@ def _window_texts(text: str, spans: list[tuple[int, int]], size: int, at_most: i
     groups = [spans[start : start + size] for start in range(0, len(spans), size)]
     chosen = spread(groups, at_most) if at_most is not None else groups
     return [text[group[0][0] : group[-1][1]] for group in chosen]
-
-
-def _readable(text: str, max_length: int) -> str:
-    """``text``, or its two ends where more of it than ``WINDOWS_AT_MOST`` windows could ever
-    read lies between them (a tokenizer tokenizes a text whole before it cuts it)."""
-    limit = WINDOWS_AT_MOST * max_length * CHARACTERS_PER_TOKEN_AT_MOST
-    return text if len(text) <= 2 * limit else text[:limit] + "\n" + text[-limit:]
-
-
-def token_spans(tokenizer: Any, texts: list[str]) -> list[list[tuple[int, int]]] | None:
-    """Each text's tokens as character spans; ``None`` for a slow tokenizer, which has none."""
-    if not getattr(tokenizer, "is_fast", False):
-        return None
-    if not texts:
-        return []
-    spans: list[list[tuple[int, int]]] = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, verbose=False)["offset_mapping"]
-    return spans
-
-
-def labels_of(examples: Sequence[Example]) -> torch.Tensor:
-    """The examples' labels, as the training loop and the metrics read them."""
-    return torch.tensor([example.label for example in examples], dtype=torch.long)
-
-
-def pad_id_of(tokenizer: Any) -> int:
-    """The tokenizer's padding id (0 where it has none: the attention mask hides padding)."""
-    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0

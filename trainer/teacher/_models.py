@@ -14,7 +14,7 @@ from avatar.specs import PAIR_KINDS, describe_error
 
 from ..data import with_user_mode
 from ._errors import TeacherError
-from ._windows import encode_present
+from ._windows import on_present_windows
 
 __all__ = ["TeacherForCloneDetection", "load_teacher_model", "save_teacher_model", "load_to_measure", "has_task_head", "own_max_length"]
 
@@ -45,9 +45,10 @@ class TeacherForCloneDetection(nn.Module):
         batch, n_functions, length = input_ids.shape[0], input_ids.shape[1], input_ids.shape[-1]
         flat_ids = input_ids.reshape(-1, length)  # every function's every window, one row each
         mask = attention_mask.reshape(-1, length) if attention_mask is not None else torch.ones_like(flat_ids)
-        encoded, present = encode_present(self.encoder, flat_ids, mask)
-        hidden = encoded.last_hidden_state.new_zeros((*flat_ids.shape, encoded.last_hidden_state.shape[-1]))
-        hidden[present] = encoded.last_hidden_state
+        if input_ids.dim() == 3:  # one sequence per function
+            hidden = self.encoder(input_ids=flat_ids, attention_mask=mask).last_hidden_state
+        else:  # windows: the padding ones are skipped, and a function's tokens pool over all of its
+            hidden = on_present_windows(lambda **row: self.encoder(**row).last_hidden_state, flat_ids, mask)
         tokens = flat_ids.numel() // (batch * n_functions)  # a function's windows side by side
         pooled = mean_pool(hidden.reshape(batch * n_functions, tokens, -1), mask.reshape(batch * n_functions, tokens)).reshape(batch, n_functions, -1)
         features = torch.cat([pooled.flatten(1), comparison_features(pooled)], dim=-1)  # [u, v, |u - v|, u * v]

@@ -9,19 +9,24 @@ its pooling is its own (a [CLS] token, a pooler), so the windows meet after its 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
-__all__ = ["WindowAveragedClassifier", "reading_model", "encode_present"]
+from ..students import logits_of
+
+__all__ = ["WindowAveragedClassifier", "reading_model", "on_present_windows"]
 
 
-def encode_present(run: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, **inputs: torch.Tensor) -> tuple[Any, torch.Tensor]:
-    """``run`` on the windows that hold tokens (a missing window, all padding, costs nothing):
-    ``(outputs of the present rows, which rows are present)`` for ``(rows, length)`` inputs."""
+def on_present_windows(run: Callable[..., torch.Tensor], input_ids: torch.Tensor, attention_mask: torch.Tensor, **inputs: torch.Tensor) -> torch.Tensor:
+    """``run``'s output for each of the ``(rows, length)`` windows, zeros for a missing one
+    (all padding), which it never runs on: the windows that hold tokens cost what they cost."""
     present = attention_mask.bool().any(dim=-1)
-    return run(input_ids=input_ids[present], attention_mask=attention_mask[present], **{name: value[present] for name, value in inputs.items()}), present
+    output = run(input_ids=input_ids[present], attention_mask=attention_mask[present], **{name: value[present] for name, value in inputs.items()})
+    every = output.new_zeros((len(present), *output.shape[1:]))
+    every[present] = output
+    return every
 
 
 class WindowAveragedClassifier(nn.Module):
@@ -37,14 +42,11 @@ class WindowAveragedClassifier(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         extra = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
         if input_ids.dim() == 2:
-            return _logits(self.classifier(input_ids=input_ids, attention_mask=attention_mask, **extra))
+            return logits_of(self.classifier, {"input_ids": input_ids, "attention_mask": attention_mask, **extra})
         batch, windows, length = input_ids.shape
         flat = {name: value.reshape(batch * windows, length) for name, value in extra.items()}
-        output, present = encode_present(self.classifier, input_ids.reshape(batch * windows, length), attention_mask.reshape(batch * windows, length), **flat)
-        logits = _logits(output)
-        every = logits.new_zeros((batch * windows, logits.shape[-1]))
-        every[present] = logits
-        weights = present.reshape(batch, windows, 1).to(logits.dtype)
+        every = on_present_windows(lambda **row: logits_of(self.classifier, row), input_ids.reshape(batch * windows, length), attention_mask.reshape(batch * windows, length), **flat)
+        weights = attention_mask.bool().any(dim=-1, keepdim=True).to(every.dtype)  # (batch, windows, 1): the windows an example has
         return (every.reshape(batch, windows, -1) * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
 
 
@@ -54,7 +56,3 @@ def reading_model(model: nn.Module, long_inputs: str) -> nn.Module:
     if long_inputs != "chunks" or getattr(model, "reads_windows", False):
         return model
     return WindowAveragedClassifier(model)
-
-
-def _logits(output: Any) -> torch.Tensor:
-    return output.logits if hasattr(output, "logits") else output
