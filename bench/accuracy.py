@@ -2,10 +2,11 @@
 
 For BigCloneBench (F1), Devign (accuracy), from the copies in ../shared/data, and the built-in
 ``python-clones-hard`` (``--only hard``, clone pairs of Python functions that share meaning more
-than text, in BigCloneBench's space, half its training pairs labelled): fine-tune the
-offline all-MiniLM-L6-v2 teacher on the labelled split, probe ``--probes`` (>= 40) feasible
-configurations of the Avatar space under 3 MB (uniform sample of the exact feasible space), then
-compare, on the same probes:
+than text, in BigCloneBench's space, half its training pairs labelled), and the quick start as
+it ships (``--only quickstart``: its data, space under 1 MB, teacher and students' recipe):
+fine-tune the offline all-MiniLM-L6-v2 teacher on the labelled split, probe ``--probes`` (>= 40)
+feasible configurations of the Avatar space under 3 MB (uniform sample of the exact feasible
+space), then compare, on the same probes:
 
 * Avatar's surrogate (``forest``: extra trees on one-hot / log-scaled encodings; and ``gp``)
 * the reference approach of the research: Bayesian ridge on ordinal codes,
@@ -38,16 +39,15 @@ continues where it stopped. Run: python bench/accuracy.py [--data-root ../shared
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import yaml
+from _realised import realised_student, stored_path
 from rich.console import Console
 from rich.table import Table
 from scipy.stats import spearmanr
@@ -55,14 +55,15 @@ from scipy.stats import spearmanr
 from avatar import objectives
 from avatar.objectives import AccuracyEstimator, Surrogate, cross_validate
 from avatar.solver import LearnedMetric, RunStore, SerialExecutor, Space
-from avatar.specs import SelectedPoint, loads
-from avatar.trainer import DistillationProber, prepare_distillation, train_selected
+from avatar.specs import loads
+from avatar.trainer import DistillationProber, prepare_distillation
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "specs" / "examples"
 TASKS = {
     "clone": ("avatar-bigclonebench.yaml", "bigclonebench-codexglue-test4000"),
     "defect": ("avatar-devign.yaml", "devign-codexglue-test"),
     "hard": ("avatar-bigclonebench.yaml", None),  # builtin:python-clones-hard, in BigCloneBench's space
+    "quickstart": ("quickstart.yaml", None),  # the quick start as it ships: its data, space, teacher and students' recipe
 }
 HARD = {"kind": "clone", "data": "builtin:python-clones-hard", "split": {"valid": 0.1, "test": 0.2, "labeled": 0.5, "seed": 42}}
 TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
@@ -72,6 +73,11 @@ KINDS = ("forest", "gp", "ridge-ordinal")
 def benchmark_spec(kind: str, data_root: Path, epochs: int, examples: int, score: str = "auc", student_epochs: int = 10, lengths: tuple[int, int] = (128, 256)):
     example, folder = TASKS[kind]
     data = yaml.safe_load((EXAMPLES / example).read_text())
+    if kind == "quickstart":  # its own space and recipe; accuracy against size, and the probes asked for
+        data["objectives"] = {"accuracy": "maximize", "size_mb": "minimize"}
+        data["estimators"] = {"accuracy": {"options": {"method": "probes", "initial": 40, "probe_epochs": epochs, "probe_examples": examples, "probe_score": score}}}
+        data["train"] = {**data["train"], "epochs": student_epochs, **({"patience": 2} if student_epochs < 10 else {})}
+        return loads(yaml.safe_dump(data), filename=str(EXAMPLES / example))
     if folder is None:
         data["task"] = dict(HARD)
     else:
@@ -106,35 +112,18 @@ def real_students(spec, distillation, space, count: int, out: Path, console: Con
     """``count`` held-out feasible configurations fully distilled with the students' own recipe
     (``train_selected``: the spec's epochs, patience and methods), each stored in ``out`` as it
     finishes, so an interrupted benchmark keeps them. Drawn with another seed than the probes."""
-    out.mkdir(parents=True, exist_ok=True)
     students = []
     sample = space.sample(count, seed=spec.search.seed + 1000)
     # cheapest first (by the FLOPs estimate), so that an interrupted benchmark has as many as it could
     context = objectives.Context.from_spec(spec)
     flops = objectives.get("gflops")
     for index, config in enumerate(sorted(sample, key=lambda config: float(flops.evaluate(context.resolve(config), context)))):
-        key = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
-        stored = out / f"{key}.json"
-        if not stored.exists() and not train:  # --stored-students: only those already distilled
-            continue
-        if not stored.exists():
-            started = time.perf_counter()
-            with tempfile.TemporaryDirectory() as run_folder:
-                summary = train_selected(spec, [SelectedPoint(f"s{key}", config, {}, "benchmark")], Path(run_folder), distillation=distillation).to_dict()
-            student = summary["students"][0]
-            validation = student["validation"]
-            best = next(item for item in validation["history"] if item["epoch"] == validation["best_epoch"])
-            record = {
-                "config": config,
-                "valid": {key.removeprefix("valid_"): value for key, value in best.items() if key.startswith("valid_")},
-                "test": student["test"],
-                "weak": student.get("weak"),
-                "size_mb": student["size_mb"],
-                "seconds": time.perf_counter() - started,
-            }
-            stored.write_text(json.dumps(record, default=str))
+        if not stored_path(config, out).exists():
+            if not train:  # --stored-students: only those already distilled
+                continue
+            record = realised_student(spec, distillation, config, out)
             console.print(f"  real student {index + 1}/{count}: valid AUC {record['valid']['auc']:.4f}, test AUC {record['test']['auc']:.4f}, {record['seconds']:.0f} s", highlight=False)
-        students.append(json.loads(stored.read_text()))
+        students.append(realised_student(spec, distillation, config, out))
     return students
 
 
@@ -149,7 +138,9 @@ def against_students(spec, distillation, space, students: list[dict], probes: li
     (c) the zero-cost proxy (non-embedding parameters);
     (d) the combination: the mean of the ranks of (a) and (b);
     (e) ``method: supernet+probes``: the sub-network scores of the initial design, calibrated
-        by real probes (as (a)'s) of a spread of them, the training parameters included."""
+        by real probes (as (a)'s) of a spread of them, the training parameters included;
+    (f) with ``--finetune-steps N``: (b) with each sub-network trained N steps first
+        (``supernet_finetune_steps``)."""
     configs = [student["config"] for student in students]
     truth = {split: np.array([student[split]["auc"] for student in students]) for split in ("test", "valid")}
     rows: dict[str, dict] = {}
@@ -168,7 +159,7 @@ def against_students(spec, distillation, space, students: list[dict], probes: li
     ordered = sorted((probe for probe in probes if probe.ok), key=lambda probe: (probe.stage, probe.key))
     initial = AccuracyEstimator(method="probes").initial
     forest = Surrogate(space.parameters, "forest", seed=0).fit([probe.config for probe in ordered[:initial]], [probe.value for probe in ordered[:initial]])
-    row(f"(a) probes + forest ({initial} probes, as today)", forest.predict(configs)[0], sum(probe.seconds for probe in ordered[:initial]))
+    row(f"(a) probes + forest ({len(ordered[:initial])} probes, as today)", forest.predict(configs)[0], sum(probe.seconds for probe in ordered[:initial]))
     context = objectives.Context.from_spec(spec)
     proxy = objectives.AccuracyProxyEstimator()
     row("(c) zero-cost proxy (non-embedding parameters)", [float(proxy.evaluate(context.resolve(config), context)) for config in configs], 0.0)
@@ -189,6 +180,8 @@ def against_students(spec, distillation, space, students: list[dict], probes: li
         metric.fit(0)
         scored = sum(probe.seconds for probe in metric.probes())  # as measured, also when a rerun reads them
         row(f"(b) super-student + forest on {estimator.initial} sub-network scores", [outcome.value for outcome in estimator.evaluate_many(configs, context)], trained + scored)
+        if arguments.finetune_steps:  # (f)
+            rows.update(_finetuned_rows(space, prober, configs, context, arguments, out, trained=trained, row=row))
         if arguments.calibrate:  # (e)
             rows.update(_calibrated_rows(space, store, prober, configs, context, arguments, cost=trained + scored, row=row))
         store.close()
@@ -207,6 +200,26 @@ def against_students(spec, distillation, space, students: list[dict], probes: li
         rows["supernet history"] = {"history": history, "train seconds": trained, "seconds per score": per_score}
     median_probe = float(np.median([probe.seconds for probe in ordered])) if ordered else float("nan")
     return {"rows": rows, "students": len(students), "median probe seconds": median_probe, "truth": {split: values.tolist() for split, values in truth.items()}}
+
+
+def _finetuned_rows(space, prober, configs, context, arguments: argparse.Namespace, out: Path, *, trained: float, row) -> dict:
+    """(f) the super-student's sub-networks, each scored after ``--finetune-steps`` steps of its
+    own training (its learning rate, batch size and dropout): directly, and as a run uses them
+    (the forest on the scores of an initial design)."""
+    steps = arguments.finetune_steps
+    tuned = AccuracyEstimator(method="supernet", probe_score=arguments.score, supernet_epochs=arguments.supernet_epochs, supernet_finetune_steps=steps)
+    started = time.perf_counter()
+    direct = [prober.task("accuracy", tuned, config).run()["accuracy"] for config in configs]
+    per_score = (time.perf_counter() - started) / len(configs)
+    row(f"(f) super-student, sub-network scores after {steps} steps of fine-tuning", direct, trained + per_score * len(configs))
+    store = RunStore(out / f"supernet-{arguments.supernet_epochs}-finetune-{steps}.sqlite")
+    metric = LearnedMetric("accuracy", tuned, space, store, prober)
+    metric.probe(metric.initial_design(), 0, SerialExecutor())
+    metric.fit(0)
+    scored = sum(probe.seconds for probe in metric.probes())
+    row(f"(f) super-student + forest on {tuned.initial} sub-network scores after {steps} steps of fine-tuning", [outcome.value for outcome in tuned.evaluate_many(configs, context)], trained + scored)
+    store.close()
+    return {"fine-tuned seconds per score": {"value": per_score}}
 
 
 def _calibrated_rows(space, store, prober, configs, context, arguments: argparse.Namespace, *, cost: float, row) -> dict:
@@ -360,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lengths", type=int, nargs=2, default=[128, 256], help="the space's max_sequence_length range (step 64)")
     parser.add_argument("--stored-students", action="store_true", help="score against the real students already distilled (by another run of this benchmark) instead of distilling the missing ones")
     parser.add_argument("--supernet-epochs", type=int, default=2, help="with --students: also the super-student estimator, distilled for this many epochs (0: not)")
+    parser.add_argument("--finetune-steps", type=int, default=0, help="with --students and --supernet-epochs: also (f), each sub-network scored after this many steps of its own training")
     parser.add_argument("--calibrate", action=argparse.BooleanOptionalAction, default=True, help="with --students and --supernet-epochs: also (e), method supernet+probes (16 more real probes)")
     parser.add_argument("--multi-fidelity", action="store_true", help="also probe short and compare multi- with single-fidelity probing at equal cost")
     arguments = parser.parse_args(argv)

@@ -17,7 +17,11 @@ several seeds, by each recipe. For each recipe: the median and range over
 seeds of test ROC AUC, the AUC kept above chance ``(AUC_s - 0.5) / (AUC_t - 0.5)``, F1 kept at
 the default and at the tuned cut, and how many students were flagged weak.
 
-The rows named ``today`` in bench/README are the ``scratch`` recipe (the default).
+The rows named ``today`` in bench/README are the ``scratch`` recipe (the default). The
+``predictions`` and ``assistant`` recipes give the teacher as its predictions on the data's
+pairs alone (written once by the model teacher), the held-out case of issue 36: without a
+teaching assistant no transfer pair can be labelled; with one (``train.teacher.assistant``, the
+same pretrained encoder fine-tuned on the teacher's labels), it labels them.
 
 Targets (issue 36, about 500 labelled pairs): AUC kept above chance >= 90% and F1 kept at the
 default cut >= 95%; no weak student unflagged.
@@ -26,6 +30,7 @@ default cut >= 95%; no weak student unflagged.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import statistics
 import sys
 import tempfile
@@ -40,7 +45,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from avatar.specs import SelectedPoint, Spec, loads
-from avatar.trainer import prepare_distillation, train_selected
+from avatar.trainer import prepare_distillation, train_selected, write_teacher_predictions
 
 DATA = {"bigclonebench": "bigclonebench-codexglue-test4000", "hard": HARD, "quickstart": "quickstart", "semantic": "bigclonebench-codexglue-test4000"}
 QUICKSTART_KNEE = {  # the knee the quick start's search picks (README)
@@ -64,7 +69,12 @@ RECIPES: dict[str, dict] = {  # "scratch" is the default recipe, written out (tr
     "transfer+hidden": {"transfer_pairs": TRANSFER, "distill": "logits+hard_labels+hidden", "pretrain_epochs": 0},
     "pretrain": {"pretrain_epochs": 3},
     "head_tail": {"pretrain_epochs": 0, "long_inputs": "head_tail"},  # students read a long function's two ends (issue 33)
+    # the teacher given as its predictions on the data's pairs alone (the held-out case of
+    # issue 36): without an assistant, auto finds no transfer pair; with one, it labels them
+    "predictions": {"pretrain_epochs": 0, "teacher": "predictions"},
+    "assistant": {"pretrain_epochs": 0, "teacher": "predictions", "assistant": True},
 }
+PREDICTIONS = Path("bench-out/transfer/predictions")  # the model teacher's predictions, written once per set
 
 
 def semantic_pairs(folder: Path, out: Path) -> Path:
@@ -103,8 +113,28 @@ def transfer_spec(data: Path | str, recipe: dict, seed: int, max_length: int) ->
         document["train"].update(seed=seed, **recipe)
         return loads(yaml.safe_dump(document, sort_keys=False), filename=str(EXAMPLES / "quickstart.yaml"))
     document = methods_document(data, None, seed, max_length)
+    recipe = dict(recipe)
+    if recipe.pop("teacher", None) == "predictions":  # the model teacher's outputs on the data's pairs, as a file
+        model = dict(document["train"]["teacher"])
+        predictions = teacher_predictions(data, max_length)
+        document["train"]["teacher"] = {**{key: value for key, value in model.items() if key != "model"}, "predictions": str(predictions)}
+        if recipe.pop("assistant", False):  # the same pretrained encoder, fine-tuned on the teacher's labels
+            document["train"]["teacher"]["assistant"] = model["model"]
     document["train"].update(recipe)
     return loads(yaml.safe_dump(document, sort_keys=False), filename=str(EXAMPLES / "avatar-bigclonebench.yaml"))
+
+
+def teacher_predictions(data: Path | str, max_length: int) -> Path:
+    """The model teacher's predictions on every example of the data's splits, no transfer pair
+    (what a user's own teacher gives), written once (``--write-predictions``'s function)."""
+    name = hashlib.sha256(f"{data}-{max_length}".encode()).hexdigest()[:12]
+    path = PREDICTIONS / f"{name}.jsonl"
+    if not path.exists():
+        document = methods_document(data, None, 42, max_length)
+        document["train"]["transfer_pairs"] = 0
+        PREDICTIONS.mkdir(parents=True, exist_ok=True)
+        write_teacher_predictions(loads(yaml.safe_dump(document, sort_keys=False), filename=str(EXAMPLES / "avatar-bigclonebench.yaml")), path.resolve(), device="cpu")
+    return path.resolve()
 
 
 def auc_kept(student: dict, teacher: dict) -> float:

@@ -20,7 +20,9 @@ With ``method: supernet`` a probe is not a distillation of its own: one weight-s
 super-student is distilled once (``supernet_epochs`` on ``supernet_examples`` examples, sandwich
 rule, on a sample of ``supernet_pool`` feasible configurations; ``avatar.trainer.supernet``), and a configuration's
 probe scores its sub-network on the validation split, in about a second. Probes being cheap,
-the initial design and each round probe more (64 and 16 by default).
+the initial design and each round probe more (64 and 16 by default). With
+``supernet_finetune_steps: N`` a copy of the sub-network first trains N steps with the
+configuration's own learning rate, batch size and dropout, which a shared weight cannot show.
 
 ``method: auto`` (the default) is to take whichever estimator ranks real students best per
 unit of compute. Measured against fully distilled students (bench/README, *Against real
@@ -98,6 +100,7 @@ class AccuracyEstimator(Estimator):
         supernet_epochs: int = 2,
         supernet_examples: int | None = 512,
         supernet_pool: int = 256,
+        supernet_finetune_steps: int = 0,
     ) -> None:
         if method not in METHODS:
             raise EstimatorError(f"option 'method' must be one of {', '.join(METHODS)} (short distillations, sub-networks of one weight-sharing super-student, or both), got {method!r}", "accuracy")
@@ -115,7 +118,7 @@ class AccuracyEstimator(Estimator):
         per_round = (16 if cheap else 4) if per_round is None else per_round
         if supernet_examples is not None and (not isinstance(supernet_examples, int) or isinstance(supernet_examples, bool) or supernet_examples < 1):
             raise EstimatorError(f"option 'supernet_examples' must be a positive integer, or null for every distillation example, got {supernet_examples!r}", "accuracy")
-        for option, value, least in (("supernet_epochs", supernet_epochs, 1), ("supernet_pool", supernet_pool, 2)):
+        for option, value, least in (("supernet_epochs", supernet_epochs, 1), ("supernet_pool", supernet_pool, 2), ("supernet_finetune_steps", supernet_finetune_steps, 0)):
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise EstimatorError(f"option '{option}' must be an integer of at least {least}, got {value!r}", "accuracy")
         if method == "supernet" and promote:
@@ -144,6 +147,7 @@ class AccuracyEstimator(Estimator):
         self.supernet_epochs = supernet_epochs
         self.supernet_pool = supernet_pool
         self.supernet_examples = supernet_examples
+        self.supernet_finetune_steps = supernet_finetune_steps
         self.promote = float(promote)
         self.promote_epochs = promote_epochs
         self.promote_examples = promote_examples
@@ -183,6 +187,8 @@ class AccuracyEstimator(Estimator):
         fidelity: dict[str, Any] = {"epochs": epochs, "examples": examples}
         if sub_network:
             fidelity = {"method": "supernet", "epochs": self.supernet_epochs, "examples": self.supernet_examples, "pool": self.supernet_pool}
+            if self.supernet_finetune_steps:  # none: the fidelity as it was, so stored scores stay valid
+                fidelity["finetune_steps"] = self.supernet_finetune_steps
         if self.probe_score != "primary":
             fidelity["score"] = self.probe_score
         return fidelity
@@ -264,7 +270,8 @@ class AccuracyEstimator(Estimator):
         score = self.score_name(context.task_kind, context.num_labels)
         probe = f"probes of {self.probe_epochs} epoch(s) on {self.probe_examples or 'all'} distillation examples, scored by validation {score}"
         if self.uses_supernet:
-            probe = f"sub-networks of one super-student (distilled for {self.supernet_epochs} epoch(s) on {self.supernet_examples or 'all'} examples, {self.supernet_pool} sampled configurations), scored by validation {score}"
+            tuned = f" after {self.supernet_finetune_steps} steps of its own fine-tuning" if self.supernet_finetune_steps else ""
+            probe = f"sub-networks of one super-student (distilled for {self.supernet_epochs} epoch(s) on {self.supernet_examples or 'all'} examples, {self.supernet_pool} sampled configurations), scored by validation {score}{tuned}"
         if self.calibrated:
             calibration = self.surrogate_.n_calibrated_ if isinstance(self.surrogate_, CalibratedSurrogate) else 0
             probe += (

@@ -7,9 +7,10 @@ accuracy for defect, F1 for clone, or with ``probe_score: auc`` the area under t
 is never touched. A ``ProbeTask`` carries everything it needs, so the solver's executor can run
 it in a worker process or on Dask.
 
-With ``method: supernet`` (``SubnetworkProbe``) the prober first distils one super-student in
-this process (``prepare``, once per run and cached across runs), and a probe scores a
-configuration's sub-network on the validation split.
+With ``method: supernet`` (``SubnetworkProbe``) the prober first distils one super-student
+(``prepare``, once per run and cached across runs; in this process, or on a worker of a Dask
+executor, where its probes run), and a probe scores a configuration's sub-network on the
+validation split.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from .distill import TeacherOutputs, distil, methods_of
 from .students import logit_weakness, predict_logits, primary_metric
 from .supernet import ELASTIC, Supernet, SupernetSettings, score_subnetwork, train_supernet
 
-__all__ = ["ProbeTask", "SubnetworkProbe", "DistillationProber"]
+__all__ = ["ProbeTask", "SubnetworkProbe", "SupernetTraining", "DistillationProber"]
 
 _POOL_SEED_OFFSET = 104729  # the super-student's pool is not the initial design
 
@@ -52,6 +53,49 @@ def _loaded_key(teacher_fingerprint: str, data: TaskData, plan: SupernetPlan) ->
     return repr((teacher_fingerprint, data.fingerprint, plan))
 
 
+def _epoch_line(metric: str, plan: SupernetPlan, record: Mapping[str, Any]) -> str:
+    scores = ", ".join(f"{name.removeprefix('valid_')} sub-network validation AUC {record[name].get('auc', float('nan')):.3f}" for name in ("valid_largest", "valid_smallest"))
+    return f"{metric}: super-student epoch {int(record['epoch']) + 1}/{plan.settings.epochs}: loss {record['loss']:.4f}; {scores}"
+
+
+@dataclass(frozen=True)
+class SupernetTraining:
+    """The super-student's distillation (picklable): in this process, or as a task of an
+    executor whose workers are remote, where the probes that read it run."""
+
+    spec: Spec
+    data: TaskData
+    teacher: TeacherOutputs
+    teacher_fingerprint: str
+    plan: SupernetPlan
+    cache_dir: str
+    timeout: float | None = None
+
+    def train(self, **callbacks: Any) -> Supernet:
+        return train_supernet(self.spec, self.data, self.teacher, self.teacher_fingerprint, self.plan.pool, Path(self.cache_dir), self.plan.settings, limits=self.plan.limits, **callbacks)
+
+    def run(self) -> Mapping[str, Any]:
+        """As an executor's task: trained, or read from the cache; its history per epoch."""
+        supernet = self.train()
+        _loaded.clear()  # the probes of this worker process score on it without reading it again
+        _loaded[_loaded_key(self.teacher_fingerprint, self.data, self.plan)] = supernet
+        return {"history": supernet.history}
+
+    def on(self, executor: Any) -> list[dict[str, Any]]:
+        """Distilled as a task of ``executor``, awaited; its history (raises ``RuntimeError``
+        naming the worker's error when it failed)."""
+        executor.submit(0, self)
+        history: list[dict[str, Any]] = []
+        for _, result in executor.results():
+            if result.error is not None:
+                raise RuntimeError(f"the super-student's distillation failed on a worker: {result.error}")
+            history = list(result.metrics["history"])
+        return history
+
+    def picklable(self) -> SupernetTraining:
+        return self
+
+
 @dataclass(frozen=True)
 class SubnetworkProbe:
     """One configuration scored by its sub-network of the trained super-student (picklable)."""
@@ -65,20 +109,21 @@ class SubnetworkProbe:
     plan: SupernetPlan
     score: str | None
     cache_dir: str
+    finetune_steps: int = 0  # of the sub-network's own training before it is scored
     timeout: float | None = None
 
     def run(self) -> Mapping[str, Any]:
         supernet = self._supernet()
         metric = self.score or primary_metric(self.spec.task.kind, self.spec.task.num_labels)
         config = objectives.Context.from_spec(self.spec).resolve(self.config)
-        value, weak = score_subnetwork(supernet, config, metric, device=self.plan.settings.device)
+        value, weak = score_subnetwork(supernet, config, metric, device=self.plan.settings.device, finetune_steps=self.finetune_steps)
         return {self.metric: value, "weak": weak}
 
     def _supernet(self) -> Supernet:
         key = _loaded_key(self.teacher_fingerprint, self.data, self.plan)
         if key not in _loaded:
             _loaded.clear()
-            _loaded[key] = train_supernet(self.spec, self.data, self.teacher, self.teacher_fingerprint, self.plan.pool, Path(self.cache_dir), self.plan.settings, limits=self.plan.limits)
+            _loaded[key] = SupernetTraining(self.spec, self.data, self.teacher, self.teacher_fingerprint, self.plan, self.cache_dir).train()
         return _loaded[key]
 
     def picklable(self) -> SubnetworkProbe:
@@ -138,10 +183,11 @@ class DistillationProber:
         self.plans: dict[str, SupernetPlan] = {}
         self.supernets: dict[str, Supernet] = {}  # each learned metric's, once prepared
 
-    def prepare(self, metric: str, estimator: Any, space: Any) -> None:
+    def prepare(self, metric: str, estimator: Any, space: Any, executor: Any = None) -> None:
         """Before the first probe: distil the super-student of a ``method: supernet`` estimator
         (read from the cache when it was), on a sample of ``space`` (a ``Space``) sized to its
-        largest feasible configuration."""
+        largest feasible configuration. With an ``executor`` whose workers are remote (Dask),
+        it is distilled on one of them, into the cache its probes read; else in this process."""
         if not getattr(estimator, "uses_supernet", False) or metric in self.plans:
             return
         spec = self.distillation.spec
@@ -151,6 +197,13 @@ class DistillationProber:
         limits = {name: bounds[name].tight[1] for name in (*ELASTIC, "vocab_size") if name in bounds and bounds[name].tight is not None}
         plan = SupernetPlan(pool, limits, SupernetSettings(epochs=estimator.supernet_epochs, max_examples=estimator.supernet_examples, seed=spec.train.seed, device=self.distillation.device))
         say = self.progress or (lambda line: None)
+        training = SupernetTraining(spec, self.data, self.distillation.outputs, self.distillation.teacher.fingerprint, plan, str(self.distillation.cache_dir))
+        if getattr(executor, "remote", False):
+            say(f"{metric}: distilling a super-student on a worker of the executor ({len(pool)} sampled configurations, {plan.settings.epochs} epoch(s)); cached once done")
+            for record in training.on(executor):
+                say(_epoch_line(metric, plan, record))
+            self.plans[metric] = plan  # its probes read it from the cache, where they run
+            return
         trained: list[int] = []
 
         def started(first_epoch: int) -> None:
@@ -158,13 +211,7 @@ class DistillationProber:
             say(f"{metric}: distilling a super-student (its sub-networks are every configuration) with {len(pool)} sampled configurations, {plan.settings.epochs} epoch(s){resumed}; cached once done")
             trained.append(first_epoch)
 
-        def epoch_done(epoch: int, record: Mapping[str, Any]) -> None:
-            scores = ", ".join(f"{name.removeprefix('valid_')} sub-network validation AUC {record[name].get('auc', float('nan')):.3f}" for name in ("valid_largest", "valid_smallest"))
-            say(f"{metric}: super-student epoch {epoch + 1}/{plan.settings.epochs}: loss {record['loss']:.4f}; {scores}")
-
-        supernet = train_supernet(
-            spec, self.data, self.distillation.outputs, self.distillation.teacher.fingerprint, pool, self.distillation.cache_dir, plan.settings, limits=limits, on_start=started, on_epoch=epoch_done
-        )
+        supernet = training.train(on_start=started, on_epoch=lambda epoch, record: say(_epoch_line(metric, plan, record)))
         if not trained:
             say(f"{metric}: super-student read from the cache ({supernet.folder})")
         self.plans[metric], self.supernets[metric] = plan, supernet
@@ -183,6 +230,8 @@ class DistillationProber:
             parts.append(sorted(methods.items()))
         if self.distillation.transfer_pairs:  # probes distil on the transfer pairs too (none: the key as it was)
             parts.append(["transfer_pairs", self.distillation.transfer_pairs])
+        if self.distillation.assistant is not None:  # labelled by a teaching assistant, not the teacher
+            parts.append(["assistant", self.distillation.assistant.fingerprint])
         if train.long_inputs != "truncate":  # probes read long functions as students do (truncate: the key as it was)
             parts.append(["long_inputs", train.long_inputs])
         if train.pretraining_epochs(probe=True):  # auto does not pretrain probes: the key as it was
@@ -197,7 +246,16 @@ class DistillationProber:
                 raise RuntimeError(f"the super-student of '{metric}' is not distilled yet: call prepare() first")
             score = None if fidelity.get("score", "primary") == "primary" else str(fidelity["score"])
             return SubnetworkProbe(
-                metric, self.distillation.spec, dict(config), self.data, self.distillation.outputs, self.distillation.teacher.fingerprint, self.plans[metric], score, str(self.distillation.cache_dir)
+                metric,
+                self.distillation.spec,
+                dict(config),
+                self.data,
+                self.distillation.outputs,
+                self.distillation.teacher.fingerprint,
+                self.plans[metric],
+                score,
+                str(self.distillation.cache_dir),
+                int(fidelity.get("finetune_steps", 0)),
             )
         return ProbeTask(
             metric,

@@ -35,6 +35,9 @@ class Executor:
     """
 
     workers: int = 1
+    # Whether its workers may be other machines (Dask): work the run needs before its tasks (a
+    # super-student) is then sent to them, where the probes that read it run.
+    remote: bool = False
     # CPU threads a task may use in a worker (None: leave it as it is). Tasks that set torch's
     # threads read it: workers that each take every core oversubscribe the machine.
     task_threads: int | None = None
@@ -302,6 +305,8 @@ class _FutureExecutor(Executor):
 
 class DaskExecutor(_FutureExecutor):
     """A Dask distributed cluster (``--scheduler tcp://host:8786``), or a given client."""
+
+    remote = True
 
     def __init__(self, address: str | None = None, client: Any = None) -> None:
         super().__init__()

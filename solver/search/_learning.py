@@ -45,8 +45,9 @@ class Prober(Protocol):
     A prober may also have a ``source`` (a string): what its probes' values depend on beyond
     the estimator's fidelity (the trainer's: teacher, data and distillation settings). It is
     stored with every probe; probes of another source are not reused. It may also have
-    ``prepare(metric, estimator, space)``, called before each stage's probes are asked for (the
-    trainer's distils a super-student there once).
+    ``prepare(metric, estimator, space, executor)``, called before each stage's probes are asked
+    for (the trainer's distils a super-student there once, on the executor's workers when they
+    are remote).
     """
 
     def task(self, metric: str, estimator: objectives.Estimator, config: dict[str, Any], fidelity: Mapping[str, Any] | None = None) -> Task:
@@ -122,7 +123,7 @@ class LearnedMetric:
         with ``prepare`` (the trainer's, for a super-student) is asked to get ready first."""
         prepare = getattr(self.prober, "prepare", None)
         if prepare is not None:
-            prepare(self.name, self.estimator, self.space)
+            prepare(self.name, self.estimator, self.space, executor)
         self._probe_level(configs, stage, executor, 0)
         promote = float(getattr(self.estimator, "promote", 0.0))
         if promote > 0:

@@ -14,10 +14,12 @@ import torch
 
 from avatar import objectives
 from avatar.objectives import AccuracyEstimator, EstimatorError
-from avatar.solver import RunStore, Space
+from avatar.solver import RunStore, SerialExecutor, Space
 from avatar.specs import loads
-from avatar.trainer import prepare_distillation, train_tokenizer
+from avatar.trainer import DistillationProber, _probe, prepare_distillation, train_tokenizer
 from avatar.trainer.supernet import SupernetSettings, SuperStudent, largest_of, score_subnetwork, token_map, train_supernet
+from avatar.trainer.supernet._finetune import finetuned
+from avatar.trainer.supernet._training import _tokenizer
 from tests.helpers import REPOSITORY
 from tests.trainer_tests.conftest import student_spec
 
@@ -101,6 +103,75 @@ def test_a_killed_supernet_training_resumes_to_the_same_weights(tmp_path, clone_
     assert 0.0 <= value <= 1.0 and isinstance(weak, list)
 
 
+def test_a_few_steps_of_its_own_training_let_a_subnetwork_see_its_learning_rate(tmp_path, clone_folder, tiny_teacher):
+    """``supernet_finetune_steps``: a copy of the sub-network trains at the configuration's own
+    learning rate (a shared weight cannot show it), reproducibly, and the super-student is left
+    as it was."""
+    spec, distillation, pool = _tiny(clone_folder, tiny_teacher, tmp_path)
+    supernet = train_supernet(spec, distillation.data, distillation.outputs, distillation.teacher.fingerprint, pool, tmp_path / "cache", SupernetSettings(epochs=1, batch_size=8))
+    shared = {name: value.clone() for name, value in supernet.model.state_dict().items()}
+    config = pool[0]
+    tokenizer = _tokenizer(supernet.data, str(config["tokenizer"]), int(config["vocab_size"]), int(config["max_sequence_length"]), supernet.cache_dir)
+    rows = token_map(tokenizer, supernet.tables[str(config["tokenizer"])])
+    sized = {**config, "vocab_size": len(tokenizer)}
+
+    def after(rate: float, steps: int = 6) -> dict[str, torch.Tensor]:
+        copy = supernet.model.extract(sized, rows)
+        model = finetuned(copy, spec, {**sized, "learning_rate": rate}, supernet.data, supernet.teacher, tokenizer, steps, max_examples=supernet.settings.max_examples)
+        assert not model.training, "scored in evaluation mode"
+        return {name: value.detach().clone() for name, value in model.state_dict().items()}
+
+    start = {name: value.detach() for name, value in supernet.model.extract(sized, rows).state_dict().items()}
+    still, fast, again = after(0.0), after(1e-2), after(1e-2)
+    assert all(torch.equal(still[name], start[name]) for name in start), "at rate 0 nothing moves"
+    assert any(not torch.allclose(fast[name], start[name]) for name in start), "at the configuration's rate it trains"
+    assert all(torch.equal(fast[name], again[name]) for name in fast), "seeded: the same steps give the same weights"
+    assert all(torch.equal(value, shared[name]) for name, value in supernet.model.state_dict().items()), "the super-student is left as it was"
+    scores = [score_subnetwork(supernet, {**config, "learning_rate": rate}, "auc", finetune_steps=steps)[0] for rate, steps in ((1e-2, 0), (1e-6, 0), (1e-2, 6))]
+    assert scores[0] == scores[1], "without fine-tuning the learning rate leaves the score unchanged"
+    assert all(0.0 <= value <= 1.0 for value in scores)
+
+
+class _RemoteExecutor(SerialExecutor):
+    """Runs tasks here, but says its workers are elsewhere (as Dask's may be)."""
+
+    remote = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.submitted: list[str] = []
+
+    def submit(self, task_id, task) -> None:
+        self.submitted.append(type(task).__name__)
+        super().submit(task_id, task)
+
+
+def test_a_remote_executor_distils_the_super_student_on_its_worker(tmp_path, clone_folder, tiny_teacher, monkeypatch):
+    """On Dask the super-student is distilled where its probes run, into the cache they read;
+    this process does not train it, and says how each epoch went. A failure there names it."""
+    spec, distillation, _ = _tiny(clone_folder, tiny_teacher, tmp_path)
+    estimator = AccuracyEstimator(method="supernet", supernet_epochs=1, supernet_pool=8, probe_score="auc")
+    lines: list[str] = []
+    prober = DistillationProber(distillation, progress=lines.append)
+    executor = _RemoteExecutor()
+    prober.prepare("accuracy", estimator, Space.from_spec(spec), executor)
+    assert executor.submitted == ["SupernetTraining"] and "accuracy" not in prober.supernets
+    assert "on a worker" in lines[0] and "super-student epoch 1/1" in lines[1]
+    _probe._loaded.clear()  # another worker process: it reads the super-student from the cache
+    monkeypatch.setattr(_probe.SupernetTraining, "run", lambda self: pytest.fail("trained again"))
+    config = Space.from_spec(spec).sample(1, seed=3)[0]
+    result = prober.task("accuracy", estimator, config).run()
+    assert 0.0 <= result["accuracy"] <= 1.0
+
+    def broken(self, **callbacks):
+        raise ValueError("no room on the device")
+
+    monkeypatch.setattr(_probe.SupernetTraining, "train", broken)
+    monkeypatch.setattr(_probe.SupernetTraining, "run", lambda self: {"history": self.train()})
+    with pytest.raises(RuntimeError, match="failed on a worker: .*no room on the device"):
+        DistillationProber(distillation).prepare("accuracy", estimator, Space.from_spec(spec), _RemoteExecutor())
+
+
 def _solve(tmp_path, clone_folder, tiny_teacher, options: str, runs: tuple[str, ...]) -> list[str]:
     """``solve --no-train`` of a clone spec learning accuracy with ``options``, once per run
     folder (one cache), and what each printed."""
@@ -159,6 +230,11 @@ def test_supernet_options_are_checked():
         AccuracyEstimator(method="supernet", promote=0.5)
     with pytest.raises(EstimatorError, match="supernet_epochs"):
         AccuracyEstimator(method="supernet", supernet_epochs=0)
+    with pytest.raises(EstimatorError, match="supernet_finetune_steps"):
+        AccuracyEstimator(method="supernet", supernet_finetune_steps=-1)
+    tuned = AccuracyEstimator(method="supernet", supernet_finetune_steps=8)
+    assert tuned.fidelity["finetune_steps"] == 8 and "finetune_steps" not in estimator.fidelity, "scores after fine-tuning are not the scores without it"
+    assert "after 8 steps of its own fine-tuning" in tuned.method(objectives.Context(task_kind="clone"))
 
 
 def test_auto_says_what_it_chose_and_keeps_the_probes_fidelity():

@@ -176,7 +176,7 @@ def distil(
     if on_start is not None:
         on_start(settings.epochs * -(-len(distill) // settings.batch_size))
     targets = BatchTargets(teacher, len(unlabeled), len(labeled), distill.labels, device)
-    objective, loss = _loss(spec, config, mix, teacher, targets)
+    objective, loss = student_objective(spec, config, mix, teacher, targets)
     forward = student_forward(hidden="hidden" in mix.student_outputs, relations="relations" in mix.student_outputs)
     result = train(model, distill, loss, valid, settings, checkpoint_dir, on_step=on_step, on_epoch=on_epoch, forward=forward, loss_module=objective)
     if mix.uses_labels:
@@ -222,7 +222,7 @@ def _student(spec: Spec, config: Mapping[str, Any], data: TaskData, cache_dir: P
     return model, tokenizer, config, notes
 
 
-def _loss(spec: Spec, config: Mapping[str, Any], mix: MethodMix, teacher: TeacherOutputs, targets: BatchTargets) -> tuple[nn.Module, Callable[[StudentOutputs, list[int]], torch.Tensor]]:
+def student_objective(spec: Spec, config: Mapping[str, Any], mix: MethodMix, teacher: TeacherOutputs, targets: BatchTargets) -> tuple[nn.Module, Callable[[StudentOutputs, list[int]], torch.Tensor]]:
     """The methods' loss module (its own parameters, such as projections, train with the
     student) and the loop's loss of a batch: the methods' losses, plus the labels' where
     ``train.hard_label_weight`` asks."""

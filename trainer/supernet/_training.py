@@ -39,6 +39,7 @@ from ..data import EncodedSet, TaskData, encode, load_or_train_tokenizer, save_a
 from ..distill import BatchTargets, LossShape, MethodMix, TeacherOutputs, logits_loss, methods_of, student_forward, with_hard_labels
 from ..students import logit_scores, logit_weakness, predict_logits
 from ._elastic import ELASTIC, SubNetwork, SuperStudent, largest_of, token_map
+from ._finetune import distillation_examples, finetuned
 
 __all__ = ["SUPERNET_VERSION", "SupernetSettings", "Supernet", "train_supernet", "score_subnetwork"]
 
@@ -70,6 +71,8 @@ class Supernet:
     cache_dir: Path
     history: list[dict[str, Any]]
     tables: dict[str, Any]  # each tokenizer type's tokenizer whose vocabulary its table holds
+    teacher: TeacherOutputs  # what a sub-network's few steps of fine-tuning learn from
+    settings: SupernetSettings
 
 
 def _size(config: Mapping[str, Any]) -> int:
@@ -242,11 +245,10 @@ def _train(
     if final.exists():
         state = torch.load(final, map_location=settings.device, weights_only=False)
         model.load_state_dict(state["model"])
-        return Supernet(model, spec, data, folder, cache_dir, state["history"], tables)
-    unlabeled = data.distillation[: settings.max_examples] if settings.max_examples else data.distillation
-    labeled = (data.labeled[: settings.max_examples] if settings.max_examples else data.labeled) if mix.uses_labels else []
+        return Supernet(model, spec, data, folder, cache_dir, state["history"], tables, teacher, settings)
+    unlabeled, labeled = distillation_examples(data, settings.max_examples, mix.uses_labels)
     levels = {
-        (kind, size): _Level(_tokenizer(data, kind, size, length, cache_dir), tables[kind], unlabeled + labeled, data.valid, length, spec.train.long_inputs)
+        (kind, size): _Level(_tokenizer(data, kind, size, length, cache_dir), tables[kind], [*unlabeled, *labeled], data.valid, length, spec.train.long_inputs)
         for kind, sizes in levels_of.items()
         for size in sizes
     }
@@ -318,19 +320,25 @@ def _train(
             on_epoch(epoch, record)
     save_atomically({"model": model.state_dict(), "history": history}, final)
     last.unlink(missing_ok=True)
-    return Supernet(model, spec, data, folder, cache_dir, history, tables)
+    return Supernet(model, spec, data, folder, cache_dir, history, tables, teacher, settings)
 
 
-def score_subnetwork(supernet: Supernet, config: Mapping[str, Any], metric: str, *, batch_size: int = 32, device: str = "cpu") -> tuple[float, list[str]]:
+def score_subnetwork(supernet: Supernet, config: Mapping[str, Any], metric: str, *, batch_size: int = 32, device: str = "cpu", finetune_steps: int = 0) -> tuple[float, list[str]]:
     """A configuration's validation score (``metric`` of ``logit_scores``) with the
-    super-student's weights, read through its own tokenizer, and its weakness (``logit_weakness``)."""
+    super-student's weights, read through its own tokenizer, and its weakness
+    (``logit_weakness``); with ``finetune_steps``, of a copy of its sub-network after that many
+    steps of its own training (``finetuned``: its learning rate, batch size and dropout)."""
     model = supernet.model
     reason = model.covers(config)
     if reason is not None:
         raise ValueError(f"the super-student cannot score this configuration: {reason}")
     kind, length = str(config.get("tokenizer", "bpe")), int(config["max_sequence_length"])
     tokenizer = _tokenizer(supernet.data, kind, int(config["vocab_size"]), length, supernet.cache_dir)
-    network = model.subnetwork({**config, "vocab_size": len(tokenizer)}, token_map(tokenizer, supernet.tables[kind]))
+    rows = token_map(tokenizer, supernet.tables[kind])
+    network: torch.nn.Module = model.subnetwork({**config, "vocab_size": len(tokenizer)}, rows)
+    if finetune_steps:
+        copy = model.extract({**config, "vocab_size": len(tokenizer)}, rows)
+        network = finetuned(copy, supernet.spec, config, supernet.data, supernet.teacher, tokenizer, finetune_steps, max_examples=supernet.settings.max_examples, device=device)
     valid = encode(supernet.data.valid, tokenizer, length, supernet.spec.train.long_inputs)
     logits = predict_logits(network, valid, batch_size, device)
     labels = valid.labels.tolist()
