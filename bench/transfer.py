@@ -18,10 +18,8 @@ seeds of test ROC AUC, the AUC kept above chance ``(AUC_s - 0.5) / (AUC_t - 0.5)
 the default and at the tuned cut, and how many students were flagged weak.
 
 The rows named ``today`` in bench/README are the ``scratch`` recipe (the default). The
-``predictions`` and ``assistant`` recipes give the teacher as its predictions on the data's
-pairs alone (written once by the model teacher), the held-out case of issue 36: without a
-teaching assistant no transfer pair can be labelled; with one (``train.teacher.assistant``, the
-same pretrained encoder fine-tuned on the teacher's labels), it labels them.
+``predictions`` recipe gives the teacher as its predictions on the data's pairs alone (written
+once by the model teacher), the held-out case of issue 36: no transfer pair can be labelled.
 
 Targets (issue 36, about 500 labelled pairs): AUC kept above chance >= 90% and F1 kept at the
 default cut >= 95%; no weak student unflagged.
@@ -70,9 +68,8 @@ RECIPES: dict[str, dict] = {  # "scratch" is the default recipe, written out (tr
     "pretrain": {"pretrain_epochs": 3},
     "head_tail": {"pretrain_epochs": 0, "long_inputs": "head_tail"},  # students read a long function's two ends (issue 33)
     # the teacher given as its predictions on the data's pairs alone (the held-out case of
-    # issue 36): without an assistant, auto finds no transfer pair; with one, it labels them
+    # issue 36): auto finds no transfer pair to distil on
     "predictions": {"pretrain_epochs": 0, "teacher": "predictions"},
-    "assistant": {"pretrain_epochs": 0, "teacher": "predictions", "assistant": True},
 }
 PREDICTIONS = Path("bench-out/transfer/predictions")  # the model teacher's predictions, written once per set
 
@@ -118,8 +115,6 @@ def transfer_spec(data: Path | str, recipe: dict, seed: int, max_length: int) ->
         model = dict(document["train"]["teacher"])
         predictions = teacher_predictions(data, max_length)
         document["train"]["teacher"] = {**{key: value for key, value in model.items() if key != "model"}, "predictions": str(predictions)}
-        if recipe.pop("assistant", False):  # the same pretrained encoder, fine-tuned on the teacher's labels
-            document["train"]["teacher"]["assistant"] = model["model"]
     document["train"].update(recipe)
     return loads(yaml.safe_dump(document, sort_keys=False), filename=str(EXAMPLES / "avatar-bigclonebench.yaml"))
 

@@ -134,9 +134,6 @@ class TeacherSettings:
     outputs: str = field(default="logits", repr=False)
     size_mb: float | None = field(default=None, repr=False)
     latency_ms: float | None = field(default=None, repr=False)
-    # With predictions: a model fine-tuned on the teacher's labels that labels the transfer
-    # pairs its file lacks (``trainer/teacher/_assistant.py``).
-    assistant: str | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:

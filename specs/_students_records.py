@@ -188,8 +188,6 @@ class TeacherRecord:
     energy_estimated: bool | None = None
     params: int | None = None
     features_mb: float | None = None  # the disk its cached features take, when a method used them
-    assistant: str | None = None  # the teaching assistant that labelled the transfer pairs, when one did
-    assistant_validation_auc: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         measured = {name: getattr(self, name) for name in _MEASURED}
@@ -205,8 +203,6 @@ class TeacherRecord:
             "energy_estimated": float(self.energy_estimated) if self.energy_estimated is not None else None,
             "params": self.params,
             "features_mb": self.features_mb,
-            "assistant": self.assistant,
-            "assistant_validation_auc": self.assistant_validation_auc,
         }
         return {"model": self.model, "test": dict(self.test), **measured, "warnings": list(self.warnings), **without_none(optional)}
 
@@ -231,8 +227,6 @@ class TeacherRecord:
             energy_estimated=optional_flag(data, "energy_estimated"),
             params=optional_int(data, "params"),
             features_mb=optional_number(data, "features_mb"),
-            assistant=get_field(data, "assistant", str, optional=True),
-            assistant_validation_auc=optional_number(data, "assistant_validation_auc"),
         )
 
 

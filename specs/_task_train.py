@@ -100,8 +100,6 @@ class TaskAndTrainSections:
             self.report(("train", "teacher"), "a teacher needs 'model' (a Hugging Face id or folder) or 'predictions' (its outputs on the data, a file)")
         if teacher.get("predictions"):
             return
-        if "assistant" in teacher:
-            self.report(("train", "teacher", "assistant"), "'assistant' labels the transfer pairs a teacher given as its predictions lacks; a teacher model labels them itself: remove it, or set train.teacher.predictions", at_key=True)
         for name in ("prediction_ids", "outputs", "size_mb", "latency_ms"):
             if name in teacher:
                 self.report(("train", "teacher", name), f"'{name}' describes a teacher given as its predictions: set train.teacher.predictions (a model's size and latency are measured)", at_key=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from avatar.specs import (
 from .data import AUGMENT_VERSION, Example, TaskData, augment_examples, load_task_data, sample_transfer, transfer_name, with_teacher_labels
 from .distill import FeatureError, MethodMix, TeacherOutputs, teacher_features
 from .students import logit_scores, primary_metric, training_energy
-from .teacher import BASELINE_VERSION, Teacher, TeacherError, WeakTeacherError, assistant_verdict, lexical_baseline, prepare_assistant, prepare_teacher, teacher_logits, teacher_warnings
+from .teacher import BASELINE_VERSION, Teacher, TeacherError, WeakTeacherError, lexical_baseline, prepare_teacher, teacher_logits, teacher_warnings
 
 __all__ = ["Distillation", "prepare_distillation", "teacher_settings", "methods_needed", "resolved_methods", "default_device", "progress_bars", "WEAK_TEACHER_AUC"]
 
@@ -96,7 +95,6 @@ class Distillation:
     warnings: list[str] = dataclasses.field(default_factory=list)
     baseline: BaselineRecord | None = None  # the lexical baseline the teacher was read against
     transfer_pairs: int = 0  # the transfer pairs asked for (``train.transfer_pairs`` resolved: ``transfer_set``)
-    assistant: Teacher | None = None  # the teaching assistant that labelled them, when the teacher could not
 
 
 def methods_needed(spec: Spec) -> set[str]:
@@ -167,30 +165,8 @@ def prepare_distillation(
         progress.update(labelling, completed=len(task_data.unlabeled))
         timings["teacher_logits"] = time.perf_counter() - step_started
         augmented = _augmented_logits(spec, prepared, task_data, logits, cache_dir, device, progress, executor)
-
-        def assist() -> Teacher:
-            bar = progress.add_task(f"teaching assistant {settings.assistant}", total=None, status="loading")
-            assistant = prepare_assistant(
-                settings,
-                prepared,
-                task_data,
-                logits,
-                cache_dir,
-                seed=spec.train.seed,
-                device=device,
-                on_start=lambda total: progress.update(bar, total=total),
-                on_step=lambda epoch, step, loss: progress.update(bar, advance=1, status=f"epoch {epoch + 1} loss {loss:.3f}"),
-                on_rate=lambda rate, score: _trial_progress(console, progress, bar, rate, score),
-                energy=training_energy(spec),
-            )
-            progress.update(bar, status=f"ready (validation auc {assistant.validation.get('value', float('nan')):.4f})")
-            return assistant
-
-        assisting = time.perf_counter()
-        transfer, pairs, labeller = transfer_set(spec, prepared, task_data, console, assist)
-        if labeller is not prepared:
-            timings["assistant"] = time.perf_counter() - assisting
-        augmented = _transfer_logits(spec, pairs, labeller, task_data, augmented, cache_dir, device, progress, executor)
+        transfer, pairs = transfer_set(spec, prepared, task_data, console)
+        augmented = _transfer_logits(spec, pairs, prepared, task_data, augmented, cache_dir, device, progress, executor)
         outputs = _teacher_outputs(prepared, task_data, augmented, methods_needed(spec) | set(resolved or {}), cache_dir, device, progress)
         outputs = dataclasses.replace(outputs, methods=resolved)
         timings["teacher_features"] = time.perf_counter() - step_started - timings["teacher_logits"]
@@ -202,39 +178,29 @@ def prepare_distillation(
             raise WeakTeacherError(_weak_teacher_message(settings, prepared, warnings[0], auc))
     for warning in warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
-    assistant = labeller if labeller is not prepared else None
-    return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, outputs, warnings, baseline, transfer, assistant)
+    return Distillation(spec, task_data, prepared, logits, cache_dir, device, timings, outputs, warnings, baseline, transfer)
 
 
-def transfer_set(spec: Spec, teacher: Teacher, data: TaskData, console: Console, assist: Callable[[], Teacher] | None = None) -> tuple[int, list[Example], Teacher]:
-    """``train.transfer_pairs`` resolved for this teacher (``TrainSettings.transfer_count``), the
-    transfer set it draws (``sample_transfer``: for single inputs, ``task.unlabeled``'s code) and
-    who labels it: a model labels any pair; a teacher given as its predictions labels the pairs
-    its file has. Where it lacks them, its teaching assistant (``train.teacher.assistant``,
-    prepared by ``assist``) labels them when it comes close enough to the teacher; else ``auto``
-    goes on without them, and the run says which."""
-    if not spec.task.is_pair or not teacher.settings.predictions:
+def transfer_set(spec: Spec, teacher: Teacher, data: TaskData, console: Console) -> tuple[int, list[Example]]:
+    """``train.transfer_pairs`` resolved for this teacher (``TrainSettings.transfer_count``), and
+    the transfer set it draws (``sample_transfer``: for single inputs, ``task.unlabeled``'s code):
+    a model labels any pair; a teacher given as its predictions labels the ``auto`` pairs only
+    when its file has them, and the run says when it does not."""
+    if spec.train.transfer_pairs != "auto" or not spec.task.is_pair or not teacher.settings.predictions:
         count = spec.train.transfer_count(pair_task=spec.task.is_pair, teacher_labels_them=True)
-        return count, sample_transfer(data, count, spec.train.seed), teacher
+        return count, sample_transfer(data, count, spec.train.seed)
     wanted = spec.train.transfer_count(pair_task=True, teacher_labels_them=True)
     pairs = sample_transfer(data, wanted, spec.train.seed)
-    if not pairs or teacher.covers(pairs):
-        return wanted, pairs, teacher
-    if teacher.settings.assistant and assist is not None:
-        assistant = assist()
-        usable, line = assistant_verdict(assistant, teacher)
-        console.print(line, highlight=False, markup=False)
-        return (wanted, pairs, assistant) if usable else (0, [], teacher)
-    if spec.train.transfer_pairs != "auto":  # a number asked for: the teacher names the pairs it lacks (PredictionsError)
-        return wanted, pairs, teacher
+    if teacher.covers(pairs):
+        return wanted, pairs
     console.print(
         f"train.transfer_pairs: auto distils on {wanted} transfer pairs where the teacher labels them, and {teacher.settings.predictions} lacks "
         "some or all of them: students distil on the data's pairs alone (solve SPEC --write-predictions FILE writes them, from a teacher model; "
-        "or name train.teacher.assistant, a model fine-tuned on the teacher's labels that labels them; set train.transfer_pairs: 0 to silence this)",
+        "set train.transfer_pairs: 0 to silence this)",
         highlight=False,
         markup=False,
     )
-    return 0, [], teacher
+    return 0, []
 
 
 def resolved_methods(spec: Spec, teacher: Teacher, data: TaskData, console: Console) -> dict[str, float] | None:

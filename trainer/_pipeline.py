@@ -148,12 +148,7 @@ def _test_teacher(spec: Spec, distillation: Distillation, progress: Any) -> dict
     progress.update(testing, total=1, completed=1)
     if teacher.model is not None:
         teacher.model.cpu()
-    return {**summary, **_features_summary(distillation.outputs), **_assistant_summary(distillation.assistant), "warnings": distillation.warnings}
-
-
-def _assistant_summary(assistant: Teacher | None) -> dict[str, Any]:
-    """The teaching assistant that labelled the transfer pairs, when one did."""
-    return {"assistant": assistant.settings.name, "assistant_validation_auc": assistant.validation.get("value")} if assistant is not None else {}
+    return {**summary, **_features_summary(distillation.outputs), "warnings": distillation.warnings}
 
 
 def _realise(spec: Spec, point: SelectedPoint, distillation: Distillation, run: RunDirectory, progress: Any, console: Console) -> dict[str, Any]:

@@ -86,8 +86,7 @@ def _predictions_problems(spec: Spec, teacher: str | None, task_data: TaskData) 
         return []
     try:
         labeled = MethodMix.of_names(methods_needed(spec)).uses_labels  # hard_labels distils on the labelled split too
-        # what the file must have: auto asks for none, nor does a teaching assistant's run (it labels what the file lacks)
-        required = 0 if settings.assistant else spec.train.transfer_count(pair_task=spec.task.is_pair, teacher_labels_them=False)
+        required = spec.train.transfer_count(pair_task=spec.task.is_pair, teacher_labels_them=False)  # what the file must have: auto asks for none
         checked_predictions(settings, task_data, labeled=labeled, extra=sample_transfer(task_data, required, spec.train.seed))
     except DataError as error:
         return [_problem(spec, error.field, str(error))]

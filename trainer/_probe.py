@@ -230,8 +230,6 @@ class DistillationProber:
             parts.append(sorted(methods.items()))
         if self.distillation.transfer_pairs:  # probes distil on the transfer pairs too (none: the key as it was)
             parts.append(["transfer_pairs", self.distillation.transfer_pairs])
-        if self.distillation.assistant is not None:  # labelled by a teaching assistant, not the teacher
-            parts.append(["assistant", self.distillation.assistant.fingerprint])
         if train.long_inputs != "truncate":  # probes read long functions as students do (truncate: the key as it was)
             parts.append(["long_inputs", train.long_inputs])
         if train.pretraining_epochs(probe=True):  # auto does not pretrain probes: the key as it was

@@ -81,7 +81,7 @@ def students_section(summary: StudentsRecord) -> str:
     warnings += f"\n{energy}\n" if energy else ""
     return f"""{STUDENTS_HEADING}
 
-Data `{data.source}`: {data.labeled} labelled (teacher fine-tuning), {data.unlabeled} unlabelled (distillation{_augmented_text(data.augmented)}{_transfer_text(data.transfer, teacher)}), {data.valid} validation, {data.test} test examples{_dropped_text(data.dropped)}.{_teacher_sentence(teacher.validation, teacher.path)}{_unmeasured_sentence(teacher)}{_labels_sentence(data)}{_methods_sentence(summary)} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
+Data `{data.source}`: {data.labeled} labelled (teacher fine-tuning), {data.unlabeled} unlabelled (distillation{_augmented_text(data.augmented)}{_transfer_text(data.transfer)}), {data.valid} validation, {data.test} test examples{_dropped_text(data.dropped)}.{_teacher_sentence(teacher.validation, teacher.path)}{_unmeasured_sentence(teacher)}{_labels_sentence(data)}{_methods_sentence(summary)} Test metrics; latency at batch 1 on the CPU with the `latency_ms` protocol (PyTorch; the ONNX rows with ONNX Runtime){"; energy estimated from CPU time (no RAPL access)" if estimated else ""}.{_threshold_sentence(summary, primary)}
 
 {markdown_table(header, rows)}
 {_per_class_table(summary) if many else ""}{warnings}
@@ -89,13 +89,8 @@ Each student is in `students/<key>/` (model, tokenizer, `metrics.json`, `README.
 """
 
 
-def _transfer_text(transfer: int | None, teacher: TeacherRecord) -> str:
-    if not transfer:
-        return ""
-    if teacher.assistant:
-        auc = f", validation ROC AUC {teacher.assistant_validation_auc:.4f}" if teacher.assistant_validation_auc is not None else ""
-        return f", with {transfer} new pairs of their functions labelled by the teacher's assistant `{teacher.assistant}` (fine-tuned on the teacher's labels{auc}): `train.transfer_pairs`, `train.teacher.assistant`"
-    return f", with {transfer} new pairs of their functions labelled by the teacher: `train.transfer_pairs`"
+def _transfer_text(transfer: int | None) -> str:
+    return f", with {transfer} new pairs of their functions labelled by the teacher: `train.transfer_pairs`" if transfer else ""
 
 
 def _augmented_text(augmented: int | None) -> str:

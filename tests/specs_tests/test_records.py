@@ -92,8 +92,6 @@ TEACHER = {
     "energy_estimated": 1.0,
     "params": 124,
     "features_mb": 12.5,
-    "assistant": "sentence-transformers/all-MiniLM-L6-v2",
-    "assistant_validation_auc": 0.83,
 }
 DATA = {"source": "d", "labeled": 1, "unlabeled": 2, "valid": 3, "test": 4, "dropped": 5, "transfer": 6, "num_labels": 2, "labels": ["different", "clone"]}
 STUDENTS = {"primary": "f1", "data": DATA, "teacher": TEACHER, "students": [STUDENT, OLD_STUDENT], "device": "cpu", "seconds": {"teacher": 1.5}}
@@ -155,7 +153,6 @@ def test_records_give_typed_access_to_what_code_reads():
     assert student.restarts is not None and student.restarts[0].epochs_run == 2 and student.energy_estimated is True
     assert students.data.transfer == 6 and students.data.labels == ("different", "clone")
     assert students.teacher.validation is not None and students.teacher.validation.best_epoch == 1 and students.teacher.features_mb == 12.5
-    assert students.teacher.assistant == "sentence-transformers/all-MiniLM-L6-v2" and students.teacher.assistant_validation_auc == 0.83
     old = students.students[1]
     assert old.validation is None and old.threshold is None and old.variants() == [] and old.weak == ()
     learning = LearningRecord.from_dict(LEARNING)

@@ -16,8 +16,7 @@ from rich.console import Console
 from avatar.specs import SpecError, loads
 from avatar.specs._settings import AUTO_TRANSFER_PAIRS
 from avatar.trainer import DistillationProber, preflight, prepare_distillation, write_teacher_predictions
-from avatar.trainer.data import Example, TaskData, sample_transfer, transfer_name, transfer_pairs
-from avatar.trainer.teacher import _assistant as assistant_module
+from avatar.trainer.data import Example, TaskData, sample_transfer, transfer_pairs
 from tests.trainer_tests.conftest import student_spec, write_clone_data
 
 
@@ -139,52 +138,6 @@ def test_auto_with_a_predictions_file_uses_its_transfer_pairs_or_says_it_has_non
     bare = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu", console=console)
     assert bare.transfer_pairs == 0 and not bare.data.transfer
     assert "train.transfer_pairs: auto distils on 2000 transfer pairs where the teacher labels them" in console.export_text()
-
-
-def test_a_teaching_assistant_labels_the_pairs_a_predictions_file_lacks(tmp_path, tiny_teacher, monkeypatch):
-    """``train.teacher.assistant``: a model fine-tuned on the labelled split and on the teacher's
-    labels of the unlabelled one labels the transfer pairs the file lacks, when it comes within
-    ``ASSISTANT_MARGIN`` of the teacher; else it labels nothing, and the run says which."""
-    clone_folder = write_clone_data(tmp_path / "clones")
-    lines = (clone_folder / "pairs.txt").read_text().splitlines()
-    (clone_folder / "pairs.txt").write_text("".join(line + "\n" for index, line in enumerate(lines) if line.split("\t")[:2] not in [other.split("\t")[:2] for other in lines[:index]]))
-    written = tmp_path / "predictions.jsonl"
-    write_teacher_predictions(loads(student_spec("clone", clone_folder, tiny_teacher)), written, cache_dir=tmp_path / "cache", device="cpu")  # the data's pairs only
-    assert not any(line.startswith('{"id": "transfer/') for line in written.read_text().splitlines())
-    text = student_spec("clone", clone_folder, "unused", transfer_pairs="auto").replace(
-        'teacher: {model: "unused", epochs: 2, batch_size: 8, max_length: 64, learning_rate: 0.001, accept_weak: true}',
-        f'teacher: {{predictions: "{written}", accept_weak: true, assistant: "{tiny_teacher}", epochs: 2, batch_size: 8, max_length: 64, learning_rate: 0.001}}',
-    )
-    spec = loads(text)
-    assert isinstance(preflight(loads(text.replace("transfer_pairs: auto", "transfer_pairs: 30"))), TaskData), "the file need not have the pairs the assistant labels"
-    monkeypatch.setattr(assistant_module, "ASSISTANT_MARGIN", 1.0)  # any assistant is close enough
-    taught = []
-    fine_tune = assistant_module.prepare_teacher
-    monkeypatch.setattr(assistant_module, "prepare_teacher", lambda settings, data, *args, **kwargs: taught.append((settings, data)) or fine_tune(settings, data, *args, **kwargs))
-    console = Console(record=True, width=400)
-    assisted = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu", console=console)
-    assistant = assisted.assistant
-    assert assistant is not None and assisted.transfer_pairs == 2000 and assisted.data.transfer
-    assert "it labels the transfer pairs" in console.export_text()
-    pairs = sample_transfer(assisted.data, 2000, spec.train.seed)
-    assert [example.id for example in assisted.data.transfer] == [example.id for example in pairs]
-    labels = assistant.logits(pairs, transfer_name(pairs), assisted.data.fingerprint, tmp_path / "cache", "cpu").argmax(dim=1).tolist()
-    assert [example.label for example in assisted.data.transfer] == labels, "the assistant labels them"
-    (settings, data), = taught
-    assert settings.model == str(tiny_teacher) and settings.predictions is None and settings.finetune == "always"
-    labelled = assisted.data.labeled
-    assert data.labeled[: len(labelled)] == labelled, "the labelled split with its own labels"
-    assert [example.label for example in data.labeled[len(labelled) :]] == assisted.logits.argmax(dim=1).tolist(), "the unlabelled split with the teacher's"
-    bare = prepare_distillation(loads(text.replace(f', assistant: "{tiny_teacher}"', "")), cache_dir=tmp_path / "cache", device="cpu")
-    assert bare.assistant is None and bare.transfer_pairs == 0
-    assert DistillationProber(assisted).source != DistillationProber(bare).source, "probes on the assistant's pairs are not probes without them"
-    monkeypatch.setattr(assistant_module, "ASSISTANT_MARGIN", -1.0)  # no assistant is close enough
-    console = Console(record=True, width=400)
-    refused = prepare_distillation(spec, cache_dir=tmp_path / "cache", device="cpu", console=console)
-    assert refused.assistant is None and refused.transfer_pairs == 0 and not refused.data.transfer
-    assert "it labels nothing" in console.export_text()
-    with pytest.raises(SpecError, match="train.teacher.assistant"):
-        loads(student_spec("clone", clone_folder, tiny_teacher).replace("accept_weak: true}", f'accept_weak: true, assistant: "{tiny_teacher}"}}', 1))
 
 
 # -- classify tasks: task.unlabeled -----------------------------------------------------------------

@@ -1,12 +1,11 @@
 """The trainer's teacher room: finding and loading a teacher, fine-tuning it once and caching
 it with its logits, a teacher given as its predictions (three kinds behind one ``Teacher``
 interface, ``_kinds``; ``prepare_teacher`` is the factory, ``load_teacher`` loads one in a worker), the weak-teacher rule, the lexical baseline it is read
-against, a teaching assistant that labels what a teacher given as predictions cannot, and its inference chunked over the run's workers.
+against, and its inference chunked over the run's workers.
 
 It reads the data, students and distillation rooms (its fine-tuning runs the one loop).
 """
 
-from ._assistant import ASSISTANT_MARGIN, assistant_verdict, prepare_assistant
 from ._baseline import BASELINE_NAME, BASELINE_VERSION, baseline_logits, lexical_baseline
 from ._errors import TeacherError, WeakTeacherError
 from ._hopeless import HopelessFineTuning, HopelessTeacherError
@@ -18,9 +17,6 @@ from ._teacher import MARKER, evaluate_teacher, prepare_teacher, teacher_logits,
 from ._workers import PARALLEL_INFERENCE_AT_LEAST, InferenceTask, logits_on_workers
 
 __all__ = [
-    "ASSISTANT_MARGIN",
-    "assistant_verdict",
-    "prepare_assistant",
     "HopelessFineTuning",
     "HopelessTeacherError",
     "BASELINE_NAME",

@@ -98,20 +98,3 @@ def test_f1_kept_sets_a_tuned_student_against_the_teacher_cut_the_same_way():
         assert f"{0.72 / 0.7:.1%}" in text and f"{0.72 / 0.32:.1%}" not in text, "like with like"
         assert f"{0.3 / 0.32:.1%}" in text, "a student at the default cut against the teacher at its own"
     assert "the teacher cut the same way" in students_section(summary)
-
-
-def test_the_report_says_who_labelled_the_transfer_pairs():
-    """The teacher, or the teaching assistant that labelled them for a teacher given as its
-    predictions (``train.teacher.assistant``), with its validation ROC AUC."""
-    from avatar.solver.report._students_section import students_section
-    from avatar.specs import StudentsRecord
-    from tests.specs_tests.test_records import DATA, STUDENT, TEACHER
-
-    student = {key: value for key, value in STUDENT.items() if key not in ("onnx", "int8")}
-
-    def section(teacher: dict) -> str:
-        return students_section(StudentsRecord.from_dict({"primary": "f1", "data": DATA, "teacher": teacher, "students": [student], "device": "cpu", "seconds": {}}))
-
-    assert "6 new pairs of their functions labelled by the teacher's assistant `sentence-transformers/all-MiniLM-L6-v2` (fine-tuned on the teacher's labels, validation ROC AUC 0.8300)" in section(TEACHER)
-    bare = {key: value for key, value in TEACHER.items() if not key.startswith("assistant")}
-    assert "6 new pairs of their functions labelled by the teacher: `train.transfer_pairs`" in section(bare)
