@@ -170,16 +170,8 @@ def against_students(spec, distillation, space, students: list[dict], probes: li
         prober.prepare("accuracy", estimator, space)
         trained = _training_seconds(out / f"supernet-{arguments.supernet_epochs}-training.json", time.perf_counter() - started)
         history = prober.supernets["accuracy"].history
-        started = time.perf_counter()
-        direct = [prober.task("accuracy", estimator, config).run()["accuracy"] for config in configs]
-        per_score = (time.perf_counter() - started) / len(configs)
-        row(f"(b) super-student, sub-network scores ({arguments.supernet_epochs} epochs)", direct, trained + per_score * len(configs))
         store = RunStore(out / f"supernet-{arguments.supernet_epochs}.sqlite")
-        metric = LearnedMetric("accuracy", estimator, space, store, prober)
-        metric.probe(metric.initial_design(), 0, SerialExecutor())
-        metric.fit(0)
-        scored = sum(probe.seconds for probe in metric.probes())  # as measured, also when a rerun reads them
-        row(f"(b) super-student + forest on {estimator.initial} sub-network scores", [outcome.value for outcome in estimator.evaluate_many(configs, context)], trained + scored)
+        direct, per_score, scored = _subnetwork_rows(estimator, f"(b) super-student ({arguments.supernet_epochs} epochs)", prober, space, configs, context, store, trained=trained, row=row)
         if arguments.finetune_steps:  # (f)
             rows.update(_finetuned_rows(space, prober, configs, context, arguments, out, trained=trained, row=row))
         if arguments.calibrate:  # (e)
@@ -202,22 +194,30 @@ def against_students(spec, distillation, space, students: list[dict], probes: li
     return {"rows": rows, "students": len(students), "median probe seconds": median_probe, "truth": {split: values.tolist() for split, values in truth.items()}}
 
 
+def _subnetwork_rows(estimator, name: str, prober, space, configs, context, store, *, trained: float, row) -> tuple[list[float], float, float]:
+    """A super-student estimator's two rows: each configuration's sub-network score, and (as a
+    run uses them) the forest on the scores of an initial design, stored in ``store``; returns
+    the scores, the seconds per score and the initial design's seconds."""
+    started = time.perf_counter()
+    direct = [prober.task("accuracy", estimator, config).run()["accuracy"] for config in configs]
+    per_score = (time.perf_counter() - started) / len(configs)
+    row(f"{name}, sub-network scores", direct, trained + per_score * len(configs))
+    metric = LearnedMetric("accuracy", estimator, space, store, prober)
+    metric.probe(metric.initial_design(), 0, SerialExecutor())
+    metric.fit(0)
+    scored = sum(probe.seconds for probe in metric.probes())  # as measured, also when a rerun reads them
+    row(f"{name} + forest on {estimator.initial} sub-network scores", [outcome.value for outcome in estimator.evaluate_many(configs, context)], trained + scored)
+    return direct, per_score, scored
+
+
 def _finetuned_rows(space, prober, configs, context, arguments: argparse.Namespace, out: Path, *, trained: float, row) -> dict:
     """(f) the super-student's sub-networks, each scored after ``--finetune-steps`` steps of its
     own training (its learning rate, batch size and dropout): directly, and as a run uses them
     (the forest on the scores of an initial design)."""
     steps = arguments.finetune_steps
     tuned = AccuracyEstimator(method="supernet", probe_score=arguments.score, supernet_epochs=arguments.supernet_epochs, supernet_finetune_steps=steps)
-    started = time.perf_counter()
-    direct = [prober.task("accuracy", tuned, config).run()["accuracy"] for config in configs]
-    per_score = (time.perf_counter() - started) / len(configs)
-    row(f"(f) super-student, sub-network scores after {steps} steps of fine-tuning", direct, trained + per_score * len(configs))
     store = RunStore(out / f"supernet-{arguments.supernet_epochs}-finetune-{steps}.sqlite")
-    metric = LearnedMetric("accuracy", tuned, space, store, prober)
-    metric.probe(metric.initial_design(), 0, SerialExecutor())
-    metric.fit(0)
-    scored = sum(probe.seconds for probe in metric.probes())
-    row(f"(f) super-student + forest on {tuned.initial} sub-network scores after {steps} steps of fine-tuning", [outcome.value for outcome in tuned.evaluate_many(configs, context)], trained + scored)
+    _, per_score, _ = _subnetwork_rows(tuned, f"(f) super-student after {steps} steps of fine-tuning", prober, space, configs, context, store, trained=trained, row=row)
     store.close()
     return {"fine-tuned seconds per score": {"value": per_score}}
 
