@@ -118,12 +118,13 @@ def real_students(spec, distillation, space, count: int, out: Path, console: Con
     context = objectives.Context.from_spec(spec)
     flops = objectives.get("gflops")
     for index, config in enumerate(sorted(sample, key=lambda config: float(flops.evaluate(context.resolve(config), context)))):
-        if not stored_path(config, out).exists():
-            if not train:  # --stored-students: only those already distilled
-                continue
-            record = realised_student(spec, distillation, config, out)
+        stored = stored_path(config, out).exists()
+        if not stored and not train:  # --stored-students: only those already distilled
+            continue
+        record = realised_student(spec, distillation, config, out)
+        if not stored:
             console.print(f"  real student {index + 1}/{count}: valid AUC {record['valid']['auc']:.4f}, test AUC {record['test']['auc']:.4f}, {record['seconds']:.0f} s", highlight=False)
-        students.append(realised_student(spec, distillation, config, out))
+        students.append(record)
     return students
 
 

@@ -6,7 +6,7 @@ distillations run on the run's workers.
 It reads the data and students rooms; it knows no teacher model, only the outputs it left.
 """
 
-from ._distil import BatchTargets, Distilled, TeacherOutputs, best_restart, distil, distillation_loss, methods_of, student_objective, with_hard_labels
+from ._distil import BatchTargets, Distilled, TeacherOutputs, best_restart, distil, distillation_examples, distillation_loss, methods_of, student_objective, with_hard_labels
 from ._features import FeatureError, TeacherFeatures, segment_pool, student_forward, teacher_features
 from ._loop import LoopResult, LoopSettings, train
 from ._losses import StudentOutputs, TeacherTargets, dist_loss, layer_map, logits_loss
@@ -45,6 +45,7 @@ __all__ = [
     "TeacherOutputs",
     "best_restart",
     "distil",
+    "distillation_examples",
     "distillation_loss",
     "student_objective",
     "methods_of",

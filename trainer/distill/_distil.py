@@ -23,7 +23,7 @@ from torch import nn
 from avatar import objectives
 from avatar.specs import DISTILL_PARAMETER, Spec, default_methods, parse_methods
 
-from ..data import EncodedSet, TaskData, encode, load_or_train_tokenizer
+from ..data import EncodedSet, Example, TaskData, encode, load_or_train_tokenizer
 from ..students import checkpoint_metric
 from ._features import TeacherFeatures, student_forward
 from ._loop import LoopResult, LoopSettings, train
@@ -160,8 +160,7 @@ def distil(
     seed = spec.train.seed if seed is None else seed
     model, tokenizer, config, notes = _student(spec, config, data, cache_dir, seed=seed, device=device, pretrain_epochs=pretrain_epochs)
     length = int(config["max_sequence_length"])
-    unlabeled = data.distillation[:max_examples] if max_examples else data.distillation
-    labeled = (data.labeled[:max_examples] if max_examples else data.labeled) if mix.uses_labels else []
+    unlabeled, labeled = distillation_examples(data, max_examples, mix.uses_labels)
     reading = spec.train.long_inputs
     distill, valid = encode(unlabeled + labeled, tokenizer, length, reading), encode(data.valid, tokenizer, length, reading)
     settings = LoopSettings(
@@ -182,6 +181,14 @@ def distil(
     if mix.uses_labels:
         notes.append(f"distilled on {len(unlabeled)} unlabelled and {len(labeled)} labelled examples ({'+'.join(mix.names_with('uses_labels'))})")
     return Distilled(model, tokenizer, config, result, settings, notes, valid, methods)
+
+
+def distillation_examples(data: TaskData, max_examples: int | None, uses_labels: bool) -> tuple[list[Example], list[Example]]:
+    """The unlabelled and labelled examples a student distils on: the first ``max_examples`` of
+    each split (all with ``None``), the labelled ones only where a method uses labels."""
+    unlabeled = data.distillation[:max_examples] if max_examples else data.distillation
+    labeled = (data.labeled[:max_examples] if max_examples else data.labeled) if uses_labels else []
+    return unlabeled, labeled
 
 
 def _check_outputs(mix: MethodMix, teacher: TeacherOutputs) -> None:

@@ -12,25 +12,16 @@ sub-networks too, there for their accuracy; here it is for their ranking.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import nn
 
 from ..data import TaskData, encode
-from ..distill import BatchTargets, MethodMix, TeacherOutputs, methods_of, student_forward, student_objective
+from ..distill import BatchTargets, MethodMix, TeacherOutputs, distillation_examples, methods_of, student_forward, student_objective
 
-__all__ = ["finetuned", "distillation_examples"]
-
-
-def distillation_examples(data: TaskData, max_examples: int | None, uses_labels: bool) -> tuple[Sequence[Any], Sequence[Any]]:
-    """The unlabelled and labelled examples the super-student learns from: the first
-    ``max_examples`` of each split (the labelled ones only where a method uses labels), as a
-    probe's distillation takes them."""
-    unlabeled = data.distillation[:max_examples] if max_examples else data.distillation
-    labeled = (data.labeled[:max_examples] if max_examples else data.labeled) if uses_labels else []
-    return unlabeled, labeled
+__all__ = ["finetuned"]
 
 
 def finetuned(
@@ -44,7 +35,7 @@ def finetuned(
     methods = methods_of(spec, config, teacher.methods)
     mix = MethodMix.of(methods)
     unlabeled, labeled = distillation_examples(data, max_examples, mix.uses_labels)
-    encoded = encode(list(unlabeled) + list(labeled), tokenizer, int(config["max_sequence_length"]), spec.train.long_inputs)
+    encoded = encode(unlabeled + labeled, tokenizer, int(config["max_sequence_length"]), spec.train.long_inputs)
     targets = BatchTargets(teacher, len(unlabeled), len(labeled), encoded.labels, device)
     objective, loss = student_objective(spec, config, mix, teacher, targets)
     model, objective = model.to(device), objective.to(device)

@@ -36,10 +36,10 @@ from avatar import objectives
 from avatar.specs import Cache, Spec
 
 from ..data import EncodedSet, TaskData, encode, load_or_train_tokenizer, save_atomically
-from ..distill import BatchTargets, LossShape, MethodMix, TeacherOutputs, logits_loss, methods_of, student_forward, with_hard_labels
+from ..distill import BatchTargets, LossShape, MethodMix, TeacherOutputs, distillation_examples, logits_loss, methods_of, student_forward, with_hard_labels
 from ..students import logit_scores, logit_weakness, predict_logits
 from ._elastic import ELASTIC, SubNetwork, SuperStudent, largest_of, token_map
-from ._finetune import distillation_examples, finetuned
+from ._finetune import finetuned
 
 __all__ = ["SUPERNET_VERSION", "SupernetSettings", "Supernet", "train_supernet", "score_subnetwork"]
 
@@ -248,7 +248,7 @@ def _train(
         return Supernet(model, spec, data, folder, cache_dir, state["history"], tables, teacher, settings)
     unlabeled, labeled = distillation_examples(data, settings.max_examples, mix.uses_labels)
     levels = {
-        (kind, size): _Level(_tokenizer(data, kind, size, length, cache_dir), tables[kind], [*unlabeled, *labeled], data.valid, length, spec.train.long_inputs)
+        (kind, size): _Level(_tokenizer(data, kind, size, length, cache_dir), tables[kind], unlabeled + labeled, data.valid, length, spec.train.long_inputs)
         for kind, sizes in levels_of.items()
         for size in sizes
     }
@@ -334,11 +334,13 @@ def score_subnetwork(supernet: Supernet, config: Mapping[str, Any], metric: str,
         raise ValueError(f"the super-student cannot score this configuration: {reason}")
     kind, length = str(config.get("tokenizer", "bpe")), int(config["max_sequence_length"])
     tokenizer = _tokenizer(supernet.data, kind, int(config["vocab_size"]), length, supernet.cache_dir)
-    rows = token_map(tokenizer, supernet.tables[kind])
-    network: torch.nn.Module = model.subnetwork({**config, "vocab_size": len(tokenizer)}, rows)
+    rows, sized = token_map(tokenizer, supernet.tables[kind]), {**config, "vocab_size": len(tokenizer)}
     if finetune_steps:
-        copy = model.extract({**config, "vocab_size": len(tokenizer)}, rows)
-        network = finetuned(copy, supernet.spec, config, supernet.data, supernet.teacher, tokenizer, finetune_steps, max_examples=supernet.settings.max_examples, device=device)
+        network: torch.nn.Module = finetuned(
+            model.extract(sized, rows), supernet.spec, config, supernet.data, supernet.teacher, tokenizer, finetune_steps, max_examples=supernet.settings.max_examples, device=device
+        )
+    else:
+        network = model.subnetwork(sized, rows)
     valid = encode(supernet.data.valid, tokenizer, length, supernet.spec.train.long_inputs)
     logits = predict_logits(network, valid, batch_size, device)
     labels = valid.labels.tolist()
